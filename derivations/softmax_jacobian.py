@@ -1,0 +1,75 @@
+"""Softmax Jacobian: ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ), i.e. J = diag(s) − s sᵀ.
+
+For s = softmax(z) with z ∈ ℝⁿ. The Jacobian is symmetric and each row sums to zero
+(the outputs always sum to one, so moving any logit cannot change their total).
+Derived at general n by the quotient rule in index notation.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from workbench import numeric, rules
+from workbench.algebra import expand_names
+from workbench.derivation import Case, Chain, Derivation
+from workbench.functions import Softmax
+
+n = sp.Symbol("n", integer=True, positive=True)
+i, j = sp.symbols("i j", integer=True)
+z = sp.MatrixSymbol("z", n, 1)
+s = sp.MatrixSymbol("s", n, 1)
+
+DEFINITIONS = {s: Softmax(z)}
+CLOSED_FORM = DiagMatrix(s) - s * s.T
+
+
+def is_exp_of_logit(e: sp.Basic) -> bool:
+    return isinstance(e, sp.exp) and getattr(e.args[0], "parent", None) == z
+
+
+def exp_in_terms_of_s(e: sp.Basic) -> sp.Basic:
+    """exp(z_a) = s_a · Σ_k exp(z_k): the definition of s read backwards."""
+    k = sp.Dummy("k", integer=True)
+    return s[e.args[0].i, 0] * sp.Sum(sp.exp(z[k, 0]), (k, 0, n - 1))
+
+
+def build() -> Derivation:
+    chain = (
+        Chain(sp.Derivative(s[i, 0], z[j, 0]), DEFINITIONS)
+        .apply(rules.Definition((s,)), "Write sᵢ out: exp(zᵢ) divided by the sum of all exp(zₖ).")
+        .apply(rules.QuotientRule(), "A quotient: differentiate numerator and denominator.")
+        .apply(rules.Linearity(), "The derivative of a sum is the sum of the derivatives.")
+        .apply(rules.ChainRule(), "The derivative of exp(u) is exp(u) times the derivative of u.")
+        .apply(rules.Differentiate(), "∂zₖ/∂zⱼ is 1 when k = j and 0 otherwise: δₖⱼ.")
+        .apply(rules.CollapseDeltas(), "The delta keeps only the k = j term of the sum.")
+        .apply(
+            rules.Fold(is_exp_of_logit, exp_in_terms_of_s),
+            "Each exp(zₐ) over the sum is sₐ; the result is written in s alone.",
+        )
+    )
+    result = chain.result("∂sᵢ/∂zⱼ", CLOSED_FORM, (i, j), z)
+    softmax_of_z = expand_names(CLOSED_FORM, DEFINITIONS)
+    case = Case(
+        name="vector",
+        forward=Softmax(z),
+        wrt=(z,),
+        gradients=(softmax_of_z,),
+        samplers={z: numeric.logits(2.0)},
+        sizes=({n: 2}, {n: 3}, {n: 4}),
+        numeric_size={n: 6},
+        results={z: result.label},
+    )
+    return Derivation(
+        slug="softmax-jacobian",
+        title="Softmax Jacobian",
+        summary=(
+            "How each softmax probability responds to each logit. It is the local "
+            "derivative inside every classifier and every attention layer."
+        ),
+        conventions="Jacobian, numerator layout: J[i, j] = ∂sᵢ/∂zⱼ; indices run 0..n−1.",
+        variables=(("z", "n×1 logits"), ("s", "n×1 probabilities, s = softmax(z)")),
+        definitions=DEFINITIONS,
+        results=(result,),
+        cases=(case,),
+    )

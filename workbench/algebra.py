@@ -1,0 +1,208 @@
+"""Index-notation algebra: unfold definitions, differentiate, collapse deltas, normalise.
+
+Expressions here use matrix *elements* (``z[i, 0]``, ``W[a, b]``) of ``MatrixSymbol``s,
+with integer index symbols and sums whose limits may be symbolic sizes (``n - 1``).
+Conventions: size symbols are ``integer=True, positive=True``; index symbols are
+``integer=True`` and range over ``0 .. size-1``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+
+import sympy as sp
+from sympy.concrete.delta import deltasummation
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+Definitions = Mapping[sp.Basic, sp.Basic]
+
+
+# ---------------------------------------------------------------- definitions
+def unfold(expr: sp.Basic, definitions: Definitions, keep: Iterable[sp.Basic] = ()) -> sp.Basic:
+    """Replace every defined name by its definition, recursively, except those in ``keep``.
+
+    ``definitions`` maps a ``MatrixSymbol`` to a matrix expression of the same shape,
+    or a ``Symbol`` to a scalar expression.
+    """
+    keep = set(keep)
+    active = {k: v for k, v in definitions.items() if k not in keep}
+    if not active:
+        return expr
+    for _ in range(32):  # definitions nest a few levels deep, never cyclically
+        new = expr.replace(
+            lambda e: isinstance(e, MatrixElement) and e.parent in active,
+            lambda e: active[e.parent][e.i, e.j],
+        )
+        scalars = {k: v for k, v in active.items() if isinstance(k, sp.Symbol)}
+        if scalars:
+            new = new.xreplace(scalars)
+        if new == expr:
+            return new
+        expr = new
+    raise RecursionError("definitions do not terminate")
+
+
+def evaluate_derivatives(expr: sp.Basic, definitions: Definitions) -> sp.Basic:
+    """Evaluate every ``Derivative`` with SymPy's ``diff``, innermost first.
+
+    The function being differentiated is unfolded down to the variable's own level:
+    in ``Derivative(L, o[i, 0])`` the name ``o`` is held fixed (a partial derivative
+    in the computation graph), while everything else is expanded.
+    """
+
+    def _evaluate(derivative: sp.Derivative) -> sp.Basic:
+        variables = [v for v, _ in derivative.variable_count]
+        held = {v.parent if isinstance(v, MatrixElement) else v for v in variables}
+        body = unfold(derivative.expr, definitions, keep=held)
+        return sp.diff(body, *[v for v, c in derivative.variable_count for _ in range(c)])
+
+    return expr.replace(lambda e: isinstance(e, sp.Derivative), _evaluate)
+
+
+def resolve(expr: sp.Basic, definitions: Definitions) -> sp.Basic:
+    """Evaluate derivatives, then unfold every definition: leaves only inputs."""
+    return unfold(evaluate_derivatives(expr, definitions), definitions)
+
+
+# ---------------------------------------------------------------- sums and deltas
+def _single_limit_sums(expr: sp.Basic) -> sp.Basic:
+    def nest(s: sp.Sum) -> sp.Basic:
+        inner = s.function
+        for limit in reversed(s.limits):
+            inner = sp.Sum(inner, limit)
+        return inner
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) > 1, nest)
+
+
+def split_sums(expr: sp.Basic) -> sp.Basic:
+    """Σ(a + b) → Σa + Σb and Σ(c·f) → c·Σf for c free of the summation index."""
+
+    def split(s: sp.Sum) -> sp.Basic:
+        (var, lo, hi), body = s.limits[0], sp.expand(s.function)
+        total = sp.Integer(0)
+        for term in sp.Add.make_args(body):
+            const, dep = term.as_independent(var, as_Add=False)
+            total += const * (sp.Sum(dep, (var, lo, hi)) if dep != 1 else (hi - lo + 1))
+        return total
+
+    return _single_limit_sums(expr).replace(lambda e: isinstance(e, sp.Sum), split)
+
+
+def collapse_deltas(expr: sp.Basic) -> sp.Basic:
+    """Σ_k f(k) δ(k, j) → f(j), assuming (by convention) that j lies in the sum's range."""
+
+    def collapse(s: sp.Sum) -> sp.Basic:
+        if len(s.limits) != 1 or not s.function.has(sp.KroneckerDelta):
+            return s
+        var = s.limits[0][0]
+        if not any(var in d.free_symbols for d in s.function.atoms(sp.KroneckerDelta)):
+            return s
+        return deltasummation(sp.expand(s.function), s.limits[0], no_piecewise=True)
+
+    return _single_limit_sums(expr).replace(lambda e: isinstance(e, sp.Sum), collapse)
+
+
+def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
+    """KroneckerDelta(i, j, (0, n-1)) → KroneckerDelta(i, j): the range is a convention here."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.KroneckerDelta) and len(e.args) > 2,
+        lambda e: sp.KroneckerDelta(e.args[0], e.args[1]),
+    )
+
+
+def canonical(expr: sp.Basic) -> sp.Basic:
+    """Rename bound summation variables by nesting depth, so equal sums compare equal."""
+
+    def walk(e: sp.Basic, depth: int) -> sp.Basic:
+        if isinstance(e, sp.Sum):
+            body, limits = e.function, []
+            for var, lo, hi in e.limits:
+                new = sp.Symbol(f"_s{depth}", integer=True)
+                body = body.xreplace({var: new})
+                limits.append((new, walk(lo, depth), walk(hi, depth)))
+                depth += 1
+            return sp.Sum(walk(body, depth), *limits)
+        if e.is_Atom or not e.args:
+            return e
+        args = tuple(walk(a, depth) for a in e.args)
+        return e if args == e.args else e.func(*args)
+
+    return walk(expr, 0)
+
+
+def normalize(expr: sp.Basic) -> sp.Basic:
+    """A normal form for index expressions: split sums, collapse deltas, canonical names."""
+    expr = strip_delta_ranges(expr)
+    for _ in range(6):
+        new = canonical(sp.expand(collapse_deltas(split_sums(expr))))
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+# ---------------------------------------------------------------- concrete sizes
+def size_symbols(expr: sp.Basic) -> set[sp.Symbol]:
+    """Free symbols that are sizes (declared integer and positive)."""
+    return {s for s in _all_free(expr) if s.is_integer and s.is_positive}
+
+
+def index_symbols(expr: sp.Basic) -> set[sp.Symbol]:
+    """Free integer symbols that are indices (integer, not declared positive)."""
+    return {s for s in _all_free(expr) if s.is_integer and not s.is_positive}
+
+
+def _all_free(expr: sp.Basic) -> set[sp.Symbol]:
+    found = set()
+    for e in sp.preorder_traversal(expr):
+        if isinstance(e, sp.Symbol):
+            found.add(e)
+    bound = set()
+    for s in expr.atoms(sp.Sum):
+        bound |= {lim[0] for lim in s.limits}
+    return found - bound
+
+
+def instantiate(expr: sp.Basic, values: Mapping[sp.Symbol, int]) -> sp.Basic:
+    """Substitute sizes and indices by integers and expand every sum and delta."""
+    out = expr.subs(dict(values))
+    out = out.doit(deep=True)
+    return out
+
+
+def index_assignments(
+    indices: Iterable[sp.Symbol], size: int, limit: int = 12, seed: int = 0
+) -> list[dict[sp.Symbol, int]]:
+    """All assignments of ``indices`` to 0..size-1, or a seeded sample of ``limit`` of them."""
+    indices = sorted(indices, key=str)
+    combos = list(itertools.product(range(size), repeat=len(indices)))
+    if len(combos) > limit:
+        import random
+
+        combos = random.Random(seed).sample(combos, limit)
+    return [dict(zip(indices, c, strict=True)) for c in combos]
+
+
+def element_symbols(expr: sp.Basic) -> dict[MatrixElement, sp.Symbol]:
+    """Concrete matrix elements ``W[1, 0]`` → plain symbols, for fast numeric work."""
+    return {
+        e: sp.Symbol(f"{e.parent.name}[{e.i},{e.j}]")
+        for e in expr.atoms(MatrixElement)
+        if e.i.is_Integer and e.j.is_Integer
+    }
+
+
+def expand_names(expr, definitions: Definitions):
+    """In a *matrix* expression, replace defined names by their definitions (recursively).
+
+    Used to turn a closed form written with ``s`` into one written with ``softmax(z)``,
+    ready for NumPy.
+    """
+    for _ in range(32):
+        new = expr.xreplace(dict(definitions))
+        if new == expr:
+            return new
+        expr = new
+    raise RecursionError("definitions do not terminate")

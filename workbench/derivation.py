@@ -1,0 +1,167 @@
+"""The derivation as data: steps, results, closed forms and numeric cases.
+
+A :class:`Derivation` is immutable. It is built with :class:`Chain`, which applies one
+rule at a time and records what SymPy computed; nothing here renders or checks.
+
+Example:
+    >>> import sympy as sp
+    >>> from workbench import rules
+    >>> x = sp.Symbol("x")
+    >>> chain = Chain(sp.Derivative(sp.exp(2 * x), x))
+    >>> chain.apply(rules.ChainRule(), "differentiate the outer exp").current
+    exp(2*x)*Derivative(2*x, x)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from workbench.errors import DerivationError
+from workbench.rules import Context, Rule
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Sampler = Callable[["np.random.Generator", tuple[int, ...]], "np.ndarray"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rewrite: ``after`` equals ``before`` by ``rule`` (under ``assumptions``)."""
+
+    before: sp.Basic
+    after: sp.Basic
+    rule: str
+    statement: str
+    note: str
+    assumptions: tuple = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """One derived quantity: its chain of steps and the closed form it is compared with.
+
+    Attributes:
+        label: what is derived, e.g. ``"∂s_i/∂z_j"``.
+        steps: the chain, ``steps[0].before`` is the goal.
+        closed_form: the textbook answer in matrix notation.
+        entry: the index of ``closed_form`` that ``derived`` is an entry of, e.g. ``(i, j)``.
+        wrt: the input this result differentiates with respect to.
+        assumptions: facts the result relies on, e.g. ``Σ y = 1``.
+    """
+
+    label: str
+    steps: tuple[Step, ...]
+    closed_form: Any
+    entry: tuple[sp.Basic, sp.Basic]
+    wrt: sp.MatrixSymbol
+    assumptions: tuple = ()
+
+    @property
+    def goal(self) -> sp.Basic:
+        return self.steps[0].before
+
+    @property
+    def derived(self) -> sp.Basic:
+        return self.steps[-1].after
+
+
+@dataclass(frozen=True)
+class Case:
+    """A concrete numeric setting in which the closed form is checked.
+
+    Attributes:
+        name: e.g. ``"tanh"`` or ``"batched"``.
+        forward: the function in matrix notation, 1×1 for a scalar loss.
+        wrt: the inputs differentiated, in order.
+        gradients: the closed forms, one per ``wrt`` (a Jacobian for a vector ``forward``).
+        samplers: how to draw each input (all of them, ``wrt`` and constants).
+        sizes: concrete sizes for the SymPy ``diff`` check (three or more).
+        numeric_size: the size for finite differences and the complex step.
+        results: for each ``wrt``, the general-n :class:`Result` label it instantiates, if any.
+        assumptions: facts the inputs satisfy, as (lhs, rhs) in matrix elements.
+        kinks: given the inputs, a list of warnings for points at a non-differentiable kink.
+    """
+
+    name: str
+    forward: Any
+    wrt: tuple[sp.MatrixSymbol, ...]
+    gradients: tuple[Any, ...]
+    samplers: Mapping[sp.MatrixSymbol, Sampler]
+    sizes: tuple[Mapping[sp.Symbol, int], ...]
+    numeric_size: Mapping[sp.Symbol, int]
+    results: Mapping[sp.MatrixSymbol, str] = field(default_factory=dict)
+    substitutions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    assumptions: tuple = ()
+    kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A key result: how it is derived, what it should equal, and how to test it."""
+
+    slug: str
+    title: str
+    summary: str
+    conventions: str
+    variables: tuple[tuple[str, str], ...]
+    definitions: Mapping[sp.Basic, sp.Basic]
+    results: tuple[Result, ...]
+    cases: tuple[Case, ...]
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for result in self.results for step in result.steps)
+
+    def result(self, label: str) -> Result:
+        for r in self.results:
+            if r.label == label:
+                return r
+        raise KeyError(label)
+
+    def check(self, **options):
+        """Run every check; see :func:`workbench.checks.check_derivation`."""
+        from workbench.checks import check_derivation
+
+        return check_derivation(self, **options)
+
+    def to_latex(self) -> str:
+        """The chain of steps as a LaTeX ``align*`` block per result."""
+        from workbench.latex import derivation_to_latex
+
+        return derivation_to_latex(self)
+
+
+class Chain:
+    """Builds a chain of steps: each :meth:`apply` asks SymPy for the next expression."""
+
+    def __init__(self, start: sp.Basic, definitions: Mapping[sp.Basic, sp.Basic] | None = None):
+        self.context = Context(dict(definitions or {}))
+        self.current = start
+        self.steps: list[Step] = []
+
+    def apply(self, rule: Rule, note: str) -> Chain:
+        after = rule.apply(self.current, self.context)
+        if after == self.current:
+            raise DerivationError(f"rule {rule.name!r} changed nothing at: {self.current}")
+        self.steps.append(
+            Step(
+                before=self.current,
+                after=after,
+                rule=rule.name,
+                statement=rule.statement,
+                note=note,
+                assumptions=tuple(rule.assumptions),
+            )
+        )
+        self.current = after
+        return self
+
+    def result(self, label: str, closed_form, entry, wrt, assumptions=()) -> Result:
+        if not self.steps:
+            raise DerivationError(f"{label}: a result needs at least one step")
+        return Result(label, tuple(self.steps), closed_form, tuple(entry), wrt, tuple(assumptions))

@@ -1,0 +1,112 @@
+"""Run a computation with a hard time limit.
+
+SymPy is pure Python, so a ``SIGALRM`` timer interrupts it promptly and cheaply; that
+is the default on the main thread. Elsewhere (worker threads) and for work that may
+sit in C code (huge integer powers), :func:`run_in_child` forks, waits, and kills.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from workbench.errors import TimeBudgetExceeded
+
+T = TypeVar("T")
+
+
+def _alarm_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeBudgetExceeded` inside the block after ``seconds``.
+
+    Nested limits keep the tighter one. Off the main thread this is a no-op; use
+    :func:`run_in_child` there for a hard bound.
+    """
+    if seconds <= 0:
+        raise TimeBudgetExceeded("no time left in the budget")
+    if not _alarm_available():
+        yield
+        return
+
+    previous_remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    if previous_remaining and previous_remaining < seconds:
+        yield  # an outer, tighter limit already governs
+        return
+
+    def _expire(signum, frame):
+        raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
+
+    old_handler = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_handler)
+        if previous_remaining:
+            signal.setitimer(signal.ITIMER_REAL, max(previous_remaining - seconds, 1e-3))
+
+
+def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
+    """``fn()`` under :func:`time_limit` on the main thread, else in a child process."""
+    if _alarm_available():
+        with time_limit(seconds):
+            return fn()
+    return run_in_child(fn, seconds)
+
+
+def run_in_child(fn: Callable[[], T], seconds: float) -> T:
+    """Run ``fn`` in a forked child; kill it after ``seconds``. The result must pickle."""
+    if not hasattr(os, "fork"):
+        return fn()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            payload = pickle.dumps(("ok", fn()))
+        except BaseException as exc:  # report any failure to the parent
+            payload = pickle.dumps(("error", repr(exc)))
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(write_fd)
+    import select
+
+    chunks: list[bytes] = []
+    try:
+        remaining = seconds
+        import time
+
+        end = time.monotonic() + seconds
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
+            ready, _, _ = select.select([read_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    status, value = pickle.loads(b"".join(chunks)) if chunks else ("error", "child died")
+    if status != "ok":
+        raise TimeBudgetExceeded(f"bounded computation failed: {value}")
+    return value
