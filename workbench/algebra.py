@@ -66,42 +66,52 @@ def resolve(expr: sp.Basic, definitions: Definitions) -> sp.Basic:
 
 
 # ---------------------------------------------------------------- sums and deltas
-def _single_limit_sums(expr: sp.Basic) -> sp.Basic:
-    def nest(s: sp.Sum) -> sp.Basic:
-        inner = s.function
-        for limit in reversed(s.limits):
-            inner = sp.Sum(inner, limit)
-        return inner
+def _over_limits(s: sp.Sum, single) -> sp.Basic:
+    """Apply ``single(body, limit)`` for each limit of ``s``, innermost first.
 
-    return expr.replace(lambda e: isinstance(e, sp.Sum) and len(e.limits) > 1, nest)
+    SymPy merges ``Sum(Sum(f, a), b)`` into one ``Sum(f, a, b)``; every operation that
+    works one summation variable at a time goes through here.
+    """
+    body = s.function
+    for limit in s.limits:
+        body = single(body, limit)
+    return body
+
+
+def _split_single(body: sp.Basic, limit) -> sp.Basic:
+    var, lo, hi = limit
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(body)):
+        const, dep = term.as_independent(var, as_Add=False)
+        total += const * (sp.Sum(dep, (var, lo, hi)) if dep != 1 else (hi - lo + 1))
+    return total
 
 
 def split_sums(expr: sp.Basic) -> sp.Basic:
     """Σ(a + b) → Σa + Σb and Σ(c·f) → c·Σf for c free of the summation index."""
+    return expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: _over_limits(e, _split_single))
 
-    def split(s: sp.Sum) -> sp.Basic:
-        (var, lo, hi), body = s.limits[0], sp.expand(s.function)
-        total = sp.Integer(0)
-        for term in sp.Add.make_args(body):
-            const, dep = term.as_independent(var, as_Add=False)
-            total += const * (sp.Sum(dep, (var, lo, hi)) if dep != 1 else (hi - lo + 1))
-        return total
 
-    return _single_limit_sums(expr).replace(lambda e: isinstance(e, sp.Sum), split)
+def _collapse_single(body: sp.Basic, limit) -> sp.Basic:
+    var = limit[0]
+    deltas = body.atoms(sp.KroneckerDelta)
+    if not any(var in d.free_symbols for d in deltas):
+        return sp.Sum(body, limit)
+    total = sp.Integer(0)
+    for term in sp.Add.make_args(sp.expand(body)):
+        if any(var in d.free_symbols for d in term.atoms(sp.KroneckerDelta)):
+            total += deltasummation(term, limit, no_piecewise=True)
+        else:
+            total += sp.Sum(term, limit)
+    return total
 
 
 def collapse_deltas(expr: sp.Basic) -> sp.Basic:
     """Σ_k f(k) δ(k, j) → f(j), assuming (by convention) that j lies in the sum's range."""
-
-    def collapse(s: sp.Sum) -> sp.Basic:
-        if len(s.limits) != 1 or not s.function.has(sp.KroneckerDelta):
-            return s
-        var = s.limits[0][0]
-        if not any(var in d.free_symbols for d in s.function.atoms(sp.KroneckerDelta)):
-            return s
-        return deltasummation(sp.expand(s.function), s.limits[0], no_piecewise=True)
-
-    return _single_limit_sums(expr).replace(lambda e: isinstance(e, sp.Sum), collapse)
+    return expr.replace(
+        lambda e: isinstance(e, sp.Sum) and e.has(sp.KroneckerDelta),
+        lambda e: _over_limits(e, _collapse_single),
+    )
 
 
 def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
@@ -166,10 +176,17 @@ def _all_free(expr: sp.Basic) -> set[sp.Symbol]:
 
 
 def instantiate(expr: sp.Basic, values: Mapping[sp.Symbol, int]) -> sp.Basic:
-    """Substitute sizes and indices by integers and expand every sum and delta."""
-    out = expr.subs(dict(values))
-    out = out.doit(deep=True)
-    return out
+    """Substitute sizes and indices by integers and expand every sum and delta.
+
+    All at once (``xreplace``): substituting one symbol at a time can rebuild a matrix
+    element whose index is already concrete while its shape is still symbolic.
+    """
+    values = {sp.sympify(k): sp.Integer(v) for k, v in values.items()}
+    matrices = {
+        m: sp.MatrixSymbol(m.name, *(sp.sympify(d).xreplace(values) for d in m.shape))
+        for m in sp.sympify(expr).atoms(sp.MatrixSymbol)
+    }
+    return sp.sympify(expr).xreplace({**matrices, **values}).doit(deep=True)
 
 
 def index_assignments(

@@ -24,6 +24,7 @@ from workbench.gradcheck import check_gradient
 from workbench.report import CheckResult, DerivationReport
 
 CHECKS = ("steps", "closed form", "sympy diff", "finite differences", "complex step")
+IDENTITY_TOLERANCE = 1e-12  # float64 evaluation of two equal, well-conditioned expressions
 
 Progress = Callable[[str], None]
 
@@ -46,6 +47,11 @@ def check_derivation(
         "finite differences": lambda: _check_numeric(derivation, "central", seed),
         "complex step": lambda: _check_numeric(derivation, "complex-step", seed),
     }
+    if only == CHECKS:
+        only = applicable_checks(derivation)
+    runners["numeric identity"] = lambda: _check_identities(derivation, seed)
+    runners["independent symbolic"] = lambda: _check_symbolic_routes(derivation, budget, seed)
+    runners["numeric"] = lambda: _check_numeric_routes(derivation, seed)
     results = []
     for name in only:
         say(f"{derivation.slug}: {name}")
@@ -58,6 +64,20 @@ def check_derivation(
     return DerivationReport(
         derivation.slug, derivation.title, tuple(results), time.monotonic() - start
     )
+
+
+def applicable_checks(derivation: Derivation) -> tuple[str, ...]:
+    """The checks that apply: the gradient checks need cases; the hooks need entries."""
+    names = ["steps", "closed form"]
+    if derivation.cases:
+        names += ["sympy diff", "finite differences", "complex step"]
+    if any(case.identities for case in derivation.cases):
+        names.append("numeric identity")
+    if derivation.symbolic_checks:
+        names.append("independent symbolic")
+    if derivation.numeric_checks:
+        names.append("numeric")
+    return tuple(names)
 
 
 def _timed(result: CheckResult, seconds: float) -> CheckResult:
@@ -100,12 +120,19 @@ def step_verdicts(derivation: Derivation, budget: float = DEFAULT_BUDGET, seed: 
             verdict = check_equal(
                 algebra.resolve(step.after, defs),
                 algebra.resolve(step.before, defs),
-                assumptions=step.assumptions,
+                assumptions=_resolved(step.assumptions, defs),
+                domain=derivation.domain,
                 budget=budget,
                 seed=seed,
             )
             out.append((result.label, number, step, verdict))
     return out
+
+
+def _resolved(facts, definitions):
+    return tuple(
+        (algebra.resolve(lhs, definitions), algebra.resolve(rhs, definitions)) for lhs, rhs in facts
+    )
 
 
 def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResult:
@@ -120,11 +147,12 @@ def _check_closed_form(derivation: Derivation, budget: float, seed: int) -> Chec
     defs = derivation.definitions
     items = []
     for result in derivation.results:
-        closed_entry = result.closed_form[result.entry]
+        closed_entry = result.closed_entry
         verdict = check_equal(
             algebra.resolve(result.derived, defs),
             algebra.resolve(closed_entry, defs),
-            assumptions=result.assumptions,
+            assumptions=_resolved(result.assumptions, defs),
+            domain=derivation.domain,
             budget=budget,
             seed=seed,
         )
@@ -161,8 +189,9 @@ def sympy_gradient(case: Case, sizes: Mapping, wrt: sp.MatrixSymbol) -> sp.Matri
 def instantiate_result(derivation: Derivation, label: str, case: Case, sizes) -> sp.Matrix:
     """The general-n derived result written out as a matrix at concrete ``sizes``."""
     result = derivation.result(label)
-    derived = substitute(algebra.resolve(result.derived, derivation.definitions),
-                         case.substitutions)
+    derived = substitute(
+        algebra.resolve(result.derived, derivation.definitions), case.substitutions
+    )
     rows, cols = (int(sp.sympify(d).subs(sizes)) for d in result.closed_form.shape)
     row_index, col_index = result.entry
 
@@ -177,32 +206,55 @@ def instantiate_result(derivation: Derivation, label: str, case: Case, sizes) ->
     return sp.Matrix(rows, cols, entry)
 
 
+def concrete_assumptions(case: Case, sizes) -> list:
+    """The case's facts at concrete sizes, as (lhs, rhs) pairs of explicit expressions."""
+    facts = case.assumptions(sizes) if callable(case.assumptions) else case.assumptions
+    return [
+        (algebra.instantiate(lhs, sizes), algebra.instantiate(rhs, sizes)) for lhs, rhs in facts
+    ]
+
+
 def _check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckResult:
     items = []
     for case in derivation.cases:
         for sizes in case.sizes:
             label = ", ".join(f"{k}={v}" for k, v in sizes.items())
-            assumptions = [
-                (algebra.instantiate(lhs, sizes), algebra.instantiate(rhs, sizes))
-                for lhs, rhs in case.assumptions
-            ]
+            assumptions = concrete_assumptions(case, sizes)
+            for name, lhs, rhs in case.identities:
+                verdict = check_equal(
+                    substitute(lhs.subs(sizes).as_explicit(), case.substitutions).doit(),
+                    substitute(rhs.subs(sizes).as_explicit(), case.substitutions).doit(),
+                    assumptions=assumptions,
+                    domain=derivation.domain,
+                    budget=budget,
+                    seed=seed,
+                )
+                items.append(_item(f"[{case.name}] {name} at {label}", verdict))
             for wrt, closed in zip(case.wrt, case.gradients, strict=True):
                 truth = sympy_gradient(case, sizes, wrt)
                 closed_explicit = substitute(
                     closed.subs(sizes).as_explicit(), case.substitutions
                 ).doit()
                 verdict = check_equal(
-                    truth, closed_explicit, assumptions=assumptions, budget=budget, seed=seed
+                    truth,
+                    closed_explicit,
+                    assumptions=assumptions,
+                    domain=derivation.domain,
+                    budget=budget,
+                    seed=seed,
                 )
-                items.append(_item(f"[{case.name}] d/d{wrt.name} closed form at {label}",
-                                   verdict))
+                items.append(_item(f"[{case.name}] d/d{wrt.name} closed form at {label}", verdict))
                 if wrt in case.results:
                     derived = instantiate_result(derivation, case.results[wrt], case, sizes)
                     verdict = check_equal(
-                        truth, derived, assumptions=assumptions, budget=budget, seed=seed
+                        truth,
+                        derived,
+                        assumptions=assumptions,
+                        domain=derivation.domain,
+                        budget=budget,
+                        seed=seed,
                     )
-                    items.append(_item(f"[{case.name}] d/d{wrt.name} derived at {label}",
-                                       verdict))
+                    items.append(_item(f"[{case.name}] d/d{wrt.name} derived at {label}", verdict))
     return _summarise("sympy diff", items)
 
 
@@ -234,20 +286,96 @@ def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResul
         positions = [args.index(w) for w in case.wrt]
         kinks = None
         if case.kinks is not None:
-            def kinks(*xs, _case=case):
-                return _case.kinks({a.name: x for a, x in zip(args, xs, strict=True)})
+
+            def kinks(*xs, _case=case, _args=args):
+                return _case.kinks({a.name: x for a, x in zip(_args, xs, strict=True)})
+
         report = check_gradient(
-            f, grad, *[inputs[a] for a in args], method=method, wrt=positions, seed=seed,
+            f,
+            grad,
+            *[inputs[a] for a in args],
+            method=method,
+            wrt=positions,
+            seed=seed,
             kinks=kinks,
         )
         worst = max(worst, report.max_rel_error)
         passed &= report.passed
         warnings.extend(report.warnings)
-        items.append({"what": f"[{case.name}]", "passed": report.passed, "method": method,
-                      "max_rel_error": report.max_rel_error, "step": report.step,
-                      "tolerance": report.tolerance, "warnings": list(report.warnings)})
-    detail = (f"{len(items)} cases, worst relative error {worst:.2e} "
-              f"(tolerance {items[0]['tolerance']:.0e})" if items else "no cases")
+        items.append(
+            {
+                "what": f"[{case.name}]",
+                "passed": report.passed,
+                "method": method,
+                "max_rel_error": report.max_rel_error,
+                "step": report.step,
+                "tolerance": report.tolerance,
+                "warnings": list(report.warnings),
+            }
+        )
+    detail = (
+        f"{len(items)} cases, worst relative error {worst:.2e} "
+        f"(tolerance {items[0]['tolerance']:.0e})"
+        if items
+        else "no cases"
+    )
     if warnings:
         detail += "; " + "; ".join(sorted(set(warnings)))
     return CheckResult(name, passed and bool(items), method, worst, detail, items=tuple(items))
+
+
+def _check_identities(derivation: Derivation, seed: int) -> CheckResult:
+    items, worst = [], 0.0
+    for case in derivation.cases:
+        args = list(case.samplers)
+        inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
+        values = [inputs[a] for a in args]
+        for name, lhs, rhs in case.identities:
+            left = np.asarray(numeric.compile_numpy(args, lhs, case.numeric_size)(*values))
+            right = np.asarray(numeric.compile_numpy(args, rhs, case.numeric_size)(*values))
+            scale = max(float(np.max(np.abs(left))), float(np.max(np.abs(right))), 1e-300)
+            error = float(np.max(np.abs(left - right))) / scale
+            worst = max(worst, error)
+            items.append(
+                {
+                    "what": f"[{case.name}] {name}",
+                    "passed": error <= IDENTITY_TOLERANCE,
+                    "method": "numeric",
+                    "max_rel_error": error,
+                }
+            )
+    passed = bool(items) and all(item["passed"] for item in items)
+    detail = f"{len(items)} identities, worst relative error {worst:.2e} (tolerance 1e-12)"
+    return CheckResult("numeric identity", passed, "numeric", worst, detail, items=tuple(items))
+
+
+def _check_symbolic_routes(derivation: Derivation, budget: float, seed: int) -> CheckResult:
+    items = []
+    for name, route in derivation.symbolic_checks:
+        a, b = route()
+        verdict = check_equal(a, b, domain=derivation.domain, budget=budget, seed=seed)
+        items.append(_item(name, verdict))
+    return _summarise("independent symbolic", items)
+
+
+def _check_numeric_routes(derivation: Derivation, seed: int) -> CheckResult:
+    items, worst = [], 0.0
+    for name, route in derivation.numeric_checks:
+        computed, expected, rtol = route(seed)
+        computed, expected = np.asarray(computed, dtype=float), np.asarray(expected, dtype=float)
+        scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+        error = float(np.max(np.abs(computed - expected), initial=0.0)) / scale
+        finite = bool(np.all(np.isfinite(computed)) and np.all(np.isfinite(expected)))
+        worst = max(worst, error)
+        items.append(
+            {
+                "what": name,
+                "passed": finite and error <= rtol,
+                "method": "numeric",
+                "max_rel_error": error,
+                "tolerance": rtol,
+            }
+        )
+    passed = bool(items) and all(item["passed"] for item in items)
+    detail = f"{len(items)} computations, worst relative error {worst:.2e}"
+    return CheckResult("numeric", passed, "numeric", worst, detail, items=tuple(items))

@@ -49,21 +49,29 @@ class Result:
         label: what is derived, e.g. ``"∂s_i/∂z_j"``.
         steps: the chain, ``steps[0].before`` is the goal.
         closed_form: the textbook answer in matrix notation.
-        entry: the index of ``closed_form`` that ``derived`` is an entry of, e.g. ``(i, j)``.
-        wrt: the input this result differentiates with respect to.
+        entry: the index of ``closed_form`` that ``derived`` is an entry of, e.g. ``(i, j)``;
+            None when the closed form is a scalar expression.
+        wrt: the input this result differentiates with respect to, if it is a derivative.
         assumptions: facts the result relies on, e.g. ``Σ y = 1``.
     """
 
     label: str
     steps: tuple[Step, ...]
     closed_form: Any
-    entry: tuple[sp.Basic, sp.Basic]
-    wrt: sp.MatrixSymbol
+    entry: tuple[sp.Basic, sp.Basic] | None = None
+    wrt: sp.MatrixSymbol | None = None
     assumptions: tuple = ()
 
     @property
     def goal(self) -> sp.Basic:
         return self.steps[0].before
+
+    @property
+    def closed_entry(self) -> sp.Basic:
+        """The closed form at ``entry`` (index notation), or itself when it is a scalar."""
+        if self.entry is None or not isinstance(self.closed_form, sp.MatrixExpr):
+            return self.closed_form
+        return self.closed_form[self.entry]
 
     @property
     def derived(self) -> sp.Basic:
@@ -83,7 +91,10 @@ class Case:
         sizes: concrete sizes for the SymPy ``diff`` check (three or more).
         numeric_size: the size for finite differences and the complex step.
         results: for each ``wrt``, the general-n :class:`Result` label it instantiates, if any.
-        assumptions: facts the inputs satisfy, as (lhs, rhs) in matrix elements.
+        assumptions: facts the inputs satisfy, as (lhs, rhs) pairs; or, when they depend on
+            the size (one per row, say), a function from concrete sizes to such pairs.
+        identities: (name, lhs, rhs) matrix expressions that must be equal, checked by
+            SymPy at the concrete sizes and numerically at random inputs.
         kinks: given the inputs, a list of warnings for points at a non-differentiable kink.
     """
 
@@ -96,7 +107,8 @@ class Case:
     numeric_size: Mapping[sp.Symbol, int]
     results: Mapping[sp.MatrixSymbol, str] = field(default_factory=dict)
     substitutions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
-    assumptions: tuple = ()
+    assumptions: tuple | Callable[[Mapping[sp.Symbol, int]], list] = ()
+    identities: tuple[tuple[str, Any, Any], ...] = ()
     kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
 
 
@@ -112,6 +124,15 @@ class Derivation:
     definitions: Mapping[sp.Basic, sp.Basic]
     results: tuple[Result, ...]
     cases: tuple[Case, ...]
+    symbolic_checks: tuple[tuple[str, Callable[[], tuple[Any, Any]]], ...] = ()
+    """Independent symbolic routes: (name, thunk returning (a, b)) with a == b expected,
+    e.g. SymPy's own ``integrate`` or ``rsolve`` against the derived result."""
+    numeric_checks: tuple[tuple[str, Callable[[int], tuple[Any, Any, float]]], ...] = ()
+    """Independent numeric computations: (name, f(seed) → (computed, expected, rtol)),
+    e.g. running an iteration, numerical integration, or ``numpy.fft``."""
+    domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Per input name, the interval exact random test points are drawn from
+    (default (-2, 2)); e.g. counts that must stay positive under a log."""
 
     @property
     def steps(self) -> tuple[Step, ...]:
@@ -161,7 +182,8 @@ class Chain:
         self.current = after
         return self
 
-    def result(self, label: str, closed_form, entry, wrt, assumptions=()) -> Result:
+    def result(self, label: str, closed_form, entry=None, wrt=None, assumptions=()) -> Result:
         if not self.steps:
             raise DerivationError(f"{label}: a result needs at least one step")
-        return Result(label, tuple(self.steps), closed_form, tuple(entry), wrt, tuple(assumptions))
+        entry = tuple(entry) if entry is not None else None
+        return Result(label, tuple(self.steps), closed_form, entry, wrt, tuple(assumptions))

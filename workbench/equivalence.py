@@ -102,9 +102,7 @@ def check_equal(
         return budget - (time.monotonic() - start)
 
     def verdict(equal, method, tier, detail="", counterexample=None) -> Equivalence:
-        return Equivalence(
-            equal, method, tier, time.monotonic() - start, detail, counterexample
-        )
+        return Equivalence(equal, method, tier, time.monotonic() - start, detail, counterexample)
 
     # Symbolic tiers may use at most 60% of the budget; the numeric tier is the safety net.
     symbolic_share = 0.6 * budget
@@ -265,7 +263,7 @@ def _numeric(diff, a, b, assumptions, domain, points, sizes, seed):
                 continue
             found += 1
             tested += 1
-            for d, value, ae, be in zip(d_entries, values, a_entries, b_entries, strict=True):
+            for value, ae, be in zip(values, a_entries, b_entries, strict=True):
                 if value == 0:
                     continue
                 scale = max(
@@ -315,8 +313,9 @@ def _concrete_instances(diff, a, b, assumptions, sizes, seed):
         index_syms |= algebra.index_symbols(e)
     if not size_syms and not index_syms:
         triples = [_as_symbols(x, assumptions) for x in zip(a_entries, b_entries, strict=True)]
-        return [("", [t[0] - t[1] for t in triples], [t[0] for t in triples],
-                 [t[1] for t in triples])]
+        return [
+            ("", [t[0] - t[1] for t in triples], [t[0] for t in triples], [t[1] for t in triples])
+        ]
     instances = []
     for size in sizes:
         for values in algebra.index_assignments(index_syms, size, limit=6, seed=seed):
@@ -325,14 +324,15 @@ def _concrete_instances(diff, a, b, assumptions, sizes, seed):
             pairs = [
                 _as_symbols(
                     (algebra.instantiate(x, values), algebra.instantiate(y, values)),
-                    [(algebra.instantiate(lhs, values), algebra.instantiate(rhs, values))
-                     for lhs, rhs in assumptions],
+                    [
+                        (algebra.instantiate(lhs, values), algebra.instantiate(rhs, values))
+                        for lhs, rhs in assumptions
+                    ],
                 )
                 for x, y in zip(a_entries, b_entries, strict=True)
             ]
             instances.append(
-                (label, [p[0] - p[1] for p in pairs], [p[0] for p in pairs],
-                 [p[1] for p in pairs])
+                (label, [p[0] - p[1] for p in pairs], [p[0] for p in pairs], [p[1] for p in pairs])
             )
     return instances
 

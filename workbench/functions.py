@@ -92,7 +92,8 @@ class LogSoftmax(MatrixExpr):
 class Elementwise(MatrixExpr):
     """A scalar function from :data:`ELEMENTWISE` applied to every entry."""
 
-    def __new__(cls, name: str, arg):
+    def __new__(cls, name: str | sp.Symbol, arg):
+        name = str(name)  # SymPy rebuilds expressions from args, passing the Symbol back
         if name not in ELEMENTWISE:
             raise ValueError(f"unknown elementwise function {name!r}")
         return MatrixExpr.__new__(cls, sp.Symbol(name), arg)

@@ -131,8 +131,11 @@ def check_gradient(
             probed += coords.size
         finite &= bool(np.all(np.isfinite(estimate)) and np.all(np.isfinite(analytic)))
         abs_err = max(abs_err, float(np.max(np.abs(estimate - analytic), initial=0.0)))
-        scale = max(scale, float(np.max(np.abs(analytic), initial=0.0)),
-                    float(np.max(np.abs(estimate), initial=0.0)))
+        scale = max(
+            scale,
+            float(np.max(np.abs(analytic), initial=0.0)),
+            float(np.max(np.abs(estimate), initial=0.0)),
+        )
 
     rel_err = abs_err / scale if scale > 0 else abs_err
     warnings = _kink_warnings(kinks, xs, h) if kinks is not None else ()
@@ -167,9 +170,7 @@ def _central_along(f, xs, pos, direction, h):
 
 
 def _complex_along(f, xs, pos, direction, h):
-    shifted = [
-        x.astype(complex) if i != pos else x + 1j * h * direction for i, x in enumerate(xs)
-    ]
+    shifted = [x.astype(complex) if i != pos else x + 1j * h * direction for i, x in enumerate(xs)]
     value = np.asarray(f(*shifted))
     if not np.iscomplexobj(value):
         raise GradientMismatch(

@@ -96,6 +96,8 @@ class StableNumPyPrinter(NumPyPrinter):
 
     def _print_Elementwise(self, expr):
         name = expr.name
+        if name == "log" and isinstance(expr.arg, Softmax):  # log(softmax) would hit log(0)
+            return self._print(LogSoftmax(expr.arg.arg, expr.arg.axis))
         if name in HELPERS:
             return f"{name}({self._print(expr.arg)})"
         return f"numpy.{name}({self._print(expr.arg)})"

@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -94,16 +94,24 @@ class Fold(Rule):
 
     matches: Callable[[sp.Basic], bool] = lambda e: False
     replacement: Callable[[sp.Basic], sp.Basic] = lambda e: e
+    free_only: bool = True
     name: ClassVar[str] = "fold definition"
 
     def apply(self, expr, ctx):
-        free = expr.free_symbols
-        found = {
-            e: self.replacement(e)
-            for e in sp.preorder_traversal(expr)
-            if self.matches(e) and e.free_symbols <= free
-        }
-        return sp.factor_terms(sp.cancel(algebra.canonical(expr.xreplace(found))))
+        out = _replace_pieces(expr, self.matches, self.replacement, self.free_only)
+        return sp.factor_terms(sp.cancel(algebra.canonical(out)))
+
+
+def _replace_pieces(expr, matches, replacement, free_only):
+    """Replace the pieces ``matches`` accepts; with ``free_only``, only pieces whose indices
+    are all free (not bound by an enclosing sum)."""
+    free = expr.free_symbols
+    found = {
+        e: replacement(e)
+        for e in sp.preorder_traversal(expr)
+        if matches(e) and (not free_only or e.free_symbols <= free)
+    }
+    return expr.xreplace(found)
 
 
 # ---------------------------------------------------------------- differentiation
@@ -320,20 +328,65 @@ class Algebra(Rule):
 
 @dataclass(frozen=True)
 class Rewrite(Rule):
-    """replace each piece by an equal piece, e.g. Σ_k P_ak·V_bk → (P Vᵀ)_ab"""
+    """replace each piece by an equal piece, e.g. log pₖ → log p̂ₖ − (log p̂ₖ − log pₖ)"""
 
-    mapping: Sequence[tuple[sp.Basic, sp.Basic]] = ()
+    matches: Callable[[sp.Basic], bool] = lambda e: False
+    replacement: Callable[[sp.Basic], sp.Basic] = lambda e: e
     name: ClassVar[str] = "rewrite"
 
     def apply(self, expr, ctx):
-        out = algebra.canonical(expr)
-        for old, new in self.mapping:
-            out = out.xreplace({algebra.canonical(old): new})
-        return out
+        return _replace_pieces(expr, self.matches, self.replacement, free_only=False)
+
+
+@dataclass(frozen=True)
+class SwapSums(Rule):
+    """Σ_a Σ_b f → Σ_b Σ_a f (finite sums with independent limits)"""
+
+    name: ClassVar[str] = "swap sums"
+
+    def apply(self, expr, ctx):
+        def swap(s: sp.Sum):
+            if len(s.limits) == 2:  # SymPy merges nested sums: Sum(f, inner, outer)
+                first, second = s.limits
+                if first.has(second[0]) or second.has(first[0]):
+                    return None
+                return sp.Sum(s.function, second, first)
+            inner = s.function
+            if len(s.limits) != 1 or not isinstance(inner, sp.Sum) or len(inner.limits) != 1:
+                return None
+            outer_var = s.limits[0][0]
+            if inner.limits[0].has(outer_var):
+                return None
+            return sp.Sum(sp.Sum(inner.function, s.limits[0]), inner.limits[0])
+
+        def visit(e):
+            if isinstance(e, sp.Sum):
+                swapped = swap(e)
+                if swapped is not None:
+                    return swapped
+            if e.is_Atom or not e.args:
+                return e
+            args = tuple(visit(a) for a in e.args)
+            return e if args == e.args else e.func(*args)
+
+        return visit(expr)
 
 
 VOCABULARY: tuple[type[Rule], ...] = (
-    Definition, Fold, Linearity, QuotientRule, ProductRule, ChainRule, ChainRuleThrough,
-    Differentiate, UseResult, CollapseDeltas, SplitSums, Substitute, Algebra, Rewrite,
+    Definition,
+    Fold,
+    Linearity,
+    QuotientRule,
+    ProductRule,
+    ChainRule,
+    ChainRuleThrough,
+    Differentiate,
+    UseResult,
+    CollapseDeltas,
+    SplitSums,
+    SwapSums,
+    Substitute,
+    Algebra,
+    Rewrite,
 )
 """Every rule a step may name, in the order a learner usually meets them."""

@@ -12,7 +12,7 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 from workbench.errors import TimeBudgetExceeded
@@ -101,10 +101,8 @@ def run_in_child(fn: Callable[[], T], seconds: float) -> T:
             chunks.append(chunk)
     finally:
         os.close(read_fd)
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         os.waitpid(pid, 0)
     status, value = pickle.loads(b"".join(chunks)) if chunks else ("error", "child died")
     if status != "ok":

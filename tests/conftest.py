@@ -1,0 +1,35 @@
+"""Test-suite switches.
+
+Tests marked ``slow`` (larger sizes, every case of every result, PDF builds) are
+deselected in a local run to keep it under a few minutes, and always run in CI
+(``CI=true``) or with ``--runslow``. They are deselected, never skipped, so CI
+cannot pass with a slow test quietly not run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
+
+
+def run_slow(config) -> bool:
+    return config.getoption("--runslow") or os.environ.get("CI", "").lower() in {"1", "true"}
+
+
+def pytest_collection_modifyitems(config, items):
+    if run_slow(config):
+        return
+    slow = [item for item in items if "slow" in item.keywords]
+    if slow:
+        items[:] = [item for item in items if "slow" not in item.keywords]
+        config.hook.pytest_deselected(items=slow)
+
+
+def pytest_report_header(config):
+    mode = "all tests (slow included)" if run_slow(config) else "slow tests deselected"
+    return f"workbench: {mode}; CI={os.environ.get('CI', '')!r}"

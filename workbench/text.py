@@ -1,0 +1,81 @@
+"""Plain-text rendering of expressions and step chains, for terminals.
+
+Matrix elements print as ``z[i]`` (column vectors) or ``W[a,b]``, deltas as ``δ(i,j)``,
+sums as ``Σ_k=0..n-1 (...)`` and derivatives as ``∂(...)/∂z[j]``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+BOUND_NAMES = "klmpqrtuvw"
+
+
+def bound_name(symbol: sp.Symbol) -> str | None:
+    """Display name for a canonical bound variable ``_s0`` → ``k``; None for other symbols."""
+    name = symbol.name
+    if name.startswith("_s") and name[2:].isdigit():
+        index = int(name[2:])
+        return BOUND_NAMES[index] if index < len(BOUND_NAMES) else f"k{index}"
+    return None
+
+
+class TextPrinter(StrPrinter):
+    """A compact one-line printer for index notation."""
+
+    def _print_Symbol(self, expr):
+        return bound_name(expr) or super()._print_Symbol(expr)
+
+    def _print_Dummy(self, expr):
+        return expr.name
+
+    def _print_MatrixElement(self, expr):
+        name = self._print(expr.parent)
+        if expr.parent.shape[1] == 1:
+            return f"{name}[{self._print(expr.i)}]"
+        return f"{name}[{self._print(expr.i)},{self._print(expr.j)}]"
+
+    def _print_KroneckerDelta(self, expr):
+        return f"δ({self._print(expr.args[0])},{self._print(expr.args[1])})"
+
+    def _print_Sum(self, expr):
+        out = self._print(expr.function)
+        for var, lo, hi in expr.limits:  # innermost first
+            out = f"Σ_{self._print(var)}={self._print(lo)}..{self._print(hi)} ({out})"
+        return out
+
+    def _print_Derivative(self, expr):
+        variables = "".join(f"∂{self._print(v)}" for v, c in expr.variable_count for _ in range(c))
+        return f"∂({self._print(expr.expr)})/{variables}"
+
+    def _print_Transpose(self, expr):
+        return f"{self.parenthesize(expr.arg, 1000)}ᵀ"
+
+
+def to_text(expr) -> str:
+    return TextPrinter().doprint(expr)
+
+
+def render_steps(derivation) -> str:
+    """The whole derivation as numbered steps, each with its rule and note."""
+    lines = [
+        f"{derivation.title}  ({derivation.slug})",
+        "",
+        derivation.summary,
+        "",
+        f"Convention: {derivation.conventions}",
+        "",
+    ]
+    for name, meaning in derivation.variables:
+        lines.append(f"  {name}: {meaning}")
+    for result in derivation.results:
+        lines += ["", f"── {result.label} ──", f"   {to_text(result.goal)}"]
+        for number, step in enumerate(result.steps, 1):
+            lines.append(f"{number:>2}. = {to_text(step.after)}")
+            lines.append(f"      [{step.rule}] {step.note}")
+        lines.append(
+            f"   closed form: {to_text(result.closed_form)}  "
+            f"(entry {to_text(result.entry[0])},{to_text(result.entry[1])})"
+        )
+    return "\n".join(lines)
