@@ -113,6 +113,15 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """An exercise for the learner, with its worked solution (plain text with $math$)."""
+
+    prompt: str
+    solution: str
+    source: str = ""  # where in the curriculum (shared/seeds) it comes from
+
+
+@dataclass(frozen=True)
 class Derivation:
     """A key result: how it is derived, what it should equal, and how to test it."""
 
@@ -130,6 +139,7 @@ class Derivation:
     numeric_checks: tuple[tuple[str, Callable[[int], tuple[Any, Any, float]]], ...] = ()
     """Independent numeric computations: (name, f(seed) → (computed, expected, rtol)),
     e.g. running an iteration, numerical integration, or ``numpy.fft``."""
+    exercises: tuple[Exercise, ...] = ()
     domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """Per input name, the interval exact random test points are drawn from
     (default (-2, 2)); e.g. counts that must stay positive under a log."""
