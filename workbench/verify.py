@@ -1,0 +1,368 @@
+"""Check a derivative worked out by hand, and say where it goes wrong.
+
+Three entry points mirror ``workbench verify``:
+
+* :func:`check_claim` — is ``claim`` the derivative of ``function`` with respect to ``wrt``?
+* :func:`check_steps` — is every line of a derivation equal to the line before it?
+* :func:`check_catalogue_claim` — is ``claim`` a catalogue result, in its own symbols?
+
+The verdict comes from the bounded equality tiers of :func:`~workbench.equivalence.check_equal`
+and is confirmed at exact random points where the function is real and finite (a claim
+is judged only where it can be). A wrong claim gets a counterexample and a diagnosis
+(:mod:`workbench.diagnosis`). All the work runs in a child process with a time and a
+memory limit, so no input can hang the caller.
+
+Example:
+    >>> report = check_claim("log(1 + exp(x))", "x", "sigmoid(x)")
+    >>> report.verdict, report.method
+    ('correct', 'symbolic')
+    >>> check_claim("x.T @ A @ x", "x", "2*A@x", shapes={"x": 3, "A": "3x3"}).diagnosis[:14]
+    'symmetric-only'
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import sympy as sp
+
+from workbench.claim_format import to_latex, unparse
+from workbench.diagnosis import diagnose
+from workbench.equivalence import check_equal
+from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
+from workbench.interpret import Scope, Value, declare, describe, shape
+from workbench.timebox import run_in_child, time_limit
+from workbench.verify_points import (
+    Point,
+    Problem,
+    agree,
+    draw_points,
+    evaluate,
+    plain,
+    plain_point,
+)
+from workbench.verify_problems import (
+    build_input,
+    candidate_terms,
+    check_wrt,
+    claim_terms,
+    derivative,
+    inputs,
+    names_in,
+    parse_input,
+    shapes_from,
+)
+from workbench.verify_report import VerifyReport
+
+DEFAULT_TIMEOUT = 9.0  # seconds for one verification, process work included
+EQUALITY_BUDGET = 4.0  # seconds for the symbolic equality tiers of one comparison
+POINTS = 4  # random points where the function is defined
+MEMORY_BYTES = 2 << 30  # address space the child may add to what it inherits
+LAYOUTS = ("gradient", "jacobian")
+
+Shapes = Mapping[str, int | str | tuple[int, int]]
+
+
+def check_claim(
+    function: str,
+    wrt: str,
+    claim: str,
+    *,
+    shapes: Shapes | None = None,
+    layout: str | None = None,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    isolate: bool = True,
+) -> VerifyReport:
+    """Is ``claim`` the derivative of ``function`` with respect to ``wrt``?
+
+    Args:
+        function: e.g. ``"x.T @ A @ x"``.
+        wrt: the variable, e.g. ``"x"``.
+        claim: e.g. ``"(A + A.T) @ x"``.
+        shapes: name → ``4`` (a 4×1 column), ``"3x2"`` or ``(3, 2)``; others are scalars.
+        layout: ``"gradient"`` (the shape of ``wrt``; default for a scalar function) or
+            ``"jacobian"`` (J[i, j] = ∂fᵢ/∂xⱼ; default for a vector function).
+        seed: seeds the random points.
+        timeout: seconds before giving up with an ``error`` verdict.
+        isolate: run in a child process with time and memory limits (default).
+
+    Example:
+        >>> check_claim("sum(softmax(z))", "z", "0*z", shapes={"z": 3}).verdict
+        'correct'
+    """
+    return _run(lambda: _claim(function, wrt, claim, shapes, layout, seed), timeout, isolate)
+
+
+def check_steps(
+    steps: str | os.PathLike,
+    *,
+    shapes: Shapes | None = None,
+    layout: str | None = None,
+    source: str | None = None,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    isolate: bool = True,
+) -> VerifyReport:
+    """Is every line of a derivation equal to the line before it?
+
+    Args:
+        steps: the text (one expression per line; every line after the first starts
+            with ``=``; ``#`` starts a note; the first may be ``diff(F, x)``), or a path.
+        source: how messages name the input (default: the file name, or ``steps``).
+
+    Example:
+        >>> check_steps("diff(x**2, x)\\n= 2x").verdict
+        'correct'
+    """
+    if isinstance(steps, os.PathLike):
+        path = Path(steps)
+        source = source or path.name
+        try:
+            steps = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            return error_report(f"{source}: cannot read: {error}", kind="steps")
+    from workbench.verify_steps import verify_steps
+
+    work = lambda: verify_steps(str(steps), source or "steps", shapes, layout, seed)  # noqa: E731
+    return _run(work, timeout, isolate, kind="steps")
+
+
+def check_catalogue_claim(
+    slug: str,
+    claim: str,
+    *,
+    wrt: str | None = None,
+    case: str | None = None,
+    seed: int = 0,
+    timeout: float = DEFAULT_TIMEOUT,
+    isolate: bool = True,
+) -> VerifyReport:
+    """Is ``claim`` the catalogue result ``slug``, written in the derivation's own symbols?
+
+    Example:
+        >>> check_catalogue_claim("softmax-jacobian", "diag(s) - s @ s.T").verdict
+        'correct'
+    """
+    from workbench import registry
+    from workbench.verify_catalogue import verify_catalogue_claim
+
+    try:
+        derivation = registry.get(slug)  # built here, so a child inherits the cached build
+    except WorkbenchError as error:
+        return error_report(str(error), kind="catalogue")
+    except Exception as error:  # a derivation under construction: report, do not crash
+        return error_report(f"cannot build {slug}: {error}", kind="catalogue")
+    work = lambda: verify_catalogue_claim(derivation, claim, wrt, case, seed)  # noqa: E731
+    return _run(work, timeout, isolate, kind="catalogue")
+
+
+# ---------------------------------------------------------------- one claim
+def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
+    check_layout(layout)
+    scope = Scope(declare(shapes_from(shapes)))
+    function_node = parse_input(function, "--function")
+    claim_node = parse_input(claim, "--claim")
+    check_wrt(wrt, names_in(function_node))
+    value = build_input(function_node, scope, "--function")
+    variable = scope.lookup(wrt, 0)
+    try:
+        truth, convention = derivative(value, variable, wrt, layout)
+    except ParseError as error:
+        raise ParseError(f"--function: {error}") from None
+    claimed = build_input(claim_node, scope, "--claim")
+    problem = Problem(
+        claim=claimed,
+        expected=truth,
+        variables=inputs(names_in(function_node, claim_node), scope),
+        defined=(value,),
+        wrt=wrt,
+        convention=convention,
+    )
+    outcome = compare(problem, seed, [function_node, claim_node], claim_node, scope)
+    confirmation = None
+    if outcome.points and shape(claimed) == shape(truth):
+        from workbench.verify_confirm import finite_differences
+
+        confirmation = finite_differences(value, variable, claimed, layout, outcome.points[0])
+    return VerifyReport(
+        verdict=outcome.verdict,
+        method=outcome.method,
+        parsed_claim=unparse(claim_node),
+        expected=value_text(truth),
+        counterexample=outcome.counterexample,
+        diagnosis=outcome.diagnosis,
+        claim_latex=to_latex(claim_node),
+        expected_latex=sp.latex(truth),
+        convention=convention,
+        detail=outcome.detail,
+        confirmation=confirmation,
+    )
+
+
+def check_layout(layout: str | None) -> None:
+    if layout is not None and layout not in LAYOUTS:
+        raise ParseError(f"--layout must be gradient or jacobian, not {layout!r}")
+
+
+# ---------------------------------------------------------------- the decision
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict on one :class:`Problem`, with what is needed to explain it."""
+
+    verdict: str
+    method: str
+    detail: str
+    points: tuple[Point, ...]
+    counterexample: dict | None = None
+    diagnosis: str | None = None
+
+
+def compare(problem: Problem, seed: int, nodes=(), claim_node=None, scope=None) -> Outcome:
+    """Decide ``problem``; diagnose it when wrong, using the parse trees for candidate terms."""
+    outcome = decide(problem, seed)
+    if outcome.verdict != "incorrect":
+        return outcome
+    if scope is not None:
+        problem = replace(
+            problem,
+            terms=candidate_terms(list(nodes), scope),
+            claim_terms=claim_terms(claim_node, scope) if claim_node is not None else (),
+        )
+    return replace(outcome, diagnosis=diagnose(problem, outcome.points))
+
+
+def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> Outcome:
+    """The equality tiers decide; exact points where the function is defined confirm."""
+    points = tuple(
+        draw_points(
+            problem.variables,
+            (problem.expected, *problem.defined),
+            extra=[problem.claim],
+            facts=problem.facts,
+            domain=problem.domain,
+            count=POINTS,
+            seed=seed,
+        )
+    )
+    claim_shape, true_shape = shape(problem.claim), shape(problem.expected)
+    if claim_shape != true_shape:
+        detail = f"the claim is {describe(claim_shape)}, {problem.noun} {describe(true_shape)}"
+        example = _counterexample(problem, points[0]) if points else None
+        return Outcome("incorrect", "symbolic", detail, points, example)
+    equivalence = check_equal(
+        problem.claim,
+        problem.expected,
+        assumptions=problem.facts,
+        domain=problem.domain,
+        budget=budget,
+        seed=seed,
+    )
+    proved = equivalence.equal is True and equivalence.method == "proved"
+    if not points:
+        if proved:
+            detail = f"{equivalence.detail} (no point found where the function is real)"
+            return Outcome("correct", "symbolic", detail, points)
+        raise WorkbenchError("no test point found where the function is real and finite")
+    for point in points:
+        claimed, true = evaluate(problem.claim, point), evaluate(problem.expected, point)
+        if claimed is None or true is None or not agree(claimed, true):
+            detail = f"differs from {problem.noun} at a random point where the function is defined"
+            return Outcome("incorrect", "numeric", detail, points, _counterexample(problem, point))
+    where = f"{len(points)} random points where the function is real"
+    if proved:
+        detail = f"proved by the {equivalence.tier} tier; confirmed to 20 digits at {where}"
+        return Outcome("correct", "symbolic", detail, points)
+    detail = f"equal to 20 digits at {where}; not proved symbolically ({equivalence.detail})"
+    return Outcome("correct", "numeric", detail, points)
+
+
+def _counterexample(problem: Problem, point: Point) -> dict:
+    return {
+        "point": plain_point(point, problem.variables),
+        "claimed": plain(shape(problem.claim), evaluate(problem.claim, point)),
+        "true": plain(shape(problem.expected), evaluate(problem.expected, point)),
+    }
+
+
+def value_text(value: Value) -> str:
+    """SymPy's text of a value; a matrix as a list of rows."""
+    if isinstance(value, sp.MatrixBase):
+        return sp.sstr(value.tolist())
+    return sp.sstr(value)
+
+
+# ---------------------------------------------------------------- isolation
+def error_report(message: str, kind: str = "claim") -> VerifyReport:
+    """A report for input that could not be understood; the message is one line."""
+    return VerifyReport("error", None, None, None, kind=kind, error=" ".join(message.split()))
+
+
+def _run(work: Callable[[], VerifyReport], timeout: float, isolate: bool, kind="claim"):
+    start = time.monotonic()
+    if isolate:
+        try:
+            report = run_in_child(lambda: _guarded(work, kind, limit_memory=True), timeout)
+        except TimeBudgetExceeded as error:
+            report = error_report(_gave_up(timeout, error), kind)
+    else:
+        try:
+            with time_limit(timeout):
+                report = _guarded(work, kind)
+        except TimeBudgetExceeded as error:
+            report = error_report(_gave_up(timeout, error), kind)
+    return replace(report, seconds=time.monotonic() - start)
+
+
+def _gave_up(timeout: float, error: Exception) -> str:
+    if "exceeded" in str(error):
+        return f"no verdict within {timeout:g} s: the input is too large or too hard to decide"
+    return f"the check stopped unexpectedly: {error}"
+
+
+def _guarded(work, kind: str, limit_memory: bool = False) -> VerifyReport:
+    """``work()``, with every failure turned into an error report (one line, no traceback)."""
+    if limit_memory:
+        _limit_memory()
+    try:
+        return work()
+    except TimeBudgetExceeded:
+        raise
+    except WorkbenchError as error:
+        return error_report(str(error), kind)
+    except MemoryError:
+        return error_report("ran out of memory: the input is too large", kind)
+    except RecursionError:
+        return error_report("the expression is too deeply nested to work with", kind)
+    except Exception as error:  # a bug in the verifier must still answer in one line
+        return error_report(f"internal error: {type(error).__name__}: {error}", kind)
+
+
+def _limit_memory() -> None:
+    """Cap the child's address space at what it inherited plus :data:`MEMORY_BYTES`."""
+    try:
+        import resource
+
+        status = Path("/proc/self/status").read_text()
+        size_kb = int(status.split("VmSize:")[1].split()[0])
+        limit = size_kb * 1024 + MEMORY_BYTES
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError, IndexError):
+        pass  # no /proc or no resource module: the time limit still holds
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "VerifyReport",
+    "check_catalogue_claim",
+    "check_claim",
+    "check_steps",
+    "decide",
+]

@@ -1,0 +1,165 @@
+"""The verifier's report: one immutable, JSON-ready record, readable in a terminal and a notebook.
+
+Example:
+    >>> report = VerifyReport(verdict="correct", method="symbolic", parsed_claim="2*x",
+    ...                       expected="2*x")
+    >>> report.exit_status, report.to_dict()["verdict"]
+    (0, 'correct')
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+EXIT_STATUS = {"correct": 0, "incorrect": 1, "error": 2}
+MARK = {"correct": "✓", "incorrect": "✗", "error": "!"}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What the verifier decided about one claim or one steps file.
+
+    Attributes:
+        verdict: ``"correct"`` (right everywhere it is defined), ``"incorrect"``, or
+            ``"error"`` (the input could not be understood, or no decision in time).
+        method: ``"symbolic"`` (proved by an equality tier) or ``"numeric"`` (exact /
+            30-digit random points); None for an error.
+        parsed_claim: the claim as parsed, in canonical text.
+        expected: what the claim should equal (SymPy text).
+        counterexample: for a wrong claim, ``{"point", "claimed", "true"}``.
+        diagnosis: for a wrong claim, the usual mistake it makes, in words.
+        first_invalid_line: for a steps file, the 1-based line of the first wrong step.
+        kind: ``"claim"``, ``"steps"`` or ``"catalogue"``.
+        claim_latex, expected_latex: the same, as LaTeX.
+        convention: the layout, in words.
+        detail: how the verdict was reached (tier, points, finite differences).
+        steps: for a steps file, one record per step.
+        confirmation: the finite-difference check of the claim, when one was run.
+        error: the one-line message, for an error.
+        seconds: time spent.
+    """
+
+    verdict: str
+    method: str | None
+    parsed_claim: str | None
+    expected: str | None
+    counterexample: Mapping[str, Any] | None = None
+    diagnosis: str | None = None
+    first_invalid_line: int | None = None
+    kind: str = "claim"
+    claim_latex: str | None = None
+    expected_latex: str | None = None
+    convention: str = ""
+    detail: str = ""
+    steps: tuple[Mapping[str, Any], ...] = field(default=())
+    confirmation: Mapping[str, Any] | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_status(self) -> int:
+        """0 correct, 1 incorrect, 2 error: the command line's exit status."""
+        return EXIT_STATUS[self.verdict]
+
+    def __bool__(self) -> bool:
+        return self.verdict == "correct"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document ``workbench verify --json`` prints."""
+        out: dict[str, Any] = {
+            "verdict": self.verdict,
+            "method": self.method,
+            "parsed_claim": self.parsed_claim,
+            "expected": self.expected,
+            "counterexample": dict(self.counterexample) if self.counterexample else None,
+            "diagnosis": self.diagnosis,
+        }
+        if self.kind == "steps":
+            out["first_invalid_line"] = self.first_invalid_line
+            out["steps"] = [dict(s) for s in self.steps]
+        out.update(
+            kind=self.kind,
+            convention=self.convention,
+            detail=self.detail,
+            confirmation=dict(self.confirmation) if self.confirmation else None,
+            error=self.error,
+            seconds=round(self.seconds, 3),
+        )
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def render(self) -> str:
+        """Plain text for a terminal."""
+        return render_text(self)
+
+    def _repr_latex_(self) -> str:
+        claim = self.claim_latex or r"\text{?}"
+        relation = {"correct": "=", "incorrect": r"\neq"}.get(self.verdict, "?")
+        expected = self.expected_latex or r"\text{expected}"
+        words = f"{self.verdict} ({self.method})" if self.method else self.verdict
+        return rf"$\displaystyle {claim} \;{relation}\; {expected} \qquad \text{{{words}}}$"
+
+    def _repr_html_(self) -> str:
+        colour = {"correct": "#1a7f37", "incorrect": "#cf222e"}.get(self.verdict, "#9a6700")
+        rows = [("claim", rf"\({self.claim_latex}\)" if self.claim_latex else self.parsed_claim)]
+        if self.convention:
+            rows.append(("convention", self.convention))
+        if self.diagnosis:
+            rows.append(("diagnosis", self.diagnosis))
+        if self.first_invalid_line is not None:
+            rows.append(("first invalid line", str(self.first_invalid_line)))
+        if self.counterexample:
+            for key in ("point", "claimed", "true"):
+                rows.append((key, json.dumps(self.counterexample.get(key), ensure_ascii=False)))
+        if self.error:
+            rows.append(("error", self.error))
+        if self.detail:
+            rows.append(("how", self.detail))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v or '')}</td></tr>"
+            for k, v in rows
+        )
+        method = f" ({self.method})" if self.method else ""
+        title = f"{MARK[self.verdict]} {self.verdict}{method}"
+        return f"<div><b style='color:{colour}'>{html.escape(title)}</b><table>{body}</table></div>"
+
+
+def render_text(report: VerifyReport) -> str:
+    """The report as a few aligned lines, for ``workbench verify`` without ``--json``."""
+    if report.verdict == "error":
+        return f"error: {report.error}"
+    method = f" ({report.method})" if report.method else ""
+    lines = [f"{MARK[report.verdict]} {report.verdict}{method}"]
+    rows = [("claim", report.parsed_claim)]
+    if report.kind == "steps" and report.first_invalid_line is not None:
+        rows.insert(0, ("line", str(report.first_invalid_line)))
+    if report.verdict == "incorrect":
+        rows.append(("diagnosis", report.diagnosis))
+    if report.convention:
+        rows.append(("convention", report.convention))
+    if report.counterexample:
+        point = report.counterexample.get("point", {})
+        rows.append(("at", ", ".join(f"{k} = {_short(v)}" for k, v in point.items())))
+        rows.append(("claimed", _short(report.counterexample.get("claimed"))))
+        rows.append(("true", _short(report.counterexample.get("true"))))
+    if report.detail:
+        rows.append(("how", report.detail))
+    width = max(len(k) for k, _ in rows)
+    lines += [f"  {k:<{width}}  {v}" for k, v in rows if v]
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    """Numbers to 6 significant digits, nested lists as [[..], [..]]."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
