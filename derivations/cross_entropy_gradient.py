@@ -12,7 +12,7 @@ import sympy as sp
 from derivations import softmax_jacobian as sj
 from workbench import numeric, rules
 from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation
+from workbench.derivation import Case, Chain, Derivation, Exercise
 from workbench.functions import LogSoftmax, Softmax
 
 n, j, z, s = sj.n, sj.j, sj.z, sj.s
@@ -27,6 +27,31 @@ Y = sp.MatrixSymbol("Y", B, n)
 DEFINITIONS = {s: Softmax(z), L: -sp.Sum(y[k, 0] * sp.log(s[k, 0]), (k, 0, n - 1))}
 TARGETS_SUM_TO_ONE = (sp.Sum(y[k, 0], (k, 0, n - 1)), sp.Integer(1))
 CLOSED_FORM = s - y
+
+
+EXERCISES = (
+    Exercise(
+        prompt="For logits z = (1, 2, 3) and the one-hot target y = (1, 0, 0), compute the "
+        "loss L and the gradient ∂L/∂z = s − y. Take one gradient-descent step "
+        "θ ← θ − η∇L(θ) with η = 1 and compute the loss again.",
+        solution="$s = (0.0900, 0.2447, 0.6652)$, so $L = -\\log s_0 = 2.4076$ and "
+        "$\\partial L/\\partial z = s - y = (-0.9100, 0.2447, 0.6652)$. The step gives "
+        "$z = (1.9100, 1.7553, 2.3348)$ and the loss falls to $1.2196$. The gradient raises "
+        "the logit of the right class and lowers each other logit in proportion to the "
+        "probability it wrongly holds.",
+        source="Stage 01, Math Foundations: the gradient descent update rule (shared/seeds/001)",
+    ),
+    Exercise(
+        prompt="Show that the entries of ∂L/∂z sum to zero and each lies between −1 and 1. "
+        "What does that mean for training?",
+        solution="$\\sum_j (s_j - y_j) = 1 - 1 = 0$, because $s$ and $y$ are both "
+        "distributions; and $0 \\le s_j, y_j \\le 1$ gives $-1 \\le s_j - y_j \\le 1$. "
+        "However wrong the logits are, the gradient stays bounded, so one bad example "
+        "cannot blow up a step; and it never changes the sum of the logits, which softmax "
+        "ignores anyway.",
+        source="Phase 3, Probability distributions: softmax and cross-entropy (shared/seeds/003)",
+    ),
+)
 
 
 def rows_sum_to_one(sizes):
@@ -100,4 +125,5 @@ def build() -> Derivation:
         definitions=DEFINITIONS,
         results=(result,),
         cases=(single, batch),
+        exercises=EXERCISES,
     )

@@ -14,7 +14,7 @@ import sympy as sp
 from derivations import softmax_jacobian as sj
 from workbench import numeric, rules
 from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation
+from workbench.derivation import Case, Chain, Derivation, Exercise
 from workbench.functions import Elementwise, LogSoftmax, Softmax
 
 n, j, z, s = sj.n, sj.j, sj.z, sj.s
@@ -36,6 +36,44 @@ EMPIRICAL_SUMS_TO_ONE = (sp.Sum(phat[k, 0], (k, 0, n - 1)), sp.Integer(1))
 CROSS_ENTROPY = -(phat.T * Elementwise("log", s))
 ENTROPY_PLUS_KL = -(phat.T * Elementwise("log", phat)) + phat.T * (
     Elementwise("log", phat) - Elementwise("log", s)
+)
+
+
+EXERCISES = (
+    Exercise(
+        prompt="Compute the entropy of a fair coin and of a 90/10 coin, in bits and in nats. "
+        "Which is higher?",
+        solution="Fair: $H = -2 \\cdot \\tfrac12 \\log_2 \\tfrac12 = 1$ bit, that is "
+        "$\\ln 2 = 0.6931$ nats. 90/10: $H = -(0.9 \\log_2 0.9 + 0.1 \\log_2 0.1) = 0.4690$ "
+        "bits $= 0.3251$ nats. The fair coin is higher: no two-outcome distribution is "
+        "more uncertain.",
+        source="Stage 01, Math Foundations: exercise 'Entropy by hand' (shared/seeds/001)",
+    ),
+    Exercise(
+        prompt="Four examples have labels 0, 0, 1, 0 (two classes), and a model predicts "
+        "p = (0.6, 0.4) for each. Compute the mean NLL, the empirical distribution p̂, "
+        "H(p̂, p), H(p̂) and KL(p̂ ‖ p). Explain what 'negative log-likelihood = "
+        "cross-entropy' means.",
+        solution="Mean NLL $= -\\tfrac14 (3 \\ln 0.6 + \\ln 0.4) = 0.6122$. Counting labels "
+        "gives $\\hat{p} = (0.75, 0.25)$ and $H(\\hat{p}, p) = -(0.75 \\ln 0.6 + 0.25 \\ln "
+        "0.4) = 0.6122$: the same number, because averaging $-\\log p(y_a)$ over the "
+        "examples weights each class's $-\\log p_k$ by how often it occurs. "
+        "$H(\\hat{p}) = 0.5623$ and $\\mathrm{KL}(\\hat{p} \\,\\|\\, p) = 0.0499$ add up "
+        "to $0.6122$. The entropy is fixed by the data, so lowering the NLL can only lower "
+        "the KL divergence.",
+        source="Stage 01, Math Foundations: minimum viable understanding (shared/seeds/001)",
+    ),
+    Exercise(
+        prompt="Which model distribution p minimises the mean NLL of those four examples, "
+        "and what is the minimum?",
+        solution="NLL $= H(\\hat{p}) + \\mathrm{KL}(\\hat{p} \\,\\|\\, p)$ with "
+        "$\\mathrm{KL} \\ge 0$, equal to zero only at $p = \\hat{p}$. So the minimum is at "
+        "$p = \\hat{p} = (0.75, 0.25)$, where NLL $= H(\\hat{p}) = 0.5623$ nats; the "
+        "gradient $s - \\hat{p}$ derived here vanishes exactly there. Maximum likelihood "
+        "recovers the empirical frequencies.",
+        source="Phase 2, Probability: entropy, cross-entropy, KL divergence, MLE "
+        "(shared/seeds/002)",
+    ),
 )
 
 
@@ -170,4 +208,5 @@ def build() -> Derivation:
         results=(nll, kl, grad),
         cases=(case,),
         domain={"Y": (0.05, 1.0)},
+        exercises=EXERCISES,
     )

@@ -29,6 +29,7 @@ def unfold(expr: sp.Basic, definitions: Definitions, keep: Iterable[sp.Basic] = 
     active = {k: v for k, v in definitions.items() if k not in keep}
     if not active:
         return expr
+    expr = _derivatives_at_points(expr, active)
     for _ in range(32):  # definitions nest a few levels deep, never cyclically
         new = expr.replace(
             lambda e: isinstance(e, MatrixElement) and e.parent in active,
@@ -43,21 +44,91 @@ def unfold(expr: sp.Basic, definitions: Definitions, keep: Iterable[sp.Basic] = 
     raise RecursionError("definitions do not terminate")
 
 
-def evaluate_derivatives(expr: sp.Basic, definitions: Definitions) -> sp.Basic:
+def base(e: sp.Basic) -> sp.Basic:
+    """The named quantity: ``W`` for ``W[a, b]``, the symbol itself for a scalar."""
+    return e.parent if isinstance(e, MatrixElement) else e
+
+
+def depends_on(name: sp.Basic, variable: sp.Basic, definitions: Definitions) -> bool:
+    """Whether the defined ``name`` depends, through its definitions, on ``variable``'s base."""
+    target = base(variable)
+    if name == target:
+        return True
+    # Unfold down to the variable and no further: it may itself be a defined name
+    # (z = W₂h + b₂), and expanding it would hide the dependence.
+    others = {k: v for k, v in definitions.items() if k != target}
+    if isinstance(name, sp.MatrixSymbol):
+        return expand_names(others[name], others).has(target)
+    return unfold(others[name], others).has(target)
+
+
+def names_in(expr: sp.Basic, definitions: Definitions) -> set[sp.Basic]:
+    """The defined names that occur in ``expr``."""
+    found = {e.parent for e in expr.atoms(MatrixElement) if e.parent in definitions}
+    return found | {s for s in expr.free_symbols if s in definitions}
+
+
+def _derivatives_at_points(expr: sp.Basic, names) -> sp.Basic:
+    """Derivative(f(u), u) → Subs(Derivative(f(t), t), t, u) when u is about to be unfolded.
+
+    SymPy folds φ′ at a matrix element into Derivative(φ(u), u); once u is replaced by an
+    expression that is no longer a valid variable. The Subs form is the same value.
+    """
+
+    def at_point(d: sp.Derivative) -> sp.Basic:
+        (variable, count), *rest = d.variable_count
+        if rest or not isinstance(variable, MatrixElement) or variable.parent not in names:
+            return d
+        t = sp.Dummy("t")
+        return sp.Subs(sp.Derivative(d.expr.xreplace({variable: t}), (t, count)), t, variable)
+
+    if not expr.has(sp.Derivative):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Derivative), at_point)
+
+
+def evaluate_derivatives(
+    expr: sp.Basic, definitions: Definitions, minimal: bool = False
+) -> sp.Basic:
     """Evaluate every ``Derivative`` with SymPy's ``diff``, innermost first.
 
     The function being differentiated is unfolded down to the variable's own level:
     in ``Derivative(L, o[i, 0])`` the name ``o`` is held fixed (a partial derivative
     in the computation graph), while everything else is expanded.
+
+    With ``minimal``, names that do not depend on the variable stay folded too, so the
+    result is as small as possible (what the lazy step check compares).
     """
 
     def _evaluate(derivative: sp.Derivative) -> sp.Basic:
         variables = [v for v, _ in derivative.variable_count]
-        held = {v.parent if isinstance(v, MatrixElement) else v for v in variables}
+        held = {base(v) for v in variables}
+        if minimal:
+            held |= {
+                name for name in definitions
+                if not any(depends_on(name, v, definitions) for v in variables)
+            }
         body = unfold(derivative.expr, definitions, keep=held)
         return sp.diff(body, *[v for v, c in derivative.variable_count for _ in range(c)])
 
     return expr.replace(lambda e: isinstance(e, sp.Derivative), _evaluate)
+
+
+def resolve_pair(a: sp.Basic, b: sp.Basic, definitions: Definitions):
+    """Evaluate derivatives minimally, then unfold only the names the two sides do not share.
+
+    If the results are equal, so are the fully resolved sides (substituting definitions
+    preserves equality); if not, the caller must fall back to :func:`resolve`.
+    """
+    a = evaluate_derivatives(a, definitions, minimal=True)
+    b = evaluate_derivatives(b, definitions, minimal=True)
+    for _ in range(16):
+        differing = names_in(a, definitions) ^ names_in(b, definitions)
+        if not differing:
+            break
+        step = {k: definitions[k] for k in differing}
+        a, b = unfold(a, step), unfold(b, step)
+    return a, b
 
 
 def resolve(expr: sp.Basic, definitions: Definitions) -> sp.Basic:
@@ -81,7 +152,7 @@ def _over_limits(s: sp.Sum, single) -> sp.Basic:
 def _split_single(body: sp.Basic, limit) -> sp.Basic:
     var, lo, hi = limit
     total = sp.Integer(0)
-    for term in sp.Add.make_args(sp.expand(body)):
+    for term in sp.Add.make_args(sp.expand(body, power_exp=False)):
         const, dep = term.as_independent(var, as_Add=False)
         total += const * (sp.Sum(dep, (var, lo, hi)) if dep != 1 else (hi - lo + 1))
     return total
@@ -98,7 +169,7 @@ def _collapse_single(body: sp.Basic, limit) -> sp.Basic:
     if not any(var in d.free_symbols for d in deltas):
         return sp.Sum(body, limit)
     total = sp.Integer(0)
-    for term in sp.Add.make_args(sp.expand(body)):
+    for term in sp.Add.make_args(sp.expand(body, power_exp=False)):
         if any(var in d.free_symbols for d in term.atoms(sp.KroneckerDelta)):
             total += deltasummation(term, limit, no_piecewise=True)
         else:
@@ -123,30 +194,73 @@ def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
 
 
 def canonical(expr: sp.Basic) -> sp.Basic:
-    """Rename bound summation variables by nesting depth, so equal sums compare equal."""
+    """Rename bound summation variables by nesting depth, so equal sums compare equal.
 
-    def walk(e: sp.Basic, depth: int) -> sp.Basic:
+    Two passes, to rule out capture: every binder first gets a unique fresh dummy, then
+    the name ``_s<depth>``. Names continue above any ``_sN`` that occurs free (a piece cut
+    out of a larger sum), so they can never collide with one.
+    """
+    taken = [
+        int(s.name[2:])
+        for s in expr.free_symbols
+        if isinstance(s, sp.Symbol) and s.name.startswith("_s") and s.name[2:].isdigit()
+    ]
+    start = 1 + max(taken, default=-1)
+
+    def freshen(e: sp.Basic) -> sp.Basic:
+        if isinstance(e, sp.Sum):
+            body, limits = e.function, []
+            for var, lo, hi in e.limits:
+                new = sp.Dummy("b", integer=True)
+                body = body.xreplace({var: new})
+                limits.append((new, lo, hi))
+            return sp.Sum(freshen(body), *limits)
+        if e.is_Atom or not e.args:
+            return e
+        args = tuple(freshen(a) for a in e.args)
+        return e if args == e.args else e.func(*args)
+
+    def name(e: sp.Basic, depth: int) -> sp.Basic:
         if isinstance(e, sp.Sum):
             body, limits = e.function, []
             for var, lo, hi in e.limits:
                 new = sp.Symbol(f"_s{depth}", integer=True)
                 body = body.xreplace({var: new})
-                limits.append((new, walk(lo, depth), walk(hi, depth)))
+                limits.append((new, lo, hi))
                 depth += 1
-            return sp.Sum(walk(body, depth), *limits)
+            return sp.Sum(name(body, depth), *limits)
         if e.is_Atom or not e.args:
             return e
-        args = tuple(walk(a, depth) for a in e.args)
+        args = tuple(name(a, depth) for a in e.args)
         return e if args == e.args else e.func(*args)
 
-    return walk(expr, 0)
+    if not expr.has(sp.Sum):
+        return expr
+    return name(freshen(expr), start)
+
+
+def substitute_fact(expr: sp.Basic, lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """Replace every occurrence of ``lhs`` by ``rhs``, up to renaming of bound variables.
+
+    ``Σ_k y_k`` inside another sum has a different canonical summation name than on
+    its own; comparing each candidate's own canonical form finds it anyway.
+    """
+    pattern = canonical(lhs)
+    if not isinstance(pattern, sp.Sum):
+        return expr.xreplace({pattern: rhs})
+    return expr.replace(
+        lambda e: isinstance(e, sp.Sum) and canonical(e) == pattern, lambda e: rhs
+    )
 
 
 def normalize(expr: sp.Basic) -> sp.Basic:
     """A normal form for index expressions: split sums, collapse deltas, canonical names."""
     expr = strip_delta_ranges(expr)
     for _ in range(6):
-        new = canonical(sp.expand(collapse_deltas(split_sums(expr))))
+        # power_exp=False: exp(Σ…) must not become a Product, which hides exp(−u)·exp(u) = 1;
+        # powsimp then merges exponentials, so that such products cancel.
+        expanded = sp.expand(collapse_deltas(split_sums(expr)), power_exp=False)
+        new = canonical(sp.powsimp(expanded, combine="exp", deep=True))
         if new == expr:
             break
         expr = new

@@ -113,20 +113,48 @@ def _item(what: str, verdict) -> dict:
 # ---------------------------------------------------------------- check 1
 def step_verdicts(derivation: Derivation, budget: float = DEFAULT_BUDGET, seed: int = 0):
     """Each step paired with the verdict on it, in order: what handouts mark per step."""
-    defs = derivation.definitions
     out = []
     for result in derivation.results:
         for number, step in enumerate(result.steps, 1):
-            verdict = check_equal(
-                algebra.resolve(step.after, defs),
-                algebra.resolve(step.before, defs),
-                assumptions=_resolved(step.assumptions, defs),
-                domain=derivation.domain,
-                budget=budget,
-                seed=seed,
+            verdict = compare_resolved(
+                step.after, step.before, derivation, step.assumptions, budget, seed
             )
             out.append((result.label, number, step, verdict))
     return out
+
+
+def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: int):
+    """Decide a == b after evaluating derivatives and unfolding definitions.
+
+    First lazily (names both sides share stay folded: small expressions, often proved);
+    only if that does not show equality, fully resolved down to the inputs.
+    """
+    defs = derivation.definitions
+    lazy_a, lazy_b = algebra.resolve_pair(a, b, defs)
+    lazy = check_equal(
+        lazy_a, lazy_b, assumptions=_resolved_lazily(facts, lazy_a, defs),
+        domain=derivation.domain, budget=budget / 2, seed=seed,
+    )
+    if lazy.equal:
+        return lazy
+    return check_equal(
+        algebra.resolve(a, defs), algebra.resolve(b, defs),
+        assumptions=_resolved(facts, defs), domain=derivation.domain, budget=budget, seed=seed,
+    )
+
+
+def _resolved_lazily(facts, expr, definitions):
+    """Facts unfolded as far as ``expr`` is: names that ``expr`` no longer mentions go."""
+    present = algebra.names_in(expr, definitions)
+    out = []
+    for lhs, rhs in facts:
+        for _ in range(16):
+            extra = algebra.names_in(lhs, definitions) - present
+            if not extra:
+                break
+            lhs = algebra.unfold(lhs, {k: definitions[k] for k in extra})
+        out.append((lhs, rhs))
+    return tuple(out)
 
 
 def _resolved(facts, definitions):
@@ -144,17 +172,10 @@ def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResul
 
 
 def _check_closed_form(derivation: Derivation, budget: float, seed: int) -> CheckResult:
-    defs = derivation.definitions
     items = []
     for result in derivation.results:
-        closed_entry = result.closed_entry
-        verdict = check_equal(
-            algebra.resolve(result.derived, defs),
-            algebra.resolve(closed_entry, defs),
-            assumptions=_resolved(result.assumptions, defs),
-            domain=derivation.domain,
-            budget=budget,
-            seed=seed,
+        verdict = compare_resolved(
+            result.derived, result.closed_entry, derivation, result.assumptions, budget, seed
         )
         items.append(_item(f"{result.label} against the closed form", verdict))
     return _summarise("closed form", items)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
+from workbench.algebra import canonical
 from workbench.errors import DerivationError
 from workbench.rules import Context, Rule
 
@@ -176,7 +177,9 @@ class Chain:
         self.steps: list[Step] = []
 
     def apply(self, rule: Rule, note: str) -> Chain:
-        after = rule.apply(self.current, self.context)
+        # Bound summation variables get canonical names, so steps read k, l, ... and
+        # equal sums look equal.
+        after = canonical(rule.apply(self.current, self.context))
         if after == self.current:
             raise DerivationError(f"rule {rule.name!r} changed nothing at: {self.current}")
         self.steps.append(

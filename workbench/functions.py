@@ -19,15 +19,44 @@ Example:
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.symbol import Str
 from sympy.matrices.expressions.matexpr import MatrixExpr
+
+phi = sp.Function("phi")
+"""An unspecified activation: general derivations use it, cases substitute tanh, σ, ReLU."""
+
+
+def derivative_of(f):
+    """f′ as a function of one argument, e.g. ``derivative_of(phi)(u)`` = φ′(u)."""
+
+    def prime(u):
+        t = sp.Dummy("t")
+        outer = sp.diff(f(t), t)
+        if outer.has(sp.Derivative):
+            # Keep φ′(u) as Subs(dφ/dt, t, u): with u a matrix element, .subs would fold it
+            # into Derivative(φ(u), u), which breaks once u is unfolded into an expression.
+            return sp.Subs(outer, t, u)
+        return outer.subs(t, u)
+
+    return prime
+
+
+def _sigmoid(x):
+    return 1 / (1 + sp.exp(-x))
+
 
 # The scalar meaning of each elementwise name. ReLU's derivative is the Heaviside
 # step with H(0) = 0, the convention every framework uses at the kink.
 ELEMENTWISE: dict[str, object] = {
+    "phi": phi,
+    "phi_prime": derivative_of(phi),
+    "tanh_prime": lambda x: 1 - sp.tanh(x) ** 2,
+    "sigmoid_prime": lambda x: _sigmoid(x) * (1 - _sigmoid(x)),
+    "relu_prime": lambda x: sp.Heaviside(x, 0),
     "exp": sp.exp,
     "log": sp.log,
     "tanh": sp.tanh,
-    "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
+    "sigmoid": _sigmoid,
     "relu": lambda x: sp.Max(0, x),
     "step": lambda x: sp.Heaviside(x, 0),
     "square": lambda x: x**2,
@@ -93,10 +122,12 @@ class Elementwise(MatrixExpr):
     """A scalar function from :data:`ELEMENTWISE` applied to every entry."""
 
     def __new__(cls, name: str | sp.Symbol, arg):
-        name = str(name)  # SymPy rebuilds expressions from args, passing the Symbol back
+        name = str(name)  # SymPy rebuilds expressions from args, passing the Str back
         if name not in ELEMENTWISE:
             raise ValueError(f"unknown elementwise function {name!r}")
-        return MatrixExpr.__new__(cls, sp.Symbol(name), arg)
+        # A Str, not a Symbol: lambdify binds every free Symbol's name in the generated
+        # code's namespace, which would shadow the NumPy helper of the same name.
+        return MatrixExpr.__new__(cls, Str(name), arg)
 
     name = property(lambda self: self.args[0].name)
     arg = property(lambda self: self.args[1])

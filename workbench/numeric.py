@@ -70,7 +70,21 @@ def step(x: np.ndarray) -> np.ndarray:
     return (x.real > 0).astype(float)
 
 
+def tanh_prime(x: np.ndarray) -> np.ndarray:
+    """1 − tanh²(x)."""
+    return 1.0 - np.tanh(x) ** 2
+
+
+def sigmoid_prime(x: np.ndarray) -> np.ndarray:
+    """σ(x)(1 − σ(x))."""
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
 HELPERS: dict[str, Callable] = {
+    "tanh_prime": tanh_prime,
+    "sigmoid_prime": sigmoid_prime,
+    "relu_prime": step,
     "softmax": softmax,
     "log_softmax": log_softmax,
     "logsumexp": logsumexp,

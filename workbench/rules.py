@@ -21,6 +21,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench import algebra
 from workbench.errors import DerivationError
+from workbench.functions import derivative_of
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ def _on_derivatives(expr: sp.Basic, rewrite: Callable[[sp.Derivative], sp.Basic 
         return e if args == e.args else e.func(*args)
 
     return visit(expr)
+
+
+def _base(e: sp.Basic) -> sp.Basic:
+    """The named quantity: ``W`` for ``W[a, b]``, the symbol itself for a scalar."""
+    return e.parent if isinstance(e, MatrixElement) else e
+
+
+def _indices(e: sp.Basic) -> tuple:
+    return tuple(e.indices) if isinstance(e, MatrixElement) else ()
 
 
 def _variable(d: sp.Derivative) -> sp.Basic:
@@ -129,7 +139,8 @@ class Linearity(Rule):
                 if isinstance(f, sp.Add):
                     return sp.Add(*[lin(t) for t in f.args])
                 if isinstance(f, sp.Sum):
-                    return sp.Sum(lin(f.function), *f.limits)
+                    inner = lin(f.function)
+                    return sp.Sum(inner, *f.limits) if inner != 0 else sp.Integer(0)
                 if isinstance(f, sp.Mul):
                     const = [a for a in f.args if not ctx.depends(a, v)]
                     dep = [a for a in f.args if ctx.depends(a, v)]
@@ -192,9 +203,7 @@ class ChainRule(Rule):
             if isinstance(f, sp.Pow) and f.exp.is_number:
                 return f.exp * f.base ** (f.exp - 1) * sp.Derivative(f.base, v)
             if isinstance(f, sp.Function) and len(f.args) == 1:
-                t = sp.Dummy("t")
-                outer = sp.diff(f.func(t), t).subs(t, f.args[0])
-                return outer * sp.Derivative(f.args[0], v)
+                return derivative_of(f.func)(f.args[0]) * sp.Derivative(f.args[0], v)
             return None
 
         return _on_derivatives(expr, chain)
@@ -213,12 +222,12 @@ class ChainRuleThrough(Rule):
 
         def through(d):
             v = _variable(d)
-            a = sp.Dummy("a", integer=True)
+            a = sp.Dummy("r", integer=True)
             if cols == 1:
                 return sp.Sum(
                     sp.Derivative(d.expr, m[a, 0]) * sp.Derivative(m[a, 0], v), (a, 0, rows - 1)
                 )
-            b = sp.Dummy("b", integer=True)
+            b = sp.Dummy("c", integer=True)
             return sp.Sum(
                 sp.Derivative(d.expr, m[a, b]) * sp.Derivative(m[a, b], v),
                 (a, 0, rows - 1),
@@ -245,20 +254,23 @@ class UseResult(Rule):
     goal: sp.Derivative = None
     result: sp.Basic = None
     label: str = ""
+    facts: tuple = ()  # the assumptions the known result relies on
     name: ClassVar[str] = "known result"
+
+    @property
+    def assumptions(self):
+        return tuple(self.facts)
 
     def apply(self, expr, ctx):
         goal_f, goal_v = self.goal.expr, _variable(self.goal)
 
         def use(d):
             f, v = d.expr, _variable(d)
-            if not all(isinstance(x, MatrixElement) for x in (f, v)):
-                return None
-            if f.parent != goal_f.parent or v.parent != goal_v.parent:
+            if _base(f) != _base(goal_f) or _base(v) != _base(goal_v):
                 return None
             renaming = {}
             for pattern, actual in zip(
-                (*goal_f.indices, *goal_v.indices), (*f.indices, *v.indices), strict=True
+                (*_indices(goal_f), *_indices(goal_v)), (*_indices(f), *_indices(v)), strict=True
             ):
                 if pattern.is_Symbol:
                     renaming[pattern] = actual
@@ -303,7 +315,7 @@ class Substitute(Rule):
 
     def apply(self, expr, ctx):
         lhs, rhs = self.fact
-        return algebra.canonical(expr).xreplace({algebra.canonical(lhs): rhs})
+        return algebra.substitute_fact(algebra.canonical(expr), lhs, rhs)
 
 
 @dataclass(frozen=True)

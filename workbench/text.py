@@ -9,7 +9,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-BOUND_NAMES = "klmpqrtuvw"
+BOUND_NAMES = "klrtuvw"  # avoids i, j, p, q (free indices) and n, m, d (sizes)
 
 
 def bound_name(symbol: sp.Symbol) -> str | None:

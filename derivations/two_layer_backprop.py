@@ -1,0 +1,207 @@
+"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ∘ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
+
+A network h = φ(W₁x + b₁), ŷ = softmax(W₂h + b₂) trained with cross-entropy. Each
+weight gradient is an outer product of an error signal δ with the layer's input, and
+the error travels back through W₂ᵀ and the activation's slope. Derived at general sizes
+with an unspecified activation φ, then checked with φ = tanh, sigmoid and ReLU, and in
+the batched form (rows of X are examples, mean loss).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations import cross_entropy_gradient as ce
+from derivations import softmax_jacobian as sj
+from workbench import numeric, rules
+from workbench.derivation import Case, Chain, Derivation
+from workbench.functions import Elementwise, LogSoftmax, Softmax, phi
+
+n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
+d = sp.Symbol("d", integer=True, positive=True)  # inputs
+m = sp.Symbol("m", integer=True, positive=True)  # hidden units
+p, q = sp.symbols("p q", integer=True)
+
+x = sp.MatrixSymbol("x", d, 1)
+W1, b1 = sp.MatrixSymbol("W1", m, d), sp.MatrixSymbol("b1", m, 1)
+W2, b2 = sp.MatrixSymbol("W2", n, m), sp.MatrixSymbol("b2", n, 1)
+a = sp.MatrixSymbol("a", m, 1)  # pre-activations
+h = sp.MatrixSymbol("h", m, 1)  # hidden layer
+
+DEFINITIONS = {
+    **ce.DEFINITIONS,  # s = softmax(z), L = −Σ y log s
+    z: W2 * h + b2,
+    h: Elementwise("phi", a),
+    a: W1 * x + b1,
+}
+
+
+def closed_forms(activation: str):
+    """The textbook gradients, in matrix notation, for one activation name."""
+    pre = W1 * x + b1
+    hidden = Elementwise(activation, pre)
+    delta2 = Softmax(W2 * hidden + b2) - y
+    delta1 = sp.HadamardProduct(W2.T * delta2, Elementwise(f"{activation}_prime", pre))
+    return {W2: delta2 * hidden.T, b2: delta2, W1: delta1 * x.T, b1: delta1}
+
+
+def forward(activation: str):
+    """The loss L = −yᵀ log softmax(W₂ φ(W₁x + b₁) + b₂), 1×1."""
+    return -(y.T * LogSoftmax(W2 * Elementwise(activation, W1 * x + b1) + b2))
+
+
+# Batched: X is B×d, one example per row; the loss is the mean over rows.
+B = ce.B
+X = sp.MatrixSymbol("X", B, d)
+Y = ce.Y
+
+
+def batched(activation: str):
+    ones = sp.OneMatrix(B, 1)
+    pre = X * W1.T + ones * b1.T
+    hidden = Elementwise(activation, pre)
+    logits = hidden * W2.T + ones * b2.T
+    loss = -(ones.T * sp.HadamardProduct(Y, LogSoftmax(logits, axis=1)) * sp.OneMatrix(n, 1)) / B
+    delta2 = (Softmax(logits, axis=1) - Y) / B
+    delta1 = sp.HadamardProduct(delta2 * W2, Elementwise(f"{activation}_prime", pre))
+    grads = {W2: delta2.T * hidden, b2: delta2.T * ones, W1: delta1.T * X, b1: delta1.T * ones}
+    return loss, grads
+
+
+SIZES = ({d: 2, m: 2, n: 2}, {d: 2, m: 3, n: 2}, {d: 3, m: 2, n: 3})
+ACTIVATIONS = {
+    "tanh": sp.tanh,
+    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
+    "relu": lambda u: sp.Max(0, u),
+}
+
+
+def pre_activations(inputs):
+    """ReLU's kink sits where a pre-activation is 0."""
+    return [inputs["W1"] @ inputs["x"] + inputs["b1"]]
+
+
+def batch_pre_activations(inputs):
+    return [inputs["X"] @ inputs["W1"].T + inputs["b1"].T]
+
+
+def backprop_through_output(target):
+    """∂L/∂target for a parameter of the output layer or below, via δ₂."""
+    return Chain(sp.Derivative(L, target), DEFINITIONS).apply(
+        rules.ChainRuleThrough(z), "Chain rule through the logits z = W₂h + b₂."
+    )
+
+
+def build() -> Derivation:
+    loss_gradient = ce.build().results[0]
+    use_delta2 = rules.UseResult(
+        loss_gradient.goal, loss_gradient.derived, "cross-entropy-gradient",
+        facts=loss_gradient.assumptions,
+    )
+    delta2_note = "∂L/∂zᵣ = sᵣ − yᵣ, the cross-entropy gradient: the output error δ₂."
+
+    w2 = (
+        backprop_through_output(W2[p, q])
+        .apply(use_delta2, delta2_note)
+        .apply(rules.Definition((z,)), "Write the logits out: zᵣ = Σₖ W₂[r,k] hₖ + b₂ᵣ.")
+        .apply(rules.Linearity(), "h does not depend on W₂; only the W₂ terms remain.")
+        .apply(rules.Differentiate(), "∂W₂[r,k]/∂W₂[p,q] = δᵣₚ δₖq.")
+        .apply(rules.CollapseDeltas(), "The deltas pick r = p and k = q: δ₂ₚ h_q.")
+    )
+    b2_chain = (
+        backprop_through_output(b2[p, 0])
+        .apply(use_delta2, delta2_note)
+        .apply(rules.Definition((z,)), "Write the logits out.")
+        .apply(rules.Linearity(), "Only the bias term depends on b₂.")
+        .apply(rules.Differentiate(), "∂b₂ᵣ/∂b₂ₚ = δᵣₚ.")
+        .apply(rules.CollapseDeltas(), "The delta picks r = p.")
+    )
+
+    def hidden_layer(target, last_note):
+        return (
+            backprop_through_output(target)
+            .apply(use_delta2, delta2_note)
+            .apply(rules.Definition((z,)), "Write the logits out: zᵣ = Σₖ W₂[r,k] hₖ + b₂ᵣ.")
+            .apply(rules.Linearity(), "W₂ and b₂ are constants here; h carries the dependence.")
+            .apply(rules.Definition((h,)), "hₖ = φ(aₖ).")
+            .apply(rules.ChainRule(), "∂φ(aₖ) = φ′(aₖ) ∂aₖ.")
+            .apply(rules.Definition((a,)), "aₖ = Σₗ W₁[k,l] xₗ + b₁ₖ.")
+            .apply(rules.Linearity(), "Only the first-layer terms depend on the target.")
+            .apply(rules.Differentiate(), last_note)
+            .apply(rules.CollapseDeltas(), "The deltas keep k = p (and l = q): δ₁ₚ times the input.")
+        )
+
+    w1 = hidden_layer(W1[p, q], "∂W₁[k,l]/∂W₁[p,q] = δₖₚ δₗq.")
+    b1_chain = hidden_layer(b1[p, 0], "∂b₁ₖ/∂b₁ₚ = δₖₚ.")
+
+    delta2 = s - y
+    delta1 = sp.HadamardProduct(W2.T * delta2, Elementwise("phi_prime", a))
+    facts = loss_gradient.assumptions
+    results = (
+        w2.result("∂L/∂W₂", delta2 * h.T, (p, q), W2, facts),
+        b2_chain.result("∂L/∂b₂", delta2, (p, 0), b2, facts),
+        w1.result("∂L/∂W₁", delta1 * x.T, (p, q), W1, facts),
+        b1_chain.result("∂L/∂b₁", delta1, (p, 0), b1, facts),
+    )
+
+    samplers = {
+        x: numeric.logits(1.0), W1: numeric.weights(), b1: numeric.logits(0.1),
+        W2: numeric.weights(), b2: numeric.logits(0.1), y: numeric.probabilities(),
+    }
+    wrt = (W2, b2, W1, b1)
+    cases = []
+    for name, function in ACTIVATIONS.items():
+        grads = closed_forms(name)
+        cases.append(
+            Case(
+                name=name,
+                forward=forward(name),
+                wrt=wrt,
+                gradients=tuple(grads[w] for w in wrt),
+                samplers=samplers,
+                sizes=SIZES,
+                numeric_size={d: 5, m: 4, n: 3},
+                results={w: r.label for w, r in zip(wrt, results, strict=True)},
+                substitutions={phi: function},
+                assumptions=(ce.TARGETS_SUM_TO_ONE,),
+                kinks=pre_activations if name == "relu" else None,
+            )
+        )
+    loss, grads = batched("tanh")
+    cases.append(
+        Case(
+            name="batch (tanh)",
+            forward=loss,
+            wrt=wrt,
+            gradients=tuple(grads[w] for w in wrt),
+            samplers={
+                X: numeric.logits(1.0), W1: numeric.weights(), b1: numeric.logits(0.1),
+                W2: numeric.weights(), b2: numeric.logits(0.1), Y: numeric.probabilities(axis=1),
+            },
+            sizes=tuple({**size, B: 2} for size in SIZES),
+            numeric_size={B: 6, d: 5, m: 4, n: 3},
+            assumptions=ce.rows_sum_to_one,
+        )
+    )
+    return Derivation(
+        slug="two-layer-backprop",
+        title="Backpropagation through a two-layer network",
+        summary=(
+            "The gradients of a one-hidden-layer classifier with respect to all four "
+            "parameter arrays: backpropagation written out, with the local error signals "
+            "δ₂ and δ₁ that every deeper network repeats layer by layer."
+        ),
+        conventions="Gradients, denominator layout: ∂L/∂W has the shape of W. Vectors are "
+        "columns; in the batched form the rows of X (B×d) are examples and the loss is "
+        "their mean.",
+        variables=(
+            ("x", "d×1 input"), ("W₁, b₁", "m×d and m×1 first layer"),
+            ("a", "m×1 pre-activations, a = W₁x + b₁"), ("h", "m×1 hidden layer, h = φ(a)"),
+            ("W₂, b₂", "n×m and n×1 output layer"), ("z", "n×1 logits, z = W₂h + b₂"),
+            ("s", "n×1 probabilities ŷ = softmax(z)"), ("y", "n×1 targets, Σ y = 1"),
+        ),
+        definitions=DEFINITIONS,
+        results=results,
+        cases=tuple(cases),
+    )
+
