@@ -12,7 +12,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from workbench import numeric, rules
 from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation
+from workbench.derivation import Case, Chain, Derivation, Exercise
 from workbench.functions import Softmax
 
 n = sp.Symbol("n", integer=True, positive=True)
@@ -22,6 +22,42 @@ s = sp.MatrixSymbol("s", n, 1)
 
 DEFINITIONS = {s: Softmax(z)}
 CLOSED_FORM = DiagMatrix(s) - s * s.T
+
+
+EXERCISES = (
+    Exercise(
+        prompt="Compute softmax(z) for z = (1, 2, 3) and for z = (101, 102, 103). Are the "
+        "outputs the same? Why, and what does that say about the rows of the Jacobian?",
+        solution="Both are $(0.0900, 0.2447, 0.6652)$. Adding the same constant $c$ to every "
+        "logit multiplies numerator and denominator by $e^{c}$, so "
+        "$\\operatorname{softmax}(z + c\\mathbf{1}) = \\operatorname{softmax}(z)$. This is "
+        "why stable code may subtract $\\max_k z_k$ first: $e^{1000}$ overflows float64, "
+        "$e^{0}$ does not. Moving all logits together changes nothing, so $J\\mathbf{1} = 0$: "
+        "every row of $J$ sums to zero. Indeed $J\\mathbf{1} = s - s(s^{\\top}\\mathbf{1}) "
+        "= s - s = 0$, because $\\sum_k s_k = 1$.",
+        source="Stage 01, Math Foundations: exercise 'Softmax intuition' (shared/seeds/001)",
+    ),
+    Exercise(
+        prompt="Explain why softmax outputs are non-negative and sum to 1. Then write out the "
+        "Jacobian for n = 2 at z = (0, 0).",
+        solution="Each $s_i = e^{z_i}/\\sum_k e^{z_k}$ is a positive number over a sum of "
+        "positive numbers, and all $s_i$ share that denominator, so "
+        "$\\sum_i s_i = \\sum_i e^{z_i}/\\sum_k e^{z_k} = 1$. At $z = (0, 0)$, "
+        "$s = (1/2, 1/2)$ and $J = \\operatorname{diag}(s) - ss^{\\top} = "
+        "\\begin{pmatrix} 1/4 & -1/4 \\\\ -1/4 & 1/4 \\end{pmatrix}$: symmetric, each row "
+        "summing to zero, each diagonal entry $s_i(1 - s_i) = 0.2500$.",
+        source="Stage 01, Math Foundations: minimum viable understanding (shared/seeds/001)",
+    ),
+    Exercise(
+        prompt="At z = (1, 2, 3), compute the diagonal of the Jacobian. Why is every "
+        "off-diagonal entry negative?",
+        solution="The diagonal is $s_i(1 - s_i)$: $(0.0819, 0.1848, 0.2227)$, largest for "
+        "the most probable class. Off the diagonal $J_{ij} = -s_i s_j < 0$: raising logit "
+        "$j$ takes probability from every other class, because the total stays 1. For "
+        "example $J_{12} = -0.1628$.",
+        source="Phase 3, Vector calculus: gradients, Jacobians (shared/seeds/003)",
+    ),
+)
 
 
 def is_exp_of_logit(e: sp.Basic) -> bool:
@@ -72,4 +108,5 @@ def build() -> Derivation:
         definitions=DEFINITIONS,
         results=(result,),
         cases=(case,),
+        exercises=EXERCISES,
     )

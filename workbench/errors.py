@@ -35,3 +35,19 @@ class ParseError(WorkbenchError):
 
 class TimeBudgetExceeded(WorkbenchError):
     """Work that did not finish within its time budget."""
+
+
+class HandoutError(WorkbenchError):
+    """A handout could not be written (bad arguments, a missing tool)."""
+
+
+class OutputExists(HandoutError):
+    """An output file exists with different content, and ``--force`` was not given."""
+
+
+class TexNotFound(HandoutError):
+    """No TeX engine to turn a handout into a PDF."""
+
+
+class LatexFailed(HandoutError):
+    """pdflatex stopped with an error; the message quotes the relevant lines of its log."""

@@ -1,0 +1,251 @@
+"""Golden LaTeX for expressions, steps, marks, rules and prose (workbench.latex, .prose)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy as sp
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from workbench.derivation import Result, Step
+from workbench.functions import Elementwise, LogSoftmax, MaskedSoftmax, Softmax
+from workbench.latex import (
+    DEFAULT_STYLE,
+    Mark,
+    StepStyle,
+    derivation_to_latex,
+    expr_to_latex,
+    mark_of,
+    notes_to_latex,
+    number_to_latex,
+    rule_to_latex,
+    step_to_latex,
+    steps_to_latex,
+)
+from workbench.prose import text_to_latex
+
+n, m, N = sp.symbols("n m N", integer=True, positive=True)
+i, j, a, b = sp.symbols("i j a b", integer=True)
+z, s = sp.MatrixSymbol("z", n, 1), sp.MatrixSymbol("s", n, 1)
+W, W2 = sp.MatrixSymbol("W", n, m), sp.MatrixSymbol("W2", n, m)
+S, M, Z = sp.MatrixSymbol("S", n, n), sp.MatrixSymbol("M", n, n), sp.MatrixSymbol("Z", N, n)
+phat = sp.MatrixSymbol("phat", n, 1)
+k0, k1 = sp.Symbol("_s0", integer=True), sp.Symbol("_s1", integer=True)  # canonical bound
+x, u = sp.symbols("x u")
+f, t = sp.Function("f"), sp.Dummy("t")
+dummy_k = sp.Dummy("k", integer=True)
+
+EXPRESSIONS = [
+    (sp.Derivative(s[i, 0], z[j, 0]), r"\frac{\partial s_{i}}{\partial z_{j}}"),
+    (W[a, b], r"W_{ab}"),
+    (W[i + 1, j], r"W_{i + 1,j}"),
+    (W2[a, b], r"[W_{2}]_{ab}"),
+    (phat[i, 0], r"\hat{p}_{i}"),
+    (sp.KroneckerDelta(i, j), r"\delta_{ij}"),
+    (sp.KroneckerDelta(i, j + 1), r"\delta_{i,j + 1}"),
+    (sp.Sum(z[k0, 0], (k0, 0, n - 1)), r"\sum_{k=0}^{n - 1} z_{k}"),
+    (
+        sp.Sum(W[k0, k1], (k0, 0, n - 1), (k1, 0, m - 1)),
+        r"\sum_{l=0}^{m - 1} \sum_{k=0}^{n - 1} W_{kl}",
+    ),
+    (sp.Sum(z[k0, 0] + 1, (k0, 0, n - 1)), r"\sum_{k=0}^{n - 1} \left(z_{k} + 1\right)"),
+    (sp.Sum(sp.exp(z[dummy_k, 0]), (dummy_k, 0, n - 1)), r"\sum_{k=0}^{n - 1} e^{z_{k}}"),
+    (
+        sp.exp(z[i, 0]) / sp.Sum(sp.exp(z[k0, 0]), (k0, 0, n - 1)),
+        r"\frac{e^{z_{i}}}{\sum_{k=0}^{n - 1} e^{z_{k}}}",
+    ),
+    (
+        sp.Derivative(sp.log(s[k0, 0]), z[j, 0]),
+        r"\frac{\partial \log{\left(s_{k} \right)}}{\partial z_{j}}",
+    ),
+    (sp.Derivative(x * sp.exp(x), x), r"\frac{\partial}{\partial x} \left(x e^{x}\right)"),
+    (sp.Derivative(x, x, 2), r"\frac{\partial^{2} x}{\partial x^{2}}"),
+    (sp.Subs(sp.Derivative(f(t), t), t, u), r"f'\left(u\right)"),
+    (sp.Heaviside(x, 0), r"H\left(x\right)"),
+    (Softmax(z), r"\operatorname{softmax}\left(z\right)"),
+    (Softmax(Z, 1), r"\operatorname{softmax}_{\mathrm{row}}\left(Z\right)"),
+    (LogSoftmax(z), r"\log\operatorname{softmax}\left(z\right)"),
+    (MaskedSoftmax(S, M), r"\operatorname{masked-softmax}\left(S, M\right)"),
+    (Elementwise("tanh", z), r"\tanh\left(z\right)"),
+    (Elementwise("sigmoid", z), r"\sigma\left(z\right)"),
+    (Elementwise("relu", z), r"\operatorname{ReLU}\left(z\right)"),
+    (Elementwise("square", z), r"z^{\circ 2}"),
+    (DiagMatrix(s) - s * s.T, r"\operatorname{diag}\left(s\right) - s s^{\top}"),
+    (sp.HadamardProduct(S, M), r"S \odot M"),
+    (sp.OneMatrix(N, 1), r"\mathbf{1}_{N}"),
+    (sp.OneMatrix(1, N), r"\mathbf{1}_{N}^{\top}"),
+    (sp.Identity(n), r"I_{n}"),
+    (sp.Symbol("NLL"), r"\mathrm{NLL}"),
+    (sp.Symbol("W1"), r"W_{1}"),
+]
+
+
+@pytest.mark.parametrize(("expr", "expected"), EXPRESSIONS, ids=[e for _, e in EXPRESSIONS])
+def test_expression_golden(expr, expected):
+    assert expr_to_latex(expr) == expected
+
+
+def _step(rule="quotient rule"):
+    return Step(before=x + x, after=2 * x, rule=rule, statement="", note="Add x to itself.")
+
+
+STEP_LINES = [
+    (Mark.PROVED, r"&= 2 x \tag*{(3)~algebra~\ensuremath{\checkmark}\textsubscript{S}}"),
+    (Mark.TESTED, r"&= 2 x \tag*{(3)~algebra~\ensuremath{\checkmark}\textsubscript{N}}"),
+    (Mark.FAILED, r"&= 2 x \tag*{(3)~algebra~\ensuremath{\times}~failed}"),
+    (Mark.UNDECIDED, r"&= 2 x \tag*{(3)~algebra~?~undecided}"),
+    (Mark.UNCHECKED, r"&= 2 x \tag*{(3)~algebra~not checked}"),
+]
+
+
+@pytest.mark.parametrize(("mark", "expected"), STEP_LINES, ids=[m.value for m, _ in STEP_LINES])
+def test_step_golden(mark, expected):
+    assert step_to_latex(_step("algebra"), 3, mark) == expected
+
+
+@pytest.mark.parametrize("mark", [Mark.FAILED, Mark.UNDECIDED, Mark.UNCHECKED])
+def test_a_step_not_passed_carries_no_check_mark(mark):
+    assert "checkmark" not in step_to_latex(_step(), 1, mark)
+
+
+def test_a_step_without_a_verdict_is_shown_unchecked():
+    result = Result("2x", (_step(), _step()), 2 * x)
+    out = steps_to_latex(result, {1: Mark.PROVED})  # step 2 has no verdict
+    first, second = out.splitlines()[2:4]
+    assert "checkmark" in first
+    assert "checkmark" not in second and "not checked" in second
+
+
+def test_steps_golden():
+    result = Result("2x", (_step(),), 2 * x)
+    assert steps_to_latex(result, {1: Mark.TESTED}) == (
+        "\\begin{align*}\n2 x\n"
+        r"&= 2 x \tag*{(1)~quotient rule~\ensuremath{\checkmark}\textsubscript{N}}"
+        "\n\\end{align*}"
+    )
+    assert notes_to_latex(result) == (
+        "\\begin{description}\n\\item[(1)] Add x to itself.\n\\end{description}"
+    )
+
+
+def test_a_style_cannot_give_an_unearned_mark_a_check():
+    marks = dict(DEFAULT_STYLE.marks)
+    marks[Mark.UNCHECKED] = r"\checkmark?"
+    with pytest.raises(ValueError, match="unchecked"):
+        StepStyle(marks=marks)
+
+
+@pytest.mark.parametrize(
+    ("equal", "method", "mark"),
+    [
+        (True, "proved", Mark.PROVED),
+        (True, "tested", Mark.TESTED),
+        (False, "failed", Mark.FAILED),
+        (False, "proved", Mark.FAILED),  # a disproof is never a check mark
+        (None, "undecided", Mark.UNDECIDED),
+    ],
+)
+def test_mark_of_a_verdict(equal, method, mark):
+    assert mark_of(equal, method) is mark
+
+
+def test_derivation_without_a_report_claims_nothing():
+    from workbench import registry
+
+    out = derivation_to_latex(registry.get("softmax-jacobian"))
+    assert out.startswith("\\begin{align*}") and "checkmark" not in out
+    assert out.count("not checked") == len(registry.get("softmax-jacobian").steps)
+
+
+RULES = [
+    ("definition", "definition", r"\textsf{definition}"),
+    ("fold definition", "fold definition", r"\textsf{fold definition}"),
+    ("quotient rule", "quotient rule", r"\textsf{quotient rule}"),
+    ("chain rule", "chain rule", r"\textsf{chain rule}"),
+    ("Kronecker delta", "Kronecker delta", r"\textsf{Kronecker delta}"),
+    ("known result", "known result", r"\textsf{known result}"),
+    ("split sum", "split sum", r"\textsf{split sum}"),
+    ("assumption", "assumption", r"\textsf{assumption}"),
+]
+
+
+@pytest.mark.parametrize(("rule", "plain", "sans"), RULES, ids=[r for r, _, _ in RULES])
+def test_rule_golden(rule, plain, sans):
+    assert rule_to_latex(rule) == plain
+    assert rule_to_latex(rule, StepStyle(rule=r"\textsf{{{}}}")) == sans
+
+
+def test_every_rule_of_the_vocabulary_renders_in_ascii():
+    from workbench.rules import VOCABULARY
+
+    for rule in VOCABULARY:
+        assert rule_to_latex(rule.name).isascii()
+        assert text_to_latex(rule().statement).isascii(), rule.name
+
+
+PROSE = [
+    ("The delta keeps only yⱼ.", "The delta keeps only $y_{j}$."),
+    ("∂sᵢ/∂zⱼ", r"$\partial s_{i}/\partial z_{j}$"),
+    (
+        "Write sᵢ out: exp(zᵢ) divided by the sum of all exp(zₖ).",
+        r"Write $s_{i}$ out: $\exp (z_{i})$ divided by the sum of all $\exp (z_{k})$.",
+    ),
+    (
+        "Use ∂sₖ/∂zⱼ = sₖ(δₖⱼ − sⱼ); sₖ cancels.",
+        r"Use $\partial s_{k}/\partial z_{j} = s_{k}(\delta_{kj} - s_{j})$; $s_{k}$ cancels.",
+    ),
+    (
+        "The targets form a distribution: Σₖ yₖ = 1.",
+        r"The targets form a distribution: "
+        r"$\sum_{k} y_{k} = 1$.",
+    ),
+    ("∂ log u = (1/u) ∂u.", r"$\partial \log u = (1/u) \partial u$."),
+    (
+        "n×1 probabilities, s = softmax(z)",
+        r"$n\times 1$ probabilities, "
+        r"$s = \operatorname{softmax} (z)$",
+    ),
+    ("KL(p̂ ‖ s)", r"$\mathrm{KL} (\hat{p} \| s)$"),
+    ("Σ_k f_k δ_kj → f_j", r"$\sum_{k} f_{k} \delta_{kj} \to f_{j}$"),
+    ("Yᵀ1/N", r"$Y^{\top}1/N$"),
+    ("100% of a & {c} — “quoted” café", r"100\% of a \& \{c\} --- ``quoted'' caf{\'e}"),
+    ("kept $\\frac{1}{2}$ as is", "kept $\\frac{1}{2}$ as is"),
+    ("a < b | c_d", r"a \textless{} b \textbar{} $c_{d}$"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PROSE, ids=[t for t, _ in PROSE])
+def test_prose_golden(text, expected):
+    assert text_to_latex(text) == expected
+
+
+def test_prose_of_every_derivation_is_pdflatex_safe():
+    """All the Unicode a derivation writes becomes ASCII LaTeX, with balanced $ signs."""
+    from workbench import registry
+    from workbench.handout import available_slugs
+
+    for slug in available_slugs():
+        d = registry.get(slug)
+        texts = [d.title, d.summary, d.conventions, registry.statement(slug)]
+        texts += [t for pair in d.variables for t in pair]
+        texts += [r.label for r in d.results] + [step.note for step in d.steps]
+        texts += [t for e in d.exercises for t in (e.prompt, e.solution, e.source)]
+        for text in texts:
+            out = text_to_latex(text)
+            assert out.isascii(), (slug, text, out)
+            assert len(re.findall(r"(?<!\\)\$", out)) % 2 == 0, (slug, text, out)
+
+
+@pytest.mark.parametrize(
+    ("x", "digits", "expected"),
+    [
+        (2.84e-17, 1, r"2.8 \times 10^{-17}"),
+        (1e-5, 0, "10^{-5}"),
+        (0.25, 1, "0.25"),
+        (1234.5, 1, r"1.2 \times 10^{3}"),
+        (0.0, 1, "0"),
+    ],
+)
+def test_number_golden(x, digits, expected):
+    assert number_to_latex(x, digits) == expected
