@@ -96,7 +96,7 @@ def _times(k: Fraction) -> str:
 # ---------------------------------------------------------------- the checks
 def _wrong_shape(problem, points, values, claim_shape, true_shape) -> str:
     message = (
-        f"wrong shape: the claim is {describe(claim_shape)} but {problem.noun} is "
+        f"wrong shape: {problem.subject} is {describe(claim_shape)} but {problem.noun} is "
         f"{describe(true_shape)}"
     )
     if problem.convention:
@@ -105,10 +105,11 @@ def _wrong_shape(problem, points, values, claim_shape, true_shape) -> str:
         claimed, true = _pairs(values, points, problem.claim, problem.expected.T)
         k = _factor(claimed, true) if claimed else None
         if k == 1:
-            message += "; the claim is its transpose: transposed (layout confusion)"
+            message += f"; {problem.subject} is its transpose: transposed (layout confusion)"
         elif k == -1:
             message += (
-                "; the claim is minus its transpose: transposed (layout confusion), sign flipped"
+                f"; {problem.subject} is minus its transpose: transposed (layout confusion), "
+                "sign flipped"
             )
     return message
 
@@ -118,7 +119,7 @@ def _foreign_names(problem: Problem, points, values) -> str | None:
     foreign = sorted({s.name.split("[")[0] for s in free_symbols([problem.claim]) - known})
     if not foreign:
         return None
-    return f"the claim depends on {', '.join(foreign)}, but {problem.noun} does not"
+    return f"{problem.subject} depends on {', '.join(foreign)}, but {problem.noun} does not"
 
 
 def _proportional(problem: Problem, points, values) -> str | None:
@@ -126,11 +127,13 @@ def _proportional(problem: Problem, points, values) -> str | None:
     if k is None or k in (0, 1):
         return None
     if k == -1:
-        return f"sign flipped: the claim is −1 times {problem.noun}"
+        return f"sign flipped: {problem.subject} is −1 times {problem.noun}"
     example = (
         " (a forgotten factor such as the 2 in ∂(xᵀx)/∂x = 2x)" if k in (2, Fraction(1, 2)) else ""
     )
-    return f"off by a constant factor: the claim is {_times(k)} times {problem.noun}{example}"
+    return (
+        f"off by a constant factor: {problem.subject} is {_times(k)} times {problem.noun}{example}"
+    )
 
 
 def _transposed(problem: Problem, points, values) -> str | None:
@@ -140,7 +143,7 @@ def _transposed(problem: Problem, points, values) -> str | None:
     k = _factor(*_pairs(values, points, problem.claim, expected.T))
     if k is None:
         return None
-    message = f"transposed (layout confusion): the claim is the transpose of {problem.noun}"
+    message = f"transposed (layout confusion): {problem.subject} is the transpose of {problem.noun}"
     if k != 1:
         message += " with the sign flipped" if k == -1 else f" times {_times(k)}"
     return message + (f"; {problem.convention}" if problem.convention else "")
@@ -181,9 +184,9 @@ def _symmetric_only(problem: Problem, points, values) -> str | None:
         k = _agrees_on(problem, _moved(problem, points, values, symmetrise), values)
         if k == 1:
             return (
-                f"symmetric-only: the claim equals {problem.noun} only when {name} is symmetric "
-                f"({name} = {name}ᵀ), which is not assumed; e.g. 2Ax in place of (A + Aᵀ)x, "
-                "the gradient of xᵀAx"
+                f"symmetric-only: {problem.subject} equals {problem.noun} only when {name} is "
+                f"symmetric ({name} = {name}ᵀ), which is not assumed; e.g. 2Ax in place of "
+                "(A + Aᵀ)x, the gradient of xᵀAx"
             )
     return None
 
@@ -206,7 +209,7 @@ def _assumption(problem: Problem, points, values) -> str | None:
         if _agrees_on(problem, _moved(problem, points, values, normalise), values) == 1:
             which = f"the entries of {name} sum" if len(rows) == 1 else f"each row of {name} sums"
             return (
-                f"true only under an assumption: the claim equals {problem.noun} only when "
+                f"true only under an assumption: {problem.subject} equals {problem.noun} only when "
                 f"{which} to 1 (Σ{name} = 1), which the function does not assume; e.g. "
                 "softmax(z) − y, the cross-entropy gradient, needs Σy = 1"
             )
@@ -219,14 +222,14 @@ def _missing_term(problem: Problem, points, values) -> str | None:
     for text, term in problem.claim_terms:
         same_shape = shape(term) == shape(problem.expected)
         if same_shape and _factor(*_pairs(values, points, truth, term, minus=claim)) == -1:
-            return f"extra term: the claim has the term {text}, which {problem.noun} lacks"
+            return f"extra term: {problem.subject} has the term {text}, which {problem.noun} lacks"
     for text, term in problem.terms:
         if shape(term) != shape(problem.expected):
             continue
         k = _factor(*_pairs(values, points, truth, term, minus=claim))
         if k is None or k == 0:
             continue
-        return f"missing term: {problem.noun} is the claim plus {_scaled(k, text)}"
+        return f"missing term: {problem.noun} is {problem.subject} plus {_scaled(k, text)}"
     if not is_matrix(problem.expected):
         return _missing_scalar_term(problem, sp.sympify(truth) - sp.sympify(claim))
     return None
@@ -251,7 +254,7 @@ def _missing_scalar_term(problem: Problem, difference: sp.Expr) -> str | None:
         return None
     if simple == 0 or isinstance(simple, sp.Add) or sp.count_ops(simple) > 40:
         return None
-    return f"missing term: {problem.noun} is the claim plus {sp.sstr(simple)}"
+    return f"missing term: {problem.noun} is {problem.subject} plus {sp.sstr(simple)}"
 
 
 __all__ = ["diagnose"]

@@ -50,6 +50,7 @@ class Problem:
         domain: per input name, the interval test values are drawn from.
         wrt: the name differentiated with respect to, if any.
         noun: how messages refer to ``expected``, e.g. "the derivative".
+        subject: how messages refer to ``claim``, e.g. "the claim" or "line 3".
         convention: the layout in words, quoted when a claim is transposed.
         terms: named sub-expressions (text, value), candidates for a missing term.
         claim_terms: the claim's own additive terms (text, value).
@@ -63,6 +64,7 @@ class Problem:
     domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     wrt: str | None = None
     noun: str = "the derivative"
+    subject: str = "the claim"
     convention: str = ""
     terms: tuple[tuple[str, Value], ...] = ()
     claim_terms: tuple[tuple[str, Value], ...] = ()

@@ -110,13 +110,14 @@ def verify_steps(
     for k in range(1, len(lines)):
         number, previous = lines[k][0], lines[k - 1][0]
         is_derivative = k == 1 and bool(defined)
-        noun = f"line {previous}" + (", the derivative" if is_derivative else "")
+        noun = f"line {previous}" + (" (the derivative)" if is_derivative else "")
         problem = Problem(
             claim=values[k],
             expected=values[k - 1],
             variables=variables,
             defined=defined,
             noun=noun,
+            subject=f"line {number}",
             convention=convention if is_derivative else "",
         )
         outcome = compare(problem, seed, [*function_nodes, nodes[k - 1], nodes[k]], nodes[k], scope)

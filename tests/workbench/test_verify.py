@@ -1,0 +1,164 @@
+"""The verifier's Python API: verdicts, diagnoses, steps files, catalogue claims, reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from verify_cases import CASES  # beside this file; pytest puts its folder on sys.path
+
+from workbench.verify import check_catalogue_claim, check_claim, check_steps
+from workbench.verify_report import VerifyReport
+
+STEPS = Path(__file__).parents[1] / "data" / "steps"
+
+
+# ---------------------------------------------------------------- the case table
+def test_the_table_is_large_and_balanced():
+    assert len(CASES) >= 40
+    verdicts = [c.verdict for c in CASES]
+    assert verdicts.count("correct") >= 20 and verdicts.count("incorrect") >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.function} | {c.claim}" for c in CASES])
+def test_case_table(case):
+    report = check_claim(
+        case.function, case.wrt, case.claim, shapes=case.shapes, layout=case.layout
+    )
+    assert report.verdict == case.verdict, (report.diagnosis, report.error, report.detail)
+    if case.verdict == "incorrect":
+        assert report.counterexample is not None
+        assert report.diagnosis
+        if case.keyword:
+            assert case.keyword in report.diagnosis, report.diagnosis
+
+
+def test_a_deliberately_wrong_claim_is_caught_with_a_counterexample():
+    report = check_claim("x**3", "x", "3*x")
+    assert report.verdict == "incorrect" and report.exit_status == 1
+    point = report.counterexample["point"]["x"]
+    assert report.counterexample["true"] == pytest.approx(3 * point**2)
+    assert report.counterexample["claimed"] == pytest.approx(3 * point)
+
+
+# ---------------------------------------------------------------- the decision
+def test_symbolic_and_numeric_methods_are_reported():
+    assert check_claim("log(1 + exp(x))", "x", "sigmoid(x)").method == "symbolic"
+    # |x| and x agree wherever log x is real, but no tier proves 1/|x| = 1/x.
+    assert check_claim("log(x)", "x", "1/abs(x)").method == "numeric"
+
+
+def test_points_are_drawn_where_the_function_is_real():
+    report = check_claim("x**x", "x", "x**x*log(x)")
+    assert report.verdict == "incorrect"
+    assert report.counterexample["point"]["x"] > 0
+
+    report = check_claim("log(det(X))", "X", "inv(X)", shapes={"X": "3x3"})
+    point = report.counterexample["point"]["X"]
+    import numpy as np
+
+    assert np.linalg.det(np.array(point)) > 0
+
+
+def test_wrong_shape_names_both_shapes():
+    report = check_claim("a.T @ x", "x", "a.T", shapes={"a": 3, "x": 3})
+    assert report.verdict == "incorrect"
+    assert "1×3" in report.diagnosis and "3×1" in report.diagnosis
+    assert "transpose" in report.diagnosis
+
+
+def test_finite_differences_confirm_a_correct_claim():
+    report = check_claim("x.T @ A @ x", "x", "(A + A.T) @ x", shapes={"x": 3, "A": "3x3"})
+    assert report.confirmation["passed"] and report.confirmation["max_rel_error"] < 1e-7
+
+
+def test_vector_function_layouts():
+    shapes = {"A": "2x3", "x": 3}
+    assert check_claim("A @ x", "x", "A", shapes=shapes).verdict == "correct"
+    assert check_claim("A @ x", "x", "A.T", shapes=shapes, layout="gradient").verdict == "correct"
+    wrong = check_claim("A @ x", "x", "A.T", shapes=shapes)
+    assert "3×2" in wrong.diagnosis and "2×3" in wrong.diagnosis
+
+
+# ---------------------------------------------------------------- steps files
+@pytest.mark.parametrize(
+    ("name", "shapes", "verdict", "line", "keyword"),
+    [
+        ("softplus_valid.txt", None, "correct", None, None),
+        ("sigmoid_derivative_valid.txt", None, "correct", None, None),
+        ("quadratic_form_valid.txt", {"x": 3, "A": "3x3"}, "correct", None, None),
+        ("quadratic_form_broken_line4.txt", {"x": 3, "A": "3x3"}, "incorrect", 4, "symmetric"),
+        ("softmax_jacobian_broken_line3.txt", {"z": 3}, "incorrect", 3, "missing term"),
+        ("expansion_broken_line3.txt", None, "incorrect", 3, "missing term"),
+        ("cross_entropy_broken_line3.txt", {"z": 3, "y": 3}, "incorrect", 3, "assumption"),
+    ],
+)
+def test_steps_files(name, shapes, verdict, line, keyword):
+    report = check_steps(STEPS / name, shapes=shapes)
+    assert report.verdict == verdict, (report.diagnosis, report.error)
+    assert report.first_invalid_line == line
+    document = report.to_dict()
+    assert "first_invalid_line" in document and document["first_invalid_line"] == line
+    if keyword:
+        assert keyword in report.diagnosis
+        assert report.counterexample is not None
+        invalid = [s for s in report.steps if not s["valid"]]
+        assert invalid[0]["line"] == line
+
+
+def test_steps_from_text_and_notes():
+    text = "diff(x**3, x)   # power rule\n= 3 x^2\n"
+    assert check_steps(text).verdict == "correct"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing_equals.txt", "line 2: every line after the first starts with '='"),
+        ("syntax_error_line2.txt", "line 2: unexpected ')' (column 9)"),
+    ],
+)
+def test_malformed_steps_files(name, message):
+    report = check_steps(STEPS / name)
+    assert report.verdict == "error" and report.exit_status == 2
+    assert message in report.error
+
+
+# ---------------------------------------------------------------- catalogue claims
+def test_catalogue_claims_in_their_own_symbols():
+    assert check_catalogue_claim("softmax-jacobian", "diag(s) - s @ s.T").verdict == "correct"
+    wrong = check_catalogue_claim("softmax-jacobian", "diag(s)")
+    assert wrong.verdict == "incorrect" and "missing term" in wrong.diagnosis
+    # Σy = 1 is part of the cross-entropy result, so s − y is right there.
+    assert check_catalogue_claim("cross-entropy-gradient", "s - y", wrt="z").verdict == "correct"
+    assert "sign" in check_catalogue_claim("cross-entropy-gradient", "y - s").diagnosis
+
+
+def test_catalogue_errors_name_the_problem():
+    assert "unknown derivation" in check_catalogue_claim("no-such-result", "x").error
+    assert "unknown name 'q'" in check_catalogue_claim("softmax-jacobian", "q").error
+    assert "choose from" in check_catalogue_claim("softmax-jacobian", "s", wrt="w").error
+
+
+# ---------------------------------------------------------------- the report
+def test_report_is_frozen_json_and_displays():
+    report = check_claim("softmax(z)", "z", "diag(softmax(z))", shapes={"z": 3})
+    assert isinstance(report, VerifyReport)
+    with pytest.raises(AttributeError):
+        report.verdict = "correct"  # frozen
+    document = json.loads(json.dumps(report.to_dict()))
+    for key in ("verdict", "method", "parsed_claim", "expected", "counterexample", "diagnosis"):
+        assert key in document
+    assert set(document["counterexample"]) >= {"point", "claimed", "true"}
+    assert r"\operatorname{diag}" in report._repr_latex_()
+    html = report._repr_html_()
+    assert "incorrect" in html and "missing term" in html and "point" in html
+    assert "diag(softmax(z))" in report.render()
+
+
+def test_hard_time_limit_gives_an_error_verdict():
+    # An 8×8 symbolic inverse takes far longer than a second; the child is killed.
+    report = check_claim("det(X)", "X", "det(X) * inv(X).T", shapes={"X": "8x8"}, timeout=1)
+    assert report.verdict == "error" and "no verdict within 1 s" in report.error
+    assert report.seconds < 3
