@@ -25,6 +25,7 @@ from workbench.claim_format import to_latex, unparse
 from workbench.derivation import Case, Derivation
 from workbench.errors import ParseError
 from workbench.interpret import Scope, Value
+from workbench.verify_decision import compare
 from workbench.verify_points import Problem
 from workbench.verify_problems import build_input, parse_input
 from workbench.verify_report import VerifyReport
@@ -138,8 +139,6 @@ def verify_catalogue_claim(
     derivation: Derivation, claim: str, wrt: str | None, case_name: str | None, seed: int
 ) -> VerifyReport:
     """Compare ``claim`` with the case's closed form at each of its concrete sizes."""
-    from workbench.verify import compare
-
     case, index = choose_case(derivation, wrt, case_name)
     variable = case.wrt[index]
     node = parse_input(claim, "--claim")

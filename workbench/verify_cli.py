@@ -7,7 +7,6 @@ Registered by :mod:`workbench.cli` through ``register(subparsers)``; the work is
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 DESCRIPTION = """\
@@ -141,7 +140,7 @@ def _run(args) -> int:
     except WorkbenchError as error:
         report = verify.error_report(str(error))
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(report.to_json())
     elif report.verdict == "error":
         print(f"workbench verify: error: {report.error}", file=sys.stderr)
     else:

@@ -255,7 +255,7 @@ def _slow(value: Value, point) -> list[complex] | None:
 def plain_number(number: sp.Expr) -> float | str:
     """A JSON-friendly number: a float, or a string for a complex value."""
     if is_real([number]):
-        return float(sp.re(number).evalf(PLAIN_DIGITS))
+        return float(f"{float(sp.re(number)):.{PLAIN_DIGITS}g}")
     return str(sp.N(number, PLAIN_DIGITS))
 
 

@@ -24,6 +24,7 @@ from workbench.interpret import Scope, Value, build, describe, is_matrix, shape
 from workbench.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
 
 MAX_TERMS = 40  # sub-expressions tried as a missing term
+LAYOUTS = ("gradient", "jacobian")
 
 
 def parse_input(text: str, source: str, offset: int = 0) -> Node:
@@ -179,6 +180,11 @@ def function_call_wrt(node: Node, source: str, offset: int) -> tuple[Node, str]:
 def inputs(names: list[str], scope: Scope) -> dict[str, Value]:
     """name → value for the variables used (undeclared ones become scalar symbols)."""
     return {name: scope.lookup(name, 0) for name in names}
+
+
+def check_layout(layout: str | None) -> None:
+    if layout is not None and layout not in LAYOUTS:
+        raise ParseError(f"--layout must be gradient or jacobian, not {layout!r}")
 
 
 def check_wrt(name: str, function_names: list[str], source: str = "--wrt") -> None:

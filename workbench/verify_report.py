@@ -92,7 +92,8 @@ class VerifyReport:
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+        """:meth:`to_dict` as indented JSON, with a matrix of numbers kept on one line."""
+        return _dumps(self.to_dict())
 
     def render(self) -> str:
         """Plain text for a terminal."""
@@ -131,6 +132,24 @@ class VerifyReport:
         return f"<div><b style='color:{colour}'>{html.escape(title)}</b><table>{body}</table></div>"
 
 
+def _numeric(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_numeric(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _dumps(value: Any, level: int = 0) -> str:
+    """JSON with two-space indents, except that numbers and lists of them stay on one line."""
+    pad, end = "  " * (level + 1), "  " * level
+    if isinstance(value, dict) and value:
+        items = [f"{pad}{json.dumps(k)}: {_dumps(v, level + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{end}}}"
+    if isinstance(value, list) and value and not _numeric(value):
+        items = [pad + _dumps(v, level + 1) for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{end}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def render_text(report: VerifyReport) -> str:
     """The report as a few aligned lines, for ``workbench verify`` without ``--json``."""
     if report.verdict == "error":
@@ -138,6 +157,8 @@ def render_text(report: VerifyReport) -> str:
     method = f" ({report.method})" if report.method else ""
     lines = [f"{MARK[report.verdict]} {report.verdict}{method}"]
     rows = [("claim", report.parsed_claim)]
+    if report.verdict == "incorrect":
+        rows.append(("expected", _clip(report.expected)))
     if report.kind == "steps" and report.first_invalid_line is not None:
         rows.insert(0, ("line", str(report.first_invalid_line)))
     if report.verdict == "incorrect":
@@ -157,9 +178,17 @@ def render_text(report: VerifyReport) -> str:
 
 
 def _short(value: Any) -> str:
-    """Numbers to 6 significant digits, nested lists as [[..], [..]]."""
+    """Numbers to 6 significant digits; a column as [a, b]ᵀ, a matrix as [[..], [..]]."""
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list):
+        if value and all(isinstance(row, list) and len(row) == 1 for row in value):
+            return "[" + ", ".join(_short(row[0]) for row in value) + "]ᵀ"
         return "[" + ", ".join(_short(v) for v in value) + "]"
     return str(value)
+
+
+def _clip(text: str | None, width: int = 160) -> str | None:
+    if text is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"

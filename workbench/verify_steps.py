@@ -26,9 +26,11 @@ from workbench.claim_format import to_latex, unparse
 from workbench.errors import ParseError
 from workbench.interpret import Scope, declare
 from workbench.parsing import Call
+from workbench.verify_decision import compare, value_text
 from workbench.verify_points import Problem
 from workbench.verify_problems import (
     build_input,
+    check_layout,
     check_wrt,
     derivative,
     function_call_wrt,
@@ -77,8 +79,6 @@ def verify_steps(
     text: str, source: str, shapes: Mapping | None, layout: str | None, seed: int
 ) -> VerifyReport:
     """The report on every step, stopping at the first that does not follow."""
-    from workbench.verify import check_layout, compare, value_text
-
     check_layout(layout)
     lines = read_steps(text, source)
     scope = Scope(declare(shapes_from(shapes)))
