@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+LATEX_WIDTH = 300  # longer expected values (explicit matrices) are left out of the display
 EXIT_STATUS = {"correct": 0, "incorrect": 1, "error": 2}
 MARK = {"correct": "✓", "incorrect": "✗", "error": "!"}
 
@@ -100,11 +101,25 @@ class VerifyReport:
         return render_text(self)
 
     def _repr_latex_(self) -> str:
-        claim = self.claim_latex or r"\text{?}"
-        relation = {"correct": "=", "incorrect": r"\neq"}.get(self.verdict, "?")
-        expected = self.expected_latex or r"\text{expected}"
+        """The claim in LaTeX, the verdict, and for a wrong claim where it fails."""
         words = f"{self.verdict} ({self.method})" if self.method else self.verdict
-        return rf"$\displaystyle {claim} \;{relation}\; {expected} \qquad \text{{{words}}}$"
+        lines = [rf"\text{{{MARK[self.verdict]} {words}:}}\quad {self.claim_latex or ''}"]
+        if self.expected_latex and len(self.expected_latex) <= LATEX_WIDTH:
+            relation = "=" if self.verdict == "correct" else r"\neq"
+            lines[0] += rf"\;{relation}\; {self.expected_latex}"
+        if self.diagnosis:
+            lines.append(rf"\text{{{_latex_text(self.diagnosis)}}}")
+        if self.counterexample:
+            point = self.counterexample.get("point", {})
+            at = ",\\; ".join(f"{_latex_text(k)} = {_latex_value(v)}" for k, v in point.items())
+            lines.append(rf"\text{{at }} {at}")
+            claimed = _latex_value(self.counterexample.get("claimed"))
+            true = _latex_value(self.counterexample.get("true"))
+            lines.append(rf"\text{{claimed }} {claimed} \quad \text{{true }} {true}")
+        if self.error:
+            lines.append(rf"\text{{{_latex_text(self.error)}}}")
+        body = r" \\ ".join(lines)
+        return rf"$\displaystyle \begin{{array}}{{l}} {body} \end{{array}}$"
 
     def _repr_html_(self) -> str:
         colour = {"correct": "#1a7f37", "incorrect": "#cf222e"}.get(self.verdict, "#9a6700")
@@ -130,6 +145,24 @@ class VerifyReport:
         method = f" ({self.method})" if self.method else ""
         title = f"{MARK[self.verdict]} {self.verdict}{method}"
         return f"<div><b style='color:{colour}'>{html.escape(title)}</b><table>{body}</table></div>"
+
+
+def _latex_text(text: str) -> str:
+    """Plain text made safe inside ``\\text{...}``."""
+    for char, escaped in (("\\", r"\backslash "), ("_", r"\_"), ("#", r"\#"), ("%", r"\%")):
+        text = text.replace(char, escaped)
+    return text.replace("{", r"\{").replace("}", r"\}").replace("&", r"\&").replace("$", r"\$")
+
+
+def _latex_value(value: Any) -> str:
+    """A number, or a matrix of numbers as a bmatrix, to 4 significant digits."""
+    if isinstance(value, list):
+        rows = [row if isinstance(row, list) else [row] for row in value]
+        body = r" \\ ".join(" & ".join(_latex_value(v) for v in row) for row in rows)
+        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return rf"\text{{{_latex_text(str(value))}}}"
 
 
 def _numeric(value: Any) -> bool:

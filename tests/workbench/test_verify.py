@@ -162,3 +162,18 @@ def test_hard_time_limit_gives_an_error_verdict():
     report = check_claim("det(X)", "X", "det(X) * inv(X).T", shapes={"X": "8x8"}, timeout=1)
     assert report.verdict == "error" and "no verdict within 1 s" in report.error
     assert report.seconds < 3
+
+
+def test_the_child_runs_under_a_memory_limit():
+    import resource
+
+    from workbench.timebox import run_in_child
+    from workbench.verify import _limit_memory
+
+    def limit_in_child() -> int:
+        _limit_memory()
+        return resource.getrlimit(resource.RLIMIT_AS)[0]
+
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert run_in_child(limit_in_child, 10) != resource.RLIM_INFINITY
+    assert resource.getrlimit(resource.RLIMIT_AS) == before  # the caller is untouched
