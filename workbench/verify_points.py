@@ -4,7 +4,8 @@ A claim is judged only where it can be judged: at exact random rational points a
 which the function (and the true derivative) are real and finite. ``x**x`` needs
 x > 0 and ``log(det(X))`` needs det X > 0, so after a round of ordinary draws the
 sampler switches to positive scalars and symmetric positive-definite square matrices
-(X = AAᵀ + I). Values are computed with 30 significant digits.
+(X = AAᵀ + I), and then to a wider positive range (``log(x - 3)`` needs x > 3).
+Values are computed with 30 significant digits.
 
 Example:
     >>> import sympy as sp
@@ -32,7 +33,8 @@ Fact = tuple[sp.Expr, sp.Expr]
 DIGITS = 30
 RELATIVE_TOLERANCE = sp.Float("1e-20", DIGITS)
 PLAIN_DIGITS = 10  # significant digits shown in a counterexample
-ORDINARY_DRAWS, POSITIVE_DRAWS = 12, 12
+# Draws per phase, and the interval of each: ordinary, positive, wide positive.
+PHASES = (((-2.0, 2.0), 12), ((0.25, 2.0), 12), ((0.25, 10.0), 12))
 DENOMINATOR = 97
 
 
@@ -154,11 +156,11 @@ def draw_points(
     dependent = {symbol for symbol, _ in solved}
     symbols = sorted(free_symbols([*defined, *extra, *variables.values()]) - dependent, key=str)
     points: list[Point] = []
-    for attempt in range(ORDINARY_DRAWS + POSITIVE_DRAWS):
+    draws = [(interval, phase > 0) for phase, (interval, n) in enumerate(PHASES) for _ in range(n)]
+    for interval, positive in draws:
         if len(points) >= count:
             break
-        positive = attempt >= ORDINARY_DRAWS
-        point = _draw(symbols, variables, domain or {}, rng, positive)
+        point = _draw(symbols, variables, domain or {}, rng, interval, positive)
         for symbol, expression in solved:
             point[symbol] = expression.xreplace(point)
         values = [evaluate(v, point) for v in defined]
@@ -167,7 +169,7 @@ def draw_points(
     return points
 
 
-def _draw(symbols, variables, domain, rng: random.Random, positive: bool) -> Point:
+def _draw(symbols, variables, domain, rng: random.Random, interval, positive: bool) -> Point:
     point: Point = {}
     if positive:  # square matrices drawn symmetric positive definite: det > 0, logs defined
         for value in variables.values():
@@ -176,7 +178,7 @@ def _draw(symbols, variables, domain, rng: random.Random, positive: bool) -> Poi
     for symbol in symbols:
         if symbol in point:
             continue
-        low, high = domain.get(owner(symbol), (0.25, 2.0) if positive else (-2.0, 2.0))
+        low, high = domain.get(owner(symbol), interval)
         point[symbol] = _rational(low, high, rng)
     return point
 
