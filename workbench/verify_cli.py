@@ -79,7 +79,7 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--seed", type=int, default=0, help="seed for random points (default 0)")
     p.add_argument(
-        "--timeout", type=float, default=None, help="seconds before giving up (default 9)"
+        "--timeout", type=float, default=None, help="seconds before giving up (default 8)"
     )
     p.set_defaults(run=_run)
 

@@ -177,3 +177,17 @@ def test_the_child_runs_under_a_memory_limit():
     before = resource.getrlimit(resource.RLIMIT_AS)
     assert run_in_child(limit_in_child, 10) != resource.RLIM_INFINITY
     assert resource.getrlimit(resource.RLIMIT_AS) == before  # the caller is untouched
+
+
+def test_catalogue_claims_with_definitions_and_cases():
+    # p̂ = Yᵀ1/N is a defined name of nll-equals-cross-entropy.
+    assert check_catalogue_claim("nll-equals-cross-entropy", "s - phat").verdict == "correct"
+
+
+@pytest.mark.slow
+def test_catalogue_claim_for_a_two_layer_network():
+    claim = "((W2.T @ (s - y)) * step(a)) @ x.T"
+    report = check_catalogue_claim("two-layer-backprop", claim, wrt="W1", case="relu")
+    assert report.verdict == "correct", (report.diagnosis, report.error)
+    wrong = check_catalogue_claim("two-layer-backprop", "h @ (s - y).T", wrt="W2")
+    assert "transposed" in wrong.diagnosis
