@@ -15,7 +15,7 @@ from derivations import cross_entropy_gradient as ce
 from derivations import softmax_jacobian as sj
 from workbench import numeric, rules
 from workbench.derivation import Case, Chain, Derivation
-from workbench.functions import Elementwise, LogSoftmax, Softmax, phi
+from workbench.functions import Elementwise, LogSoftmax, Softmax, phi, scalar_function
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
 d = sp.Symbol("d", integer=True, positive=True)  # inputs
@@ -71,8 +71,8 @@ def batched(activation: str):
 SIZES = ({d: 2, m: 2, n: 2}, {d: 2, m: 3, n: 2}, {d: 3, m: 2, n: 3})
 ACTIVATIONS = {
     "tanh": sp.tanh,
-    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-    "relu": lambda u: sp.Max(0, u),
+    "sigmoid": scalar_function("sigmoid"),
+    "relu": scalar_function("relu"),
 }
 
 
@@ -95,7 +95,9 @@ def backprop_through_output(target):
 def build() -> Derivation:
     loss_gradient = ce.build().results[0]
     use_delta2 = rules.UseResult(
-        loss_gradient.goal, loss_gradient.derived, "cross-entropy-gradient",
+        loss_gradient.goal,
+        loss_gradient.derived,
+        "cross-entropy-gradient",
         facts=loss_gradient.assumptions,
     )
     delta2_note = "∂L/∂zᵣ = sᵣ − yᵣ, the cross-entropy gradient: the output error δ₂."
@@ -128,7 +130,9 @@ def build() -> Derivation:
             .apply(rules.Definition((a,)), "aₖ = Σₗ W₁[k,l] xₗ + b₁ₖ.")
             .apply(rules.Linearity(), "Only the first-layer terms depend on the target.")
             .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), "The deltas keep k = p (and l = q): δ₁ₚ times the input.")
+            .apply(
+                rules.CollapseDeltas(), "The deltas keep k = p (and l = q): δ₁ₚ times the input."
+            )
         )
 
     w1 = hidden_layer(W1[p, q], "∂W₁[k,l]/∂W₁[p,q] = δₖₚ δₗq.")
@@ -145,8 +149,12 @@ def build() -> Derivation:
     )
 
     samplers = {
-        x: numeric.logits(1.0), W1: numeric.weights(), b1: numeric.logits(0.1),
-        W2: numeric.weights(), b2: numeric.logits(0.1), y: numeric.probabilities(),
+        x: numeric.logits(1.0),
+        W1: numeric.weights(),
+        b1: numeric.logits(0.1),
+        W2: numeric.weights(),
+        b2: numeric.logits(0.1),
+        y: numeric.probabilities(),
     }
     wrt = (W2, b2, W1, b1)
     cases = []
@@ -175,8 +183,12 @@ def build() -> Derivation:
             wrt=wrt,
             gradients=tuple(grads[w] for w in wrt),
             samplers={
-                X: numeric.logits(1.0), W1: numeric.weights(), b1: numeric.logits(0.1),
-                W2: numeric.weights(), b2: numeric.logits(0.1), Y: numeric.probabilities(axis=1),
+                X: numeric.logits(1.0),
+                W1: numeric.weights(),
+                b1: numeric.logits(0.1),
+                W2: numeric.weights(),
+                b2: numeric.logits(0.1),
+                Y: numeric.probabilities(axis=1),
             },
             sizes=tuple({**size, B: 2} for size in SIZES),
             numeric_size={B: 6, d: 5, m: 4, n: 3},
@@ -195,13 +207,16 @@ def build() -> Derivation:
         "columns; in the batched form the rows of X (B×d) are examples and the loss is "
         "their mean.",
         variables=(
-            ("x", "d×1 input"), ("W₁, b₁", "m×d and m×1 first layer"),
-            ("a", "m×1 pre-activations, a = W₁x + b₁"), ("h", "m×1 hidden layer, h = φ(a)"),
-            ("W₂, b₂", "n×m and n×1 output layer"), ("z", "n×1 logits, z = W₂h + b₂"),
-            ("s", "n×1 probabilities ŷ = softmax(z)"), ("y", "n×1 targets, Σ y = 1"),
+            ("x", "d×1 input"),
+            ("W₁, b₁", "m×d and m×1 first layer"),
+            ("a", "m×1 pre-activations, a = W₁x + b₁"),
+            ("h", "m×1 hidden layer, h = φ(a)"),
+            ("W₂, b₂", "n×m and n×1 output layer"),
+            ("z", "n×1 logits, z = W₂h + b₂"),
+            ("s", "n×1 probabilities ŷ = softmax(z)"),
+            ("y", "n×1 targets, Σ y = 1"),
         ),
         definitions=DEFINITIONS,
         results=results,
         cases=tuple(cases),
     )
-

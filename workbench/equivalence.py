@@ -81,6 +81,7 @@ def check_equal(
     points: int = 6,
     sizes: Sequence[int] = (2, 3),
     seed: int = 0,
+    symbolic_budget: float | None = None,
 ) -> Equivalence:
     """Decide whether ``a`` equals ``b`` (scalars or explicit matrices) within ``budget`` s.
 
@@ -94,6 +95,8 @@ def check_equal(
         points: random points per concrete instance in the numeric tier.
         sizes: sizes at which general-n expressions are instantiated numerically.
         seed: seeds the random points, so verdicts are reproducible.
+        symbolic_budget: seconds the symbolic tiers may use (default 60% of ``budget``);
+            0 goes straight to the numeric tier.
     """
     start = time.monotonic()
     diff = _difference(a, b)
@@ -108,7 +111,9 @@ def check_equal(
 
     # Symbolic tiers may use at most 60% of the budget; the numeric tier is the safety net.
     # Past a size cap, expand/cancel only burn the budget: go straight to the points.
-    symbolic_share = 0.6 * budget if _operation_count(diff) <= SYMBOLIC_SIZE_CAP else 0.0
+    symbolic_share = 0.6 * budget if symbolic_budget is None else min(symbolic_budget, budget)
+    if _operation_count(diff) > SYMBOLIC_SIZE_CAP:
+        symbolic_share = 0.0
     for tier, decide in (("structural", _structural), ("rational", _rational)):
         try:
             share = min(symbolic_share - (budget - left()), left())
@@ -338,7 +343,9 @@ def _evaluator(symbols, a_entries, b_entries):
         return evaluate, True
 
     try:
-        compiled = sp.lambdify(symbols, everything, modules=["mpmath"])
+        compiled = sp.lambdify(
+            symbols, everything, modules=[{"DiracDelta": _dirac_delta}, "mpmath"], cse=True
+        )
     except Exception:  # a function mpmath cannot print: fall back to evalf per entry
         compiled = None
 
@@ -359,6 +366,13 @@ def _evaluator(symbols, a_entries, b_entries):
         return list(zip(values[:half], values[half:], strict=True))
 
     return evaluate, False
+
+
+def _dirac_delta(x, *derivative_order):
+    """δ(x) at a point: 0 away from 0; at 0 not finite, so the point is drawn again."""
+    import mpmath
+
+    return mpmath.mpf(0) if x != 0 else mpmath.inf
 
 
 def _is_rational_function(e) -> bool:

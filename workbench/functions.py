@@ -57,7 +57,11 @@ ELEMENTWISE: dict[str, object] = {
     "log": sp.log,
     "tanh": sp.tanh,
     "sigmoid": _sigmoid,
-    "relu": lambda x: sp.Max(0, x),
+    # x·H(x) rather than Max(0, x) or a Piecewise: the same function, but SymPy builds
+    # and differentiates it cheaply (Max queries assumptions on every construction;
+    # Piecewise terms inside sums are expanded poorly). Its derivative H(x) + x·δ(x)
+    # is H(x) away from the kink.
+    "relu": lambda x: x * sp.Heaviside(x, 0),
     "step": lambda x: sp.Heaviside(x, 0),
     "square": lambda x: x**2,
 }
