@@ -25,12 +25,12 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from matplotlib.ticker import LogLocator
 
 from workbench import numeric
 from workbench.checks import case_functions
 from workbench.derivation import Case, Derivation
 from workbench.errors import HandoutError
+from workbench.latex import expr_to_latex, text_to_latex
 from workbench.latex import number_to_latex as num
 
 FD_STEP = 1e-5  # the step of the finite-difference check (workbench.gradcheck)
@@ -115,7 +115,7 @@ def _inputs(case: Case, seed: int):
 
 
 def _sizes(case: Case) -> str:
-    return ", ".join(f"${k} = {v}$" for k, v in case.numeric_size.items())
+    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in case.numeric_size.items())
 
 
 def _is_vector_output(case: Case) -> bool:
@@ -128,7 +128,7 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
     """The Jacobian of a vector-valued case at its seeded random input."""
     _, _, grad, values = _inputs(case, seed)
     jacobian = np.real(grad(*values)[0])
-    wrt = case.wrt[0].name
+    wrt, wrt_tex = case.wrt[0].name, expr_to_latex(case.wrt[0])
     fig = _figure(4.6, 3.6)
     ax = fig.add_subplot()
     _heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
@@ -140,8 +140,8 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
     if asymmetry is not None:
         facts += rf", and $\max|J - J^{{\top}}| = {num(asymmetry)}$"
     caption = (
-        f"The Jacobian of case ``{case.name}'' at the random ${wrt}$ of the checks "
-        f"({_sizes(case)}), computed by the checked NumPy code of the closed form: "
+        f"The Jacobian of case ``{text_to_latex(case.name)}'' at the random ${wrt_tex}$ of "
+        f"the checks ({_sizes(case)}), computed by the checked NumPy code of the closed form: "
         f"{facts}. Red entries are positive, blue negative."
     )
     return Figure(f"jacobian-{_slug(case.name)}", _pdf(fig), caption, r"0.55\linewidth")
@@ -187,13 +187,16 @@ def step_size_curve(case: Case, seed: int = 0) -> Figure:
     left.set_ylabel("relative error")
     right.loglog(steps_cs, cs, "o-", markersize=2.5, color="tab:green")
     right.set_title("complex step", fontsize=10)
+    from matplotlib.ticker import LogLocator  # matplotlib is optional: import it on use
+
     for ax in (left, right):
         ax.set_xlabel("step size h")
         ax.xaxis.set_major_locator(LogLocator(numticks=5))
         ax.grid(True, which="major", linewidth=0.3)
     best = int(np.argmin(fd))
     caption = (
-        f"Checking the gradient with respect to ${case.wrt[0].name}$ (case ``{case.name}'', "
+        f"Checking the gradient with respect to ${expr_to_latex(case.wrt[0])}$ "
+        f"(case ``{text_to_latex(case.name)}'', "
         f"{_sizes(case)}) along a random direction. Left: central differences; the error "
         f"falls as $h^2$ until rounding, which grows as $\\varepsilon/h$, takes over: the best "
         f"step is near $h = {num(steps_fd[best], 0)}$ with error ${num(fd[best])}$ (dotted: "
@@ -246,7 +249,7 @@ def attention_maps(case: Case, seed: int = 0) -> Figure:
         ax.set_ylabel("query")
     masked = " with the causal mask (zeros above the diagonal)" if _mask(named) is not None else ""
     caption = (
-        f"Case ``{case.name}'' ({_sizes(case)}){masked}. Left: the attention matrix "
+        f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}){masked}. Left: the attention matrix "
         r"$P = \operatorname{softmax}_{\mathrm{row}}(QK^{\top}/\sqrt{d})$. Right: "
         r"$\partial L/\partial S = P \odot (\partial L/\partial P - "
         r"\operatorname{rowsum}(P \odot \partial L/\partial P))$ with "

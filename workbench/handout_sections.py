@@ -180,9 +180,12 @@ def derivation(ctx: Context, sub: str) -> str:
             + (f" (using {assumed})" if assumed else "")
             + ", and the closed form in matrix notation that it was compared with; "
             + f"derived = closed form: {mark}\n"
-            + rf"\[ \boxed{{{expr_to_latex(result.goal)} = {expr_to_latex(result.derived)}}}"
-            + r"\qquad\qquad"
-            + rf"\boxed{{{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}}} \]"
+            # One box a line: a long derived entry next to its closed form would overflow.
+            + rf"\begin{{gather*}}\boxed{{{expr_to_latex(result.goal)} = "
+            + rf"{expr_to_latex(result.derived)}}} \\"
+            + "\n"
+            + rf"\boxed{{{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}}}"
+            + r"\end{gather*}"
         )
     return "\n\n".join(out)
 
@@ -207,11 +210,15 @@ def code(ctx: Context, sub: str) -> str:
         "helpers of \\texttt{workbench.numeric} (they subtract the maximum first)."
     ]
     for case in ctx.derivation.cases:
-        sizes = ", ".join(f"${k} = {v}$" for k, v in case.numeric_size.items())
+        sizes = _sizes(case.numeric_size)
         out.append(_heading(sub, f"Case ``{text_to_latex(case.name)}'' ({sizes})"))
         for panel in codepanel.case_panels(case):
             out.append(_panel(panel))
     return "\n\n".join(out)
+
+
+def _sizes(sizes: Mapping) -> str:
+    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in sizes.items())
 
 
 def _panel(panel: codepanel.CodePanel) -> str:
@@ -284,7 +291,7 @@ def _cases_table(ctx: Context) -> str:
                 if i["what"].startswith(f"[{case.name}] ") and i["what"].endswith(f" at {label}")
             ]
             verdict = _verdict(ctx, all(i["passed"] for i in found)) if found else "(not run)"
-            sizes.append(f"${label.replace('=', ' = ')}$ {verdict}")
+            sizes.append(f"{_sizes(concrete)} {verdict}")
         errors = []
         for name in ("finite differences", "complex step"):
             match = [i for i in items[name] if i["what"] == f"[{case.name}]"]
