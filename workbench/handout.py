@@ -150,7 +150,7 @@ def build_handout(derivation: Derivation, report: DerivationReport, seed: int = 
     figures = tuple(figures_for(derivation, seed))
     paths = {f.name: figure_path(derivation.slug, f) for f in figures}
     context = sections.Context(
-        derivation, report, step_marks(derivation, report), HANDOUT_STYLE, paths, figures
+        derivation, report, step_marks(derivation, report), HANDOUT_STYLE, paths, figures, seed
     )
     standalone = sections.render(context, level=0)
     body = sections.render(context, level=1)

@@ -63,6 +63,7 @@ class Context:
     style: StepStyle
     figure_paths: Mapping[str, str]
     figures: tuple[Figure, ...]
+    seed: int = 0  # of the checks' random points
 
 
 def render(ctx: Context, level: int) -> str:
@@ -125,11 +126,15 @@ def intro(ctx: Context) -> str:
     )
     failed = [c.name for c in report.checks if not c.passed]
     if failed or not report.checks:
-        names = ", ".join(failed) or "no check was run"
+        what = (
+            f"these checks did not pass: {text_to_latex(', '.join(failed))}"
+            if failed
+            else "no check was run on this derivation"
+        )
         out.append(
             r"\fbox{\parbox{0.95\linewidth}{\textcolor{wbred}{\textbf{Not verified:}} "
-            f"these checks did not pass: {text_to_latex(names)}. Steps marked otherwise than "
-            r"\ensuremath{\checkmark} are not established; do not rely on them.}}"
+            rf"{what}. A step without a \ensuremath{{\checkmark}} is not established; "
+            "do not rely on it.}}"
         )
     return "\n\n".join(out)
 
@@ -246,7 +251,7 @@ def checked(ctx: Context) -> str:
         f"worst rel.\\ error \\\\\n\\midrule\n{rows}\n\\bottomrule\n\\end{{tabularx}}"
     )
     out = [
-        f"The report of \\texttt{{workbench check {ctx.derivation.slug}}} (seed 0), "
+        f"The report of \\texttt{{workbench check {ctx.derivation.slug} --seed {ctx.seed}}}, "
         "from which every mark in this handout is taken.",
         summary,
     ]

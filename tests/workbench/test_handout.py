@@ -485,3 +485,18 @@ def test_a_latex_error_shows_the_log_lines():
         texbuild.compile_pdf(broken, name="broken")
     message = str(caught.value)
     assert "Undefined control sequence" in message and "source line 3: \\nosuchmacro" in message
+
+
+@pytest.mark.slow
+def test_a_faithful_latexify_rendering_sits_beside_its_listing():
+    require("pdflatex")
+    from workbench import handout_sections
+    from workbench.handout import PREAMBLE
+
+    source = LATEXIFY[0][0]
+    panel = codepanel.CodePanel("a logistic", source, codepanel.latexify_source(source, "f"), None)
+    body = handout_sections._panel(panel)
+    assert "latexify-py reads it as" in body and r"\frac{\exp t}{1 + \exp t}" in body
+    tex = PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
+    build = texbuild.compile_pdf(tex, name="panel")
+    assert build.pdf.startswith(b"%PDF") and "undefined" not in build.log.lower()
