@@ -101,6 +101,7 @@ FUNCTION_WORDS = {
     "diag": r"\operatorname{diag}",
     "KL": r"\mathrm{KL}",
 }
+ACRONYMS = {"NLL", "MLE", "MAP", "MSE", "SGD", "PCA", "SVD", "CE"}  # one name, not a product
 TRAILING = ".,;:!?"
 SINGLE_LETTER_WORDS = {"a", "A", "I"}  # English words, not indices, at a formula's edge
 # A word that can only be mathematics: operators, numbers, single letters, brackets.
@@ -136,10 +137,20 @@ def _prose(text: str) -> str:
             end += 2
         while end > n and (tokens[end].rstrip(TRAILING) in SINGLE_LETTER_WORDS):
             end -= 2
-        formula = "".join(tokens[start : end + 1])
+        formula = _join(tokens[start : end + 1])
         core = formula.rstrip(TRAILING)
         out.append(f"${_math(core)}$" + _text(formula[len(core) :]))
         n = end + 1
+    return "".join(out)
+
+
+def _join(pieces: list[str]) -> str:
+    """Words and the spaces between them as one formula; math mode drops spaces, so a
+    number after a name keeps one (``T×T 0/1`` must not read ``T×T0/1``)."""
+    out = []
+    for n, piece in enumerate(pieces):
+        spaced = n % 2 == 1 and pieces[n + 1][:1].isdigit() and pieces[n - 1][-1:].isalnum()
+        out.append("\\ " if spaced else piece)
     return "".join(out)
 
 
@@ -165,6 +176,8 @@ def _mathlike(word: str) -> bool:
     core = word.rstrip(TRAILING)
     if MATHLIKE.match(core):
         return bool(core)
+    if re.fullmatch(r"[(\[]?[A-Z]{2,3}[)\]]?", core):  # PV, QK, NLL: names of matrices
+        return True
     call = re.match(r"^[(\[]?([A-Za-z]{2,})(\(.*)?$", core)  # log, diag(s), (softmax(z))
     return (
         bool(call) and call.group(1) in FUNCTION_WORDS and bool(MATHLIKE.match(call.group(2) or ""))
@@ -209,7 +222,12 @@ def _math(formula: str) -> str:
         word = re.match(r"[A-Za-z]{2,}", formula[i:])
         if word:
             name = word.group()
-            out.append(FUNCTION_WORDS.get(name, rf"\mathrm{{{name}}}") + " ")
+            if name in FUNCTION_WORDS:
+                out.append(FUNCTION_WORDS[name] + " ")
+            elif name.isupper() and len(name) <= 3 and name not in ACRONYMS:
+                out.append(" ".join(name) + " ")  # QKᵀ, PV: a product of matrices
+            else:
+                out.append(rf"\mathrm{{{name}}} ")
             i += len(name)
             continue
         if c == "_" and (sub := re.match(r"_([A-Za-z0-9]+)", formula[i:])):

@@ -212,6 +212,11 @@ PROSE = [
     ("100% of a & {c} — “quoted” café", r"100\% of a \& \{c\} --- ``quoted'' caf{\'e}"),
     ("kept $\\frac{1}{2}$ as is", "kept $\\frac{1}{2}$ as is"),
     ("a < b | c_d", r"a \textless{} b \textbar{} $c_{d}$"),
+    ("T×T 0/1 mask", r"$T\times T\ 0/1$ mask"),  # math mode would glue T0/1
+    ("S = QKᵀ/√d", r"$S = Q K^{\top}/\sqrt d$"),  # a product of two matrices
+    ("O = PV: rows", "$O = P V$: rows"),
+    ("NLL = H(p̂, p)", r"$\mathrm{NLL} = H(\hat{p}, p)$"),  # one name
+    ("The CPU is fast", "The CPU is fast"),
 ]
 
 
