@@ -206,6 +206,15 @@ def test_figures_fit_the_cases(derivation):
     ]
 
 
+def test_the_attention_derivation_gets_p_and_its_score_gradient():
+    if "attention-gradient" not in available_slugs():
+        pytest.skip("attention-gradient has no module yet")
+    made = figures.figures_for(registry.get("attention-gradient"))
+    pictures = [f for f in made if f.name.startswith("attention-")]
+    assert len(pictures) == len(registry.get("attention-gradient").cases)
+    assert any("causal mask" in f.caption for f in pictures)
+
+
 def test_step_size_curve_is_a_v_and_the_complex_step_is_flat(derivation):
     steps_fd, fd, steps_cs, cs = figures.step_size_errors(derivation.cases[0])
     best = int(np.argmin(fd))
