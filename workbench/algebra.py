@@ -193,6 +193,25 @@ def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
     )
 
 
+def freshen(expr: sp.Basic) -> sp.Basic:
+    """Give every summation variable a unique fresh dummy.
+
+    Do this before substituting index expressions into a formula that has sums of its
+    own: renaming p → k inside Σ_k … would otherwise capture k.
+    """
+    if isinstance(expr, sp.Sum):
+        body, limits = expr.function, []
+        for var, lo, hi in expr.limits:
+            new = sp.Dummy("b", integer=True)
+            body = body.xreplace({var: new})
+            limits.append((new, lo, hi))
+        return sp.Sum(freshen(body), *limits)
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = tuple(freshen(a) for a in expr.args)
+    return expr if args == expr.args else expr.func(*args)
+
+
 def canonical(expr: sp.Basic) -> sp.Basic:
     """Rename bound summation variables by nesting depth, so equal sums compare equal.
 
@@ -206,19 +225,6 @@ def canonical(expr: sp.Basic) -> sp.Basic:
         if isinstance(s, sp.Symbol) and s.name.startswith("_s") and s.name[2:].isdigit()
     ]
     start = 1 + max(taken, default=-1)
-
-    def freshen(e: sp.Basic) -> sp.Basic:
-        if isinstance(e, sp.Sum):
-            body, limits = e.function, []
-            for var, lo, hi in e.limits:
-                new = sp.Dummy("b", integer=True)
-                body = body.xreplace({var: new})
-                limits.append((new, lo, hi))
-            return sp.Sum(freshen(body), *limits)
-        if e.is_Atom or not e.args:
-            return e
-        args = tuple(freshen(a) for a in e.args)
-        return e if args == e.args else e.func(*args)
 
     def name(e: sp.Basic, depth: int) -> sp.Basic:
         if isinstance(e, sp.Sum):
@@ -253,17 +259,77 @@ def substitute_fact(expr: sp.Basic, lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
     )
 
 
+def split_exponentials(expr: sp.Basic) -> sp.Basic:
+    """exp(a + b − c) → exp(a)·exp(b)·exp(−c); an exponential of a Sum stays whole."""
+
+    def split(e: sp.exp) -> sp.Basic:
+        terms = sp.Add.make_args(sp.expand(e.args[0], power_exp=False))
+        return sp.Mul(*[sp.exp(t) for t in terms]) if len(terms) > 1 else e
+
+    if not expr.has(sp.exp):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.exp) and isinstance(e.args[0], sp.Add), split)
+
+
+def flatten_sums(expr: sp.Basic) -> sp.Basic:
+    """Σ_a f(a)·Σ_b g(a, b) → Σ_{a,b} f(a)·g(a, b): nested sums as one multi-index sum.
+
+    Bound variables must be unique (see :func:`freshen`), so merging cannot conflate two.
+    """
+
+    def merge(e: sp.Sum) -> sp.Basic:
+        body = e.function
+        if not isinstance(body, sp.Mul):
+            return e
+        inner = [f for f in body.args if isinstance(f, sp.Sum)]
+        if not inner:
+            return e
+        others = [f for f in body.args if not isinstance(f, sp.Sum)]
+        merged = sp.Mul(*others, *[f.function for f in inner])
+        limits = [lim for f in inner for lim in f.limits]
+        return sp.Sum(merged, *limits, *e.limits)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), merge)
+
+
+def order_limits(expr: sp.Basic) -> sp.Basic:
+    """Put a multi-index sum's independent limits in one canonical order.
+
+    Σ_a Σ_b f(a, b) and Σ_b Σ_a f(a, b) are equal; of all orders, the one whose
+    canonical form prints first is chosen (sums here have two or three indices).
+    """
+    import itertools
+
+    def reorder(e: sp.Sum) -> sp.Basic:
+        limits = list(e.limits)
+        if len(limits) < 2 or len(limits) > 4:
+            return e
+        variables = {lim[0] for lim in limits}
+        if any(lim[1].has(*variables) or lim[2].has(*variables) for lim in limits):
+            return e
+        candidates = (canonical(sp.Sum(e.function, *order))
+                      for order in itertools.permutations(limits))
+        return min(candidates, key=sp.srepr)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), reorder)
+
+
 def normalize(expr: sp.Basic) -> sp.Basic:
-    """A normal form for index expressions: split sums, collapse deltas, canonical names."""
+    """A normal form for index expressions: split sums, collapse deltas, canonical names;
+    then nested sums flattened, with their indices in a canonical order."""
     expr = strip_delta_ranges(expr)
     for _ in range(6):
-        # power_exp=False: exp(Σ…) must not become a Product, which hides exp(−u)·exp(u) = 1;
-        # powsimp then merges exponentials, so that such products cancel.
-        expanded = sp.expand(collapse_deltas(split_sums(expr)), power_exp=False)
-        new = canonical(sp.powsimp(expanded, combine="exp", deep=True))
+        # Exponentials split into one factor per term (never into a Product over a sum):
+        # SymPy then cancels exp(u)·exp(−u) by itself, and factors free of a summation
+        # index can leave the sum.
+        expanded = sp.expand(split_exponentials(collapse_deltas(split_sums(expr))),
+                             power_exp=False)
+        new = canonical(split_exponentials(expanded))
         if new == expr:
             break
         expr = new
+    if any(isinstance(s, sp.Sum) and s.function.has(sp.Sum) for s in expr.atoms(sp.Sum)):
+        expr = canonical(order_limits(flatten_sums(freshen(expr))))
     return expr
 
 

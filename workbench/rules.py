@@ -276,7 +276,7 @@ class UseResult(Rule):
                     renaming[pattern] = actual
                 elif pattern != actual:
                     return None
-            return self.result.xreplace(renaming)
+            return algebra.freshen(self.result).xreplace(renaming)
 
         return _on_derivatives(expr, use)
 

@@ -1,0 +1,212 @@
+"""Attention gradient: ∂L/∂V = PᵀG, ∂L/∂S = P ∘ (∂L/∂P − rowsum(∂L/∂P ∘ P)), ∂L/∂Q = (∂L/∂S)K/√d.
+
+Scaled dot-product attention S = QKᵀ/√d, P = softmax over each row of S, O = PV, with
+an upstream gradient G = ∂L/∂O (so L = Σ G ∘ O). Derived at general sizes with a 0/1
+mask M inside the softmax, so one derivation covers plain attention (M all ones) and
+causal attention (M lower triangular): the masked softmax has the same Jacobian form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from workbench import numeric, rules
+from workbench.algebra import expand_names
+from workbench.derivation import Case, Chain, Derivation
+from workbench.functions import MaskedSoftmax, Softmax
+
+T = sp.Symbol("T", integer=True, positive=True)  # sequence length
+d = sp.Symbol("d", integer=True, positive=True)  # query/key width
+e = sp.Symbol("e", integer=True, positive=True)  # value width
+p, q = sp.symbols("p q", integer=True)
+a, b = sp.symbols("a b", integer=True)
+
+Q, K = sp.MatrixSymbol("Q", T, d), sp.MatrixSymbol("K", T, d)
+V, G = sp.MatrixSymbol("V", T, e), sp.MatrixSymbol("G", T, e)
+M = sp.MatrixSymbol("M", T, T)  # 0/1 mask; all ones for plain attention
+S, P, O = sp.MatrixSymbol("S", T, T), sp.MatrixSymbol("P", T, T), sp.MatrixSymbol("O", T, e)
+L = sp.Symbol("L")
+
+DEFINITIONS = {
+    L: sp.Sum(G[a, b] * O[a, b], (a, 0, T - 1), (b, 0, e - 1)),
+    O: P * V,
+    P: MaskedSoftmax(S, M),
+    S: Q * K.T / sp.sqrt(d),
+}
+
+# Closed forms in matrix notation (dP and dS are ∂L/∂P and ∂L/∂S).
+dP = G * V.T
+ones = sp.OneMatrix(T, 1)
+dS = sp.HadamardProduct(P, dP - sp.HadamardProduct(dP, P) * ones * ones.T)
+CLOSED = {
+    "V": P.T * G,
+    "P": dP,
+    "S": dS,
+    "Q": dS * K / sp.sqrt(d),
+    "K": dS.T * Q / sp.sqrt(d),
+}
+
+
+def is_masked_exp(x: sp.Basic) -> bool:
+    """A product holding M[r,c]·exp(S[r,c]): the numerator of P[r,c]."""
+    return isinstance(x, sp.Mul) and _masked_pair(x) is not None
+
+
+def _masked_pair(product: sp.Mul):
+    for factor in product.args:
+        if isinstance(factor, sp.exp) and getattr(factor.args[0], "parent", None) == S:
+            r, c = factor.args[0].i, factor.args[0].j
+            if M[r, c] in product.args:
+                return factor, r, c
+    return None
+
+
+def as_probability(x: sp.Mul) -> sp.Basic:
+    """M[r,c]·exp(S[r,c]) = P[r,c]·Σₖ M[r,k] exp(S[r,k]): the definition of P read backwards.
+
+    Every such pair in the product is folded.
+    """
+    while (pair := _masked_pair(x)) is not None:
+        factor, r, c = pair
+        k = sp.Dummy("k", integer=True)
+        row_total = sp.Sum(M[r, k] * sp.exp(S[r, k]), (k, 0, T - 1))
+        x = x / (factor * M[r, c]) * P[r, c] * row_total
+    return x
+
+
+def _definition_steps(chain: Chain, name, note: str) -> Chain:
+    return chain.apply(rules.Definition((name,)), note)
+
+
+def build() -> Derivation:
+    value = (
+        Chain(sp.Derivative(L, V[p, q]), DEFINITIONS)
+        .apply(rules.Definition((L,)), "L = Σ G ∘ O: the upstream gradient G weights each output.")
+        .apply(rules.Linearity(), "G is a constant; the derivative moves inside the sums.")
+        .apply(rules.Definition((O,)), "O = PV: O[a,b] = Σₖ P[a,k] V[k,b].")
+        .apply(rules.Linearity(), "P does not depend on V.")
+        .apply(rules.Differentiate(), "∂V[k,b]/∂V[p,q] = δₖₚ δ_bq.")
+        .apply(rules.CollapseDeltas(), "The deltas keep k = p and b = q: Σₐ P[a,p] G[a,q] = (PᵀG)[p,q].")
+    )
+    probabilities = (
+        Chain(sp.Derivative(L, P[p, q]), DEFINITIONS)
+        .apply(rules.Definition((L,)), "L = Σ G ∘ O.")
+        .apply(rules.Linearity(), "The derivative moves inside the sums.")
+        .apply(rules.Definition((O,)), "O = PV.")
+        .apply(rules.Linearity(), "V does not depend on P.")
+        .apply(rules.Differentiate(), "∂P[a,k]/∂P[p,q] = δₐₚ δₖq.")
+        .apply(rules.CollapseDeltas(), "Σ_b G[p,b] V[q,b] = (GVᵀ)[p,q].")
+    )
+    v_result = value.result("∂L/∂V", CLOSED["V"], (p, q), V)
+    p_result = probabilities.result("∂L/∂P", CLOSED["P"], (p, q), P)
+
+    scores = (
+        Chain(sp.Derivative(L, S[p, q]), DEFINITIONS)
+        .apply(rules.ChainRuleThrough(P), "Chain rule through the attention weights P.")
+        .apply(
+            rules.UseResult(p_result.goal, p_result.derived, "∂L/∂P"),
+            "Use ∂L/∂P = GVᵀ from above.",
+        )
+        .apply(rules.Definition((P,)), "P[r,c] = M[r,c] exp(S[r,c]) / Σₖ M[r,k] exp(S[r,k]).")
+        .apply(rules.QuotientRule(), "A quotient: differentiate numerator and denominator.")
+        .apply(rules.Linearity(), "The mask is constant; the derivative enters the row sum.")
+        .apply(rules.ChainRule(), "∂ exp(u) = exp(u) ∂u.")
+        .apply(rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δᵣₚ δ_cq: only row p of P depends on S[p,q].")
+        .apply(rules.CollapseDeltas(), "The deltas keep row r = p and column c = q.")
+        .apply(
+            rules.Fold(is_masked_exp, as_probability, free_only=False),
+            "Each M·exp(S) over its row sum is an attention weight P.",
+        )
+        .apply(rules.Algebra("expand"), "Multiply out: P[p,q] ∂L/∂P[p,q] minus P[p,q] times a row sum.")
+    )
+    s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
+
+    def through_scores(target, last_note: str, label: str, closed) -> object:
+        chain = (
+            Chain(sp.Derivative(L, target), DEFINITIONS)
+            .apply(rules.ChainRuleThrough(S), "Chain rule through the scores S.")
+            .apply(
+                rules.UseResult(s_result.goal, s_result.derived, "∂L/∂S"),
+                "Use ∂L/∂S from above.",
+            )
+            .apply(rules.Definition((S,)), "S = QKᵀ/√d: S[r,c] = Σₖ Q[r,k] K[c,k] / √d.")
+            .apply(rules.Linearity(), "Only one factor of each product depends on the target.")
+            .apply(rules.Differentiate(), last_note)
+            .apply(rules.CollapseDeltas(), "The deltas pick out one row of ∂L/∂S.")
+        )
+        return chain.result(label, closed, (p, q), target.parent)
+
+    q_result = through_scores(Q[p, q], "∂Q[r,k]/∂Q[p,q] = δᵣₚ δₖq.", "∂L/∂Q", CLOSED["Q"])
+    k_result = through_scores(K[p, q], "∂K[c,k]/∂K[p,q] = δ_cp δₖq.", "∂L/∂K", CLOSED["K"])
+    results = (v_result, p_result, s_result, q_result, k_result)
+
+    scores_of_inputs = Q * K.T / sp.sqrt(d)
+    samplers = {
+        Q: numeric.logits(1.0), K: numeric.logits(1.0), V: numeric.logits(1.0),
+        G: numeric.logits(1.0),
+    }
+    sizes = ({T: 2, d: 2, e: 2}, {T: 3, d: 2, e: 1}, {T: 2, d: 3, e: 3})
+    wrt = (Q, K, V)
+
+    def case(name, weights, mask_sampler, substitutions):
+        values = {S: scores_of_inputs, P: weights}
+        gradients = tuple(
+            expand_names(CLOSED[w.name], values) for w in wrt
+        )
+        forward = sp.OneMatrix(1, T) * sp.HadamardProduct(G, weights * V) * sp.OneMatrix(e, 1)
+        case_samplers = dict(samplers)
+        if mask_sampler is not None:
+            case_samplers[M] = mask_sampler
+        return Case(
+            name=name,
+            forward=forward,
+            wrt=wrt,
+            gradients=gradients,
+            samplers=case_samplers,
+            sizes=sizes,
+            numeric_size={T: 5, d: 4, e: 3},
+            results={Q: "∂L/∂Q", K: "∂L/∂K", V: "∂L/∂V"},
+            substitutions=substitutions,
+        )
+
+    plain = case("unmasked", Softmax(scores_of_inputs, axis=1), None, {M: sp.OneMatrix(T, T)})
+    causal = case(
+        "causal mask", MaskedSoftmax(scores_of_inputs, M), numeric.causal_mask(),
+        {M: CausalMask(T)},
+    )
+    return Derivation(
+        slug="attention-gradient",
+        title="Scaled dot-product attention gradient",
+        summary=(
+            "The backward pass of one attention head: how the loss gradient reaches the "
+            "queries, keys and values through the row-wise softmax. It is what every "
+            "transformer layer computes in training, and what fused attention kernels "
+            "reorganise."
+        ),
+        conventions="Gradients, denominator layout: ∂L/∂X has the shape of X. Rows index "
+        "positions; G = ∂L/∂O is given (L = Σ G ∘ O); the softmax runs along each row.",
+        variables=(
+            ("Q, K", "T×d queries and keys"), ("V", "T×e values"),
+            ("S", "T×T scores, S = QKᵀ/√d"), ("M", "T×T 0/1 mask (all ones, or causal)"),
+            ("P", "T×T attention weights, the masked row softmax of S"),
+            ("O", "T×e output, O = PV"), ("G", "T×e upstream gradient ∂L/∂O"),
+        ),
+        definitions=DEFINITIONS,
+        results=results,
+        cases=(plain, causal),
+    )
+
+
+class CausalMask(sp.MatrixExpr):
+    """The T×T lower-triangular 0/1 matrix: position r attends to positions c ≤ r."""
+
+    shape = property(lambda self: (self.args[0], self.args[0]))
+
+    def _entry(self, i, j, **kwargs):
+        return sp.Piecewise((1, j <= i), (0, True)) if not (i.is_Integer and j.is_Integer) \
+            else sp.Integer(1 if j <= i else 0)
+
+
+def causal_mask_array(size: int) -> np.ndarray:
+    return np.tril(np.ones((size, size)))
