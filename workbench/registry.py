@@ -22,11 +22,22 @@ if TYPE_CHECKING:
     from workbench.derivation import Derivation
 
 
+@cache
 def slugs() -> tuple[str, ...]:
-    """Every registered slug, in the order the curriculum meets them."""
+    """Every available slug, in the order the curriculum meets them.
+
+    The catalogue is the plan; a slug is available once its module exists.
+    """
     from derivations import CATALOGUE
 
-    return CATALOGUE
+    return tuple(s for s in CATALOGUE if importlib.util.find_spec(module_name(s)) is not None)
+
+
+def planned() -> tuple[str, ...]:
+    """Catalogue slugs that have no module yet."""
+    from derivations import CATALOGUE
+
+    return tuple(s for s in CATALOGUE if s not in slugs())
 
 
 def module_name(slug: str) -> str:
