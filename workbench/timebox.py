@@ -19,6 +19,8 @@ from workbench.errors import TimeBudgetExceeded
 
 T = TypeVar("T")
 
+RETRY_INTERVAL = 0.05  # seconds between repeated interrupts once a limit has expired
+
 
 def _alarm_available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -46,7 +48,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
 
     old_handler = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Repeat every 50 ms after expiry: an exception raised inside a callback that
+    # swallows it (a GC callback, a __del__) would otherwise lose the limit for good.
+    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_INTERVAL)
     try:
         yield
     finally:

@@ -1,0 +1,83 @@
+"""Each check can fail: a wrong closed form and a wrong step are caught."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sympy.matrices.expressions.diagonal import DiagMatrix
+
+from derivations import cross_entropy_gradient as ce
+from derivations import softmax_jacobian as sj
+from workbench.algebra import expand_names
+from workbench.checks import check_derivation
+
+
+def _with_closed_form(derivation, closed):
+    result = dataclasses.replace(derivation.results[0], closed_form=closed)
+    case = dataclasses.replace(
+        derivation.cases[0], gradients=(expand_names(closed, derivation.definitions),)
+    )
+    return dataclasses.replace(derivation, results=(result,), cases=(case,))
+
+
+def test_correct_softmax_jacobian_passes():
+    assert check_derivation(sj.build()).passed
+
+
+def test_missing_term_in_closed_form_is_caught_three_ways():
+    # diag(s) alone: the classic mistake of forgetting −s sᵀ.
+    wrong = _with_closed_form(sj.build(), DiagMatrix(sj.s))
+    report = check_derivation(wrong)
+    assert not report.check("closed form").passed
+    assert not report.check("finite differences").passed
+    assert not report.check("complex step").passed
+    assert report.check("steps").passed  # the steps themselves are still right
+
+
+def test_batch_gradient_without_the_mean_is_caught():
+    # (S − Y) instead of (S − Y)/B: the forgotten 1/B of a mean loss.
+    derivation = ce.build()
+    batch = derivation.cases[1]
+    wrong = dataclasses.replace(batch, gradients=(batch.gradients[0] * ce.B,))
+    report = check_derivation(dataclasses.replace(derivation, cases=(wrong,)))
+    assert not report.check("finite differences").passed
+    assert not report.check("complex step").passed
+    assert not report.check("sympy diff").passed
+
+
+def test_a_wrong_step_is_caught():
+    derivation = sj.build()
+    result = derivation.results[0]
+    steps = list(result.steps)
+    # The delta-collapse step claims Σₖ exp(zₖ) δₖⱼ = exp(zₖ) ... with the wrong sign.
+    broken = dataclasses.replace(steps[5], after=-steps[5].after)
+    steps[5] = broken
+    steps[6] = dataclasses.replace(steps[6], before=broken.after)
+    bad = dataclasses.replace(
+        derivation, results=(dataclasses.replace(result, steps=tuple(steps)),)
+    )
+    report = check_derivation(bad, only=("steps",))
+    step_check = report.check("steps")
+    assert not step_check.passed
+    failed = [item["what"] for item in step_check.items if not item["passed"]]
+    assert any("step 6" in what for what in failed)
+
+
+def test_a_step_that_needs_an_unstated_assumption_is_caught():
+    derivation = ce.build()
+    result = derivation.results[0]
+    last = result.steps[-1]
+    unstated = dataclasses.replace(last, assumptions=())  # drop Σ y = 1
+    steps = (*result.steps[:-1], unstated)
+    bad = dataclasses.replace(derivation, results=(dataclasses.replace(result, steps=steps),))
+    assert not check_derivation(bad, only=("steps",)).passed
+
+
+def test_report_is_json_ready():
+    import json
+
+    report = check_derivation(sj.build())
+    document = json.loads(json.dumps(report.to_dict()))
+    assert document["slug"] == "softmax-jacobian"
+    for check in document["checks"]:
+        assert {"name", "passed", "method", "max_error"} <= set(check)

@@ -1,0 +1,90 @@
+"""The command line follows the contract in shared/design.md."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+from workbench import cli, registry
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize("command", [["--help"], ["list"], ["list", "--json"]])
+def test_help_and_list_do_not_load_sympy(command):
+    # Why they start fast: nothing imports SymPy until a command needs it.
+    probe = (
+        "import sys\nfrom workbench.cli import main\n"
+        f"try:\n    main({command!r})\nexcept SystemExit:\n    pass\n"
+        "print('SYMPY LOADED' if 'sympy' in sys.modules else 'SYMPY NOT LOADED')"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("SYMPY NOT LOADED")
+
+
+def test_help_teaches():
+    out = run("--help")
+    assert out.returncode == 0
+    for word in ("check", "show", "list", "examples", "Jacobian", "denominator layout"):
+        assert word in out.stdout
+
+
+def test_list_names_every_result(capsys):
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for slug in registry.slugs():
+        assert slug in out
+
+
+def test_unknown_slug_is_one_clear_line():
+    out = run("check", "softmax-jacobain")
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    assert "unknown derivation 'softmax-jacobain'" in lines[0]
+    assert "softmax-jacobian" in lines[0]
+
+
+def test_show_prints_steps_with_rules(capsys):
+    assert cli.main(["show", "softmax-jacobian"]) == 0
+    out = capsys.readouterr().out
+    assert "[quotient rule]" in out and "[Kronecker delta]" in out
+    assert "(δ(i,j) - s[j])*s[i]" in out
+
+
+def test_check_json_contract():
+    out = run("check", "softmax-jacobian", "--json")
+    assert out.returncode == 0, out.stderr
+    document = json.loads(out.stdout)
+    (result,) = document["results"]
+    assert result["slug"] == "softmax-jacobian" and result["passed"] is True
+    for check in result["checks"]:
+        assert {"name", "passed", "method", "max_error"} <= set(check)
+    assert "softmax-jacobian: steps" in out.stderr  # progress goes to stderr
+
+
+def test_check_table_and_exit_status_when_a_check_fails(monkeypatch, capsys):
+    from derivations import softmax_jacobian as sj
+
+    good = sj.build()
+    wrong_result = dataclasses.replace(good.results[0], closed_form=sj.s * sj.s.T)
+    broken = dataclasses.replace(good, results=(wrong_result,))
+    monkeypatch.setattr(registry, "get", lambda slug: broken)
+    status = cli.main(["check", "softmax-jacobian", "--quiet"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "✗" in out and "0 of 1 derivations passed" in out
+
+
+def test_rules_lists_the_vocabulary(capsys):
+    assert cli.main(["rules"]) == 0
+    assert "quotient rule" in capsys.readouterr().out

@@ -1,0 +1,92 @@
+"""Bounded equality: tiers, budgets, counterexamples."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from workbench.equivalence import check_equal
+from workbench.functions import Softmax
+
+x, y = sp.symbols("x y")
+
+
+def softmax_jacobian_two_ways(n: int):
+    """SymPy's own Jacobian of softmax, and the quotient-rule form over a common denominator."""
+    z = sp.MatrixSymbol("z", n, 1)
+    s = Softmax(z).as_explicit().doit()
+    truth = s.jacobian(list(z.as_explicit()))
+    e = [sp.exp(v) for v in z.as_explicit()]
+    total = sum(e)
+    other = sp.Matrix(n, n, lambda a, b: (e[a] * (total if a == b else 0) - e[a] * e[b]) / total**2)
+    return truth, other
+
+
+def test_structural_tier_proves_polynomial_identities():
+    verdict = check_equal((x + y) ** 2, x**2 + 2 * x * y + y**2)
+    assert verdict.equal is True
+    assert (verdict.method, verdict.tier) == ("proved", "structural")
+
+
+def test_rational_tier_relates_exp_and_its_reciprocal():
+    verdict = check_equal(sp.exp(x) / (1 + sp.exp(x)), 1 / (1 + sp.exp(-x)))
+    assert verdict.equal is True
+    assert (verdict.method, verdict.tier) == ("proved", "rational")
+
+
+def test_numeric_tier_decides_trig_identity_and_says_so():
+    verdict = check_equal(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1)
+    assert verdict.equal is True
+    assert verdict.method == "tested"
+
+
+def test_a_wrong_identity_gets_a_counterexample():
+    verdict = check_equal(sp.log(1 + sp.exp(x)), x)
+    assert verdict.equal is False
+    assert verdict.counterexample is not None
+    left, right = (float(verdict.counterexample[k]) for k in ("left", "right"))
+    assert abs(left - right) > 1e-3
+
+
+def test_absolute_value_is_not_the_identity():
+    # sqrt(x²) = x holds only for x ≥ 0; enough points must land on both signs.
+    assert check_equal(sp.sqrt(x**2), x).equal is False
+
+
+def test_shapes_must_agree():
+    verdict = check_equal(sp.Matrix([[x, y]]), sp.Matrix([[x], [y]]))
+    assert verdict.equal is False
+    assert verdict.tier == "shape"
+
+
+def test_index_notation_with_an_assumption():
+    n = sp.Symbol("n", integer=True, positive=True)
+    j, k = sp.symbols("j k", integer=True)
+    y_ = sp.MatrixSymbol("y", n, 1)
+    s_ = sp.MatrixSymbol("s", n, 1)
+    total = sp.Sum(y_[k, 0], (k, 0, n - 1))
+    claimed = s_[j, 0] * total - y_[j, 0]
+    assert check_equal(claimed, s_[j, 0] - y_[j, 0], assumptions=[(total, 1)]).equal is True
+    assert check_equal(claimed, s_[j, 0] - y_[j, 0]).equal is False
+
+
+def test_large_softmax_jacobian_is_decided_within_budget():
+    """Plain simplify(a - b) on this 8×8 pair runs for over a minute (benchmarks/
+    equality_vs_simplify.py measures it); the tiered check answers within its budget."""
+    truth, other = softmax_jacobian_two_ways(8)
+    verdict = check_equal(truth, other, budget=4.0)
+    assert verdict.equal is True
+    # The budget is the checker's contract; allow a little for the last point's evaluation.
+    assert verdict.seconds <= 4.0 + 1.0
+
+
+def test_large_wrong_jacobian_is_caught():
+    truth, other = softmax_jacobian_two_ways(8)
+    wrong = sp.Matrix(other)
+    wrong[2, 5] = wrong[2, 5] * (1 + sp.Rational(1, 10**6))
+    assert check_equal(truth, wrong, budget=4.0).equal is False
+
+
+def test_unspecified_functions_are_tested_through_a_stand_in():
+    f = sp.Function("f")
+    assert check_equal(sp.diff(f(x**2), x), 2 * x * sp.Subs(sp.diff(f(y), y), y, x**2)).equal
+    assert check_equal(sp.diff(f(x**2), x), x * sp.Subs(sp.diff(f(y), y), y, x**2)).equal is False
