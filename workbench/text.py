@@ -42,15 +42,45 @@ class TextPrinter(StrPrinter):
     def _print_Sum(self, expr):
         out = self._print(expr.function)
         for var, lo, hi in expr.limits:  # innermost first
-            out = f"Σ_{self._print(var)}={self._print(lo)}..{self._print(hi)} ({out})"
+            hi_text = self._print(hi).replace(" ", "")
+            out = f"Σ_{self._print(var)}={self._print(lo)}..{hi_text} ({out})"
         return out
 
     def _print_Derivative(self, expr):
         variables = "".join(f"∂{self._print(v)}" for v, c in expr.variable_count for _ in range(c))
         return f"∂({self._print(expr.expr)})/{variables}"
 
+    # Matrix expressions print in the syntax `workbench verify` reads, so a closed form
+    # shown by `workbench show` can be pasted back as a claim.
     def _print_Transpose(self, expr):
-        return f"{self.parenthesize(expr.arg, 1000)}ᵀ"
+        return f"{self.parenthesize(expr.arg, 1000, strict=True)}.T"
+
+    def _print_MatMul(self, expr):
+        coeff, factors = expr.as_coeff_matrices()
+        body = " @ ".join(self.parenthesize(f, 60) for f in factors)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return f"-{body}"
+        return f"{self._print(coeff)}*{body}"
+
+    def _print_HadamardProduct(self, expr):
+        return " * ".join(self.parenthesize(f, 60) for f in expr.args)
+
+    def _print_DiagMatrix(self, expr):
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Softmax(self, expr):
+        return f"softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
+
+    def _print_LogSoftmax(self, expr):
+        return f"log_softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
+
+    def _print_Elementwise(self, expr):
+        return f"{expr.name}({self._print(expr.arg)})"
+
+    def _print_OneMatrix(self, expr):
+        return f"ones({self._print(expr.rows)}, {self._print(expr.cols)})"
 
 
 def to_text(expr) -> str:
