@@ -87,7 +87,10 @@ def build() -> Derivation:
         .apply(rules.Definition((O,)), "O = PV: O[a,b] = Σₖ P[a,k] V[k,b].")
         .apply(rules.Linearity(), "P does not depend on V.")
         .apply(rules.Differentiate(), "∂V[k,b]/∂V[p,q] = δₖₚ δ_bq.")
-        .apply(rules.CollapseDeltas(), "The deltas keep k = p and b = q: Σₐ P[a,p] G[a,q] = (PᵀG)[p,q].")
+        .apply(
+            rules.CollapseDeltas(),
+            "The deltas keep k = p and b = q: Σₐ P[a,p] G[a,q] = (PᵀG)[p,q].",
+        )
     )
     probabilities = (
         Chain(sp.Derivative(L, P[p, q]), DEFINITIONS)
@@ -112,13 +115,17 @@ def build() -> Derivation:
         .apply(rules.QuotientRule(), "A quotient: differentiate numerator and denominator.")
         .apply(rules.Linearity(), "The mask is constant; the derivative enters the row sum.")
         .apply(rules.ChainRule(), "∂ exp(u) = exp(u) ∂u.")
-        .apply(rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δᵣₚ δ_cq: only row p of P depends on S[p,q].")
+        .apply(
+            rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δᵣₚ δ_cq: only row p of P depends on S[p,q]."
+        )
         .apply(rules.CollapseDeltas(), "The deltas keep row r = p and column c = q.")
         .apply(
             rules.Fold(is_masked_exp, as_probability, free_only=False),
             "Each M·exp(S) over its row sum is an attention weight P.",
         )
-        .apply(rules.Algebra("expand"), "Multiply out: P[p,q] ∂L/∂P[p,q] minus P[p,q] times a row sum.")
+        .apply(
+            rules.Algebra("expand"), "Multiply out: P[p,q] ∂L/∂P[p,q] minus P[p,q] times a row sum."
+        )
     )
     s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
 
@@ -143,7 +150,9 @@ def build() -> Derivation:
 
     scores_of_inputs = Q * K.T / sp.sqrt(d)
     samplers = {
-        Q: numeric.logits(1.0), K: numeric.logits(1.0), V: numeric.logits(1.0),
+        Q: numeric.logits(1.0),
+        K: numeric.logits(1.0),
+        V: numeric.logits(1.0),
         G: numeric.logits(1.0),
     }
     sizes = ({T: 2, d: 2, e: 2}, {T: 3, d: 2, e: 1}, {T: 2, d: 3, e: 3})
@@ -151,9 +160,7 @@ def build() -> Derivation:
 
     def case(name, weights, mask_sampler, substitutions):
         values = {S: scores_of_inputs, P: weights}
-        gradients = tuple(
-            expand_names(CLOSED[w.name], values) for w in wrt
-        )
+        gradients = tuple(expand_names(CLOSED[w.name], values) for w in wrt)
         forward = sp.OneMatrix(1, T) * sp.HadamardProduct(G, weights * V) * sp.OneMatrix(e, 1)
         case_samplers = dict(samplers)
         if mask_sampler is not None:
@@ -172,7 +179,9 @@ def build() -> Derivation:
 
     plain = case("unmasked", Softmax(scores_of_inputs, axis=1), None, {M: sp.OneMatrix(T, T)})
     causal = case(
-        "causal mask", MaskedSoftmax(scores_of_inputs, M), numeric.causal_mask(),
+        "causal mask",
+        MaskedSoftmax(scores_of_inputs, M),
+        numeric.causal_mask(),
         {M: CausalMask(T)},
     )
     return Derivation(
@@ -187,10 +196,13 @@ def build() -> Derivation:
         conventions="Gradients, denominator layout: ∂L/∂X has the shape of X. Rows index "
         "positions; G = ∂L/∂O is given (L = Σ G ∘ O); the softmax runs along each row.",
         variables=(
-            ("Q, K", "T×d queries and keys"), ("V", "T×e values"),
-            ("S", "T×T scores, S = QKᵀ/√d"), ("M", "T×T 0/1 mask (all ones, or causal)"),
+            ("Q, K", "T×d queries and keys"),
+            ("V", "T×e values"),
+            ("S", "T×T scores, S = QKᵀ/√d"),
+            ("M", "T×T 0/1 mask (all ones, or causal)"),
             ("P", "T×T attention weights, the masked row softmax of S"),
-            ("O", "T×e output, O = PV"), ("G", "T×e upstream gradient ∂L/∂O"),
+            ("O", "T×e output, O = PV"),
+            ("G", "T×e upstream gradient ∂L/∂O"),
         ),
         definitions=DEFINITIONS,
         results=results,
@@ -204,8 +216,11 @@ class CausalMask(sp.MatrixExpr):
     shape = property(lambda self: (self.args[0], self.args[0]))
 
     def _entry(self, i, j, **kwargs):
-        return sp.Piecewise((1, j <= i), (0, True)) if not (i.is_Integer and j.is_Integer) \
+        return (
+            sp.Piecewise((1, j <= i), (0, True))
+            if not (i.is_Integer and j.is_Integer)
             else sp.Integer(1 if j <= i else 0)
+        )
 
 
 def causal_mask_array(size: int) -> np.ndarray:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
