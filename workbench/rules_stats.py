@@ -1,0 +1,261 @@
+"""Rules and objects for statistics, information theory and optimisers.
+
+Rules in the style of :mod:`workbench.rules` (each one-line docstring *is* the rule;
+SymPy computes every result), plus two expression classes the rules act on:
+
+* :class:`Recurrence` — the t-th iterate of ``x_k = f(x_{k−1}, k)`` from ``x_0``. At a
+  concrete integer ``t`` it evaluates itself by running the iteration, so the step
+  checker (which instantiates integer-positive symbols at small sizes) compares a
+  solved recurrence with the iteration itself.
+* :class:`StationaryMean` — E[·] over a sequence ``g_1, g_2, …`` with E[g_k] = γ for
+  every k. It evaluates only expressions that are explicit and linear in the ``g_k``
+  (linearity of expectation); anything else stays unevaluated.
+
+Example:
+    >>> import sympy as sp
+    >>> b, g = sp.symbols("beta g")
+    >>> t = sp.Symbol("t", integer=True, positive=True)
+    >>> v = Recurrence.of("v", lambda prev, k: b * prev + g, 0, t)
+    >>> sp.expand(v.xreplace({t: 2}))
+    beta*g + g
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+from sympy.core.symbol import Str
+
+from workbench.errors import DerivationError
+from workbench.rules import Rule
+
+
+# ---------------------------------------------------------------- expression classes
+class Recurrence(sp.Function):
+    """x_t for x_k = update(x_{k−1}, k), x_0 = initial; args (name, update, initial, t)."""
+
+    nargs = 4
+
+    @classmethod
+    def of(cls, name: str, update: Callable, initial, t) -> Recurrence:
+        """Build from a Python ``update(prev, k)``; prev and k become bound variables."""
+        prev, k = sp.Dummy("x"), sp.Dummy("k")  # no integer assumption: never an index
+        return cls(Str(name), sp.Lambda((prev, k), update(prev, k)), sp.sympify(initial), t)
+
+    @classmethod
+    def eval(cls, name, update, initial, t):
+        if t.is_Integer and t >= 0:
+            value = initial
+            for k in range(1, int(t) + 1):
+                value = update(value, k)
+            return sp.expand(value)
+        return None
+
+    name = property(lambda self: self.args[0].name)
+    update = property(lambda self: self.args[1])
+    initial = property(lambda self: self.args[2])
+    t = property(lambda self: self.args[3])
+
+    def _latex(self, printer):
+        return f"{self.name}_{{{printer._print(self.t)}}}"
+
+    def _sympystr(self, printer):
+        return f"{self.name}_{printer._print(self.t)}"
+
+    def linear_parts(self) -> tuple[sp.Basic, sp.Lambda]:
+        """(a, c) with update(x, k) = a·x + c(k); raises unless linear with constant a."""
+        prev, k = self.update.variables
+        body = sp.expand(self.update.expr)
+        a = body.coeff(prev)
+        c = sp.factor_terms(sp.expand(body - a * prev))
+        if c.has(prev) or a.has(prev) or a.has(k):
+            raise DerivationError(f"{self.name}: not a first-order linear recurrence")
+        return a, sp.Lambda(k, c)
+
+
+class StationaryMean(sp.Function):
+    """E[expr] where expr is linear in g_k = g(k) and E[g_k] = mean; args (expr, g, mean)."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, expr, sequence, mean):
+        if expr.has(Recurrence, sp.Sum):
+            return None  # not explicit yet: t is general
+        atoms = [
+            a for a in expr.atoms(sp.core.function.AppliedUndef) if a.func.__name__ == sequence.name
+        ]
+        if not atoms:
+            return expr  # a constant is its own expectation
+        poly = sp.Poly(sp.expand(expr), *atoms)
+        if poly.total_degree() > 1:
+            return None  # E[g_k²] is not determined by E[g_k]
+        return sp.expand(expr.xreplace({a: mean for a in atoms}))
+
+    expr = property(lambda self: self.args[0])
+    mean = property(lambda self: self.args[2])
+
+    def _latex(self, printer):
+        return rf"\mathbb{{E}}\left[{printer._print(self.expr)}\right]"
+
+    def _sympystr(self, printer):
+        return f"E[{printer._print(self.expr)}]"
+
+
+def expectation(expr, sequence: str, mean) -> StationaryMean:
+    return StationaryMean(expr, Str(sequence), mean)
+
+
+# ---------------------------------------------------------------- rules
+def _replace(expr, kind, rewrite):
+    """Rewrite every instance of ``kind`` (innermost first) with ``rewrite``."""
+    return expr.replace(lambda e: isinstance(e, kind), rewrite)
+
+
+@dataclass(frozen=True)
+class Unroll(Rule):
+    """x_t = a·x_{t−1} + c_t, x_0 given → x_t = aᵗx_0 + Σ_{k=1}^{t} a^{t−k} c_k"""
+
+    name: ClassVar[str] = "unroll the recurrence"
+
+    def apply(self, expr, ctx):
+        def unroll(r: Recurrence):
+            a, c = r.linear_parts()
+            k = sp.Symbol("k", integer=True)
+            return a**r.t * r.initial + sp.Sum(a ** (r.t - k) * c(k), (k, 1, r.t))
+
+        return _replace(expr, Recurrence, unroll)
+
+
+@dataclass(frozen=True)
+class SolveRecurrence(Rule):
+    """x_t = a·x_{t−1} + c, x_0 given → the closed form SymPy's rsolve finds"""
+
+    name: ClassVar[str] = "solve the recurrence"
+
+    def apply(self, expr, ctx):
+        def solve(r: Recurrence):
+            x = sp.Function(r.name)
+            prev, k = r.update.variables
+            t = r.t
+            equation = x(t) - r.update.expr.xreplace({prev: x(t - 1), k: t})
+            solution = sp.rsolve(equation, x(t), {x(0): r.initial})
+            if solution is None:
+                raise DerivationError(f"rsolve found no closed form for {r.name}")
+            return sp.factor_terms(solution)
+
+        return _replace(expr, Recurrence, solve)
+
+
+@dataclass(frozen=True)
+class TakeExpectation(Rule):
+    """E[x_t] for x_t = a·x_{t−1} + c·g_t, E[g_t] = γ → E[x_t] = a·E[x_{t−1}] + c·γ"""
+
+    name: ClassVar[str] = "linearity of expectation"
+
+    def apply(self, expr, ctx):
+        def take(e: StationaryMean):
+            r = e.expr
+            if not isinstance(r, Recurrence):
+                return e
+            prev, k = r.update.variables
+            g = sp.Function(e.args[1].name)
+            update = sp.Lambda((prev, k), r.update.expr.replace(g, lambda *_: e.mean))
+            return Recurrence(Str(f"E[{r.name}]"), update, r.initial, r.t)
+
+        return _replace(expr, StationaryMean, take)
+
+
+@dataclass(frozen=True)
+class PullOutConstants(Rule):
+    """E[c·X] → c·E[X] for c not random (linearity of expectation)"""
+
+    name: ClassVar[str] = "linearity of expectation"
+
+    def apply(self, expr, ctx):
+        def pull(e: StationaryMean):
+            constant, random = e.expr.as_independent(Recurrence, sp.core.function.AppliedUndef)
+            if constant == 1:
+                return e
+            return constant * StationaryMean(random, *e.args[1:])
+
+        return _replace(expr, StationaryMean, pull)
+
+
+@dataclass(frozen=True)
+class Solve(Rule):
+    """an unknown u with condition(u) = 0 → the unique root SymPy's solve finds"""
+
+    condition: tuple = ()  # (lhs, rhs): lhs = rhs
+    unknown: sp.Basic = None
+    name: ClassVar[str] = "solve"
+
+    @property
+    def assumptions(self):
+        return (self.condition,)
+
+    def apply(self, expr, ctx):
+        lhs, rhs = self.condition
+        roots = sp.solve(sp.Eq(lhs, rhs), self.unknown, dict=False)
+        if len(roots) != 1:
+            raise DerivationError(f"expected one root for {self.unknown}, found {roots}")
+        return expr.xreplace({self.unknown: roots[0]})
+
+
+@dataclass(frozen=True)
+class ExpandLogs(Rule):
+    """log(a·b) → log a + log b, log(aᶜ) → c·log a, log(exp u) → u (a, b > 0)"""
+
+    name: ClassVar[str] = "log rules"
+
+    def apply(self, expr, ctx):
+        return sp.expand(sp.expand_log(expr, force=True))
+
+
+@dataclass(frozen=True)
+class CombineLogs(Rule):
+    """a·log x − a·log y → a·log(x/y) (x, y > 0)"""
+
+    name: ClassVar[str] = "log rules"
+
+    def apply(self, expr, ctx):
+        return sp.logcombine(expr, force=True)
+
+
+@dataclass(frozen=True)
+class ExpectationLinearity(Rule):
+    """E[a + b·X + c·X²] → a + b·E[X] + c·E[X²] (linearity of expectation)"""
+
+    name: ClassVar[str] = "linearity of expectation"
+
+    def apply(self, expr, ctx):
+        from sympy.stats.symbolic_probability import Expectation
+
+        return _replace(expr, Expectation, lambda e: e.expand())
+
+
+@dataclass(frozen=True)
+class Evaluate(Rule):
+    """evaluate what is left: finite sums, limits and numbers (SymPy's doit)"""
+
+    name: ClassVar[str] = "evaluate"
+
+    def apply(self, expr, ctx):
+        return sp.factor_terms(expr.doit())
+
+
+VOCABULARY: tuple[type[Rule], ...] = (
+    Unroll,
+    SolveRecurrence,
+    TakeExpectation,
+    PullOutConstants,
+    Solve,
+    ExpandLogs,
+    CombineLogs,
+    ExpectationLinearity,
+    Evaluate,
+)
+"""The rules this module adds to :data:`workbench.rules.VOCABULARY`."""
