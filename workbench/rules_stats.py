@@ -125,7 +125,8 @@ class Unroll(Rule):
         def unroll(r: Recurrence):
             a, c = r.linear_parts()
             k = sp.Symbol("k", integer=True)
-            return a**r.t * r.initial + sp.Sum(a ** (r.t - k) * c(k), (k, 1, r.t))
+            constant, term = (a ** (r.t - k) * c(k)).as_independent(k, as_Add=False)
+            return a**r.t * r.initial + constant * sp.Sum(term, (k, 1, r.t))
 
         return _replace(expr, Recurrence, unroll)
 

@@ -1,0 +1,209 @@
+"""Adam bias correction: E[mₜ] = (1 − β₁ᵗ)E[g], so m̂ₜ = mₜ/(1 − β₁ᵗ) is unbiased; likewise v̂ₜ.
+
+Adam's moment estimates start at zero, mₜ = β₁mₜ₋₁ + (1 − β₁)gₜ and
+vₜ = β₂vₜ₋₁ + (1 − β₂)gₜ², so early on they are shrunk towards zero. For gradients
+with a stationary mean, taking expectations turns each recurrence into one for its
+mean, which SymPy's rsolve solves: E[mₜ] = (1 − β₁ᵗ)E[g]. Dividing by 1 − β₁ᵗ (and
+1 − β₂ᵗ for v) removes the bias exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from workbench.derivation import Chain, Derivation, Exercise
+from workbench.rules_stats import (
+    PullOutConstants,
+    Recurrence,
+    SolveRecurrence,
+    TakeExpectation,
+    Unroll,
+    expectation,
+)
+
+beta1, beta2, gamma, s = sp.symbols("beta1 beta2 gamma s")
+t = sp.Symbol("t", integer=True, positive=True)
+k = sp.Symbol("k", integer=True)
+grad, grad_sq = sp.Function("g"), sp.Function("u")  # gₖ and uₖ = gₖ²
+SCALAR = (0, 0)
+
+
+def moment(name: str, beta, sequence) -> Recurrence:
+    """x_t = βx_{t−1} + (1 − β)·sequence(t), x_0 = 0: Adam's m (sequence g) or v (g²)."""
+    return Recurrence.of(name, lambda prev, step: beta * prev + (1 - beta) * sequence(step), 0, t)
+
+
+m, v = moment("m", beta1, grad), moment("v", beta2, grad_sq)
+UNROLLED_M = (1 - beta1) * sp.Sum(beta1 ** (t - k) * grad(k), (k, 1, t))
+MEAN_M = (1 - beta1**t) * gamma
+MEAN_V = (1 - beta2**t) * s
+
+
+def _mean_chain(recurrence, sequence: str, mean, mean_name: str, bias: str):
+    """E[x_t]: take expectations of the recurrence, then solve it."""
+    return (
+        Chain(expectation(recurrence, sequence, mean))
+        .apply(
+            TakeExpectation(),
+            f"E[{sequence}ₖ] = {mean_name} at every step: E[xₜ] obeys the same "
+            "recurrence with the gradient replaced by its mean.",
+        )
+        .apply(
+            SolveRecurrence(), f"SymPy's rsolve solves it from 0: a fraction {bias} of the mean."
+        )
+    )
+
+
+def _corrected_chain(recurrence, sequence: str, mean, bias):
+    """E[x̂_t] = E[x_t/(1 − βᵗ)] = mean."""
+    return (
+        Chain(expectation(recurrence / bias, sequence, mean))
+        .apply(PullOutConstants(), "1 − βᵗ is a number, not random: it leaves the expectation.")
+        .apply(TakeExpectation(), "The expectation obeys the recurrence with the mean plugged in.")
+        .apply(
+            SolveRecurrence(), "Solve it with rsolve, as above: 1 − βᵗ cancels, no bias is left."
+        )
+    )
+
+
+def _exercises() -> tuple[Exercise, ...]:
+    b1, b2, g1 = 0.9, 0.999, 0.5
+    m1, v1 = (1 - b1) * g1, (1 - b2) * g1**2
+    return (
+        Exercise(
+            prompt="Adam with β₁ = 0.9, β₂ = 0.999 sees a first gradient g₁ = 0.5. Compute m₁, "
+            "v₁, the corrected m̂₁, v̂₁, and the update direction m/√v with and without the "
+            "correction.",
+            solution=f"$m_1 = 0.1 \\cdot 0.5 = {m1:.4f}$ and $v_1 = 0.001 \\cdot 0.25 = {v1:.6f}$. "
+            f"Corrected: $\\hat m_1 = {m1 / (1 - b1):.4f}$ and $\\hat v_1 = {v1 / (1 - b2):.4f}$, "
+            f"so $\\hat m_1/\\sqrt{{\\hat v_1}} = {m1 / (1 - b1) / np.sqrt(v1 / (1 - b2)):.4f}$. "
+            f"Uncorrected $m_1/\\sqrt{{v_1}} = {m1 / np.sqrt(v1):.4f}$: the first steps would be "
+            "about three times too large, because $v$ is biased towards 0 far more than $m$.",
+            source="Phase 3, Optimization: gradient descent, SGD, Adam, RMSProp (shared/seeds/002)",
+        ),
+        Exercise(
+            prompt="How large is the bias factor 1 − β₁ᵗ after t = 1, 10 and 100 steps for "
+            "β₁ = 0.9, and 1 − β₂ᵗ for β₂ = 0.999? When can the correction be dropped?",
+            solution="$1 - 0.9^t$: "
+            + ", ".join(f"{1 - b1**n:.4f}" for n in (1, 10, 100))
+            + "; $1 - 0.999^t$: "
+            + ", ".join(f"{1 - b2**n:.4f}" for n in (1, 10, 100))
+            + ". The first moment is nearly unbiased after a few dozen steps; the second "
+            "needs thousands ($0.999^{t} \\le 0.01$ only once $t \\ge "
+            f"{int(np.ceil(np.log(0.01) / np.log(b2)))}$).",
+            source="Phase 3, Optimization Methods: gradient descent, Adam (shared/seeds/003)",
+        ),
+    )
+
+
+def build() -> Derivation:
+    unrolled = Chain(m).apply(
+        Unroll(),
+        "A first-order linear recurrence from m₀ = 0: gₖ is discounted t − k times; "
+        "the constant 1 − β₁ stands outside the sum.",
+    )
+    bias_m, bias_v = 1 - beta1**t, 1 - beta2**t
+    results = (
+        unrolled.result("mₜ unrolled", UNROLLED_M, SCALAR),
+        _mean_chain(m, "g", gamma, "γ", "1 − β₁ᵗ").result("E[mₜ]", MEAN_M, SCALAR),
+        _mean_chain(v, "u", s, "s", "1 − β₂ᵗ").result("E[vₜ]", MEAN_V, SCALAR),
+        _corrected_chain(m, "g", gamma, bias_m).result("E[m̂ₜ]", gamma, SCALAR),
+        _corrected_chain(v, "u", s, bias_v).result("E[v̂ₜ]", s, SCALAR),
+    )
+    return Derivation(
+        slug="adam-bias-correction",
+        title="Adam's bias correction",
+        summary=(
+            "Why Adam divides its moment estimates by 1 − βᵗ: they start at zero, so for "
+            "the first steps they underestimate the gradient's mean and mean square; the "
+            "expectation of the recurrence, solved exactly, gives the factor to undo."
+        ),
+        conventions="mₜ = β₁mₜ₋₁ + (1 − β₁)gₜ and vₜ = β₂vₜ₋₁ + (1 − β₂)uₜ with uₜ = gₜ² "
+        "(elementwise), m₀ = v₀ = 0, steps counted from t = 1. Stationary gradients: "
+        "E[gₖ] = γ and E[gₖ²] = s for every k.",
+        variables=(
+            ("gₖ", "the gradient at step k (one coordinate)"),
+            ("uₖ", "its square gₖ²"),
+            ("mₜ, vₜ", "Adam's first- and second-moment estimates"),
+            ("β₁, β₂", "their decay rates, in [0, 1)"),
+            ("γ, s", "the stationary mean E[g] and mean square E[g²]"),
+        ),
+        definitions={},
+        results=results,
+        cases=(),
+        symbolic_checks=SYMBOLIC_CHECKS,
+        numeric_checks=NUMERIC_CHECKS,
+        exercises=_exercises(),
+        domain={"beta1": (0.05, 0.95), "beta2": (0.05, 0.95)},
+    )
+
+
+# ---------------------------------------------------------------- independent routes
+def _summation_route():
+    """E[mₜ] by SymPy's summation of the unrolled form with E[gₖ] = γ put in."""
+    return sp.summation((1 - beta1) * beta1 ** (t - k) * gamma, (k, 1, t)), MEAN_M
+
+
+def _residual():
+    """The derived E[mₜ] satisfies μₜ = β₁μₜ₋₁ + (1 − β₁)γ."""
+    mu = build().result("E[mₜ]").derived
+    return mu - beta1 * mu.subs(t, t - 1) - (1 - beta1) * gamma, sp.Integer(0)
+
+
+SYMBOLIC_CHECKS = (
+    ("E[mₜ] by SymPy's summation of the unrolled sum", _summation_route),
+    ("E[mₜ] satisfies the recurrence of the means", _residual),
+    ("E[mₜ] starts at 0", lambda: (build().result("E[mₜ]").derived.subs(t, 0), sp.Integer(0))),
+)
+
+RUNS, STEPS = 20_000, 12
+
+
+def _run_moments(gradients: np.ndarray, b1: float, b2: float):
+    """Adam's two moment recurrences, run along axis 1 (runs × steps)."""
+    m_t, v_t = np.zeros(gradients.shape[0]), np.zeros(gradients.shape[0])
+    ms, vs = [], []
+    for step in range(gradients.shape[1]):
+        m_t = b1 * m_t + (1 - b1) * gradients[:, step]
+        v_t = b2 * v_t + (1 - b2) * gradients[:, step] ** 2
+        ms.append(m_t)
+        vs.append(v_t)
+    return np.array(ms).T, np.array(vs).T
+
+
+def _monte_carlo(which: int):
+    """Mean over 20 000 runs of Adam's moments on gradients N(γ, 1), against (1 − βᵗ)·mean.
+
+    Tolerance: 5 standard errors of the run mean (measured from the runs), relative to
+    the largest expected value.
+    """
+
+    def route(seed: int):
+        rng = np.random.default_rng(seed)
+        mean, b1, b2 = 0.7, 0.9, 0.95
+        gradients = mean + rng.standard_normal((RUNS, STEPS))
+        samples = _run_moments(gradients, b1, b2)[which]
+        steps = np.arange(1, STEPS + 1)
+        expected = (1 - b1**steps) * mean if which == 0 else (1 - b2**steps) * (mean**2 + 1.0)
+        standard_error = samples.std(axis=0) / np.sqrt(RUNS)
+        return samples.mean(axis=0), expected, 5 * standard_error.max() / np.abs(expected).max()
+
+    return route
+
+
+def _constant_gradient(seed: int):
+    """A constant gradient g: the corrected moments are exactly g and g² at every step."""
+    rng = np.random.default_rng(seed)
+    g, b1, b2 = rng.standard_normal(), rng.uniform(0.5, 0.99), rng.uniform(0.9, 0.9999)
+    ms, vs = _run_moments(np.full((1, 30), g), b1, b2)
+    steps = np.arange(1, 31)
+    corrected = np.concatenate([ms[0] / (1 - b1**steps), vs[0] / (1 - b2**steps)])
+    return corrected, np.concatenate([np.full(30, g), np.full(30, g * g)]), 1e-12
+
+
+NUMERIC_CHECKS = (
+    ("E[mₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)", _monte_carlo(0)),
+    ("E[vₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)", _monte_carlo(1)),
+    ("constant gradient: m̂ₜ = g and v̂ₜ = g² exactly", _constant_gradient),
+)
