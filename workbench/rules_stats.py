@@ -213,7 +213,16 @@ class ExpandLogs(Rule):
     name: ClassVar[str] = "log rules"
 
     def apply(self, expr, ctx):
-        return sp.expand(sp.expand_log(expr, force=True))
+        from sympy.stats.symbolic_probability import Expectation
+
+        def expand(e):
+            return sp.expand(sp.expand_log(e, force=True))
+
+        if expr.has(Expectation):  # Expectation.expand is linearity: keep that a step apart
+            return expr.replace(
+                lambda e: isinstance(e, Expectation), lambda e: Expectation(expand(e.args[0]))
+            )
+        return expand(expr)
 
 
 @dataclass(frozen=True)
