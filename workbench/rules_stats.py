@@ -248,6 +248,26 @@ class ExpectationLinearity(Rule):
 
 
 @dataclass(frozen=True)
+class SplitTerms(Rule):
+    """Σ(a + c·b) → Σa + c·Σb term by term, without expanding the terms"""
+
+    name: ClassVar[str] = "split sum"
+
+    def apply(self, expr, ctx):
+        def split(e: sp.Sum):
+            if len(e.limits) != 1:
+                return e
+            var, lo, hi = e.limits[0]
+            total = sp.Integer(0)
+            for term in sp.Add.make_args(e.function):
+                constant, rest = term.as_independent(var, as_Add=False)
+                total += constant * (sp.Sum(rest, e.limits[0]) if rest != 1 else hi - lo + 1)
+            return total
+
+        return _replace(expr, sp.Sum, split)
+
+
+@dataclass(frozen=True)
 class Evaluate(Rule):
     """evaluate what is left: finite sums, limits and numbers (SymPy's doit)"""
 
@@ -266,6 +286,7 @@ VOCABULARY: tuple[type[Rule], ...] = (
     ExpandLogs,
     CombineLogs,
     ExpectationLinearity,
+    SplitTerms,
     Evaluate,
 )
 """The rules this module adds to :data:`workbench.rules.VOCABULARY`."""
