@@ -226,6 +226,29 @@ class ExpandLogs(Rule):
 
 
 @dataclass(frozen=True)
+class ExpOfLog(Rule):
+    """u → exp(log u) for u > 0 (write a product as the exponential of a sum)"""
+
+    name: ClassVar[str] = "exp of log"
+
+    def apply(self, expr, ctx):
+        return sp.exp(sp.log(expr), evaluate=False)
+
+
+@dataclass(frozen=True)
+class ChangeOfBase(Rule):
+    """aᵘ → exp(u·log a) for a constant base a > 0"""
+
+    name: ClassVar[str] = "change of base"
+
+    def apply(self, expr, ctx):
+        return expr.replace(
+            lambda e: isinstance(e, sp.Pow) and e.base.is_number and e.base.is_positive,
+            lambda e: sp.exp(e.exp * sp.log(e.base)),
+        )
+
+
+@dataclass(frozen=True)
 class CombineLogs(Rule):
     """a·log x − a·log y → a·log(x/y) (x, y > 0)"""
 
@@ -284,6 +307,8 @@ VOCABULARY: tuple[type[Rule], ...] = (
     PullOutConstants,
     Solve,
     ExpandLogs,
+    ExpOfLog,
+    ChangeOfBase,
     CombineLogs,
     ExpectationLinearity,
     SplitTerms,
