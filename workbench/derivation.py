@@ -167,6 +167,18 @@ class Derivation:
 
         return derivation_to_latex(self)
 
+    # Notebook display lives in workbench.display; a bare derivation has no check
+    # report, so it shows its steps without marks.
+    def _repr_html_(self) -> str:
+        from workbench.display import derivation_html
+
+        return derivation_html(self)
+
+    def _repr_latex_(self) -> str:
+        from workbench.display import derivation_latex
+
+        return derivation_latex(self)
+
 
 class Chain:
     """Builds a chain of steps: each :meth:`apply` asks SymPy for the next expression."""

@@ -1,0 +1,87 @@
+"""Curves of results in one variable: σ′(x), H′(p), xₖ of gradient descent, ...
+
+A result whose derived expression, with its definitions unfolded, depends on exactly
+one scalar symbol is drawn over that symbol's range: the derived expression as a line
+and the closed form as dots on it, so the picture shows the two agree. An integer
+symbol (a step count k) is drawn at k = 0, 1, …, 50. The range is the derivation's
+``domain`` for that name, else (−4, 4).
+
+Example:
+    >>> from workbench import registry
+    >>> plot_result_curves(registry.get("softmax-jacobian")) is None   # no scalar results
+    True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from workbench import algebra
+from workbench.derivation import Derivation, Result
+from workbench.display_plots import Plot, _figure
+
+DEFAULT_RANGE = (-4.0, 4.0)
+STEPS = 50  # how far an integer variable (a step count) is drawn
+
+
+def one_variable(derivation: Derivation, result: Result) -> tuple[sp.Symbol, sp.Basic] | None:
+    """(the variable, the resolved expression) when the result depends on one scalar symbol."""
+    try:
+        expr = algebra.resolve(result.derived, derivation.definitions)
+    except Exception:  # a result the resolver cannot unfold is simply not drawn
+        return None
+    if not isinstance(expr, sp.Expr) or expr.has(sp.Derivative, sp.Sum, sp.Subs):
+        return None
+    free = expr.free_symbols
+    if len(free) != 1:
+        return None
+    (variable,) = free
+    if not isinstance(variable, sp.Symbol) or expr == variable:
+        return None  # a result that is its own variable (E[m̂] = γ) has nothing to show
+    return variable, expr
+
+
+def _values(function, xs: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):  # outside its domain a result is left undrawn (nan)
+        ys = np.asarray(function(xs), dtype=complex) * np.ones_like(xs)
+    return np.where(np.abs(ys.imag) < 1e-12, ys.real, np.nan)
+
+
+def plot_result_curves(derivation: Derivation) -> Plot | None:
+    """One panel per one-variable result; None when no result is in one variable."""
+    panels = []
+    for result in derivation.results:
+        found = one_variable(derivation, result)
+        if found is not None:
+            panels.append((result, *found))
+    if not panels:
+        return None
+    fig = _figure(3.2 * len(panels) + 0.4, 2.8)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    worst = 0.0
+    for ax, (result, variable, expr) in zip(axes, panels, strict=True):
+        closed = algebra.resolve(sp.sympify(result.closed_entry), derivation.definitions)
+        derived_f = sp.lambdify(variable, expr, "numpy")
+        closed_f = sp.lambdify(variable, closed, "numpy")
+        if variable.is_integer:
+            xs = np.arange(STEPS + 1, dtype=float)
+            ax.plot(xs, _values(derived_f, xs), "-", linewidth=1, label="derived")
+        else:
+            low, high = derivation.domain.get(variable.name, DEFAULT_RANGE)
+            xs = np.linspace(low, high, 201)
+            ax.plot(xs, _values(derived_f, xs), label="derived")
+        dots = xs[:: max(1, len(xs) // 12)]
+        closed_values = _values(closed_f, dots)
+        ax.plot(dots, closed_values, "o", markersize=3.5, label="closed form")
+        gap = np.abs(closed_values - _values(derived_f, dots))
+        if np.any(np.isfinite(gap)):
+            worst = max(worst, float(np.nanmax(gap)))
+        ax.set_title(result.label, fontsize=10)
+        ax.set_xlabel(variable.name)
+        ax.legend(fontsize=7)
+    caption = (
+        f"{derivation.title}: each result in one variable, as SymPy derived it (line) and as "
+        f"the closed form gives it (dots); the largest gap at the dots is {worst:.1e}."
+    )
+    return Plot(fig, caption)
