@@ -187,7 +187,8 @@ def _monte_carlo(which: int):
         steps = np.arange(1, STEPS + 1)
         expected = (1 - b1**steps) * mean if which == 0 else (1 - b2**steps) * (mean**2 + 1.0)
         standard_error = samples.std(axis=0) / np.sqrt(RUNS)
-        return samples.mean(axis=0), expected, 5 * standard_error.max() / np.abs(expected).max()
+        tolerance = 5 * standard_error.max() / np.abs(expected).max()
+        return samples.mean(axis=0), expected, float(tolerance)
 
     return route
 

@@ -152,7 +152,7 @@ def _sampled_entropy(seed: int):
     heads = np.random.default_rng(seed).random(flips) < q
     surprise = np.where(heads, -np.log2(q), -np.log2(1 - q))
     tolerance = 5 * surprise.std() / np.sqrt(flips) / entropy_bits(q)
-    return surprise.mean(), _closed(sp.Rational(9, 10)), tolerance
+    return surprise.mean(), _closed(sp.Rational(9, 10)), float(tolerance)
 
 
 def _closed(q) -> float:

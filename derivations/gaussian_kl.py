@@ -214,7 +214,7 @@ def _monte_carlo(seed: int):
     log_ratio = np.log(s2 / s1) - (x - m1) ** 2 / (2 * s1**2) + (x - m2) ** 2 / (2 * s2**2)
     expected = _closed(m1, s1, m2, s2)
     tolerance = 5 * log_ratio.std() / np.sqrt(x.size) / abs(expected)
-    return log_ratio.mean(), expected, tolerance
+    return log_ratio.mean(), expected, float(tolerance)
 
 
 NUMERIC_CHECKS = (

@@ -155,7 +155,7 @@ def _sampled_text(seed: int):
     tokens = rng.choice(p.size, size=100_000, p=p)
     nll = -np.log(model[tokens])
     tolerance = 5 * nll.std() / np.sqrt(tokens.size)
-    return np.exp(nll.mean()), np.exp(-p @ np.log(model)), tolerance
+    return np.exp(nll.mean()), np.exp(-p @ np.log(model)), float(tolerance)
 
 
 NUMERIC_CHECKS = (

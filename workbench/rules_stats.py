@@ -250,12 +250,22 @@ class ChangeOfBase(Rule):
 
 @dataclass(frozen=True)
 class CombineLogs(Rule):
-    """a·log x − a·log y → a·log(x/y) (x, y > 0)"""
+    """a·(log x − log y) → a·log(x/y): a difference of logs is the log of a quotient"""
 
     name: ClassVar[str] = "log rules"
 
     def apply(self, expr, ctx):
-        return sp.logcombine(expr, force=True)
+        def is_log_difference(e):
+            return isinstance(e, sp.Add) and all(
+                isinstance(t, sp.log) or (-t).func is sp.log for t in e.args
+            )
+
+        def combine(e):
+            inside = [t.args[0] if isinstance(t, sp.log) else 1 / (-t).args[0] for t in e.args]
+            return sp.log(sp.Mul(*inside))
+
+        factored = _replace(expr, sp.Sum, lambda e: sp.Sum(sp.factor_terms(e.function), *e.limits))
+        return sp.factor_terms(factored).replace(is_log_difference, combine)
 
 
 @dataclass(frozen=True)
@@ -291,6 +301,28 @@ class SplitTerms(Rule):
 
 
 @dataclass(frozen=True)
+class CombineSums(Rule):
+    """c·Σ_k f + d·Σ_k g → Σ_k (c·f + d·g) for sums over the same indices and ranges"""
+
+    name: ClassVar[str] = "combine sums"
+
+    def apply(self, expr, ctx):
+        from workbench.algebra import canonical
+
+        expr = canonical(expr)
+        grouped: dict[tuple, list] = {}
+        others = []
+        for term in sp.Add.make_args(expr):
+            coefficient, rest = term.as_independent(sp.Sum, as_Add=False)
+            if isinstance(rest, sp.Sum) and not coefficient.has(*rest.variables):
+                grouped.setdefault(rest.limits, []).append(coefficient * rest.function)
+            else:
+                others.append(term)
+        combined = [sp.Sum(sp.Add(*body), *limits) for limits, body in grouped.items()]
+        return sp.Add(*others, *combined)
+
+
+@dataclass(frozen=True)
 class Evaluate(Rule):
     """evaluate what is left: finite sums, limits and numbers (SymPy's doit)"""
 
@@ -312,6 +344,7 @@ VOCABULARY: tuple[type[Rule], ...] = (
     CombineLogs,
     ExpectationLinearity,
     SplitTerms,
+    CombineSums,
     Evaluate,
 )
 """The rules this module adds to :data:`workbench.rules.VOCABULARY`."""
