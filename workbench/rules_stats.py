@@ -323,6 +323,39 @@ class CombineSums(Rule):
 
 
 @dataclass(frozen=True)
+class ChainRuleThroughScalar(Rule):
+    """∂L/∂v → ∂L/∂u · ∂u/∂v through a single intermediate number u"""
+
+    through: sp.Basic = None
+    name: ClassVar[str] = "chain rule (through an intermediate)"
+
+    def apply(self, expr, ctx):
+        def through(e: sp.Derivative):
+            (variable, count), *rest = e.variable_count
+            if rest or count != 1 or variable == self.through:
+                return e
+            return sp.Derivative(e.expr, self.through) * sp.Derivative(self.through, variable)
+
+        return _replace(expr, sp.Derivative, through)
+
+
+@dataclass(frozen=True)
+class OneTermSum(Rule):
+    """Σ_{k=a}^{a} f(k) → f(a): a sum over a single index value is that one term"""
+
+    name: ClassVar[str] = "one-term sum"
+
+    def apply(self, expr, ctx):
+        def single(e: sp.Sum):
+            (var, lo, hi), *rest = e.limits
+            if rest or lo != hi:
+                return e
+            return e.function.xreplace({var: lo})
+
+        return _replace(expr, sp.Sum, single)
+
+
+@dataclass(frozen=True)
 class Evaluate(Rule):
     """evaluate what is left: finite sums, limits and numbers (SymPy's doit)"""
 
@@ -345,6 +378,8 @@ VOCABULARY: tuple[type[Rule], ...] = (
     ExpectationLinearity,
     SplitTerms,
     CombineSums,
+    ChainRuleThroughScalar,
+    OneTermSum,
     Evaluate,
 )
 """The rules this module adds to :data:`workbench.rules.VOCABULARY`."""
