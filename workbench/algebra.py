@@ -193,6 +193,29 @@ def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
     )
 
 
+def rename(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
+    """``xreplace`` for renaming index symbols, without re-validating matrix elements.
+
+    Rebuilding ``W[k, l]`` through its constructor asks the assumption system whether
+    each symbolic index is in range — most of the time of a normal form. A renamed
+    bound variable ranges over the same values, so the element stays valid.
+    """
+    if expr in mapping:
+        return mapping[expr]
+    if expr.is_Atom or not expr.args:
+        return expr
+    args = tuple(rename(a, mapping) for a in expr.args)
+    return expr if args == expr.args else _rebuild(expr, args)
+
+
+def _rebuild(expr: sp.Basic, args: tuple) -> sp.Basic:
+    """``expr.func(*args)``, but a matrix element whose indices were only renamed skips
+    the constructor's range check (see :func:`rename`)."""
+    if isinstance(expr, MatrixElement):
+        return sp.Expr.__new__(MatrixElement, *args)
+    return expr.func(*args)
+
+
 def freshen(expr: sp.Basic) -> sp.Basic:
     """Give every summation variable a unique fresh dummy.
 
@@ -203,13 +226,13 @@ def freshen(expr: sp.Basic) -> sp.Basic:
         body, limits = expr.function, []
         for var, lo, hi in expr.limits:
             new = sp.Dummy("b", integer=True)
-            body = body.xreplace({var: new})
+            body = rename(body, {var: new})
             limits.append((new, lo, hi))
         return sp.Sum(freshen(body), *limits)
     if expr.is_Atom or not expr.args:
         return expr
     args = tuple(freshen(a) for a in expr.args)
-    return expr if args == expr.args else expr.func(*args)
+    return expr if args == expr.args else _rebuild(expr, args)
 
 
 def canonical(expr: sp.Basic) -> sp.Basic:
@@ -231,14 +254,14 @@ def canonical(expr: sp.Basic) -> sp.Basic:
             body, limits = e.function, []
             for var, lo, hi in e.limits:
                 new = sp.Symbol(f"_s{depth}", integer=True)
-                body = body.xreplace({var: new})
+                body = rename(body, {var: new})
                 limits.append((new, lo, hi))
                 depth += 1
             return sp.Sum(name(body, depth), *limits)
         if e.is_Atom or not e.args:
             return e
         args = tuple(name(a, depth) for a in e.args)
-        return e if args == e.args else e.func(*args)
+        return e if args == e.args else _rebuild(e, args)
 
     if not expr.has(sp.Sum):
         return expr

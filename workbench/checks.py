@@ -29,12 +29,62 @@ IDENTITY_TOLERANCE = 1e-12  # float64 evaluation of two equal, well-conditioned 
 
 Progress = Callable[[str], None]
 
+_TASKS: list[Callable[[], object]] = []
+
+
+def _run_task(index: int):
+    return _TASKS[index]()
+
+
+def default_workers() -> int:
+    """Worker processes for independent comparisons: the cores, at most 4; set
+    ``WORKBENCH_WORKERS=1`` to keep everything in one process."""
+    import os
+
+    configured = os.environ.get("WORKBENCH_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_parallel(tasks: list[Callable[[], object]], workers: int | None = None) -> list:
+    """Run independent tasks in forked worker processes (results must pickle).
+
+    Forked workers inherit SymPy's warm cache and the derivation objects. Off the main
+    thread (a notebook's worker thread, say), or without fork, the tasks run here.
+    """
+    import multiprocessing
+    import threading
+
+    workers = default_workers() if workers is None else workers
+    usable = (
+        workers > 1
+        and len(tasks) > 1
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        return [task() for task in tasks]
+    global _TASKS
+    _TASKS = tasks
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+            return pool.map(_run_task, range(len(tasks)), chunksize=1)
+    finally:
+        _TASKS = []
+
+
+# Derivation checks allow each equality more time than an interactive query: a true
+# step that takes two seconds to normalise on an idle machine must not turn "undecided"
+# on a loaded one. The budget only runs out on comparisons that are slow to decide.
+CHECK_BUDGET = 2 * DEFAULT_BUDGET
+
 
 def check_derivation(
     derivation: Derivation,
     *,
     seed: int = 0,
-    budget: float = DEFAULT_BUDGET,
+    budget: float = CHECK_BUDGET,
     progress: Progress | None = None,
     only: tuple[str, ...] = CHECKS,
 ) -> DerivationReport:
@@ -114,14 +164,20 @@ def _item(what: str, verdict) -> dict:
 # ---------------------------------------------------------------- check 1
 def step_verdicts(derivation: Derivation, budget: float = DEFAULT_BUDGET, seed: int = 0):
     """Each step paired with the verdict on it, in order: what handouts mark per step."""
-    out = []
-    for result in derivation.results:
-        for number, step in enumerate(result.steps, 1):
-            verdict = compare_resolved(
+    located = [
+        (result.label, number, step)
+        for result in derivation.results
+        for number, step in enumerate(result.steps, 1)
+    ]
+    verdicts = run_parallel(
+        [
+            lambda step=step: compare_resolved(
                 step.after, step.before, derivation, step.assumptions, budget, seed
             )
-            out.append((result.label, number, step, verdict))
-    return out
+            for _, _, step in located
+        ]
+    )
+    return [(*where, verdict) for where, verdict in zip(located, verdicts, strict=True)]
 
 
 def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: int):
@@ -137,7 +193,7 @@ def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: i
         lazy_b,
         assumptions=_resolved_lazily(facts, lazy_a, defs),
         domain=derivation.domain,
-        budget=budget / 2,
+        budget=budget,
         seed=seed,
     )
     if lazy.equal:
@@ -284,31 +340,40 @@ def _check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> Check
             symbolic_budget=min(0.1, budget),
         )
 
-    items = []
-    for case in derivation.cases:
-        for sizes in case.sizes:
-            label = ", ".join(f"{k}={v}" for k, v in sizes.items())
-            assumptions = concrete_assumptions(case, sizes)
-            for name, lhs, rhs in case.identities:
-                verdict = compare(
-                    substitute(lhs.subs(sizes).as_explicit(), case.substitutions).doit(),
-                    substitute(rhs.subs(sizes).as_explicit(), case.substitutions).doit(),
-                    assumptions,
+    def at_size(case: Case, sizes) -> list[dict]:
+        items = []
+        label = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        assumptions = concrete_assumptions(case, sizes)
+        for name, lhs, rhs in case.identities:
+            verdict = compare(
+                substitute(lhs.subs(sizes).as_explicit(), case.substitutions).doit(),
+                substitute(rhs.subs(sizes).as_explicit(), case.substitutions).doit(),
+                assumptions,
+            )
+            items.append(_item(f"[{case.name}] {name} at {label}", verdict))
+        forward = explicit_forward(case, sizes)
+        for wrt, closed in zip(case.wrt, case.gradients, strict=True):
+            truth = sympy_gradient(case, sizes, wrt, forward)
+            if wrt in case.results:
+                what = "derived result"
+                claim = instantiate_result(
+                    derivation, case.results[wrt], case, sizes, resolved[case.results[wrt]]
                 )
-                items.append(_item(f"[{case.name}] {name} at {label}", verdict))
-            forward = explicit_forward(case, sizes)
-            for wrt, closed in zip(case.wrt, case.gradients, strict=True):
-                truth = sympy_gradient(case, sizes, wrt, forward)
-                if wrt in case.results:
-                    what = "derived result"
-                    claim = instantiate_result(
-                        derivation, case.results[wrt], case, sizes, resolved[case.results[wrt]]
-                    )
-                else:
-                    what = "closed form"
-                    claim = substitute(closed.subs(sizes).as_explicit(), case.substitutions).doit()
-                verdict = compare(truth, claim, assumptions)
-                items.append(_item(f"[{case.name}] d/d{wrt.name}: {what} at {label}", verdict))
+            else:
+                what = "closed form"
+                claim = substitute(closed.subs(sizes).as_explicit(), case.substitutions).doit()
+            verdict = compare(truth, claim, assumptions)
+            items.append(_item(f"[{case.name}] d/d{wrt.name}: {what} at {label}", verdict))
+        return items
+
+    batches = run_parallel(
+        [
+            lambda case=case, sizes=sizes: at_size(case, sizes)
+            for case in derivation.cases
+            for sizes in case.sizes
+        ]
+    )
+    items = [item for batch in batches for item in batch]
     return _summarise("sympy diff", items)
 
 

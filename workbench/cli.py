@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         type=float,
         default=None,
-        help="seconds per symbolic equality decision (default 4)",
+        help="seconds per equality decision (default 8)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 

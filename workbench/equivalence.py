@@ -54,7 +54,7 @@ class Equivalence:
             or ``"undecided"``.
         tier: which tier decided (``structural``, ``rational``, ``exact-points``,
             ``high-precision``, ``simplify``).
-        seconds: time spent.
+        seconds: CPU time spent.
         detail: a sentence for a person.
         counterexample: for a disproof, the point and the two values.
     """
@@ -91,23 +91,26 @@ def check_equal(
         assumptions: facts ``(lhs, rhs)`` that may be used, e.g. ``Σ y = 1``.
         domain: per matrix or symbol name, the interval random values are drawn from
             (default ``(-2, 2)``; names declared ``positive`` draw from ``(1/4, 2)``).
-        budget: seconds for the whole decision, all tiers together.
+        budget: CPU seconds for the whole decision, all tiers together (see
+            :mod:`workbench.timebox`: on an idle machine, wall seconds).
         points: random points per concrete instance in the numeric tier.
         sizes: sizes at which general-n expressions are instantiated numerically.
         seed: seeds the random points, so verdicts are reproducible.
         symbolic_budget: seconds the symbolic tiers may use (default 60% of ``budget``);
             0 goes straight to the numeric tier.
     """
-    start = time.monotonic()
+    start = time.process_time()  # CPU seconds: see workbench.timebox
     diff = _difference(a, b)
     if diff is None:
         return Equivalence(False, "proved", "shape", 0.0, "the two sides have different shapes")
 
     def left() -> float:
-        return budget - (time.monotonic() - start)
+        return budget - (time.process_time() - start)
 
     def verdict(equal, method, tier, detail="", counterexample=None) -> Equivalence:
-        return Equivalence(equal, method, tier, time.monotonic() - start, detail, counterexample)
+        return Equivalence(
+            equal, method, tier, time.process_time() - start, detail, counterexample
+        )
 
     # Symbolic tiers may use at most 60% of the budget; the numeric tier is the safety net.
     # Past a size cap, expand/cancel only burn the budget: go straight to the points.

@@ -1,8 +1,12 @@
-"""Run a computation with a hard time limit.
+"""Run a computation with a time limit.
 
-SymPy is pure Python, so a ``SIGALRM`` timer interrupts it promptly and cheaply; that
-is the default on the main thread. Elsewhere (worker threads) and for work that may
-sit in C code (huge integer powers), :func:`run_in_child` forks, waits, and kills.
+Budgets are **CPU seconds** of the working process (``ITIMER_PROF``), so a verdict does
+not depend on how busy the machine is: a true identity that takes two seconds to prove
+on an idle machine is not "undecided" on a loaded one. On an idle machine CPU time and
+wall time agree. SymPy is pure Python, so the timer's signal interrupts it promptly;
+that is the default on the main thread. Elsewhere (worker threads) and for work that
+may sit in C code (huge integer powers), :func:`run_in_child` forks, waits on the wall
+clock, and kills.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def _alarm_available() -> bool:
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`TimeBudgetExceeded` inside the block after ``seconds``.
+    """Raise :class:`TimeBudgetExceeded` inside the block after ``seconds`` of CPU time.
 
     Nested limits keep the tighter one. Off the main thread this is a no-op; use
     :func:`run_in_child` there for a hard bound.
@@ -39,7 +43,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
-    previous_remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    previous_remaining, _ = signal.getitimer(signal.ITIMER_PROF)
     if previous_remaining and previous_remaining < seconds:
         yield  # an outer, tighter limit already governs
         return
@@ -47,17 +51,17 @@ def time_limit(seconds: float) -> Iterator[None]:
     def _expire(signum, frame):
         raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
 
-    old_handler = signal.signal(signal.SIGALRM, _expire)
+    old_handler = signal.signal(signal.SIGPROF, _expire)
     # Repeat every 50 ms after expiry: an exception raised inside a callback that
     # swallows it (a GC callback, a __del__) would otherwise lose the limit for good.
-    signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_INTERVAL)
+    signal.setitimer(signal.ITIMER_PROF, seconds, RETRY_INTERVAL)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old_handler)
         if previous_remaining:
-            signal.setitimer(signal.ITIMER_REAL, max(previous_remaining - seconds, 1e-3))
+            signal.setitimer(signal.ITIMER_PROF, max(previous_remaining - seconds, 1e-3))
 
 
 def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
