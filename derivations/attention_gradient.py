@@ -13,7 +13,7 @@ import sympy as sp
 
 from workbench import numeric, rules
 from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation
+from workbench.derivation import Case, Chain, Derivation, Exercise
 from workbench.functions import MaskedSoftmax, Softmax
 
 T = sp.Symbol("T", integer=True, positive=True)  # sequence length
@@ -46,6 +46,42 @@ CLOSED = {
     "Q": dS * K / sp.sqrt(d),
     "K": dS.T * Q / sp.sqrt(d),
 }
+
+
+EXERCISES = (
+    Exercise(
+        prompt="Show that every row of $\\partial L/\\partial S$ sums to zero. What does "
+        "that mean for adding the same number to every score in a row?",
+        solution="Row $p$ sums to $\\sum_q P_{pq}(dP_{pq} - \\sum_k P_{pk} dP_{pk}) = "
+        "\\sum_q P_{pq} dP_{pq} - (\\sum_q P_{pq})(\\sum_k P_{pk} dP_{pk}) = 0$, since "
+        "$\\sum_q P_{pq} = 1$. The softmax of a row does not change when a constant is added "
+        "to the row, so the loss cannot either: the gradient has no component along "
+        "$\\mathbf{1}$.",
+        source="Phase 4, Transformers math: attention, softmax (shared/seeds/003)",
+    ),
+    Exercise(
+        prompt="Queries and keys have independent entries of mean 0 and variance 1. What is "
+        "the standard deviation of a score $q \\cdot k$ for $d = 64$, with and without the "
+        "$1/\\sqrt{d}$?",
+        solution="$q \\cdot k = \\sum_{i=1}^{d} q_i k_i$ is a sum of $d$ independent terms of "
+        "variance 1, so its variance is $d$: standard deviation $\\sqrt{64} = 8$ unscaled, "
+        "and $1$ after dividing by $\\sqrt{d}$. With scores spread over $\\pm 16$ the row "
+        "softmax is nearly one-hot and $P \\circ (dP - \\ldots)$ nearly vanishes: the "
+        "scaling keeps gradients alive.",
+        source="Step 5, Information theory and transformers: custom attention (shared/seeds/004)",
+    ),
+    Exercise(
+        prompt="With a causal mask, which entries of $P$ and of $\\partial L/\\partial S$ are "
+        "zero, and what does that say about $\\partial L/\\partial K$ for the last "
+        "position?",
+        solution="Masked entries ($q > p$) have $P_{pq} = 0$, and since "
+        "$\\partial L/\\partial S = P \\circ (\\ldots)$ they are 0 in the gradient too. "
+        "The last key is seen only by the last query, so row $T$ of "
+        "$\\partial L/\\partial K = (\\partial L/\\partial S)^{\\top} Q/\\sqrt{d}$ "
+        "gets a contribution from the last query alone.",
+        source="Final phase: implement transformers and attention (shared/seeds/002)",
+    ),
+)
 
 
 def is_masked_exp(x: sp.Basic) -> bool:
@@ -207,6 +243,7 @@ def build() -> Derivation:
         definitions=DEFINITIONS,
         results=results,
         cases=(plain, causal),
+        exercises=EXERCISES,
     )
 
 

@@ -14,7 +14,7 @@ import sympy as sp
 from derivations import cross_entropy_gradient as ce
 from derivations import softmax_jacobian as sj
 from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation
+from workbench.derivation import Case, Chain, Derivation, Exercise
 from workbench.functions import Elementwise, LogSoftmax, Softmax, phi, scalar_function
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
@@ -34,6 +34,45 @@ DEFINITIONS = {
     h: Elementwise("phi", a),
     a: W1 * x + b1,
 }
+
+
+EXERCISES = (
+    Exercise(
+        prompt="Backpropagate by hand through a tanh network with $x = (1, -1)$, $W_1 = I$, "
+        "$b_1 = 0$, $W_2 = \\begin{pmatrix} 1 & -1 \\\\ 0 & 1 \\end{pmatrix}$, $b_2 = 0$ "
+        "and target $y = (1, 0)$: compute $h$, $\\hat y$, $\\delta_2$, $\\delta_1$ and "
+        "$\\partial L/\\partial W_1$.",
+        solution="$a = W_1x = (1, -1)$, $h = \\tanh a = (0.7616, -0.7616)$, "
+        "$z = W_2h = (1.5232, -0.7616)$, $\\hat y = \\operatorname{softmax}(z) = "
+        "(0.9076, 0.0924)$. Then $\\delta_2 = \\hat y - y = (-0.0924, 0.0924)$, "
+        "$W_2^{\\top}\\delta_2 = (-0.0924, 0.1848)$ and $\\tanh' = 1 - h^2 = 0.4200$ "
+        "in both units, so $\\delta_1 = (-0.0388, 0.0776)$ and "
+        "$\\partial L/\\partial W_1 = \\delta_1 x^{\\top} = "
+        "\\begin{pmatrix} -0.0388 & 0.0388 \\\\ 0.0776 & -0.0776 \\end{pmatrix}$.",
+        source="Step 2, Calculus and gradients: manual backpropagation, 2-layer NN from "
+        "scratch (shared/seeds/004)",
+    ),
+    Exercise(
+        prompt="For one example, why is $\\partial L/\\partial W_2$ a rank-one matrix? "
+        "What is its rank for a batch of $B$ examples?",
+        solution="$\\partial L/\\partial W_2 = \\delta_2 h^{\\top}$ is an outer product "
+        "of two vectors, so every row is a multiple of $h^{\\top}$: rank one. Over a batch "
+        "it is $\\frac{1}{B}\\sum_b \\delta_2^{(b)} h^{(b)\\top} = "
+        "\\Delta_2^{\\top} H$, a sum of $B$ rank-one terms, so its rank is at most "
+        "$\\min(B, n, m)$.",
+        source="Phase 1, Linear algebra: matrix rank (shared/seeds/002)",
+    ),
+    Exercise(
+        prompt="With ReLU, what is $\\phi'(a)$ at $a = 0$, and why would a finite-difference "
+        "check disagree with backprop there?",
+        solution="ReLU has no derivative at 0: the slope is 0 on the left and 1 on the right. "
+        "Frameworks use 0 (so do we: $\\phi' = H(a)$ with $H(0) = 0$). A central difference "
+        "straddles the kink and returns $1/2$, matching neither side, which is why the "
+        "gradient checker warns when a test point lies within a few steps of a kink and "
+        "why test points are drawn away from it.",
+        source="Phase 3, Numerical methods: gradient checking (shared/seeds/002)",
+    ),
+)
 
 
 def closed_forms(activation: str):
@@ -219,4 +258,5 @@ def build() -> Derivation:
         definitions=DEFINITIONS,
         results=results,
         cases=tuple(cases),
+        exercises=EXERCISES,
     )
