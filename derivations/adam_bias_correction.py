@@ -46,8 +46,8 @@ def _mean_chain(recurrence, sequence: str, mean, mean_name: str, bias: str):
         Chain(expectation(recurrence, sequence, mean))
         .apply(
             TakeExpectation(),
-            f"E[{sequence}ₖ] = {mean_name} at every step: E[xₜ] obeys the same "
-            "recurrence with the gradient replaced by its mean.",
+            f"E[{sequence}ₖ] = {mean_name} at every step: the mean x̄ₜ = E[xₜ] obeys the "
+            "same recurrence with the gradient replaced by its mean.",
         )
         .apply(
             SolveRecurrence(), f"SymPy's rsolve solves it from 0: a fraction {bias} of the mean."

@@ -32,8 +32,10 @@ from sympy.core.symbol import Str
 from workbench.errors import DerivationError
 from workbench.rules import Rule
 
-
 # ---------------------------------------------------------------- expression classes
+MEAN_PREFIX = "mean of "  # names the recurrence that the expectations of another obey
+
+
 class Recurrence(sp.Function):
     """x_t for x_k = update(x_{k−1}, k), x_0 = initial; args (name, update, initial, t)."""
 
@@ -60,10 +62,16 @@ class Recurrence(sp.Function):
     t = property(lambda self: self.args[3])
 
     def _latex(self, printer):
-        return f"{self.name}_{{{printer._print(self.t)}}}"
+        name = self.name
+        if name.startswith(MEAN_PREFIX):  # the recurrence of the means: m̄ₜ = E[mₜ]
+            name = rf"\bar{{{name.removeprefix(MEAN_PREFIX)}}}"
+        return f"{name}_{{{printer._print(self.t)}}}"
 
     def _sympystr(self, printer):
-        return f"{self.name}_{printer._print(self.t)}"
+        name = self.name
+        if name.startswith(MEAN_PREFIX):
+            name = name.removeprefix(MEAN_PREFIX) + "\u0304"  # combining macron: m̄
+        return f"{name}_{printer._print(self.t)}"
 
     def linear_parts(self) -> tuple[sp.Basic, sp.Lambda]:
         """(a, c) with update(x, k) = a·x + c(k); raises unless linear with constant a."""
@@ -165,7 +173,7 @@ class TakeExpectation(Rule):
             prev, k = r.update.variables
             g = sp.Function(e.args[1].name)
             update = sp.Lambda((prev, k), r.update.expr.replace(g, lambda *_: e.mean))
-            return Recurrence(Str(f"E[{r.name}]"), update, r.initial, r.t)
+            return Recurrence(Str(f"{MEAN_PREFIX}{r.name}"), update, r.initial, r.t)
 
         return _replace(expr, StationaryMean, take)
 
