@@ -1,7 +1,7 @@
-"""Bernoulli entropy: H(p) = −p log₂ p − (1 − p) log₂(1 − p), largest (1 bit) at p = ½.
+"""Bernoulli entropy: H(p) = −p log₂ p − (1 − p) log₂(1 − p), largest (1 bit) at p = 1/2.
 
 The uncertainty of a coin that lands heads with probability p, in bits. Its slope
-H′(p) = log₂((1 − p)/p) vanishes only at p = ½, and H″(p) = −1/(p(1 − p) ln 2) < 0,
+H′(p) = log₂((1 − p)/p) vanishes only at p = 1/2, and H″(p) = −1/(p(1 − p) ln 2) < 0,
 so that stationary point is the maximum: a fair coin carries one bit, a 90/10 coin
 about 0.469 bits.
 """
@@ -98,9 +98,9 @@ def build() -> Derivation:
     peak = (
         Chain(H, DEFINITIONS)
         .apply(rules.Definition((H,)), "Write H out.")
-        .apply(Substitute((p, HALF)), "At the stationary point p = ½ both terms are ½ bit.")
+        .apply(Substitute((p, HALF)), "At the stationary point p = 1/2 both terms are 1/2 bit.")
     )
-    peak_result = peak.result("H(½)", sp.Integer(1), SCALAR, assumptions=((p, HALF),))
+    peak_result = peak.result("H(1/2)", sp.Integer(1), SCALAR, assumptions=((p, HALF),))
 
     return Derivation(
         slug="bernoulli-entropy",
@@ -133,7 +133,7 @@ def _symbolic_checks(slope_result, curvature_result):
         ("H′ against SymPy's diff", lambda: (sp.diff(entropy, p), slope_result.derived)),
         ("H″ against SymPy's diff", lambda: (sp.diff(entropy, p, 2), curvature_result.derived)),
         ("p* against SymPy's solve of H′ = 0", lambda: (_only_root(), HALF)),
-        ("H(½) evaluated by SymPy", lambda: (entropy.subs(p, HALF), sp.Integer(1))),
+        ("H(1/2) evaluated by SymPy", lambda: (entropy.subs(p, HALF), sp.Integer(1))),
     )
 
 
@@ -160,7 +160,7 @@ def _closed(q) -> float:
 
 
 def _grid_maximum(seed: int):
-    """The maximiser of H on a grid of 10 001 points in (0, 1): within a grid step of ½."""
+    """The maximiser of H on a grid of 10 001 points in (0, 1): within a grid step of 1/2."""
     grid = np.linspace(1e-6, 1 - 1e-6, 10_001)
     values = -(grid * np.log2(grid) + (1 - grid) * np.log2(1 - grid))
     return grid[np.argmax(values)], 0.5, 2e-4
@@ -177,7 +177,7 @@ def _slope_by_differences(seed: int):
 
 NUMERIC_CHECKS = (
     ("H(0.9) by sampling 200 000 flips (5 standard errors)", _sampled_entropy),
-    ("argmax of H on a grid is ½", _grid_maximum),
+    ("argmax of H on a grid is 1/2", _grid_maximum),
     ("H′ against central differences", _slope_by_differences),
     ("H(0.9) against the textbook 0.469 bits (±0.001)", lambda seed: (_closed(0.9), 0.469, 2.2e-3)),
 )

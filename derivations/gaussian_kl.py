@@ -1,10 +1,10 @@
-"""Gaussian KL: KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½.
+"""Gaussian KL: KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²)) = log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − 1/2.
 
 The divergence is an expectation under the first Gaussian of the log-ratio of the
 two densities. The log of a Gaussian density is a quadratic in x, so only the first
 two moments E[X] = μ₁ and E[X²] = σ₁² + μ₁² are needed. With N(0, 1) as the second
 distribution and one term per latent dimension this is the VAE's regulariser
-−½ Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²).
+−(1/2) Σⱼ (1 + log σⱼ² − μⱼ² − σⱼ²).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def _exercises() -> tuple[Exercise, ...]:
         ),
         Exercise(
             prompt="A VAE encoder outputs μ = (0.5, −1) and log σ² = (0, −1) for one input. "
-            "Compute the KL term −½ Σ (1 + log σ² − μ² − σ²).",
+            "Compute the KL term −(1/2) Σ (1 + log σ² − μ² − σ²).",
             solution="Per dimension: $-\\tfrac12(1 + 0 - 0.25 - 1) = 0.125$ and "
             f"$-\\tfrac12(1 - 1 - 1 - e^{{-1}}) = {0.5 * (1 + np.exp(-1)):.4f}$; in total "
             f"${0.125 + 0.5 * (1 + np.exp(-1)):.4f}$ nats. It is zero only at μ = 0, σ = 1, "
@@ -101,7 +101,7 @@ def build() -> Derivation:
         .apply(
             ExpandLogs(),
             "The log of a Gaussian density is a quadratic in X: "
-            "log N(x; μ, σ²) = −log σ − ½ log 2π − (x − μ)²/(2σ²).",
+            "log N(x; μ, σ²) = −log σ − 1/2 log 2π − (x − μ)²/(2σ²).",
         )
         .apply(
             ExpectationLinearity(), "Expectation is linear: E[a + bX + cX²] = a + bE[X] + cE[X²]."
@@ -121,7 +121,7 @@ def build() -> Derivation:
             "Independent dimensions: the KL is a sum over j of the result above with "
             "μ₁ = μⱼ, σ₁ = σⱼ, μ₂ = 0, σ₂ = 1.",
         )
-        .apply(rules.SplitSums(), "Split the sum term by term: Σⱼ ½ = d/2.")
+        .apply(rules.SplitSums(), "Split the sum term by term: Σⱼ 1/2 = d/2.")
     )
     results = (
         scalar.result("KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²))", CLOSED_FORM, SCALAR, assumptions=MOMENTS),

@@ -1,7 +1,7 @@
 """Gaussian MLE: μ̂ = (1/N)Σₖ xₖ and σ̂² = (1/N)Σₖ (xₖ − μ̂)², from ∂ℓ/∂μ = ∂ℓ/∂σ² = 0.
 
 The log-likelihood of N independent draws from N(μ, σ²) is
-ℓ = Σₖ [−½ log(2πσ²) − (xₖ − μ)²/(2σ²)]. Setting both partial derivatives to zero and
+ℓ = Σₖ [−(1/2) log(2πσ²) − (xₖ − μ)²/(2σ²)]. Setting both partial derivatives to zero and
 solving gives the sample mean and the (biased, 1/N) sample variance.
 """
 

@@ -132,9 +132,9 @@ def build() -> Derivation:
 
     normalised = (
         Chain(sp.Derivative(xhat[i, 0], x[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((xhat,)), "x̂ᵢ = (xᵢ − μ)(σ² + ε)^(−1/2).")
+        .apply(rules.Definition((xhat,)), "x̂ᵢ = (xᵢ − μ)/√(σ² + ε).")
         .apply(rules.ProductRule(), "A product of the deviation and the scale.")
-        .apply(rules.ChainRule(), "∂u^(−1/2) = −½u^(−3/2) ∂u.")
+        .apply(rules.ChainRule(), "∂(1/√u) = −∂u/(2u√u).")
         .apply(rules.Linearity(), "ε is a constant; ∂(xᵢ − μ) = ∂xᵢ − ∂μ.")
         .apply(use_mean, "∂μ/∂xⱼ = 1/n.")
         .apply(use_variance, "∂σ²/∂xⱼ = 2(xⱼ − μ)/n.")
@@ -193,7 +193,7 @@ def build() -> Derivation:
 
 # ---------------------------------------------------------------- numeric cases
 def _rsqrt(m):
-    """u^(−1/2) entrywise, as exp(−½ log u): u ≥ ε > 0, and analytic for the complex step."""
+    """u^(−1/2) entrywise, as exp(−(1/2) log u): u ≥ ε > 0, and analytic for the complex step."""
     return Elementwise("exp", Elementwise("log", m) * sp.Rational(-1, 2))
 
 

@@ -84,7 +84,7 @@ def _exercises() -> tuple[Exercise, ...]:
             source="Stage 01, Math Foundations: calculus and optimization (shared/seeds/001)",
         ),
         Exercise(
-            prompt="Why compute log σ(u) as −log(1 + e^(−u)) with a log-sum-exp, rather than "
+            prompt="Why compute log σ(u) as −log(1 + e⁻ᵘ) with a log-sum-exp, rather than "
             "as log of σ(u)? Try u = −800 in float64.",
             solution="$\\sigma(-800) = e^{-800}/(1 + e^{-800})$ underflows to 0, and "
             "$\\log 0 = -\\infty$. As $-\\log(e^{0} + e^{-u}) = -(800 + \\log(1 + e^{-800}))$ "
@@ -98,14 +98,14 @@ def _exercises() -> tuple[Exercise, ...]:
 def build() -> Derivation:
     slope = (
         Chain(sp.Derivative(p[0, 0], u[0, 0]), DEFINITIONS)
-        .apply(rules.Definition((p,)), "σ(u) = 1/(1 + e^(−u)).")
+        .apply(rules.Definition((p,)), "σ(u) = 1/(1 + e⁻ᵘ).")
         .apply(rules.ChainRule(), "∂(v⁻¹) = −v⁻² ∂v.")
         .apply(rules.Linearity(), "The 1 is constant.")
-        .apply(rules.ChainRule(), "∂e^(−u) = e^(−u) ∂(−u).")
+        .apply(rules.ChainRule(), "∂e⁻ᵘ = e⁻ᵘ ∂(−u).")
         .apply(rules.Differentiate(), "∂(−u)/∂u = −1.")
         .apply(
             rules.Fold(_is_exp, lambda e: (1 - p[0, 0]) / p[0, 0]),
-            "e^(−u) = (1 − p)/p, since p = 1/(1 + e^(−u)): σ′ = p(1 − p).",
+            "e⁻ᵘ = (1 − p)/p, since p = 1/(1 + e⁻ᵘ): σ′ = p(1 − p).",
         )
     )
     sigmoid_slope = slope.result("∂p/∂u", p[0, 0] * (1 - p[0, 0]), (0, 0))

@@ -1,4 +1,4 @@
-"""Momentum as an EWMA: vₜ = βvₜ₋₁ + gₜ = Σₖ β^(t−k) gₖ; step η/(1 − β) on a constant gradient.
+"""Momentum as an EWMA: vₜ = βvₜ₋₁ + gₜ = Σₖ βᵗ⁻ᵏ gₖ; step η/(1 − β) on a constant gradient.
 
 Heavy-ball momentum keeps a running sum of past gradients, each older one discounted
 by another factor β; (1 − β)vₜ is an exponentially weighted moving average. On a
@@ -141,7 +141,7 @@ SYMBOLIC_CHECKS = (
 
 
 def _simulate_unrolled(seed: int):
-    """Run the iteration on 50 random gradients; compare with Σ β^(t−k) gₖ."""
+    """Run the iteration on 50 random gradients; compare with Σ βᵗ⁻ᵏ gₖ."""
     rng = np.random.default_rng(seed)
     b, gradients = rng.uniform(0.5, 0.99), rng.standard_normal(50)
     v = 0.0

@@ -1,4 +1,4 @@
-"""Mutual information: I(X;Y) = H(X) − H(X∣Y) = KL(p(x,y) ‖ p(x)p(y)) ≥ 0.
+"""Mutual information: I(X;Y) = H(X) − H(X|Y) = KL(p(x,y) ‖ p(x)p(y)) ≥ 0.
 
 How much knowing Y reduces the uncertainty about X. Writing the marginal p(x) as a
 sum of the joint over y puts both entropies under one double sum, and the logs combine
@@ -76,7 +76,7 @@ def _exercises() -> tuple[Exercise, ...]:
     return (
         Exercise(
             prompt="X and Y are fair coins that agree 80% of the time: p(x, y) = 0.4 when "
-            "x = y and 0.1 otherwise. Compute H(X), H(X∣Y) and I(X; Y) in bits.",
+            "x = y and 0.1 otherwise. Compute H(X), H(X|Y) and I(X; Y) in bits.",
             solution=f"$H(X) = 1$ bit. Given $Y$, $X$ is a 80/20 coin: $H(X \\mid Y) = "
             f"H(0.8) = {hx - info:.4f}$ bits. So $I(X;Y) = {info:.4f}$ bits: seeing $Y$ "
             "removes about a quarter of a bit of the uncertainty about $X$.",
@@ -120,7 +120,7 @@ def build() -> Derivation:
         title="Mutual information",
         summary=(
             "Mutual information measures how much one variable tells about another. Written "
-            "out, the entropy difference H(X) − H(X∣Y) is the KL divergence from the joint "
+            "out, the entropy difference H(X) − H(X|Y) is the KL divergence from the joint "
             "distribution to the product of its marginals, so it is never negative."
         ),
         conventions="Natural logs in the derivation (nats); the exercises use bits. The joint "
@@ -185,7 +185,7 @@ def _kl_numpy(joint):
 
 
 def _conditional_route(seed: int):
-    """H(X) − Σ_b p(y_b) H(X ∣ Y = y_b), from the columns of P, against the KL form."""
+    """H(X) − Σ_b p(y_b) H(X | Y = y_b), from the columns of P, against the KL form."""
     joint = _random_joint(np.random.default_rng(seed))
     p_x, p_y = joint.sum(1), joint.sum(0)
     h_x = -np.sum(p_x * np.log(p_x))
@@ -208,6 +208,6 @@ def _monte_carlo(seed: int):
 
 
 NUMERIC_CHECKS = (
-    ("H(X) − H(X∣Y) from conditional distributions (NumPy)", _conditional_route),
+    ("H(X) − H(X|Y) from conditional distributions (NumPy)", _conditional_route),
     ("sampling 200 000 pairs (5 standard errors)", _monte_carlo),
 )

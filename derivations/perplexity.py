@@ -1,4 +1,4 @@
-"""Perplexity: (Πₖ qₖ)^(−1/N) = exp(cross-entropy in nats) = 2^(cross-entropy in bits).
+"""Perplexity: 1/(geometric mean of the qₖ) = exp(H) for H in nats, = 2ᴴ for H in bits.
 
 A language model that gives the N observed tokens probabilities q₀, …, q_{N−1} has
 perplexity the inverse geometric mean of those probabilities. Its log is the mean
@@ -86,7 +86,7 @@ def build() -> Derivation:
     )
     results = (
         nats.result("perplexity = exp(H)", sp.exp(H), SCALAR),
-        bits.result("2^(H in bits) = exp(H)", sp.exp(H), SCALAR),
+        bits.result("2ᴴ (H in bits) = exp(H in nats)", sp.exp(H), SCALAR),
     )
     return Derivation(
         slug="perplexity",
@@ -102,7 +102,7 @@ def build() -> Derivation:
             ("q", "N×1 probabilities the model gave the N observed tokens, 0 < qₖ ≤ 1"),
             ("H", "cross-entropy in nats, −(1/N) Σₖ log qₖ"),
             ("H_bits", "cross-entropy in bits, −(1/N) Σₖ log₂ qₖ"),
-            ("PPL", "perplexity, (Πₖ qₖ)^(−1/N)"),
+            ("PPL", "perplexity: the N-th root of 1/Πₖ qₖ, the inverse geometric mean"),
         ),
         definitions=DEFINITIONS,
         results=results,

@@ -22,7 +22,7 @@ def test_fair_coin_is_one_bit_and_ninety_ten_is_0_469(derivation):
     entropy = be.DEFINITIONS[be.H]
     assert entropy.subs(be.p, sp.Rational(1, 2)) == 1
     assert float(entropy.subs(be.p, sp.Rational(9, 10))) == pytest.approx(0.469, abs=5e-4)
-    assert derivation.result("H(½)").derived == 1
+    assert derivation.result("H(1/2)").derived == 1
 
 
 def test_the_stationary_point_is_derived_not_given(derivation):

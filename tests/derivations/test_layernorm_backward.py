@@ -35,8 +35,11 @@ def test_gradient_sums_to_zero_and_is_orthogonal_to_xhat(seed):
     xs, upstream = rng.normal(0, 2, 7), rng.normal(0, 1, 7)
     grad = ln._backward(xs, upstream)
     assert grad.sum() == pytest.approx(0, abs=1e-10)
-    # Orthogonal up to the ε term: Σ x̂² = nσ²/(σ² + ε) instead of n.
-    assert grad @ ln._layer_norm(xs) == pytest.approx(0, abs=1e-4)
+    # Orthogonal to x̂ up to the ε term: Σ x̂² = nσ²/(σ² + ε) instead of n, which leaves
+    # exactly n·mean(g ∘ x̂)·ε/(σ² + ε)^(3/2).
+    xhat, var = ln._layer_norm(xs), xs.var()
+    leftover = xs.size * np.mean(upstream * xhat) * 1e-5 / (var + 1e-5) ** 1.5
+    assert grad @ xhat == pytest.approx(leftover, rel=1e-6, abs=1e-12)
 
 
 def test_forgetting_the_variance_path_is_caught():
