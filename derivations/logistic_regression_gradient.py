@@ -134,13 +134,22 @@ def build() -> Derivation:
         .apply(rules.Definition((u,)), "u = Σₖ wₖxₖ + b.")
         .apply(rules.Linearity(), "Only the terms with w remain.")
         .apply(rules.Differentiate(), "∂wₖ/∂wⱼ = δₖⱼ; b does not depend on w.")
-        .apply(rules.CollapseDeltas(), "The delta keeps xⱼ. (For b, ∂u/∂b = 1 gives p − y.)")
+        .apply(rules.CollapseDeltas(), "The delta keeps xⱼ.")
+    )
+    grad_b = (
+        Chain(sp.Derivative(L, b[0, 0]), DEFINITIONS)
+        .apply(ChainRuleThroughScalar(u[0, 0]), "Through the logit again.")
+        .apply(use_error, "∂L/∂u = p − y.")
+        .apply(rules.Definition((u,)), "u = Σₖ wₖxₖ + b.")
+        .apply(rules.Linearity(), "Only b remains.")
+        .apply(rules.Differentiate(), "∂b/∂b = 1: the bias gradient is the error itself.")
     )
     prob = Elementwise("sigmoid", w.T * x + b)
     results = (
         sigmoid_slope,
         error,
         grad_w.result("∂L/∂w", x * (p - y), (j, 0), w),
+        grad_b.result("∂L/∂b", p - y, (0, 0), b),
     )
     return Derivation(
         slug="logistic-regression-gradient",
@@ -188,7 +197,7 @@ def _single_case(prob, results) -> Case:
         samplers={x: numeric.logits(1.0), w: numeric.weights(), b: numeric.logits(0.5), y: _labels},
         sizes=SIZES,
         numeric_size={d: 5},
-        results={w: results[2].label},  # ∂L/∂b: the closed form, against SymPy's diff
+        results={w: results[2].label, b: results[3].label},
         identities=(
             ("BCE = two-class cross-entropy", bce_stable(logit, y), bce_sigmoid_form(logit, y)),
         ),
