@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import mutual_information as mi
+from workbench.algebra import instantiate, resolve
 
 
 def _mi_bits(joint):
@@ -20,15 +22,10 @@ def test_agreeing_coins():
 
 
 def test_the_derived_result_gives_the_same_number():
-    import sympy as sp
-
     joint = np.array([[0.4, 0.1], [0.1, 0.4]])
-    concrete = mi.build()
-    from workbench.algebra import instantiate, resolve
-
-    value = instantiate(
-        resolve(concrete.results[0].derived, concrete.definitions), {mi.m: 2, mi.n: 2}
-    )
+    derivation = mi.build()
+    resolved = resolve(derivation.results[0].derived, derivation.definitions)
+    value = instantiate(resolved, {mi.m: 2, mi.n: 2})
     names = {
         sp.MatrixSymbol("P", 2, 2)[i, j]: sp.nsimplify(joint[i, j])
         for i in range(2)
