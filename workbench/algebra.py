@@ -373,7 +373,7 @@ def _all_free(expr: sp.Basic) -> set[sp.Symbol]:
         if isinstance(e, sp.Symbol):
             found.add(e)
     bound = set()
-    for s in expr.atoms(sp.Sum):
+    for s in expr.atoms(sp.Sum, sp.Product):
         bound |= {lim[0] for lim in s.limits}
     return found - bound
 

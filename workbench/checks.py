@@ -489,10 +489,10 @@ def _check_numeric_routes(derivation: Derivation, seed: int) -> CheckResult:
         items.append(
             {
                 "what": name,
-                "passed": finite and error <= rtol,
+                "passed": bool(finite and error <= float(rtol)),
                 "method": "numeric",
                 "max_rel_error": error,
-                "tolerance": rtol,
+                "tolerance": float(rtol),
             }
         )
     passed = bool(items) and all(item["passed"] for item in items)

@@ -352,12 +352,20 @@ def _evaluator(symbols, a_entries, b_entries):
     except Exception:  # a function mpmath cannot print: fall back to evalf per entry
         compiled = None
 
+    state = {"compiled": compiled}
+
     def evaluate(point):
         with mpmath.workdps(PRECISION):
             try:
-                if compiled is not None:
-                    raw = compiled(*[mpmath.mpf(p.p) / p.q for p in point])
-                else:
+                raw = None
+                if state["compiled"] is not None:
+                    try:
+                        raw = state["compiled"](*[mpmath.mpf(p.p) / p.q for p in point])
+                    except NameError:
+                        # lambdify printed a name mpmath lacks (an Integral under cse,
+                        # say): evaluate entry by entry from now on.
+                        state["compiled"] = None
+                if raw is None:
                     subs = dict(zip(symbols, point, strict=True))
                     raw = [e.xreplace(subs).evalf(PRECISION) for e in everything]
                 values = [_as_real_float(v) for v in raw]

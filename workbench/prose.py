@@ -23,6 +23,9 @@ __all__ = ["text_to_latex"]
 
 MATH_CHARS: dict[str, str] = {
     "∂": r"\partial ",
+    "½": r"\tfrac{1}{2}",
+    "∣": r"\mid ",
+    "⊛": r"\circledast ",
     "Σ": r"\sum ",
     "∑": r"\sum ",
     "∏": r"\prod ",
@@ -259,7 +262,8 @@ def _math_char(c: str) -> str:
         return c
     name = unicodedata.name(c, "")
     if name.startswith("GREEK"):
-        letter = name.split()[-1]
+        # Unicode spells λ "LAMDA"; LaTeX spells it \lambda.
+        letter = name.split()[-1].replace("LAMDA", "LAMBDA")
         if "SMALL" in name:
             return f"\\{letter.lower()} "
         if letter in GREEK_CAPITALS:
