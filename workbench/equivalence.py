@@ -329,7 +329,11 @@ def _evaluator(symbols, a_entries, b_entries):
     import mpmath
 
     everything = [*a_entries, *b_entries]
-    exact = not any(e.has(sp.Function, sp.Pow) and not _is_rational_function(e) for e in everything)
+    unevaluated = (sp.Integral, sp.Sum, sp.Product, sp.Derivative, sp.Subs, sp.Limit)
+    exact = not any(
+        e.has(*unevaluated) or (e.has(sp.Function, sp.Pow) and not _is_rational_function(e))
+        for e in everything
+    )
     if exact:
 
         def evaluate(point):

@@ -90,3 +90,9 @@ def test_unspecified_functions_are_tested_through_a_stand_in():
     f = sp.Function("f")
     assert check_equal(sp.diff(f(x**2), x), 2 * x * sp.Subs(sp.diff(f(y), y), y, x**2)).equal
     assert check_equal(sp.diff(f(x**2), x), x * sp.Subs(sp.diff(f(y), y), y, x**2)).equal is False
+
+
+def test_unevaluated_integrals_are_judged_numerically():
+    t = sp.Symbol("t")
+    assert check_equal(sp.Integral(t * x, (t, 0, 1)), x / 3).equal is False
+    assert check_equal(sp.Integral(t * x, (t, 0, 1)), x / 2).equal is True
