@@ -195,7 +195,7 @@ def derivation_text(derivation: Derivation, marks: Marks | None = None) -> str:
         lines += ["", f"── {result.label} ──", f"   {to_text(result.goal)}"]
         for number, step in enumerate(result.steps, 1):
             mark = _mark(marks, result.label, number)
-            suffix = f"  {MARK_TEXT[mark]}" if mark is not None else ""
+            suffix = f" {MARK_TEXT[mark]}" if mark is not None else ""
             lines.append(f"{number:>2}. = {to_text(step.after)}")
             lines.append(f"      [{step.rule}]{suffix} {step.note}")
     lines += ["", LEGEND if marks is not None else UNCHECKED_NOTE]

@@ -88,11 +88,11 @@ class YourTurn:
             )
         names = "; ".join(f"{name}: {meaning}" for name, meaning in d.variables)
         wrt = ", ".join(sorted({w.name for c in d.cases for w in c.wrt}))
+        call = html.escape(f'check_catalogue_claim("{d.slug}", claim, wrt=...)')
         return (
-            f"<p>Check your own closed form with <code>check_catalogue_claim("
-            f"{d.slug!r}, claim, wrt=...)</code>, written in the derivation's symbols "
-            f"({html.escape(names)}), differentiating with respect to one of {html.escape(wrt)}. "
-            f"Convention: {html.escape(d.conventions)}</p>"
+            f"<p>Check your own closed form with <code>{call}</code>, written in the "
+            f"derivation's symbols ({html.escape(names)}), differentiating with respect to "
+            f"one of {html.escape(wrt)}. Convention: {html.escape(d.conventions)}</p>"
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,276 @@
+"""The notebooks' cells, as (kind, source) pairs: the tour and one notebook per stage.
+
+The five key-result notebooks are in ``content_key.py``. ``generate.py`` writes them all.
+Code cells stay a few lines each: whatever is longer lives in ``workbench``.
+"""
+
+from __future__ import annotations
+
+from content_key import KEY_NOTEBOOKS, code, md
+
+from workbench import registry, stages
+
+Cells = list[tuple[str, str]]
+
+MARKS = (
+    "Marks are earned, never assumed: **✓S** the step was proved symbolically, **✓N** it "
+    "was tested at exact (or 50-digit) random points, **✗** the check found the two sides "
+    "different, **?** no verdict within the time budget, *not checked* no check ran on it. "
+    "A derivation displayed without a check report shows no marks at all."
+)
+
+# What each stage is for, in a sentence or two (from the curriculum, shared/seeds).
+STAGE_INTRO = {
+    "foundations": "Softmax and cross-entropy are mostly exponentials and logs. These "
+    "results are about how exp and log behave: why softmax ignores a common shift, why the "
+    "gradient of log-sum-exp is the softmax, and the derivatives of the squashing functions.",
+    "linear algebra": "ML is mostly linear algebra wearing a trench coat: gradients of "
+    "linear and quadratic forms, least squares, principal components and convolutions.",
+    "calculus": "Calculus is the bridge to optimisation: the chain rule, applied to the "
+    "layers of a network, is backpropagation.",
+    "probability and statistics": "What models are uncertain about and why: maximum "
+    "likelihood for a Gaussian, and logistic regression as a probabilistic classifier.",
+    "information theory": "What a loss actually measures: entropy, cross-entropy, KL "
+    "divergence, perplexity and mutual information, and why softmax is the maximum-entropy "
+    "distribution.",
+    "optimisation": "How learning happens: gradient descent solved exactly on a parabola, "
+    "momentum as an average of past gradients, Adam's bias correction, Newton's step.",
+    "numerical methods": "How far to trust a number: the error of finite differences, and "
+    "why the complex step has none of their cancellation.",
+}
+
+# A derivative for the learner to check in each stage's "your turn", with a mistake in it.
+STAGE_CLAIMS = {
+    "foundations": ('check_claim("log(1 + exp(x))", "x", "exp(x)")', "softplus"),
+    "linear algebra": (
+        'check_claim("sum((X @ w - y)**2)", "w", "X.T @ (X @ w - y)", '
+        'shapes={"X": "4x3", "w": 3, "y": 4})',
+        "the least-squares gradient",
+    ),
+    "calculus": ('check_claim("tanh(w*x)", "w", "1 - tanh(w*x)**2")', "tanh(wx) by w"),
+    "probability and statistics": (
+        'check_claim("-sum((x - mu)**2) / 2", "mu", "sum(mu - x)", shapes={"x": 4})',
+        "the Gaussian log-likelihood (σ = 1) by μ",
+    ),
+    "information theory": (
+        'check_claim("-p*log(p) - (1 - p)*log(1 - p)", "p", "log(p/(1 - p))")',
+        "the entropy of a coin, in nats, by p",
+    ),
+    "optimisation": ('check_claim("(x - 3)**2", "x", "2*x - 3")', "the parabola (x − 3)²"),
+    "numerical methods": ('check_claim("exp(sin(x))", "x", "exp(cos(x))")', "exp(sin x)"),
+}
+
+
+def key_stem(number: int, slug: str) -> str:
+    return f"{number:02d}-{slug}"
+
+
+def stage_stem(stage: str) -> str:
+    return f"{10 + stages.names().index(stage)}-stage-{stages.file_stem(stage)}"
+
+
+def stages_with_results() -> list[str]:
+    """Stages that have a result of their own (not a key result) in the registry today."""
+    return [s for s in stages.names() if stages.available(s, key_results=False)]
+
+
+def links(stage_names: list[str]) -> str:
+    """Markdown links to every notebook, in curriculum order."""
+    lines = ["**The five key results**", ""]
+    for number, (slug, _) in enumerate(KEY_NOTEBOOKS, 1):
+        lines.append(f"{number}. [{registry.title(slug)}]({key_stem(number, slug)}.ipynb)")
+    lines += ["", "**The curriculum, stage by stage**", ""]
+    for name in stage_names:
+        lines.append(f"- [{name.capitalize()}]({stage_stem(name)}.ipynb)")
+    return "\n".join(lines)
+
+
+def tour(stage_names: list[str]) -> Cells:
+    return [
+        md(f"""
+# A tour of the derivation workbench
+
+Every result on the "math for AI" ladder, from the softmax Jacobian to the gradient of
+attention, is **derived** here by SymPy from its definitions, one named rule at a time,
+and then **checked three independent ways**: every step is valid; SymPy's own `diff`
+agrees at concrete sizes; and the NumPy code of the closed form agrees with finite
+differences and the complex step.
+
+This notebook shows how to read a derivation, run its checks, step through it, see it,
+and check an answer of your own. Run the cells from the top (Shift+Enter).
+
+{MARKS}
+"""),
+        md("""
+## The curriculum
+
+Results are grouped by the stage of the curriculum where a learner meets them. Those
+not written yet are listed as *planned*.
+"""),
+        code("""
+import workbench
+from workbench.display_guide import contents
+
+contents()
+"""),
+        md("""
+## A derivation is data
+
+`workbench.get(slug)` builds a derivation: the goal, then one line per step, each with
+the rule that justifies it and a note for you. Nothing has been checked yet, so no step
+carries a mark.
+"""),
+        code("""
+d = workbench.get("softmax-jacobian")
+d
+"""),
+        md("""
+## Running the checks
+
+`d.check()` runs every check and returns a report; `tabulate` shows how each was decided
+(*proved*, *tested*, or the numeric method) and the worst relative error it measured.
+It takes about a second for this result.
+"""),
+        code("""
+from workbench.display import show, step_through, tabulate
+
+report = d.check()
+tabulate(report)
+"""),
+        md("""
+## Marks come from the report
+
+Shown with its report, each step carries the mark its check earned.
+"""),
+        code("show(d, report)"),
+        md("""
+## One step at a time
+
+`step_through` shows one step with **Previous** and **Next** buttons: both sides of the
+step, the rule (hover over it for its statement), the mark and the note. Without
+ipywidgets, the same call lists every step.
+"""),
+        code("step_through(d, report)"),
+        md("""
+## Seeing the result
+
+Plots are drawn from the same checked NumPy code. Here each softmax probability moves
+as the first logit moves; the dashed tangents have the slopes the Jacobian predicts,
+and the caption says how closely they match the curves.
+"""),
+        code("""
+from workbench.display_plots import plot_sweep
+
+plot_sweep(d, entry=0)
+"""),
+        md("""
+## Checking your own work
+
+`check_claim(function, wrt, claim)` asks whether `claim` is the derivative of
+`function`. Names are scalars unless given a shape (`shapes={"z": 3}` is a 3×1 column,
+`"A": "3x3"` a matrix); `@` is the matrix product and `.T` the transpose. A wrong claim
+gets a counterexample and a diagnosis of the usual mistake.
+"""),
+        code("""
+from workbench.verify import check_claim
+
+check_claim("log(1 + exp(x))", "x", "sigmoid(x)")
+"""),
+        md(f"""
+## Where to go next
+
+{links(stage_names)}
+"""),
+        md("""
+## Your turn
+
+The derivative of x³ is not 3x. Run the cell and read the diagnosis; then fix the claim
+and run it again until it says *correct*.
+"""),
+        code("""
+my_claim = "3*x"  # edit me
+check_claim("x**3", "x", my_claim)
+"""),
+        md("""
+The gradient of the quadratic form xᵀAx is a classic trap: 2Ax is right only when A is
+symmetric. The verifier names the mistake; write the gradient for any A.
+"""),
+        code("""
+my_claim = "2*A @ x"  # edit me
+check_claim("x.T @ A @ x", "x", my_claim, shapes={"x": 3, "A": "3x3"})
+"""),
+    ]
+
+
+def stage(name: str) -> Cells:
+    keys = [s for s in stages.planned(name) if s in stages.KEY_RESULTS]
+    see_also = ""
+    if keys:
+        stems = {slug: key_stem(n, slug) for n, (slug, _) in enumerate(KEY_NOTEBOOKS, 1)}
+        items = ", ".join(f"[{registry.title(s)}]({stems[s]}.ipynb)" for s in keys)
+        see_also = f"\n\nThe key results of this stage have notebooks of their own: {items}."
+    claim, about = STAGE_CLAIMS[name]
+    return [
+        md(f"""
+# Stage: {name}
+
+{STAGE_INTRO[name]}{see_also}
+
+This notebook steps through every result of the stage that the workbench has today;
+results still being written are left out (the [tour](00-tour.ipynb) lists them as
+planned). {MARKS}
+"""),
+        code(f"""
+from IPython.display import display
+
+import workbench
+from workbench import stages
+from workbench.display import show, step_through, tabulate
+from workbench.display_guide import your_turn
+from workbench.display_plots import plots_for
+from workbench.verify import check_claim
+
+slugs = stages.available("{name}", key_results=False)
+results = [workbench.get(slug) for slug in slugs]
+[d.title for d in results]
+"""),
+        md("""
+## Step through one result
+
+The stepper below starts with the first result of the stage; pass another one from
+`results` to step through it. `check=True` runs its step checks first, so the marks are
+earned.
+"""),
+        code("step_through(results[0], check=True)"),
+        md("""
+## Every result: the derivation, its checks, and a picture
+
+For each result: the chain of steps with the marks its checks earned, the table of
+checks with their numbers, and every plot that fits it (drawn from the checked NumPy
+code). The checks of the whole stage take from seconds to a minute.
+"""),
+        code("""
+for d in results:
+    report = d.check()
+    display(show(d, report), tabulate(report), plots_for(d))
+"""),
+        md(f"""
+## Your turn
+
+First a derivative with a mistake in it, {about}: run it, read the diagnosis, fix the
+claim. Then the exercises of each result, with worked solutions folded away.
+"""),
+        code(claim),
+        code("""
+for d in results:
+    display(your_turn(d))
+"""),
+    ]
+
+
+def all_notebooks(stage_names: list[str]) -> list[tuple[str, Cells]]:
+    """(file stem, cells) for the tour, the five key results and the stages named."""
+    out = [("00-tour", tour(stage_names))]
+    out += [(key_stem(n, slug), cells()) for n, (slug, cells) in enumerate(KEY_NOTEBOOKS, 1)]
+    out += [(stage_stem(s), stage(s)) for s in stage_names]
+    return out

@@ -1,0 +1,254 @@
+"""Notebook display: earned marks only, the static fallback, and the stepper's bounds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from html import unescape
+
+import pytest
+
+from workbench import registry
+from workbench.display import (
+    MARK_HINT,
+    MARK_LATEX,
+    MARK_TEXT,
+    derivation_html,
+    derivation_latex,
+    marks_for,
+    show,
+    step_through,
+    tabulate,
+)
+from workbench.display_stepper import NO_WIDGETS_NOTE, Stepper, StepperState, frames
+from workbench.latex import Mark
+from workbench.report import CheckResult, DerivationReport
+
+CHECK = "✓"
+
+
+def earned_marks(html: str) -> int:
+    """How many step marks in ``html`` hold a check mark (the legend is not a mark)."""
+    return html.count(f"{MARK_TEXT[Mark.PROVED]}</span>") + html.count(
+        f"{MARK_TEXT[Mark.TESTED]}</span>"
+    )
+
+
+@pytest.fixture(scope="module")
+def softmax():
+    return registry.get("softmax-jacobian")
+
+
+@pytest.fixture(scope="module")
+def report(softmax):
+    return softmax.check(only=("steps",))
+
+
+def steps_report(derivation, verdicts: dict[int, tuple[bool, str]]) -> DerivationReport:
+    """A report whose ``steps`` check covers only the step numbers in ``verdicts``."""
+    result = derivation.results[0]
+    items = tuple(
+        {
+            "what": f"{result.label} step {n} ({result.steps[n - 1].rule})",
+            "passed": passed,
+            "method": method,
+        }
+        for n, (passed, method) in verdicts.items()
+    )
+    check = CheckResult("steps", all(p for p, _ in verdicts.values()), "tested", items=items)
+    return DerivationReport(derivation.slug, derivation.title, (check,))
+
+
+# ---------------------------------------------------------------- marks are earned
+def test_only_earned_marks_hold_a_check_mark():
+    for mark in Mark:
+        assert (CHECK in MARK_TEXT[mark]) == mark.earned
+        assert ("checkmark" in MARK_LATEX[mark]) == mark.earned
+
+
+def test_an_unchecked_derivation_shows_no_marks(softmax):
+    assert marks_for(softmax) is None
+    html, latex, text = softmax._repr_html_(), softmax._repr_latex_(), str(show(softmax))
+    for rendering in (html, latex, text):
+        assert CHECK not in rendering and "checkmark" not in rendering
+    # No marks at all, not even "not checked" beside each step.
+    assert MARK_HINT[Mark.UNCHECKED] not in html
+    assert MARK_LATEX[Mark.UNCHECKED] not in latex
+    assert f"] {MARK_TEXT[Mark.UNCHECKED]}" not in text
+    assert "show(d, check=True)" in softmax._repr_html_()
+
+
+def test_a_passing_report_marks_every_step(softmax, report):
+    view = show(softmax, report)
+    steps = len(softmax.results[0].steps)
+    assert report.passed
+    assert set(view.marks.values()) <= {Mark.PROVED, Mark.TESTED}
+    assert len(view.marks) == steps
+    assert earned_marks(view._repr_html_()) == steps
+    assert view._repr_latex_().count("checkmark") == steps
+
+
+def test_check_true_runs_the_step_checks(softmax):
+    marks = marks_for(softmax, check=True)
+    assert marks is not None and all(m.earned for m in marks.values())
+
+
+def test_failed_undecided_and_missing_steps_earn_no_check_mark(softmax):
+    verdicts = {1: (True, "proved"), 2: (False, "failed"), 3: (False, "undecided")}
+    report = steps_report(softmax, verdicts)
+    marks = marks_for(softmax, report)
+    assert marks[(softmax.results[0].label, 1)] is Mark.PROVED
+    assert marks[(softmax.results[0].label, 2)] is Mark.FAILED
+    assert marks[(softmax.results[0].label, 3)] is Mark.UNDECIDED
+    html = derivation_html(softmax, marks)
+    assert earned_marks(html) == 1  # step 1 only
+    assert html.count(CHECK) == 1 + 2  # and the legend's two
+    assert "✗ failed" in html and "? undecided" in html
+    assert html.count(MARK_HINT[Mark.UNCHECKED]) == len(softmax.results[0].steps) - 3
+    assert derivation_latex(softmax, marks).count("checkmark") == 1
+
+
+def test_a_report_of_another_derivation_is_refused(softmax, report):
+    other = registry.get("cross-entropy-gradient")
+    with pytest.raises(ValueError, match="softmax-jacobian"):
+        show(other, report)
+
+
+def test_a_passed_check_with_a_failed_step_item_still_fails_that_step(softmax, report):
+    # Marks follow each step's own verdict, never the summary.
+    check = report.check("steps")
+    items = list(check.items)
+    items[0] = {**items[0], "passed": False, "method": "failed"}
+    tampered = replace(report, checks=(replace(check, items=tuple(items)),))
+    marks = marks_for(softmax, tampered)
+    assert marks[(softmax.results[0].label, 1)] is Mark.FAILED
+
+
+# ---------------------------------------------------------------- check tables
+def test_the_report_table_shows_every_check_and_its_numbers(softmax):
+    report = softmax.check(seed=0)
+    view = tabulate(report)
+    html = view._repr_html_()
+    for check in report.checks:
+        assert check.name in html
+        if check.max_error is not None:
+            assert f"{check.max_error:.1e}" in html
+    assert "passed every check run" in str(view)
+
+
+def test_the_report_table_says_when_a_check_failed():
+    failed = CheckResult("finite differences", False, "central", 0.5, "1 of 1 failed")
+    report = DerivationReport("x", "X", (failed,))
+    assert "did NOT pass" in tabulate(report)._repr_html_()
+    assert CHECK not in tabulate(report)._repr_html_()
+
+
+# ---------------------------------------------------------------- the stepper
+def test_the_state_stops_at_both_ends():
+    state = StepperState(3)
+    assert state.at_start and not state.at_end
+    assert state.previous() is False and state.position == 0
+    assert state.next() and state.next() and state.position == 2
+    assert state.at_end and state.next() is False and state.position == 2
+    assert state.previous() and state.position == 1
+    with pytest.raises(ValueError):
+        StepperState(0)
+
+
+def test_frames_cover_every_step_of_every_result():
+    derivation = registry.get("nll-equals-cross-entropy")
+    all_frames = frames(derivation, None)
+    assert len(all_frames) == len(derivation.steps)
+    assert [f.step for f in all_frames] == list(derivation.steps)
+    assert all(f.mark is None for f in all_frames)
+
+
+def test_without_widgets_the_stepper_lists_every_step(softmax, report):
+    stepper = step_through(softmax, report, widgets=False)
+    bundle = stepper._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert NO_WIDGETS_NOTE in bundle["text/html"]
+    for step in softmax.steps:
+        assert step.note.replace("'", "&#x27;") in bundle["text/html"]
+        assert step.note in bundle["text/plain"]
+    assert earned_marks(bundle["text/html"]) == len(softmax.steps)
+
+
+def test_an_unchecked_stepper_shows_no_marks(softmax):
+    bundle = Stepper(softmax, None, widgets=False)._repr_mimebundle_()
+    assert CHECK not in bundle["text/html"] and CHECK not in bundle["text/plain"]
+
+
+def test_the_widget_buttons_move_within_bounds(softmax, report):
+    pytest.importorskip("ipywidgets")
+    stepper = step_through(softmax, report, widgets=True)
+    stepper.widget()
+    controls = stepper._controls
+    count = len(softmax.steps)
+    assert controls["previous"].disabled and not controls["next"].disabled
+    assert controls["position"].value == f"step 1 of {count}"
+    assert softmax.steps[0].note in controls["body"].value
+    controls["previous"].click()
+    assert stepper.state.position == 0
+    for _ in range(count + 2):  # more clicks than steps: stops at the last
+        controls["next"].click()
+    assert stepper.state.position == count - 1
+    assert controls["next"].disabled and not controls["previous"].disabled
+    assert controls["position"].value == f"step {count} of {count}"
+    assert softmax.steps[-1].rule in controls["body"].value
+    controls["previous"].click()
+    assert stepper.current.step is softmax.steps[-2]
+
+
+def test_the_widget_carries_the_static_list_for_viewers_without_widgets(softmax, report):
+    pytest.importorskip("ipywidgets")
+    bundle = step_through(softmax, report, widgets=True)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"].count("rule:") == len(softmax.steps)
+
+
+# ---------------------------------------------------------------- plots and prompts
+def test_plots_fit_what_a_case_is(softmax):
+    pytest.importorskip("matplotlib")
+    from workbench.display_plots import plots_for
+
+    plots = plots_for(softmax).plots
+    assert plots[0].caption.startswith("The Jacobian") and "tangents" in plots[1].caption
+    assert plots[0]._repr_png_().startswith(b"\x89PNG")
+    assert "<figcaption" in plots[0]._repr_html_()
+
+
+@pytest.mark.slow
+def test_attention_gets_its_attention_maps():
+    pytest.importorskip("matplotlib")
+    from workbench.display_plots import plots_for
+
+    attention = plots_for(registry.get("attention-gradient"))
+    assert all("attends" in p.caption for p in attention.plots)
+    png = attention.plots[0]._repr_png_()
+    assert png.startswith(b"\x89PNG")
+    assert "<figcaption" in attention.plots[0]._repr_html_()
+
+
+def test_a_tangent_plot_reports_the_slopes_it_compared():
+    pytest.importorskip("matplotlib")
+    from workbench.display_plots import plot_tangent
+
+    caption = plot_tangent(registry.get("cross-entropy-gradient")).caption
+    predicted, measured = [float(w.rstrip(";")) for w in caption.split() if _number(w)][:2]
+    assert predicted == pytest.approx(measured, abs=1e-8)
+
+
+def _number(word: str) -> bool:
+    try:
+        float(word.rstrip(";"))
+    except ValueError:
+        return False
+    return "." in word
+
+
+def test_your_turn_folds_the_solutions_away(softmax):
+    from workbench.display_guide import your_turn
+
+    html = your_turn(softmax)._repr_html_()
+    assert html.count("<details>") == len(softmax.exercises)
+    assert 'check_catalogue_claim("softmax-jacobian", claim' in unescape(html)
