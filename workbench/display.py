@@ -140,12 +140,13 @@ def result_html(result: Result, marks: Marks | None = None) -> str:
             + _cell(_math("= " + expr_to_latex(step.after)))
             + _cell(f"<i title='{html.escape(step.statement)}'>{html.escape(step.rule)}</i>")
             + (_cell(mark_html(mark)) if mark is not None else "")
-            + _cell(html.escape(step.note), "font-size:90%")
+            + _cell(html.escape(step.note), "font-size:90%;min-width:14em")
             + "</tr>"
         )
     closed = _math(f"{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}")
     return (
-        f"<p><b>{html.escape(result.label)}</b></p><table>{''.join(rows)}</table>"
+        f"<p><b>{html.escape(result.label)}</b></p>"
+        f"<div style='overflow-x:auto'><table>{''.join(rows)}</table></div>"
         f"<p>closed form: {closed}</p>"
     )
 

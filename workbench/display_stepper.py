@@ -101,10 +101,9 @@ def frame_html(frame: Frame, index: int, total: int) -> str:
     """One frame: where we are, the step's two sides, its rule, its mark, the note."""
     from workbench.display import mark_html
 
-    where = (
-        f"<b>{html.escape(frame.label)}</b> — step {frame.number} of {frame.steps_in_result}"
-        f" <span style='color:#6e7781'>({index + 1} of {total} in all)</span>"
-    )
+    where = f"<b>{html.escape(frame.label)}</b> — step {frame.number} of {frame.steps_in_result}"
+    if total > frame.steps_in_result:  # several results: say where we are overall too
+        where += f" <span style='color:#6e7781'>({index + 1} of {total} in all)</span>"
     mark = f" &nbsp; {mark_html(frame.mark)}" if frame.mark is not None else ""
     return (
         f"<div style='margin:0.4em 0'>{where}"
