@@ -1,6 +1,7 @@
-"""Write the notebooks of this folder from their text in ``notebooks/content.py``.
+"""Write the notebooks of this folder from their text.
 
-The notebooks are code: their cells live in ``content.py`` and this script writes them
+The notebooks are code: their cells live in ``notebook_text.py`` (the tour and the
+stages) and ``notebook_text_key.py`` (the five key results), and this script writes them
 as ``.ipynb`` files without outputs (cell ids are stable, so a rerun changes nothing).
 A stage notebook is written once its stage has a result other than the key results (an
 empty stage gets none); its cells loop over whatever results of the stage exist when it
@@ -24,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import content  # noqa: E402  (the notebooks' text, beside this script)
+import notebook_text as content  # noqa: E402  (beside this script)
 
 from workbench import stages  # noqa: E402
 

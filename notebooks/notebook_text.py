@@ -1,12 +1,12 @@
 """The notebooks' cells, as (kind, source) pairs: the tour and one notebook per stage.
 
-The five key-result notebooks are in ``content_key.py``. ``generate.py`` writes them all.
+The five key-result notebooks are in ``notebook_text_key.py``. ``generate.py`` writes them all.
 Code cells stay a few lines each: whatever is longer lives in ``workbench``.
 """
 
 from __future__ import annotations
 
-from content_key import KEY_NOTEBOOKS, code, md
+from notebook_text_key import KEY_NOTEBOOKS, code, md
 
 from workbench import registry, stages
 
