@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench import algebra
+from workbench.errors import DerivationError
 from workbench.rules import Rule
 
 
@@ -47,17 +49,6 @@ class Factor(Rule):
 
 
 @dataclass(frozen=True)
-class Collect(Rule):
-    """collect the terms in each power of a quantity: a·x + b·x → (a + b)·x"""
-
-    quantity: sp.Basic = None
-    name: ClassVar[str] = "collect terms"
-
-    def apply(self, expr, ctx):
-        return sp.collect(sp.expand(expr), self.quantity)
-
-
-@dataclass(frozen=True)
 class PutInNumbers(Rule):
     """put in the numbers: each parameter → its value"""
 
@@ -72,10 +63,84 @@ class PutInNumbers(Rule):
         return expr.xreplace(dict(self.values))
 
 
+# ---------------------------------------------------------------- matrix level
+def _on_matrix_entries(expr: sp.Basic, rewrite) -> sp.Basic:
+    """Rewrite the matrix inside every entry ``M[i, j]`` of a compound matrix expression."""
+    return expr.replace(
+        lambda e: isinstance(e, MatrixElement) and not isinstance(e.parent, sp.MatrixSymbol),
+        lambda e: MatrixElement(rewrite(e.parent), e.i, e.j),
+    )
+
+
+@dataclass(frozen=True)
+class ExpandMatrix(Rule):
+    """A(B + C) → AB + AC: multiply out matrix products"""
+
+    name: ClassVar[str] = "multiply out"
+
+    def apply(self, expr, ctx):
+        return _on_matrix_entries(expr, lambda m: m.expand().doit())
+
+
+def _linear_parts(m: sp.MatrixExpr, w: sp.MatrixSymbol) -> tuple[sp.MatrixExpr, sp.MatrixExpr]:
+    """(A, b) with m = A·w − b, read off the multiplied-out terms of ``m``."""
+    coefficients, rest = [], []
+    for term in sp.Add.make_args(m.expand().doit()):
+        scalar, matrices = term.as_coeff_mmul()
+        factors = list(matrices.args) if isinstance(matrices, sp.MatMul) else [matrices]
+        if factors[-1] == w:
+            left = sp.MatMul(*factors[:-1]) if factors[:-1] else sp.Identity(w.rows)
+            coefficients.append(scalar * left)
+        elif term.has(w):
+            raise DerivationError(f"{term} is not of the form A·{w}")
+        else:
+            rest.append(term)
+    if not coefficients:
+        raise DerivationError(f"no term in {w} in {m}")
+    a = sp.MatAdd(*coefficients).doit()
+    b = (-sp.MatAdd(*rest)).doit() if rest else sp.ZeroMatrix(*w.shape)
+    return a, b
+
+
+@dataclass(frozen=True)
+class CollectLinear(Rule):
+    """A·w + B·w − b → (A + B)·w − b: collect the terms in the unknown"""
+
+    unknown: sp.MatrixSymbol = None
+    name: ClassVar[str] = "collect terms"
+
+    def apply(self, expr, ctx):
+        def collect(m: sp.MatrixExpr) -> sp.MatrixExpr:
+            a, b = _linear_parts(m, self.unknown)
+            return sp.MatAdd(sp.MatMul(a, self.unknown), -b)
+
+        return _on_matrix_entries(expr, collect)
+
+
+@dataclass(frozen=True)
+class SolveLinear(Rule):
+    """A·w − b → A·(w − A⁻¹b): the expression vanishes exactly at w* = A⁻¹b (A invertible)"""
+
+    unknown: sp.MatrixSymbol = None
+    name: ClassVar[str] = "solve the linear condition"
+
+    def apply(self, expr, ctx):
+        def factor(m: sp.MatrixExpr) -> sp.MatrixExpr:
+            a, b = _linear_parts(m, self.unknown)
+            number, rest = a.as_coeff_mmul() if isinstance(a, sp.MatMul) else (1, a)
+            if number != 1:  # (2M)⁻¹·2c reads better as M⁻¹c; M·M⁻¹ still cancels on sight
+                return number * rest * (self.unknown - sp.Inverse(rest) * (b / number).doit())
+            return a * (self.unknown - sp.Inverse(a) * b)
+
+        return _on_matrix_entries(expr, factor)
+
+
 VOCABULARY: tuple[type[Rule], ...] = (
     SplitExponential,
     Factor,
-    Collect,
     PutInNumbers,
+    ExpandMatrix,
+    CollectLinear,
+    SolveLinear,
 )
 """The rules this module adds to :data:`workbench.rules.VOCABULARY`."""
