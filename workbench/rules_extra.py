@@ -63,6 +63,48 @@ class PutInNumbers(Rule):
         return expr.xreplace(dict(self.values))
 
 
+# ---------------------------------------------------------------- sums
+@dataclass(frozen=True)
+class SquareOfSum(Rule):
+    """(Σₖ aₖ)² → Σₖ Σₗ aₖ aₗ"""
+
+    name: ClassVar[str] = "square of a sum"
+
+    def apply(self, expr, ctx):
+        def square(e: sp.Pow) -> sp.Basic:
+            (var, lo, hi), *rest = e.base.limits
+            if rest:
+                return e
+            other = sp.Dummy("l", integer=True)
+            twin = e.base.function.xreplace({var: other})
+            return sp.Sum(sp.Sum(e.base.function * twin, (other, lo, hi)), (var, lo, hi))
+
+        return expr.replace(
+            lambda e: isinstance(e, sp.Pow) and e.exp == 2 and isinstance(e.base, sp.Sum), square
+        )
+
+
+@dataclass(frozen=True)
+class SumInside(Rule):
+    """Σₖ Σₐ f → Σₖ (Σₐ f): do the sum running to ``upper`` first (finite, independent limits)"""
+
+    upper: sp.Basic = None
+    name: ClassVar[str] = "reorder sums"
+
+    def apply(self, expr, ctx):
+        def reorder(s: sp.Sum) -> sp.Basic:
+            chosen = [lim for lim in s.limits if lim[2] == self.upper]
+            others = [lim for lim in s.limits if lim[2] != self.upper]
+            if len(chosen) != 1 or not others:
+                return s
+            variables = {lim[0] for lim in s.limits}
+            if any(lim[1].has(*variables) or lim[2].has(*variables) for lim in s.limits):
+                return s  # dependent limits: the order matters
+            return sp.Sum(s.function, *chosen, *others)
+
+        return expr.replace(lambda e: isinstance(e, sp.Sum), reorder)
+
+
 # ---------------------------------------------------------------- matrix level
 def _on_matrix_entries(expr: sp.Basic, rewrite) -> sp.Basic:
     """Rewrite the matrix inside every entry ``M[i, j]`` of a compound matrix expression."""
@@ -139,6 +181,8 @@ VOCABULARY: tuple[type[Rule], ...] = (
     SplitExponential,
     Factor,
     PutInNumbers,
+    SquareOfSum,
+    SumInside,
     ExpandMatrix,
     CollectLinear,
     SolveLinear,

@@ -1,0 +1,262 @@
+"""PCA: maximising the variance wᵀΣw subject to ‖w‖ = 1 gives Σw = λw; λ is that variance.
+
+The first principal component of centred data X is the unit direction along which the
+projections Xw vary most. Their variance is wᵀΣw with Σ = XᵀX/(N − 1); the Lagrangian's
+stationarity condition is the eigenvalue equation Σw = λw, and contracting it with w shows
+that the multiplier λ is the variance itself, so the best direction is the eigenvector of
+the largest eigenvalue, equivalently the first right singular vector of X.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from workbench import numeric, rules
+from workbench.derivation import Case, Chain, Derivation, Exercise
+from workbench.rules_extra import SquareOfSum, SumInside
+from workbench.rules_stats import Solve
+
+N = sp.Symbol("N", integer=True, positive=True)  # examples
+n = sp.Symbol("n", integer=True, positive=True)  # features
+j = sp.Symbol("j", integer=True)
+a, k, l = sp.symbols("a k l", integer=True)
+lam = sp.Symbol("lambda")
+
+X = sp.MatrixSymbol("X", N, n)  # centred data, one example per row
+S = sp.MatrixSymbol("Sigma", n, n)  # the sample covariance
+w = sp.MatrixSymbol("w", n, 1)
+variance, lagrangian = sp.symbols("V L")
+
+QUADRATIC = sp.Sum(w[k, 0] * S[k, l] * w[l, 0], (k, 0, n - 1), (l, 0, n - 1))
+NORM_SQUARED = sp.Sum(w[k, 0] ** 2, (k, 0, n - 1))
+DEFINITIONS = {
+    S: X.T * X / (N - 1),
+    # The sample variance of the projections Xw (their mean is 0: X is centred).
+    variance: sp.Sum(sp.Sum(X[a, k] * w[k, 0], (k, 0, n - 1)) ** 2, (a, 0, N - 1)) / (N - 1),
+    lagrangian: QUADRATIC - lam * (NORM_SQUARED - 1),
+}
+# wᵀ·(½∂L/∂w) = 0 at a stationary point: wᵀΣw − λ wᵀw = 0.
+CONTRACTED_CONDITION = (QUADRATIC - lam * NORM_SQUARED, sp.Integer(0))
+HALF = sp.Rational(1, 2)  # the multiplier in the numeric case (code needs a number)
+
+# A worked example: four centred points in the plane.
+EXAMPLE = np.array([[-2.0, -1.0], [-1.0, -1.0], [1.0, 1.0], [2.0, 1.0]])
+
+
+def is_gram_sum(e: sp.Basic) -> bool:
+    """Σₐ X_ak X_al: the sum over examples that makes a covariance entry."""
+    return (
+        isinstance(e, sp.Sum)
+        and len(e.limits) == 1
+        and e.limits[0][2] == N - 1
+        and isinstance(e.function, sp.Mul)
+        and all(getattr(f, "parent", None) == X for f in e.function.args)
+    )
+
+
+def as_covariance(e: sp.Basic) -> sp.Basic:
+    """Σₐ X_ak X_al = (N − 1)Σ_kl, the definition of Σ read backwards."""
+    first, second = e.function.args
+    return (N - 1) * S[first.j, second.j]
+
+
+def is_transposed_entry(e: sp.Basic) -> bool:
+    return isinstance(e, MatrixElement) and e.parent == S and e.j == j
+
+
+def exercises() -> tuple[Exercise, ...]:
+    covariance = EXAMPLE.T @ EXAMPLE / (len(EXAMPLE) - 1)
+    values, vectors = np.linalg.eigh(covariance)
+    top = vectors[:, -1] * np.sign(vectors[0, -1])
+    singular = np.linalg.svd(EXAMPLE, compute_uv=False)
+    return (
+        Exercise(
+            prompt="The centred points (−2, −1), (−1, −1), (1, 1), (2, 1) are given. Compute "
+            "the covariance Σ = XᵀX/(N − 1), its eigenvalues and the first principal "
+            "direction. What fraction of the variance does it explain?",
+            solution=f"$\\Sigma = \\begin{{pmatrix}} {covariance[0, 0]:.4f} & "
+            f"{covariance[0, 1]:.4f} \\\\ {covariance[1, 0]:.4f} & {covariance[1, 1]:.4f} "
+            f"\\end{{pmatrix}}$ with eigenvalues ${values[1]:.4f}$ and ${values[0]:.4f}$. The "
+            f"first direction is $w = ({top[0]:.4f}, {top[1]:.4f})$; projecting onto it keeps "
+            f"${values[1] / values.sum():.1%}$ of the total variance $\\operatorname{{tr}}"
+            f"\\Sigma = {values.sum():.4f}$.",
+            source="Step 1, Linear algebra: coding project 'PCA implementation' (shared/seeds/004)",
+        ),
+        Exercise(
+            prompt="For Σ = [[2, 1], [1, 2]], solve the Lagrange conditions Σw = λw, ‖w‖ = 1 by "
+            "hand. Which solution is the first principal component?",
+            solution="$\\det(\\Sigma - \\lambda I) = (2 - \\lambda)^2 - 1 = 0$ gives $\\lambda = "
+            "3$ with $w = (1, 1)/\\sqrt{2}$ and $\\lambda = 1$ with $w = (1, -1)/\\sqrt{2}$. "
+            "Both are stationary; since the variance along a stationary $w$ equals its "
+            "$\\lambda$, the maximum is $\\lambda = 3$ along $(1, 1)/\\sqrt{2}$, explaining "
+            "75\\% of the variance.",
+            source="Phase 3, Optimization: Lagrange multipliers (shared/seeds/002)",
+        ),
+        Exercise(
+            prompt="Let X = UDVᵀ be the SVD of the centred data. Show that the principal "
+            "directions are the columns of V and the eigenvalues are dᵢ²/(N − 1). Check it "
+            "on the four points above.",
+            solution="$\\Sigma = X^{\\top}X/(N - 1) = VDU^{\\top}UDV^{\\top}/(N - 1) = "
+            "V\\,\\frac{D^2}{N - 1}\\,V^{\\top}$, an eigendecomposition. For the four points "
+            f"the singular values are ${singular[0]:.4f}$ and ${singular[1]:.4f}$, and "
+            f"${singular[0]:.4f}^2/3 = {singular[0] ** 2 / 3:.4f}$, the top eigenvalue. "
+            "Libraries compute PCA this way: the SVD of $X$ never forms $X^{\\top}X$, which "
+            "would square the condition number.",
+            source="Phase 1, Linear algebra: diagonalization and SVD (shared/seeds/002)",
+        ),
+    )
+
+
+# ---------------------------------------------------------------- independent routes
+def sympy_solve_lagrange_system():
+    """SymPy's solve of ∂L/∂w = 0 and ‖w‖ = 1 for Σ = [[2, 1], [1, 2]]: the multipliers
+    found are the eigenvalues SymPy's eigenvals gives (3 and 1)."""
+    w0, w1, mult = sp.symbols("w0 w1 lambda")
+    sigma = sp.Matrix([[2, 1], [1, 2]])
+    vec = sp.Matrix([w0, w1])
+    lagr = (vec.T * sigma * vec)[0] - mult * ((vec.T * vec)[0] - 1)
+    conditions = [sp.diff(lagr, v) for v in (w0, w1, mult)]
+    multipliers = sorted({s[mult] for s in sp.solve(conditions, [w0, w1, mult], dict=True)})
+    return sp.Matrix(multipliers), sp.Matrix(sorted(sigma.eigenvals()))
+
+
+def _centred_data(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mixing = rng.standard_normal((4, 4)) * np.array([3.0, 1.5, 0.7, 0.2])
+    data = rng.standard_normal((50, 4)) @ mixing.T
+    return data - data.mean(axis=0)
+
+
+def numeric_eigenvalues_against_svd(seed: int):
+    """Eigenvalues of Σ (numpy.linalg.eigh) against dᵢ²/(N − 1) from numpy.linalg.svd."""
+    data = _centred_data(seed)
+    values = np.linalg.eigvalsh(data.T @ data / (len(data) - 1))[::-1]
+    singular = np.linalg.svd(data, compute_uv=False)
+    return values, singular**2 / (len(data) - 1), 1e-10
+
+
+def numeric_direction_against_svd(seed: int):
+    """The top eigenvector of Σ against the first right singular vector (sign aligned)."""
+    data = _centred_data(seed)
+    top = np.linalg.eigh(data.T @ data / (len(data) - 1))[1][:, -1]
+    first = np.linalg.svd(data)[2][0]
+    return top * np.sign(top @ first), first, 1e-8
+
+
+def numeric_variance_of_projections(seed: int):
+    """np.var(Xw, ddof=1) along the top eigenvector equals the top eigenvalue, and no
+    random unit direction (of 2000) has a larger variance."""
+    data = _centred_data(seed)
+    values, vectors = np.linalg.eigh(data.T @ data / (len(data) - 1))
+    rng = np.random.default_rng(seed + 1)
+    directions = rng.standard_normal((2000, 4))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    best_random = np.max(np.var(data @ directions.T, axis=0, ddof=1))
+    along_top = np.var(data @ vectors[:, -1], ddof=1)
+    return np.array([along_top, max(best_random, values[-1])]), np.full(2, values[-1]), 1e-10
+
+
+def build() -> Derivation:
+    projected = (
+        Chain(variance, DEFINITIONS)
+        .apply(rules.Definition((variance,)), "The sample variance of the projections Xw.")
+        .apply(SquareOfSum(), "(Σₖ X_ak wₖ)² = Σₖ Σₗ X_ak wₖ X_al wₗ.")
+        .apply(SumInside(N - 1), "Sum over the examples a first.")
+        .apply(rules.SplitSums(), "w does not depend on the example: it leaves the inner sum.")
+        .apply(
+            rules.Fold(is_gram_sum, as_covariance, free_only=False),
+            "Σₐ X_ak X_al = (N − 1)Σ_kl: the variance along w is wᵀΣw.",
+        )
+    )
+    stationarity = (
+        Chain(sp.Derivative(lagrangian, w[j, 0]), DEFINITIONS)
+        .apply(rules.Definition((lagrangian,)), "L = wᵀΣw − λ(wᵀw − 1).")
+        .apply(rules.Linearity(), "Σ and λ are constants.")
+        .apply(rules.ProductRule(), "w appears twice in wᵀΣw.")
+        .apply(rules.ChainRule(), "∂wₖ² = 2wₖ ∂wₖ.")
+        .apply(rules.Differentiate(), "∂wₖ/∂wⱼ = δₖⱼ.")
+        .apply(rules.CollapseDeltas(), "The deltas leave (Σw)ⱼ + (Σᵀw)ⱼ − 2λwⱼ.")
+        .apply(
+            rules.Rewrite(is_transposed_entry, lambda e: S[e.j, e.i]),
+            "Σ = XᵀX/(N − 1) is symmetric: 2(Σw − λw)ⱼ. Zero exactly when Σw = λw.",
+        )
+    )
+    constraint = (
+        Chain(sp.Derivative(lagrangian, lam), DEFINITIONS)
+        .apply(rules.Definition((lagrangian,)), "Differentiate L in the multiplier.")
+        .apply(rules.Linearity(), "Only the constraint term contains λ.")
+        .apply(rules.Differentiate(), "Zero exactly when wᵀw = 1: the constraint.")
+    )
+    multiplier = Chain(lam, DEFINITIONS).apply(
+        Solve(CONTRACTED_CONDITION, lam),
+        "Multiply Σw = λw by wᵀ: wᵀΣw = λwᵀw. So λ = wᵀΣw/wᵀw, which is wᵀΣw, the "
+        "variance along w, for a unit w: the largest eigenvalue gives the most variance.",
+    )
+    gradient_result = stationarity.result("∂L/∂wⱼ", 2 * (S * w - lam * w), (j, 0), w)
+    results = (
+        projected.result("variance of Xw", w.T * S * w, (0, 0)),
+        gradient_result,
+        constraint.result("∂L/∂λ", sp.Identity(1) - w.T * w, (0, 0)),
+        multiplier.result(
+            "λ at a stationary point",
+            QUADRATIC / NORM_SQUARED,
+            (0, 0),
+            assumptions=(CONTRACTED_CONDITION,),
+        ),
+    )
+    covariance = X.T * X / (N - 1)
+    case = Case(
+        name="Lagrangian, λ = 1/2",
+        forward=w.T * covariance * w - HALF * (w.T * w - sp.Identity(1)),
+        wrt=(w,),
+        gradients=(2 * (covariance * w - HALF * w),),
+        samplers={X: numeric.logits(), w: numeric.logits()},
+        sizes=({N: 3, n: 2}, {N: 3, n: 3}, {N: 4, n: 2}),
+        numeric_size={N: 8, n: 4},
+        results={w: gradient_result.label},
+        substitutions={lam: HALF},  # for the general-λ derived result
+    )
+    return Derivation(
+        slug="pca-variance",
+        title="PCA as variance maximisation",
+        summary=(
+            "Why the principal components are eigenvectors of the covariance matrix: the "
+            "Lagrange conditions for the direction of largest variance are the eigenvalue "
+            "equation, and the multiplier is the variance captured."
+        ),
+        conventions="X is N×n, centred (each column has mean 0), one example per row; "
+        "Σ = XᵀX/(N − 1). Gradients in denominator layout (n×1). w is a unit column vector.",
+        variables=(
+            ("X", "N×n centred data"),
+            ("Σ", "n×n sample covariance, Σ = XᵀX/(N − 1), symmetric"),
+            ("w", "n×1 direction, wᵀw = 1"),
+            ("V", "the sample variance of the projections Xw"),
+            ("L, λ", "the Lagrangian wᵀΣw − λ(wᵀw − 1) and its multiplier"),
+        ),
+        definitions=DEFINITIONS,
+        results=results,
+        cases=(case,),
+        symbolic_checks=(
+            (
+                "SymPy's solve of the Lagrange system, Σ = [[2, 1], [1, 2]]",
+                sympy_solve_lagrange_system,
+            ),
+        ),
+        numeric_checks=(
+            (
+                "eigenvalues of Σ against squared singular values/(N − 1)",
+                numeric_eigenvalues_against_svd,
+            ),
+            (
+                "top eigenvector against the first right singular vector",
+                numeric_direction_against_svd,
+            ),
+            (
+                "variance along it is λ₁; no random direction beats it",
+                numeric_variance_of_projections,
+            ),
+        ),
+        exercises=exercises(),
+    )
