@@ -49,11 +49,11 @@ class Factor(Rule):
 
 
 @dataclass(frozen=True)
-class PutInNumbers(Rule):
-    """put in the numbers: each parameter → its value"""
+class EvaluateAt(Rule):
+    """f(x) at x = x*: put in the value of each variable"""
 
-    values: tuple = ()  # (symbol, value) pairs, e.g. ((eta, 1/10), (c, 3))
-    name: ClassVar[str] = "put in the numbers"
+    values: tuple = ()  # (symbol, value) pairs, e.g. ((h, h_star),) or ((eta, 1/10),)
+    name: ClassVar[str] = "evaluate at"
 
     @property
     def assumptions(self):
@@ -180,7 +180,7 @@ class SolveLinear(Rule):
 VOCABULARY: tuple[type[Rule], ...] = (
     SplitExponential,
     Factor,
-    PutInNumbers,
+    EvaluateAt,
     SquareOfSum,
     SumInside,
     ExpandMatrix,
