@@ -308,8 +308,9 @@ the backpropagated gradients predict (with tanh).
 """),
         code('plot_tangent(d, case="tanh")'),
         md("""
-The four gradients at the checked point: each has the shape of its parameter. Rows of
-∂L/∂W₂ are δ₂ᵢ times hᵀ; with ReLU, the columns of ∂L/∂W₁ for inactive units are zero.
+The four gradients at the checked point: each has the shape of its parameter. Row i of
+∂L/∂W₂ is δ₂ᵢ times hᵀ. With ReLU, a hidden unit that is off (aⱼ < 0, so hⱼ = 0) gives
+a zero column j in ∂L/∂W₂ and a zero row j in ∂L/∂W₁ and ∂L/∂b₁.
 """),
         code('plot_gradients(d, case="tanh")'),
         code('plot_gradients(d, case="relu")'),

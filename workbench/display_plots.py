@@ -102,6 +102,8 @@ def heatmap(ax, values: np.ndarray, title: str, diverging: bool = True) -> None:
     image = ax.imshow(values, cmap=cmap, vmin=low, vmax=limit)
     ax.figure.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title(title, fontsize=10)
+    ax.set_xticks(range(values.shape[1]))
+    ax.set_yticks(range(values.shape[0]))
     if values.size <= 64:  # small enough to print every entry legibly
         for (r, col), v in np.ndenumerate(values):
             dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
