@@ -105,6 +105,96 @@ class SumInside(Rule):
         return expr.replace(lambda e: isinstance(e, sp.Sum), reorder)
 
 
+@dataclass(frozen=True)
+class FlattenSums(Rule):
+    """a·Σₘ f → Σₘ a·f: a factor free of m moves inside the sum"""
+
+    name: ClassVar[str] = "into the sum"
+
+    def apply(self, expr, ctx):
+        return algebra.flatten_sums(algebra.freshen(expr))
+
+
+@dataclass(frozen=True)
+class ReindexModulo(Rule):
+    """Σₙ f(n, (n − m) mod N) → Σₗ f((l + m) mod N, l): l = (n − m) mod N runs over 0..N−1 once"""
+
+    period: sp.Basic = None
+    name: ClassVar[str] = "reindex"
+
+    def apply(self, expr, ctx):
+        period = self.period
+
+        def index_mods(body: sp.Basic, v: sp.Symbol) -> list[sp.Mod]:
+            """(v − m) mod N used as a matrix index: y[(n − m) mod N]."""
+            return [
+                i
+                for e in body.atoms(MatrixElement)
+                for i in e.indices
+                if isinstance(i, sp.Mod) and i.args[1] == period and i.args[0].has(v)
+            ]
+
+        def reindex(s: sp.Sum) -> sp.Basic:
+            ((v, lo, hi),) = s.limits
+            (mod,) = index_mods(s.function, v)
+            shift = v - mod.args[0]
+            new = sp.Dummy("l", integer=True)
+            body = s.function.xreplace({v: sp.Mod(new + shift, period)})
+            # (l + m) mod N − m ≡ l, and l mod N = l for 0 ≤ l ≤ N − 1.
+            body = body.replace(
+                lambda e: isinstance(e, sp.Mod) and e.args == (new, period), lambda e: new
+            )
+            return sp.Sum(body, (new, lo, hi))
+
+        def applies(e: sp.Basic) -> bool:
+            if not isinstance(e, sp.Sum) or len(e.limits) != 1:
+                return False
+            v, lo, hi = e.limits[0]
+            return lo == 0 and hi == period - 1 and len(index_mods(e.function, v)) == 1
+
+        return expr.replace(applies, reindex)
+
+
+@dataclass(frozen=True)
+class DropPeriod(Rule):
+    """cos(2πk·(a mod N)/N) → cos(2πka/N) for an integer k: cos and sin have period 2π"""
+
+    period: sp.Basic = None
+    name: ClassVar[str] = "periodicity"
+
+    def apply(self, expr, ctx):
+        def drop(e: sp.Basic) -> sp.Basic:
+            argument = e.args[0]
+            for mod in argument.atoms(sp.Mod):
+                if mod.args[1] != self.period:
+                    continue
+                turns = sp.expand(argument.coeff(mod) * self.period / (2 * sp.pi))
+                if turns.is_integer and not argument.has(sp.Mod(turns, 1)):
+                    argument = argument.xreplace({mod: mod.args[0]})
+            return e.func(argument)
+
+        return expr.replace(lambda e: isinstance(e, (sp.cos, sp.sin)), drop)
+
+
+@dataclass(frozen=True)
+class AngleAddition(Rule):
+    """cos(a + b) → cos a cos b − sin a sin b and sin(a + b) → sin a cos b + cos a sin b"""
+
+    name: ClassVar[str] = "angle addition"
+
+    def apply(self, expr, ctx):
+        def split(e: sp.Basic) -> sp.Basic:
+            first, *rest = sp.Add.make_args(sp.expand(e.args[0]))
+            if not rest:
+                return e
+            second = sp.Add(*rest)
+            if isinstance(e, sp.cos):
+                return sp.cos(first) * sp.cos(second) - sp.sin(first) * sp.sin(second)
+            return sp.sin(first) * sp.cos(second) + sp.cos(first) * sp.sin(second)
+
+        return expr.replace(lambda e: isinstance(e, (sp.cos, sp.sin)), split)
+
+
 # ---------------------------------------------------------------- matrix level
 def _on_matrix_entries(expr: sp.Basic, rewrite) -> sp.Basic:
     """Rewrite the matrix inside every entry ``M[i, j]`` of a compound matrix expression."""
@@ -183,6 +273,10 @@ VOCABULARY: tuple[type[Rule], ...] = (
     EvaluateAt,
     SquareOfSum,
     SumInside,
+    FlattenSums,
+    ReindexModulo,
+    DropPeriod,
+    AngleAddition,
     ExpandMatrix,
     CollectLinear,
     SolveLinear,
