@@ -61,6 +61,25 @@ STAGE_CLAIMS = {
 }
 
 
+# Cells a stage adds after its results: a picture its own results have no case for.
+STAGE_EXTRA: dict[str, Cells] = {
+    "numerical methods": [
+        md("""
+## The trade-off, measured on a real gradient
+
+The error of central differences against the step h, and of the complex step, for the
+gradient of the cross-entropy loss (its closed form is the exact answer): the V of
+truncation (h²) against rounding (ε/h), and the complex step's flat floor.
+"""),
+        code("""
+from workbench.display_plots import plot_step_size
+
+plot_step_size(workbench.get("cross-entropy-gradient"))
+"""),
+    ],
+}
+
+
 def key_stem(number: int, slug: str) -> str:
     return f"{number:02d}-{slug}"
 
@@ -254,6 +273,7 @@ for d in results:
     report = d.check()
     display(show(d, report), tabulate(report), plots_for(d))
 """),
+        *STAGE_EXTRA.get(name, []),
         md(f"""
 ## Your turn
 
