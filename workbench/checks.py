@@ -65,11 +65,17 @@ def run_parallel(tasks: list[Callable[[], object]], workers: int | None = None) 
     )
     if not usable:
         return [task() for task in tasks]
+    from concurrent.futures import ProcessPoolExecutor
+
     global _TASKS
     _TASKS = tasks
     try:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-            return pool.map(_run_task, range(len(tasks)), chunksize=1)
+        # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies is reported
+        # (BrokenProcessPool) instead of leaving map() waiting forever.
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            return list(pool.map(_run_task, range(len(tasks))))
     finally:
         _TASKS = []
 

@@ -15,6 +15,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import TypeVar
@@ -48,9 +49,15 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield  # an outer, tighter limit already governs
         return
 
-    def _expire(signum, frame):
-        raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
+    state = {"active": True}
 
+    def _expire(signum, frame):
+        # Once the block has ended the handler does nothing, so an interrupt that is
+        # already on its way can never strike the code that follows the block.
+        if state["active"]:
+            raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
+
+    started = time.process_time()
     old_handler = signal.signal(signal.SIGPROF, _expire)
     # Repeat every 50 ms after expiry: an exception raised inside a callback that
     # swallows it (a GC callback, a __del__) would otherwise lose the limit for good.
@@ -58,10 +65,16 @@ def time_limit(seconds: float) -> Iterator[None]:
     try:
         yield
     finally:
+        state["active"] = False
         signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.signal(signal.SIGPROF, old_handler)
-        if previous_remaining:
-            signal.setitimer(signal.ITIMER_PROF, max(previous_remaining - seconds, 1e-3))
+        # SIGPROF's default action ends the process; never leave that in place.
+        signal.signal(signal.SIGPROF, signal.SIG_IGN if old_handler == signal.SIG_DFL
+                      else old_handler)
+        if previous_remaining:  # an outer limit resumes with what it has left
+            used = time.process_time() - started
+            signal.setitimer(
+                signal.ITIMER_PROF, max(previous_remaining - used, 1e-3), RETRY_INTERVAL
+            )
 
 
 def call_with_limit(fn: Callable[[], T], seconds: float) -> T:

@@ -35,3 +35,21 @@ def test_child_process_is_killed_at_its_limit():
     with pytest.raises(TimeBudgetExceeded):
         run_in_child(lambda: time.sleep(30), 0.3)
     assert run_in_child(lambda: 6 * 7, 5) == 42
+
+
+def test_no_interrupt_reaches_code_after_the_block():
+    import os
+    import signal
+
+    with time_limit(5):
+        pass
+    os.kill(os.getpid(), signal.SIGPROF)  # a late signal is ignored, not raised
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+
+
+def test_an_outer_limit_still_fires_after_an_inner_one():
+    with pytest.raises(TimeBudgetExceeded), time_limit(0.4):
+        with time_limit(0.1):
+            pass
+        while True:
+            pass
