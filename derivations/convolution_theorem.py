@@ -2,7 +2,7 @@
 
 The DFT turns circular convolution into entrywise multiplication, which is why a long
 convolution costs O(N log N) by FFT instead of O(N²). Derived at general N in real
-arithmetic: with X_q = Cₓ − iSₓ (cosine and sine sums), the real and imaginary parts of
+arithmetic: with X_q = Cₓ − i·Sₓ (cosine and sine sums), the real and imaginary parts of
 DFT(x ⊛ y)_q are those of X_qY_q. The step that matters is a reindexing: as n runs over
 0..N−1, so does l = (n − m) mod N. Separately, the "convolution" of a neural network layer
 (a sliding dot product) is a product with a banded Toeplitz matrix.
@@ -54,7 +54,7 @@ DEFINITIONS = {
     ),
 }
 TRIG_SUMS = {canonical(DEFINITIONS[s]): s for s in (Cx, Sx, Cy, Sy)}
-# DFT(x)_q = Σₙ xₙ e^(−2πiqn/N) = Cₓ − iSₓ; so Re(X_qY_q) and Im(X_qY_q) are:
+# DFT(x)_q = Σₙ xₙ exp(−2πi·q·n/N) = Cₓ − i·Sₓ; so Re(X_q·Y_q) and Im(X_q·Y_q) are:
 REAL_PART = Cx * Cy - Sx * Sy
 IMAGINARY_PART = -(Cx * Sy + Sx * Cy)
 SLIDING = sp.Sum(kernel[j, 0] * signal[i + j, 0], (j, 0, K - 1))
@@ -229,11 +229,11 @@ def _dft_part(start: sp.Basic, last_note: str) -> Chain:
 def build() -> Derivation:
     real = _dft_part(
         sp.Sum(conv[n, 0] * sp.cos(angle * n), (n, 0, N - 1)),
-        "The cosine and sine sums of x and y: CₓC_y − SₓS_y = Re(X_qY_q).",
+        "The cosine and sine sums of x and y: CₓC_y − SₓS_y = Re(X_q·Y_q).",
     )
     imaginary = _dft_part(
         -sp.Sum(conv[n, 0] * sp.sin(angle * n), (n, 0, N - 1)),
-        "−(CₓS_y + SₓC_y) = Im(X_qY_q), since X_q = Cₓ − iSₓ and Y_q = C_y − iS_y.",
+        "−(CₓS_y + SₓC_y) = Im(X_q·Y_q), since X_q = Cₓ − i·Sₓ and Y_q = C_y − i·S_y.",
     )
     toeplitz = (
         Chain(canonical((T * signal)[i, 0]), DEFINITIONS)
@@ -254,20 +254,21 @@ def build() -> Derivation:
             "multiplication by a banded Toeplitz matrix."
         ),
         conventions="Indices run from 0; (x ⊛ y)ₙ = Σₘ xₘ y₍ₙ₋ₘ₎ mod N. DFT(x)_q = Σₙ xₙ "
-        "e^(−2πiqn/N) = Cₓ − iSₓ with Cₓ = Σₙ xₙ cos(2πqn/N), Sₓ = Σₙ xₙ sin(2πqn/N) (NumPy's "
-        "sign). A convolution layer computes oᵢ = Σⱼ wⱼ u_{i+j} (no flip).",
+        "exp(−2πi·q·n/N) = Cₓ − i·Sₓ with Cₓ = Σₙ xₙ cos(2π·q·n/N), "
+        "Sₓ = Σₙ xₙ sin(2π·q·n/N) (NumPy's sign). A convolution layer computes "
+        "oᵢ = Σⱼ wⱼ uᵢ₊ⱼ (no flip).",
         variables=(
             ("x, y", "N×1 signals; c = x ⊛ y their circular convolution"),
             ("q", "a frequency, an integer (often called k)"),
-            ("Cₓ, Sₓ, C_y, S_y", "cosine and sine sums: DFT(x)_q = Cₓ − iSₓ, likewise y"),
+            ("Cₓ, Sₓ, C_y, S_y", "cosine and sine sums: DFT(x)_q = Cₓ − i·Sₓ, likewise y"),
             ("u, w", "an input of length M + K − 1 and a kernel of length K"),
             ("T", "M×(M + K − 1) Toeplitz matrix, T[i, i + j] = wⱼ"),
         ),
         definitions=DEFINITIONS,
         results=(
-            real.result("Re DFT(x ⊛ y)_q", REAL_PART, (0, 0)),
-            imaginary.result("Im DFT(x ⊛ y)_q", IMAGINARY_PART, (0, 0)),
-            toeplitz.result("(Tu)ᵢ", SLIDING, (i, 0)),
+            real.result("Re DFT(x ⊛ y) at frequency q", REAL_PART, (0, 0)),
+            imaginary.result("Im DFT(x ⊛ y) at frequency q", IMAGINARY_PART, (0, 0)),
+            toeplitz.result("(T u)ᵢ", SLIDING, (i, 0)),
         ),
         cases=(),
         symbolic_checks=(

@@ -1,4 +1,4 @@
-"""Finite-difference error: central difference error ≈ h²f‴/6 + ε|f|/h, best h = (3ε|f|/|f‴|)^(1/3).
+"""Finite-difference error: central difference error ≈ h²f′′′/6 + ε|f|/h, best h ∝ cube root of ε.
 
 Why gradient checks use h ≈ 1e-5 and the complex step h = 1e-20. Taylor's theorem gives
 the truncation error of (f(x + h) − f(x − h))/(2h), which shrinks like h²; rounding in the
@@ -19,12 +19,12 @@ from workbench.rules_stats import Solve
 
 x = sp.Symbol("x", real=True)
 h = sp.Symbol("h", positive=True)
-# The value and derivatives of f at x: f, f′, f″, f‴, f⁽⁴⁾, f⁽⁵⁾.
+# The value and derivatives of f at x: f, f′, f′′, f′′′, f⁽⁴⁾, f⁽⁵⁾.
 DERIVATIVES = tuple(
     sp.Symbol(name, real=True) for name in ("f", "f'", "f''", "f'''", "f^{(4)}", "f^{(5)}")
 )
 f0, f1, f2, f3, f4, f5 = DERIVATIVES
-eps, size, curvature = sp.symbols("epsilon F M", positive=True)  # ε, |f(x)|, |f‴(x)|
+eps, size, curvature = sp.symbols("epsilon F M", positive=True)  # ε, |f(x)|, |f′′′(x)|
 
 f_plus, f_minus, f_complex = sp.symbols("f_+ f_- f_c")  # f(x + h), f(x − h), f(x + ih)
 central, complex_step, total = sp.symbols("D C E")
@@ -77,7 +77,7 @@ def exercises() -> tuple[Exercise, ...]:
             "precision (shared/seeds/002)",
         ),
         Exercise(
-            prompt="Show that the forward difference (f(x + h) − f(x))/h has error ≈ h f″/2, "
+            prompt="Show that the forward difference (f(x + h) − f(x))/h has error ≈ h f′′/2, "
             "and find its best h and best error in float64.",
             solution="Taylor: $(f(x + h) - f(x))/h = f' + hf''/2 + O(h^2)$. With rounding "
             "$2\\varepsilon|f|/h$, the total $h|f''|/2 + 2\\varepsilon|f|/h$ is smallest at "
@@ -166,10 +166,10 @@ def build() -> Derivation:
         .apply(rules.Definition((central,)), "The central difference D = (f(x + h) − f(x − h))/2h.")
         .apply(
             rules.Definition((f_plus, f_minus)),
-            "Taylor: f(x ± h) = f ± hf′ + h²f″/2 ± h³f‴/6 + …",
+            "Taylor: f(x ± h) = f ± h f′ + h²f′′/2 ± h³f′′′/6 + …",
         )
         .apply(
-            rules.Algebra("expand"), "Even powers cancel in the difference: h²f‴/6 is left first."
+            rules.Algebra("expand"), "Even powers cancel in the difference: h²f′′′/6 is left first."
         )
     )
     complex_error = (
@@ -179,7 +179,7 @@ def build() -> Derivation:
             rules.Definition((f_complex,)),
             "Taylor at x + ih: the odd powers of ih are imaginary, the even ones real.",
         )
-        .apply(rules.Algebra("expand"), "Im keeps hf′ − h³f‴/6 + …: nothing is subtracted.")
+        .apply(rules.Algebra("expand"), "Im keeps h f′ − h³f′′′/6 + …: nothing is subtracted.")
     )
     slope = (
         Chain(sp.Derivative(total, h), DEFINITIONS)
@@ -191,14 +191,14 @@ def build() -> Derivation:
     best = Chain(h, DEFINITIONS).apply(
         Solve(STATIONARY, h),
         "Where the slope vanishes, hM/3 = εF/h²: h³ = 3εF/M. The error falls before this h "
-        "and rises after it, so it is the minimum: h* ∝ ε^(1/3).",
+        "and rises after it, so it is the minimum: h* grows like the cube root of ε.",
     )
     smallest = (
         Chain(total, DEFINITIONS)
         .apply(rules.Definition((total,)), "The total error bound.")
         .apply(
             EvaluateAt(((h, BEST_STEP),)),
-            "At the best step h*: the smallest error grows like ε^(2/3), not like ε.",
+            "At the best step h*: the smallest error grows like ε to the power 2/3, not like ε.",
         )
     )
     return Derivation(
@@ -206,19 +206,19 @@ def build() -> Derivation:
         title="The error of finite differences",
         summary=(
             "How accurate a numerical derivative can be. The central difference trades "
-            "truncation (h²) against rounding (ε/h); the best step is near ε^(1/3) ≈ 1e-5, "
-            "and the complex step avoids the trade-off altogether."
+            "truncation (h²) against rounding (ε/h); the best step is near the cube root "
+            "of ε, about 1e-5, and the complex step avoids the trade-off altogether."
         ),
         conventions="f is smooth and real on the real line; f, f′, …, f⁽⁵⁾ are its value and "
         "derivatives at x. ε is the float64 machine epsilon (2.2e-16), F = |f(x)| and "
-        "M = |f‴(x)| ≠ 0. The Taylor model is exact for quintics, O(h⁶) otherwise.",
+        "M = |f′′′(x)| ≠ 0. The Taylor model is exact for quintics, O(h⁶) otherwise.",
         variables=(
             ("h", "the step, h > 0"),
             ("f, f′, …, f⁽⁵⁾", "the value and derivatives of f at x"),
             ("f₊, f₋, f_c", "f(x + h), f(x − h) and f(x + ih)"),
             ("D, C", "the central difference and the complex step estimates of f′(x)"),
             ("E", "the total error bound h²M/6 + εF/h"),
-            ("ε, F, M", "machine epsilon, |f(x)| and |f‴(x)|"),
+            ("ε, F, M", "machine epsilon, |f(x)| and |f′′′(x)|"),
         ),
         definitions=DEFINITIONS,
         results=(
@@ -240,8 +240,8 @@ def build() -> Derivation:
             ("SymPy's series of Im sin(a(x + ih))/h", sympy_series_complex_step),
         ),
         numeric_checks=(
-            ("float64 central differences of sin against −h²f‴/6", numeric_truncation_of_sin),
-            ("measured best h for exp against (3ε)^(1/3), in log₁₀", numeric_best_step),
+            ("float64 central differences of sin against −h²f′′′/6", numeric_truncation_of_sin),
+            ("measured best h for exp against the cube root of 3ε, in log₁₀", numeric_best_step),
             ("complex step at h = 1e-20 against the exact derivative", numeric_complex_step),
         ),
         exercises=exercises(),

@@ -182,13 +182,13 @@ def build() -> Derivation:
     next_iterate = one_step.current + c  # x − η f′(x), as derived above
     iterate = Recurrence.of("x", lambda prev, _: next_iterate.xreplace({x: prev}), x0, k)
     general = Chain(iterate, DEFINITIONS).apply(
-        SolveRecurrence(), "x_{k+1} = c + (1 − 2η)(xₖ − c) from x₀: SymPy's rsolve solves it."
+        SolveRecurrence(), "xₖ₊₁ = c + (1 − 2η)(xₖ − c) from x₀: SymPy's rsolve solves it."
     )
     seed_iterate = Recurrence.of(
         "x", lambda prev, _: next_iterate.xreplace({x: prev, **SEED}), SEED[x0], k
     )
     seed = Chain(seed_iterate, DEFINITIONS).apply(
-        SolveRecurrence(), "The seed's numbers c = 3, x₀ = 0, η = 0.1: x_{k+1} = 3 + 0.8(xₖ − 3)."
+        SolveRecurrence(), "The seed's numbers c = 3, x₀ = 0, η = 0.1: xₖ₊₁ = 3 + 0.8(xₖ − 3)."
     )
     losses = (
         Chain((seed_iterate - SEED[c]) ** 2, DEFINITIONS)
@@ -213,7 +213,7 @@ def build() -> Derivation:
         ),
         definitions=DEFINITIONS,
         results=(
-            one_step.result("one step: x_{k+1} − c", ONE_STEP, SCALAR),
+            one_step.result("one step: xₖ₊₁ − c", ONE_STEP, SCALAR),
             general.result("xₖ", GENERAL, SCALAR),
             seed.result("xₖ for the seed's numbers", SEED_ITERATES, SCALAR),
             losses.result("f(xₖ) for the seed's numbers", SEED_LOSSES, SCALAR),
@@ -221,7 +221,7 @@ def build() -> Derivation:
         cases=(),
         symbolic_checks=(
             (
-                "the solution satisfies x_{k+1} = xₖ − η f′(xₖ) (SymPy's diff)",
+                "the solution satisfies xₖ₊₁ = xₖ − η f′(xₖ) (SymPy's diff)",
                 sympy_solution_satisfies_recurrence,
             ),
             ("the solution starts at x₀", sympy_solution_starts_at_x0),

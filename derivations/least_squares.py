@@ -1,4 +1,4 @@
-"""Least squares: ∇‖Xw − y‖² = 2Xᵀ(Xw − y), so w* = (XᵀX)⁻¹Xᵀy; ridge: w* = (XᵀX + λI)⁻¹Xᵀy.
+"""Least squares: ∇‖X w − y‖² = 2Xᵀ(X w − y), so w* = (XᵀX)⁻¹Xᵀy; ridge: w* = (XᵀX + λI)⁻¹Xᵀy.
 
 Linear regression in three lines. The gradient of the squared residual is derived entry
 by entry at general sizes; rewriting it as 2XᵀX(w − w*) shows that it vanishes exactly
@@ -53,7 +53,7 @@ def exercises() -> tuple[Exercise, ...]:
     return (
         Exercise(
             prompt="Fit a line y ≈ w₀ + w₁x to the points (0, 1), (1, 3), (2, 2), (3, 5) by "
-            "solving the normal equations XᵀXw = Xᵀy by hand, with a column of ones in X for "
+            "solving the normal equations XᵀX w = Xᵀy by hand, with a column of ones in X for "
             "the intercept. Check with numpy.linalg.lstsq.",
             solution=f"$X^{{\\top}}X = \\begin{{pmatrix}} {gram[0, 0]:.0f} & {gram[0, 1]:.0f} "
             f"\\\\ {gram[1, 0]:.0f} & {gram[1, 1]:.0f} \\end{{pmatrix}}$ and $X^{{\\top}}y = "
@@ -75,7 +75,7 @@ def exercises() -> tuple[Exercise, ...]:
             source="Step 4, Optimization: regularization (shared/seeds/004)",
         ),
         Exercise(
-            prompt="Run gradient descent w ← w − η·2Xᵀ(Xw − y) on the same data from w = 0 with "
+            prompt="Run gradient descent w ← w − η·2Xᵀ(X w − y) on the same data from w = 0 with "
             "η = 0.02. Roughly how many steps until it is within 10⁻⁶ of w*, and what "
             "decides the speed?",
             solution=f"It takes {_steps_to_converge(0.02)} steps. In the eigenbasis of "
@@ -168,7 +168,7 @@ def build() -> Derivation:
     )
     normal = (
         Chain(MatrixElement(GRADIENT, j, 0), DEFINITIONS)
-        .apply(ExpandMatrix(), "Multiply out the gradient 2Xᵀ(Xw − y) derived above.")
+        .apply(ExpandMatrix(), "Multiply out the gradient 2Xᵀ(X w − y) derived above.")
         .apply(
             SolveLinear(w),
             "Affine in w: 2XᵀX(w − w*), zero exactly at w* = (XᵀX)⁻¹Xᵀy when XᵀX is "
@@ -233,12 +233,12 @@ def build() -> Derivation:
             "leads to, and ridge regression: the closed-form solution of linear regression."
         ),
         conventions="Gradient, denominator layout: ∂L/∂w has the shape of w (d×1). Rows of "
-        "X are the N examples; L = ‖Xw − y‖² (no 1/N; a constant factor does not move w*).",
+        "X are the N examples; L = ‖X w − y‖² (no 1/N; a constant factor does not move w*).",
         variables=(
             ("X", "N×d design matrix, one example per row"),
             ("y", "N×1 targets"),
             ("w", "d×1 weights"),
-            ("r", "N×1 residuals, r = Xw − y"),
+            ("r", "N×1 residuals, r = X w − y"),
             ("λ", "ridge penalty, λ > 0"),
         ),
         definitions=DEFINITIONS,

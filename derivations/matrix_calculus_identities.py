@@ -1,4 +1,4 @@
-"""Matrix calculus identities: ∇aᵀx = a, ∇xᵀAx = (A + Aᵀ)x, ∇tr(AXB) = AᵀBᵀ, ∇log det X = X⁻ᵀ.
+"""Matrix calculus identities: ∇aᵀx = a, ∇xᵀ A x = (A + Aᵀ)x, ∇tr(AXB) = AᵀBᵀ, ∇log det X = (X⁻¹)ᵀ.
 
 The four gradients every derivation in machine learning leans on, each derived entry by
 entry in index notation at general sizes; the log-determinant by Laplace expansion along
@@ -119,8 +119,8 @@ def exercises() -> tuple[Exercise, ...]:
             source="Stage 01, Math Foundations: exercise 'Dot product by hand' (shared/seeds/001)",
         ),
         Exercise(
-            prompt="For A = [[2, 1], [0, 3]] and x = (1, −1), compute xᵀAx and its gradient. "
-            "Why is the gradient not simply 2Ax?",
+            prompt="For A = [[2, 1], [0, 3]] and x = (1, −1), compute xᵀ A x and its gradient. "
+            "Why is the gradient not simply 2A x?",
             solution=f"$x^{{\\top}}Ax = {point @ mat @ point:.0f}$ and $(A + A^{{\\top}})x = "
             f"{_vec((mat + mat.T) @ point)}$. $x$ appears twice, "
             "once on each side of $A$, so both $Ax$ and $A^{\\top}x$ appear; only for a "
@@ -203,13 +203,13 @@ def build() -> Derivation:
     )
     quadratic = (
         Chain(sp.Derivative(g, x[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((g,)), "xᵀAx = Σₖ Σₗ xₖ Aₖₗ xₗ.")
+        .apply(rules.Definition((g,)), "xᵀ A x = Σₖ Σₗ xₖ Aₖₗ xₗ.")
         .apply(rules.Linearity(), "A is a constant: the derivative moves inside both sums.")
         .apply(rules.ProductRule(), "x appears twice: the product rule gives two terms.")
         .apply(rules.Differentiate(), "∂xₖ/∂xⱼ = δₖⱼ and ∂xₗ/∂xⱼ = δₗⱼ.")
         .apply(
             rules.CollapseDeltas(),
-            "One delta keeps k = j, the other l = j: (Ax)ⱼ and (Aᵀx)ⱼ.",
+            "One delta keeps k = j, the other l = j: (A x)ⱼ and (Aᵀx)ⱼ.",
         )
     )
     trace = (
@@ -244,7 +244,7 @@ def build() -> Derivation:
     )
     results = (
         linear.result("∂(aᵀx)/∂xⱼ", a, (j, 0), x),
-        quadratic.result("∂(xᵀAx)/∂xⱼ", (A + A.T) * x, (j, 0), x),
+        quadratic.result("∂(xᵀ A x)/∂xⱼ", (A + A.T) * x, (j, 0), x),
         trace.result("∂tr(AXB)/∂X_pq", At.T * B.T, (p, q), X),
         log_det.result("∂log det X/∂X_pq", Sinv.T, (p, q), S, assumptions=(ADJUGATE,)),
     )
@@ -310,13 +310,13 @@ def build() -> Derivation:
             "of least squares, Gaussians and backpropagation, derived entry by entry."
         ),
         conventions="Gradients of scalars, denominator layout: ∂f/∂X has the shape of X, "
-        "(∂f/∂X)_pq = ∂f/∂X_pq. Vectors are columns; indices run from 0. X⁻ᵀ = (X⁻¹)ᵀ.",
+        "(∂f/∂X)_pq = ∂f/∂X_pq. Vectors are columns; indices run from 0.",
         variables=(
             ("x, a", "n×1 vectors"),
             ("A", "n×n in the quadratic form; d×n in tr(AXB)"),
             ("X", "n×m in tr(AXB); n×n (invertible, det X > 0) for log det and the inverse"),
             ("B", "m×d"),
-            ("C", "n×n cofactors of X: C_pk = (−1)^(p+k) det(X without row p, column k)"),
+            ("C", "n×n cofactors of X: C_pk = (−1)ᵖ⁺ᵏ det(X without row p, column k)"),
             ("D, X⁻¹", "det X and the inverse (Xinv), X⁻¹ = Cᵀ/det X"),
             ("U, V", "n×m, for the derivative of the inverse through tr(UᵀX⁻¹V)"),
         ),

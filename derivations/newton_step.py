@@ -1,4 +1,4 @@
-"""Newton step: the quadratic model f + gᵀh + ½hᵀHh has gradient g + Hh, minimised at h = −H⁻¹g.
+"""Newton step: the quadratic model f + gᵀh + ½hᵀH h has gradient g + H h, minimised at h = −H⁻¹g.
 
 Newton's method replaces f near x by its second-order Taylor model and jumps to the
 model's minimum. The model's gradient is derived entry by entry at general n (H is
@@ -141,7 +141,7 @@ def build() -> Derivation:
         .apply(rules.Linearity(), "f, g and H do not depend on the step h.")
         .apply(rules.ProductRule(), "h appears twice in the quadratic term.")
         .apply(rules.Differentiate(), "∂hₖ/∂hⱼ = δₖⱼ.")
-        .apply(rules.CollapseDeltas(), "The deltas leave ½(Hh)ⱼ + ½(Hᵀh)ⱼ.")
+        .apply(rules.CollapseDeltas(), "The deltas leave ½(H h)ⱼ + ½(Hᵀh)ⱼ.")
         .apply(
             rules.Rewrite(is_transposed_hessian_entry, lambda e: H[e.j, e.i]),
             "A Hessian is symmetric, Hₖⱼ = Hⱼₖ: the two halves are equal.",

@@ -1,8 +1,8 @@
-"""PCA: maximising the variance wᵀΣw subject to ‖w‖ = 1 gives Σw = λw; λ is that variance.
+"""PCA: maximising the variance wᵀ S w subject to ‖w‖ = 1 gives S w = λw; λ is that variance.
 
 The first principal component of centred data X is the unit direction along which the
-projections Xw vary most. Their variance is wᵀΣw with Σ = XᵀX/(N − 1); the Lagrangian's
-stationarity condition is the eigenvalue equation Σw = λw, and contracting it with w shows
+projections X w vary most. Their variance is wᵀ S w with S = XᵀX/(N − 1); the Lagrangian's
+stationarity condition is the eigenvalue equation S w = λw, and contracting it with w shows
 that the multiplier λ is the variance itself, so the best direction is the eigenvector of
 the largest eigenvalue, equivalently the first right singular vector of X.
 """
@@ -25,7 +25,7 @@ a, k, l = sp.symbols("a k l", integer=True)
 lam = sp.Symbol("lambda")
 
 X = sp.MatrixSymbol("X", N, n)  # centred data, one example per row
-S = sp.MatrixSymbol("Sigma", n, n)  # the sample covariance
+S = sp.MatrixSymbol("S", n, n)  # the sample covariance (often written Σ)
 w = sp.MatrixSymbol("w", n, 1)
 variance, lagrangian = sp.symbols("V L")
 
@@ -37,7 +37,7 @@ DEFINITIONS = {
     variance: sp.Sum(sp.Sum(X[a, k] * w[k, 0], (k, 0, n - 1)) ** 2, (a, 0, N - 1)) / (N - 1),
     lagrangian: QUADRATIC - lam * (NORM_SQUARED - 1),
 }
-# wᵀ·(½∂L/∂w) = 0 at a stationary point: wᵀΣw − λ wᵀw = 0.
+# wᵀ·(½∂L/∂w) = 0 at a stationary point: wᵀ S w − λ wᵀw = 0.
 CONTRACTED_CONDITION = (QUADRATIC - lam * NORM_SQUARED, sp.Integer(0))
 HALF = sp.Rational(1, 2)  # the multiplier in the numeric case (code needs a number)
 
@@ -57,7 +57,7 @@ def is_gram_sum(e: sp.Basic) -> bool:
 
 
 def as_covariance(e: sp.Basic) -> sp.Basic:
-    """Σₐ X_ak X_al = (N − 1)Σ_kl, the definition of Σ read backwards."""
+    """Σₐ X_ak X_al = (N − 1)S_kl, the definition of S read backwards."""
     first, second = e.function.args
     return (N - 1) * S[first.j, second.j]
 
@@ -74,31 +74,31 @@ def exercises() -> tuple[Exercise, ...]:
     return (
         Exercise(
             prompt="The centred points (−2, −1), (−1, −1), (1, 1), (2, 1) are given. Compute "
-            "the covariance Σ = XᵀX/(N − 1), its eigenvalues and the first principal "
+            "the covariance S = XᵀX/(N − 1), its eigenvalues and the first principal "
             "direction. What fraction of the variance does it explain?",
-            solution=f"$\\Sigma = \\begin{{pmatrix}} {covariance[0, 0]:.4f} & "
+            solution=f"$S = \\begin{{pmatrix}} {covariance[0, 0]:.4f} & "
             f"{covariance[0, 1]:.4f} \\\\ {covariance[1, 0]:.4f} & {covariance[1, 1]:.4f} "
             f"\\end{{pmatrix}}$ with eigenvalues ${values[1]:.4f}$ and ${values[0]:.4f}$. The "
             f"first direction is $w = ({top[0]:.4f}, {top[1]:.4f})$; projecting onto it keeps "
-            f"${values[1] / values.sum():.1%}$ of the total variance $\\operatorname{{tr}}"
-            f"\\Sigma = {values.sum():.4f}$.",
+            f"{values[1] / values.sum():.1%} of the total variance $\\operatorname{{tr}}"
+            f"S = {values.sum():.4f}$.",
             source="Step 1, Linear algebra: coding project 'PCA implementation' (shared/seeds/004)",
         ),
         Exercise(
-            prompt="For Σ = [[2, 1], [1, 2]], solve the Lagrange conditions Σw = λw, ‖w‖ = 1 by "
+            prompt="For S = [[2, 1], [1, 2]], solve the Lagrange conditions S w = λw, ‖w‖ = 1 by "
             "hand. Which solution is the first principal component?",
-            solution="$\\det(\\Sigma - \\lambda I) = (2 - \\lambda)^2 - 1 = 0$ gives $\\lambda = "
+            solution="$\\det(S - \\lambda I) = (2 - \\lambda)^2 - 1 = 0$ gives $\\lambda = "
             "3$ with $w = (1, 1)/\\sqrt{2}$ and $\\lambda = 1$ with $w = (1, -1)/\\sqrt{2}$. "
             "Both are stationary; since the variance along a stationary $w$ equals its "
             "$\\lambda$, the maximum is $\\lambda = 3$ along $(1, 1)/\\sqrt{2}$, explaining "
-            "75\\% of the variance.",
+            "75% of the variance.",
             source="Phase 3, Optimization: Lagrange multipliers (shared/seeds/002)",
         ),
         Exercise(
             prompt="Let X = UDVᵀ be the SVD of the centred data. Show that the principal "
             "directions are the columns of V and the eigenvalues are dᵢ²/(N − 1). Check it "
             "on the four points above.",
-            solution="$\\Sigma = X^{\\top}X/(N - 1) = VDU^{\\top}UDV^{\\top}/(N - 1) = "
+            solution="$S = X^{\\top}X/(N - 1) = VDU^{\\top}UDV^{\\top}/(N - 1) = "
             "V\\,\\frac{D^2}{N - 1}\\,V^{\\top}$, an eigendecomposition. For the four points "
             f"the singular values are ${singular[0]:.4f}$ and ${singular[1]:.4f}$, and "
             f"${singular[0]:.4f}^2/3 = {singular[0] ** 2 / 3:.4f}$, the top eigenvalue. "
@@ -111,7 +111,7 @@ def exercises() -> tuple[Exercise, ...]:
 
 # ---------------------------------------------------------------- independent routes
 def sympy_solve_lagrange_system():
-    """SymPy's solve of ∂L/∂w = 0 and ‖w‖ = 1 for Σ = [[2, 1], [1, 2]]: the multipliers
+    """SymPy's solve of ∂L/∂w = 0 and ‖w‖ = 1 for S = [[2, 1], [1, 2]]: the multipliers
     found are the eigenvalues SymPy's eigenvals gives (3 and 1)."""
     w0, w1, mult = sp.symbols("w0 w1 lambda")
     sigma = sp.Matrix([[2, 1], [1, 2]])
@@ -130,7 +130,7 @@ def _centred_data(seed: int) -> np.ndarray:
 
 
 def numeric_eigenvalues_against_svd(seed: int):
-    """Eigenvalues of Σ (numpy.linalg.eigh) against dᵢ²/(N − 1) from numpy.linalg.svd."""
+    """Eigenvalues of S (numpy.linalg.eigh) against dᵢ²/(N − 1) from numpy.linalg.svd."""
     data = _centred_data(seed)
     values = np.linalg.eigvalsh(data.T @ data / (len(data) - 1))[::-1]
     singular = np.linalg.svd(data, compute_uv=False)
@@ -138,7 +138,7 @@ def numeric_eigenvalues_against_svd(seed: int):
 
 
 def numeric_direction_against_svd(seed: int):
-    """The top eigenvector of Σ against the first right singular vector (sign aligned)."""
+    """The top eigenvector of S against the first right singular vector (sign aligned)."""
     data = _centred_data(seed)
     top = np.linalg.eigh(data.T @ data / (len(data) - 1))[1][:, -1]
     first = np.linalg.svd(data)[2][0]
@@ -161,26 +161,26 @@ def numeric_variance_of_projections(seed: int):
 def build() -> Derivation:
     projected = (
         Chain(variance, DEFINITIONS)
-        .apply(rules.Definition((variance,)), "The sample variance of the projections Xw.")
+        .apply(rules.Definition((variance,)), "The sample variance of the projections X w.")
         .apply(SquareOfSum(), "(Σₖ X_ak wₖ)² = Σₖ Σₗ X_ak wₖ X_al wₗ.")
         .apply(SumInside(N - 1), "Sum over the examples a first.")
         .apply(rules.SplitSums(), "w does not depend on the example: it leaves the inner sum.")
         .apply(
             rules.Fold(is_gram_sum, as_covariance, free_only=False),
-            "Σₐ X_ak X_al = (N − 1)Σ_kl: the variance along w is wᵀΣw.",
+            "Σₐ X_ak X_al = (N − 1)S_kl: the variance along w is wᵀ S w.",
         )
     )
     stationarity = (
         Chain(sp.Derivative(lagrangian, w[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((lagrangian,)), "L = wᵀΣw − λ(wᵀw − 1).")
-        .apply(rules.Linearity(), "Σ and λ are constants.")
-        .apply(rules.ProductRule(), "w appears twice in wᵀΣw.")
+        .apply(rules.Definition((lagrangian,)), "L = wᵀ S w − λ(wᵀw − 1).")
+        .apply(rules.Linearity(), "S and λ are constants.")
+        .apply(rules.ProductRule(), "w appears twice in wᵀ S w.")
         .apply(rules.ChainRule(), "∂wₖ² = 2wₖ ∂wₖ.")
         .apply(rules.Differentiate(), "∂wₖ/∂wⱼ = δₖⱼ.")
-        .apply(rules.CollapseDeltas(), "The deltas leave (Σw)ⱼ + (Σᵀw)ⱼ − 2λwⱼ.")
+        .apply(rules.CollapseDeltas(), "The deltas leave (S w)ⱼ + (Sᵀw)ⱼ − 2λwⱼ.")
         .apply(
             rules.Rewrite(is_transposed_entry, lambda e: S[e.j, e.i]),
-            "Σ = XᵀX/(N − 1) is symmetric: 2(Σw − λw)ⱼ. Zero exactly when Σw = λw.",
+            "S = XᵀX/(N − 1) is symmetric: 2(S w − λw)ⱼ. Zero exactly when S w = λw.",
         )
     )
     constraint = (
@@ -191,12 +191,12 @@ def build() -> Derivation:
     )
     multiplier = Chain(lam, DEFINITIONS).apply(
         Solve(CONTRACTED_CONDITION, lam),
-        "Multiply Σw = λw by wᵀ: wᵀΣw = λwᵀw. So λ = wᵀΣw/wᵀw, which is wᵀΣw, the "
+        "Multiply S w = λw by wᵀ: wᵀ S w = λwᵀw. So λ = wᵀ S w/wᵀw, which is wᵀ S w, the "
         "variance along w, for a unit w: the largest eigenvalue gives the most variance.",
     )
     gradient_result = stationarity.result("∂L/∂wⱼ", 2 * (S * w - lam * w), (j, 0), w)
     results = (
-        projected.result("variance of Xw", w.T * S * w, (0, 0)),
+        projected.result("variance of X w", w.T * S * w, (0, 0)),
         gradient_result,
         constraint.result("∂L/∂λ", sp.Identity(1) - w.T * w, (0, 0)),
         multiplier.result(
@@ -227,26 +227,26 @@ def build() -> Derivation:
             "equation, and the multiplier is the variance captured."
         ),
         conventions="X is N×n, centred (each column has mean 0), one example per row; "
-        "Σ = XᵀX/(N − 1). Gradients in denominator layout (n×1). w is a unit column vector.",
+        "S = XᵀX/(N − 1). Gradients in denominator layout (n×1). w is a unit column vector.",
         variables=(
             ("X", "N×n centred data"),
-            ("Σ", "n×n sample covariance, Σ = XᵀX/(N − 1), symmetric"),
+            ("S", "n×n sample covariance, S = XᵀX/(N − 1), symmetric (often called capital sigma)"),
             ("w", "n×1 direction, wᵀw = 1"),
             ("V", "the sample variance of the projections Xw"),
-            ("L, λ", "the Lagrangian wᵀΣw − λ(wᵀw − 1) and its multiplier"),
+            ("L, λ", "the Lagrangian wᵀ S w − λ(wᵀw − 1) and its multiplier"),
         ),
         definitions=DEFINITIONS,
         results=results,
         cases=(case,),
         symbolic_checks=(
             (
-                "SymPy's solve of the Lagrange system, Σ = [[2, 1], [1, 2]]",
+                "SymPy's solve of the Lagrange system, S = [[2, 1], [1, 2]]",
                 sympy_solve_lagrange_system,
             ),
         ),
         numeric_checks=(
             (
-                "eigenvalues of Σ against squared singular values/(N − 1)",
+                "eigenvalues of S against squared singular values/(N − 1)",
                 numeric_eigenvalues_against_svd,
             ),
             (

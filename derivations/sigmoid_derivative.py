@@ -45,7 +45,7 @@ def exercises() -> tuple[Exercise, ...]:
             solution=f"$\\sigma(0) = {s0:.4f}$ and $\\sigma'(0) = \\sigma(0)(1 - \\sigma(0)) "
             f"= {s0 * (1 - s0):.4f}$, the largest slope the sigmoid ever has. "
             f"$\\sigma(5) = {s5:.4f}$ and $\\sigma'(5) = {s5 * (1 - s5):.4f}$: a unit "
-            "that saturates passes back less than 1\\% of the gradient, and a stack of them "
+            "that saturates passes back less than 1% of the gradient, and a stack of them "
             "multiplies such factors together. That is the vanishing-gradient problem.",
             source="Week 0.2, Calculus essentials: derivatives, chain rule (shared/seeds/000)",
         ),
@@ -123,7 +123,7 @@ def build() -> Derivation:
     hyperbolic = (
         Chain(sp.Derivative(t, x), DEFINITIONS)
         .apply(rules.Definition((t,)), "tanh x = (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ).")
-        .apply(rules.QuotientRule(), "A quotient: (u′v − uv′)/v².")
+        .apply(rules.QuotientRule(), "A quotient: (u′ v − u v′)/v².")
         .apply(rules.Linearity(), "Differentiate term by term.")
         .apply(rules.ChainRule(), "∂ exp(±x) = exp(±x)·∂(±x).")
         .apply(rules.Differentiate(), "∂x/∂x = 1, ∂(−x)/∂x = −1.")

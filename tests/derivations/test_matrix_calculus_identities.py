@@ -30,7 +30,7 @@ def test_seed_dot_product_and_a_quadratic_form_by_hand():
 
 
 def test_the_quadratic_gradient_is_derived_as_two_sums(derivation):
-    derived = derivation.result("∂(xᵀAx)/∂xⱼ").derived
+    derived = derivation.result("∂(xᵀ A x)/∂xⱼ").derived
     at_three = derived.subs(mci.n, 3).doit()
     x3 = sp.Matrix(3, 1, lambda r, c: mci.x.subs(mci.n, 3)[r, 0])
     A3 = mci.A.subs(mci.n, 3).as_explicit()
@@ -55,7 +55,7 @@ def test_a_zero_log_det_gradient_is_caught(derivation):
 
 
 def test_two_a_x_for_a_non_symmetric_a_is_caught(derivation):
-    result = derivation.result("∂(xᵀAx)/∂xⱼ")
+    result = derivation.result("∂(xᵀ A x)/∂xⱼ")
     wrong = dataclasses.replace(result, closed_form=2 * mci.A * mci.x)
     results = tuple(wrong if r is result else r for r in derivation.results)
     report = check_derivation(
