@@ -252,3 +252,45 @@ def test_your_turn_folds_the_solutions_away(softmax):
     html = your_turn(softmax)._repr_html_()
     assert html.count("<details>") == len(softmax.exercises)
     assert 'check_catalogue_claim("softmax-jacobian", claim' in unescape(html)
+
+
+def _one_step(goal, closed, domain=None):
+    """A one-result derivation: ``goal`` differentiated in one step."""
+    from workbench import rules
+    from workbench.derivation import Chain, Derivation
+
+    result = Chain(goal).apply(rules.Differentiate(), "differentiate").result("r", closed)
+    return Derivation("toy", "Toy", "", "", (), {}, (result,), (), domain=domain or {})
+
+
+def test_a_result_in_one_variable_is_drawn_with_its_closed_form():
+    pytest.importorskip("matplotlib")
+    import sympy as sp
+
+    from workbench.display_curves import one_variable, plot_result_curves
+
+    x = sp.Symbol("x")
+    derivation = _one_step(sp.Derivative(x**3, x), 3 * x**2)
+    variable, expr, fixed = one_variable(derivation, derivation.results[0])
+    assert (variable, expr, fixed) == (x, 3 * x**2, {})
+    assert "largest gap at the dots is 0.0e+00" in plot_result_curves(derivation).caption
+
+
+def test_a_step_count_is_drawn_with_the_other_symbols_held_and_said():
+    pytest.importorskip("matplotlib")
+    import sympy as sp
+
+    from workbench.display_curves import one_variable, plot_result_curves
+
+    t, beta = sp.Symbol("t", integer=True, positive=True), sp.Symbol("beta")
+    goal, closed = sp.Derivative(beta**t, beta), t * beta ** (t - 1)
+    derivation = _one_step(goal, closed, {"beta": (0.1, 0.9)})
+    variable, _, fixed = one_variable(derivation, derivation.results[0])
+    assert variable == t and fixed == {beta: 0.5}
+    assert "Held fixed: r with beta = 0.5." in plot_result_curves(derivation).caption
+
+
+def test_results_in_matrix_sizes_or_many_symbols_get_no_curve(softmax):
+    from workbench.display_curves import plot_result_curves
+
+    assert plot_result_curves(softmax) is None
