@@ -388,8 +388,11 @@ def case_functions(case: Case):
     """(inputs in order, forward, gradient) compiled to NumPy at the case's numeric size."""
     args = list(case.samplers)
     sizes = case.numeric_size
-    forward = numeric.compile_numpy(args, case.forward, sizes)
-    grads = [numeric.compile_numpy(args, g, sizes) for g in case.gradients]
+    # The case's substitutions hold for its numbers too, except for inputs: a sampled
+    # input (a mask, say) gets its values from its sampler.
+    fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    forward = numeric.compile_numpy(args, substitute(case.forward, fixed), sizes)
+    grads = [numeric.compile_numpy(args, substitute(g, fixed), sizes) for g in case.gradients]
     scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
 
     def f(*xs):

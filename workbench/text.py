@@ -32,6 +32,8 @@ class TextPrinter(StrPrinter):
 
     def _print_MatrixElement(self, expr):
         name = self._print(expr.parent)
+        if not isinstance(expr.parent, sp.MatrixSymbol):
+            name = f"({name})"  # (X @ w - y)[j], not X @ w - y[j]
         if expr.parent.shape[1] == 1:
             return f"{name}[{self._print(expr.i)}]"
         return f"{name}[{self._print(expr.i)},{self._print(expr.j)}]"
