@@ -61,7 +61,23 @@ def explicit(expr, sizes, case: Case):
     concrete = sp.sympify(expr).subs(sizes)
     value = _leaves_up(concrete) if isinstance(concrete, sp.MatrixExpr) else concrete
     value = substitute(_symbols(value), case.substitutions)
+    value = value.xreplace(_substituted_entries(case, sizes))
     return _symbols(value.doit())
+
+
+def _substituted_entries(case: Case, sizes) -> dict:
+    """A substituted matrix (a mask → all ones) entry by entry, for the plain symbols
+    ``M[0,0]`` that explicit values are written in."""
+    out = {}
+    for old, new in case.substitutions.items():
+        if not isinstance(old, sp.MatrixSymbol):
+            continue
+        rows, cols = (int(sp.sympify(d).subs(sizes)) for d in old.shape)
+        concrete = new.subs(sizes)
+        for i in range(rows):
+            for j in range(cols):
+                out[sp.Symbol(f"{old.name}[{i},{j}]")] = concrete[i, j]
+    return out
 
 
 def _leaves_up(expr):

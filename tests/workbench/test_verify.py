@@ -191,3 +191,12 @@ def test_catalogue_claim_for_a_two_layer_network():
     assert report.verdict == "correct", (report.diagnosis, report.error)
     wrong = check_catalogue_claim("two-layer-backprop", "h @ (s - y).T", wrt="W2")
     assert "transposed" in wrong.diagnosis
+
+
+def test_catalogue_claim_in_a_case_that_substitutes_a_matrix():
+    # The unmasked attention case replaces the mask M by all ones; a right claim about it
+    # must not be judged against a free M.
+    from workbench.verify import check_catalogue_claim
+
+    assert check_catalogue_claim("attention-gradient", "P.T @ G", wrt="V").verdict == "correct"
+    assert check_catalogue_claim("attention-gradient", "P @ G", wrt="V").verdict == "incorrect"
