@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget",
         type=float,
         default=None,
-        help="seconds per equality decision (default 8)",
+        help="CPU seconds per equality decision (default 20)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
