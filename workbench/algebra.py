@@ -15,6 +15,10 @@ import sympy as sp
 from sympy.concrete.delta import deltasummation
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench import sympy_patches
+
+sympy_patches.install()  # Sum.free_symbols without a rebuild per query: see the module
+
 Definitions = Mapping[sp.Basic, sp.Basic]
 
 
@@ -50,16 +54,31 @@ def base(e: sp.Basic) -> sp.Basic:
 
 
 def depends_on(name: sp.Basic, variable: sp.Basic, definitions: Definitions) -> bool:
-    """Whether the defined ``name`` depends, through its definitions, on ``variable``'s base."""
+    """Whether the defined ``name`` depends, through its definitions, on ``variable``'s base.
+
+    A walk over which names each definition mentions: the variable may itself be a
+    defined name (z = W₂h + b₂), and the walk stops there rather than expanding it.
+    (Unfolding the definitions to test this re-evaluated every log and exp on the way,
+    most of the time of a step check.)
+    """
     target = base(variable)
-    if name == target:
-        return True
-    # Unfold down to the variable and no further: it may itself be a defined name
-    # (z = W₂h + b₂), and expanding it would hide the dependence.
-    others = {k: v for k, v in definitions.items() if k != target}
-    if isinstance(name, sp.MatrixSymbol):
-        return expand_names(others[name], others).has(target)
-    return unfold(others[name], others).has(target)
+    seen, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        if current == target:
+            return True
+        if current in seen or current not in definitions:
+            continue
+        seen.add(current)
+        stack.extend(_mentioned(definitions[current], definitions, target))
+    return False
+
+
+def _mentioned(expr, definitions: Definitions, target: sp.Basic) -> set[sp.Basic]:
+    """The defined names, and ``target``, that ``expr`` mentions."""
+    wanted = set(definitions) | {target}
+    found = {m for m in expr.atoms(sp.MatrixSymbol) if m in wanted}
+    return found | {s for s in expr.free_symbols if s in wanted}
 
 
 def names_in(expr: sp.Basic, definitions: Definitions) -> set[sp.Basic]:
@@ -105,7 +124,8 @@ def evaluate_derivatives(
         held = {base(v) for v in variables}
         if minimal:
             held |= {
-                name for name in definitions
+                name
+                for name in definitions
                 if not any(depends_on(name, v, definitions) for v in variables)
             }
         body = unfold(derivative.expr, definitions, keep=held)
@@ -193,46 +213,56 @@ def strip_delta_ranges(expr: sp.Basic) -> sp.Basic:
     )
 
 
-def rename(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic]) -> sp.Basic:
+def rename(expr: sp.Basic, mapping: Mapping[sp.Basic, sp.Basic], *, raw: bool = False) -> sp.Basic:
     """``xreplace`` for renaming index symbols, without re-validating matrix elements.
 
     Rebuilding ``W[k, l]`` through its constructor asks the assumption system whether
     each symbolic index is in range — most of the time of a normal form. A renamed
     bound variable ranges over the same values, so the element stays valid.
+
+    With ``raw``, sums and products are rebuilt unevaluated (unsorted, uncombined): only
+    for intermediate results that are renamed again, which rebuilds them properly.
     """
     if expr in mapping:
         return mapping[expr]
     if expr.is_Atom or not expr.args:
         return expr
-    args = tuple(rename(a, mapping) for a in expr.args)
-    return expr if args == expr.args else _rebuild(expr, args)
+    args = tuple(rename(a, mapping, raw=raw) for a in expr.args)
+    return expr if args == expr.args else _rebuild(expr, args, raw=raw)
 
 
-def _rebuild(expr: sp.Basic, args: tuple) -> sp.Basic:
+def _rebuild(expr: sp.Basic, args: tuple, *, raw: bool = False) -> sp.Basic:
     """``expr.func(*args)``, but a matrix element whose indices were only renamed skips
     the constructor's range check (see :func:`rename`)."""
     if isinstance(expr, MatrixElement):
         return sp.Expr.__new__(MatrixElement, *args)
+    if isinstance(expr, (sp.exp, sp.log)) or (
+        raw and isinstance(expr, (sp.Add, sp.Mul, sp.Pow, sp.Function))
+    ):
+        # Only bound variables were renamed: evaluating again (a cascade of assumption
+        # queries) cannot simplify an exp or log that was already evaluated.
+        return expr.func(*args, evaluate=False)
     return expr.func(*args)
 
 
-def freshen(expr: sp.Basic) -> sp.Basic:
+def freshen(expr: sp.Basic, *, raw: bool = False) -> sp.Basic:
     """Give every summation variable a unique fresh dummy.
 
     Do this before substituting index expressions into a formula that has sums of its
-    own: renaming p → k inside Σ_k … would otherwise capture k.
+    own: renaming p → k inside Σ_k … would otherwise capture k. (``raw``: see
+    :func:`rename`.)
     """
     if isinstance(expr, sp.Sum):
         body, limits = expr.function, []
         for var, lo, hi in expr.limits:
             new = sp.Dummy("b", integer=True)
-            body = rename(body, {var: new})
+            body = rename(body, {var: new}, raw=raw)
             limits.append((new, lo, hi))
-        return sp.Sum(freshen(body), *limits)
+        return sp.Sum(freshen(body, raw=raw), *limits)
     if expr.is_Atom or not expr.args:
         return expr
-    args = tuple(freshen(a) for a in expr.args)
-    return expr if args == expr.args else _rebuild(expr, args)
+    args = tuple(freshen(a, raw=raw) for a in expr.args)
+    return expr if args == expr.args else _rebuild(expr, args, raw=raw)
 
 
 def canonical(expr: sp.Basic) -> sp.Basic:
@@ -265,7 +295,9 @@ def canonical(expr: sp.Basic) -> sp.Basic:
 
     if not expr.has(sp.Sum):
         return expr
-    return name(freshen(expr), start)
+    # The fresh names are intermediate: every node that holds one is rebuilt properly
+    # when it gets its final name, so the first pass need not sort or combine anything.
+    return name(freshen(expr, raw=True), start)
 
 
 def substitute_fact(expr: sp.Basic, lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
@@ -277,9 +309,7 @@ def substitute_fact(expr: sp.Basic, lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
     pattern = canonical(lhs)
     if not isinstance(pattern, sp.Sum):
         return expr.xreplace({pattern: rhs})
-    return expr.replace(
-        lambda e: isinstance(e, sp.Sum) and canonical(e) == pattern, lambda e: rhs
-    )
+    return expr.replace(lambda e: isinstance(e, sp.Sum) and canonical(e) == pattern, lambda e: rhs)
 
 
 def split_exponentials(expr: sp.Basic) -> sp.Basic:
@@ -330,8 +360,9 @@ def order_limits(expr: sp.Basic) -> sp.Basic:
         variables = {lim[0] for lim in limits}
         if any(lim[1].has(*variables) or lim[2].has(*variables) for lim in limits):
             return e
-        candidates = (canonical(sp.Sum(e.function, *order))
-                      for order in itertools.permutations(limits))
+        candidates = (
+            canonical(sp.Sum(e.function, *order)) for order in itertools.permutations(limits)
+        )
         return min(candidates, key=sp.srepr)
 
     return expr.replace(lambda e: isinstance(e, sp.Sum), reorder)
@@ -345,8 +376,7 @@ def normalize(expr: sp.Basic) -> sp.Basic:
         # Exponentials split into one factor per term (never into a Product over a sum):
         # SymPy then cancels exp(u)·exp(−u) by itself, and factors free of a summation
         # index can leave the sum.
-        expanded = sp.expand(split_exponentials(collapse_deltas(split_sums(expr))),
-                             power_exp=False)
+        expanded = sp.expand(split_exponentials(collapse_deltas(split_sums(expr))), power_exp=False)
         new = canonical(split_exponentials(expanded))
         if new == expr:
             break

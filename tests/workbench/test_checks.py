@@ -81,3 +81,49 @@ def test_report_is_json_ready():
     assert document["slug"] == "softmax-jacobian"
     for check in document["checks"]:
         assert {"name", "passed", "method", "max_error"} <= set(check)
+
+
+# ---------------------------------------------------------------- SymPy's diff at larger sizes
+def test_sympy_diff_along_directions_catches_a_wrong_result():
+    # Past a dozen input entries, SymPy's derivative is taken along random directions
+    # (workbench.directional). The same mistake as above, now in the derived result.
+    from sympy import KroneckerDelta
+
+    derivation = sj.build()
+    result = derivation.results[0]
+    wrong = sj.s[sj.i, 0] * KroneckerDelta(sj.i, sj.j)  # diag(s): −sᵢsⱼ forgotten
+    steps = (*result.steps[:-1], dataclasses.replace(result.steps[-1], after=wrong))
+    large = dataclasses.replace(derivation.cases[0], sizes=({sj.n: 13}, {sj.n: 32}))
+    right = dataclasses.replace(derivation, cases=(large,))
+    bad = dataclasses.replace(right, results=(dataclasses.replace(result, steps=steps),))
+    good = check_derivation(right, only=("sympy diff",)).check("sympy diff")
+    assert good.passed and {item["tier"] for item in good.items} == {"directional"}
+    caught = check_derivation(bad, only=("sympy diff",)).check("sympy diff")
+    assert not caught.passed
+    assert all(not item["passed"] for item in caught.items)
+
+
+def test_a_wrong_backprop_gradient_is_caught_and_named():
+    # Batched two-layer net, ∂L/∂W₁ without the activation's slope φ′(a): the error
+    # signal skipped the nonlinearity. Only that input's comparison fails.
+    import sympy as sp
+
+    from derivations import two_layer_backprop as tl
+    from workbench import registry
+    from workbench.functions import Elementwise, Softmax
+
+    derivation = registry.get("two-layer-backprop")
+    batch = next(c for c in derivation.cases if c.name.startswith("batch"))
+    ones = sp.OneMatrix(tl.B, 1)
+    hidden = Elementwise("tanh", tl.X * tl.W1.T + ones * tl.b1.T)
+    delta2 = (Softmax(hidden * tl.W2.T + ones * tl.b2.T, axis=1) - tl.Y) / tl.B
+    no_slope = (delta2 * tl.W2).T * tl.X
+    gradients = tuple(
+        no_slope if w == tl.W1 else g for w, g in zip(batch.wrt, batch.gradients, strict=True)
+    )
+    wrong = dataclasses.replace(batch, gradients=gradients, sizes=batch.sizes[-1:])
+    check = check_derivation(
+        dataclasses.replace(derivation, cases=(wrong,)), only=("sympy diff",)
+    ).check("sympy diff")
+    failed = {item["what"].split(":")[0] for item in check.items if not item["passed"]}
+    assert failed == {"[batch (tanh)] d/dW1"}

@@ -1,0 +1,72 @@
+"""SymPy's directional derivative against a claim: right claims pass, wrong ones fail."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from workbench.directional import Claim, DirectionalCheck, compare_along_directions, directional
+
+n = sp.Symbol("n", integer=True, positive=True)
+i, j, k = sp.symbols("i j k", integer=True)
+z = sp.MatrixSymbol("z", n, 1)
+y = sp.MatrixSymbol("y", n, 1)
+A = sp.MatrixSymbol("A", n, n)
+x = sp.MatrixSymbol("x", n, 1)
+
+total = sp.Sum(sp.exp(z[k, 0]), (k, 0, n - 1))
+s_i, s_j = sp.exp(z[i, 0]) / total, sp.exp(z[j, 0]) / total
+
+
+def _softmax():
+    from workbench.functions import Softmax
+
+    return Softmax(z)
+
+
+def test_directional_derivative_is_sympys_diff_along_t():
+    eps = sp.Symbol("eps")
+    got = directional(z[i, 0] ** 3, z, eps)
+    t = sp.MatrixSymbol("∂z", n, 1)
+    assert sp.expand(got - 3 * z[i, 0] ** 2 * t[i, 0]) == 0
+
+
+def test_softmax_jacobian_passes_and_a_missing_term_fails():
+    right = Claim(z, s_i * (sp.KroneckerDelta(i, j) - s_j), (i, j))
+    wrong = Claim(z, s_i * sp.KroneckerDelta(i, j), (i, j))  # diag(s): forgot −s sᵀ
+    for size in (3, 12):
+        verdicts = compare_along_directions(_softmax(), [right], [z], {n: size})
+        assert [v.equal for v in verdicts] == [True]
+        verdicts = compare_along_directions(_softmax(), [wrong], [z], {n: size})
+        assert [v.equal for v in verdicts] == [False]
+        assert verdicts[0].counterexample is not None
+
+
+def test_a_transposed_jacobian_is_caught():
+    # f(x) = A x has J = A; Aᵀ is the classic layout mistake.
+    forward = A * x
+    prepared = DirectionalCheck(forward, [Claim(x, A[i, j], (i, j))])  # J[i, j] = ∂fᵢ/∂xⱼ = A[i, j]
+    transposed = DirectionalCheck(forward, [Claim(x, A[j, i], (i, j))])
+    assert prepared.compare([A, x], {n: 4})[0].equal is True
+    assert transposed.compare([A, x], {n: 4})[0].equal is False
+
+
+def test_only_the_wrong_input_fails_and_assumptions_are_used():
+    # L = −Σ yₖ log softmax(z)ₖ + Σ yₖ²: ∂L/∂z = s − y needs Σ y = 1; ∂L/∂y is exact.
+    from workbench.functions import LogSoftmax
+
+    loss = -(y.T * LogSoftmax(z)) + y.T * y
+    gradient_z = Claim(z, sp.exp(z[j, 0]) / total - y[j, 0], (j, 0))
+    gradient_y = Claim(y, -(z[j, 0] - sp.log(total)) + 2 * y[j, 0], (j, 0))
+    wrong_y = Claim(y, -(z[j, 0] - sp.log(total)) + y[j, 0], (j, 0))
+    facts = [(sum(y.subs(n, 4)[r, 0] for r in range(4)), 1)]
+    verdicts = compare_along_directions(
+        loss, [gradient_z, gradient_y], [z, y], {n: 4}, assumptions=facts
+    )
+    assert [v.equal for v in verdicts] == [True, True]
+    verdicts = compare_along_directions(
+        loss, [gradient_z, wrong_y], [z, y], {n: 4}, assumptions=facts
+    )
+    assert [v.equal for v in verdicts] == [True, False]
+    # Without Σ y = 1 the z-gradient s − y is wrong, and the check says so.
+    verdicts = compare_along_directions(loss, [gradient_z], [z, y], {n: 4})
+    assert verdicts[0].equal is False
