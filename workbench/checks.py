@@ -496,7 +496,10 @@ def case_functions(case: Case):
     # input (a mask, say) gets its values from its sampler.
     fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
     forward = numeric.compile_numpy(args, substitute(case.forward, fixed), sizes)
-    grads = [numeric.compile_numpy(args, substitute(g, fixed), sizes) for g in case.gradients]
+    # All gradients in one function: they share the forward pass (one CSE over all).
+    gradients = numeric.compile_numpy_all(
+        args, [substitute(g, fixed) for g in case.gradients], sizes
+    )
     scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
 
     def f(*xs):
@@ -504,7 +507,7 @@ def case_functions(case: Case):
         return out.reshape(()) if scalar else out
 
     def grad(*xs):
-        return tuple(np.asarray(g(*xs)) for g in grads)
+        return tuple(np.asarray(g) for g in gradients(*xs))
 
     return args, f, grad
 

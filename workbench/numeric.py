@@ -21,17 +21,20 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
-from sympy.printing.numpy import NumPyPrinter
 
+from workbench.codegen import StableNumPyPrinter, prepare
 from workbench.functions import Elementwise, LogSoftmax, MaskedSoftmax, Softmax
 
 
 # ---------------------------------------------------------------- stable helpers
 def softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
     """exp(x) normalised along ``axis``; the max is subtracted first so nothing overflows."""
-    shifted = x - np.max(x.real, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    # One new array, worked on in place: at 256 × 1000 a fresh array per step costs
+    # more (allocation, page faults) than the arithmetic.
+    e = np.asarray(x - np.max(x.real, axis=axis, keepdims=True), dtype=np.result_type(x, 1.0))
+    np.exp(e, out=e)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
 def log_softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -96,30 +99,6 @@ HELPERS: dict[str, Callable] = {
 }
 
 
-class StableNumPyPrinter(NumPyPrinter):
-    """NumPy printer that prints the workbench's matrix functions as stable helper calls."""
-
-    def _print_Softmax(self, expr):
-        return f"softmax({self._print(expr.arg)}, axis={expr.axis})"
-
-    def _print_LogSoftmax(self, expr):
-        return f"log_softmax({self._print(expr.arg)}, axis={expr.axis})"
-
-    def _print_MaskedSoftmax(self, expr):
-        return f"masked_softmax({self._print(expr.args[0])}, {self._print(expr.args[1])})"
-
-    def _print_Elementwise(self, expr):
-        name = expr.name
-        if name == "log" and isinstance(expr.arg, Softmax):  # log(softmax) would hit log(0)
-            return self._print(LogSoftmax(expr.arg.arg, expr.arg.axis))
-        if name in HELPERS:
-            return f"{name}({self._print(expr.arg)})"
-        return f"numpy.{name}({self._print(expr.arg)})"
-
-    def _print_DiagMatrix(self, expr):
-        return f"numpy.diagflat({self._print(expr.args[0])})"
-
-
 _PRINTABLE = (Softmax, LogSoftmax, MaskedSoftmax, Elementwise)
 
 
@@ -129,6 +108,13 @@ def _compile(args: tuple, expr) -> Callable:
     return sp.lambdify(list(args), expr, modules=[HELPERS, "numpy"], printer=printer, cse=True)
 
 
+def _concrete(args, expr, sizes):
+    if sizes:
+        args = [a.subs(sizes) for a in args]
+        expr = expr.subs(sizes)
+    return tuple(args), expr
+
+
 def compile_numpy(
     args: Sequence[sp.MatrixSymbol], expr, sizes: Mapping[sp.Symbol, int] | None = None
 ) -> Callable:
@@ -136,10 +122,28 @@ def compile_numpy(
 
     The function is cached, so checking many points costs one code generation.
     """
-    if sizes:
-        args = [a.subs(sizes) for a in args]
-        expr = expr.subs(sizes)
-    return _compile(tuple(args), expr)
+    arguments, concrete = _concrete(args, expr, sizes)
+    return _compile(arguments, prepare([concrete])[0])
+
+
+def compile_numpy_all(
+    args: Sequence[sp.MatrixSymbol], exprs: Sequence, sizes: Mapping[sp.Symbol, int] | None = None
+) -> Callable:
+    """Lambdify several expressions into one function returning a tuple of arrays.
+
+    One code generation with common subexpressions shared: the gradients of a network
+    compute its forward pass once, not once per gradient.
+
+    Example:
+        >>> import numpy as np, sympy as sp
+        >>> x = sp.MatrixSymbol("x", 2, 1)
+        >>> both = compile_numpy_all([x], [x.T * x, 2 * x])
+        >>> [np.asarray(v).ravel().tolist() for v in both(np.array([[1.0], [2.0]]))]
+        [[5.0], [2.0, 4.0]]
+    """
+    concrete = [_concrete(args, e, sizes) for e in exprs]
+    arguments = concrete[0][0] if concrete else tuple(args)
+    return _compile(arguments, tuple(prepare([expr for _, expr in concrete])))
 
 
 def source(args: Sequence[sp.MatrixSymbol], expr, sizes=None) -> str:
@@ -147,6 +151,13 @@ def source(args: Sequence[sp.MatrixSymbol], expr, sizes=None) -> str:
     import inspect
 
     return inspect.getsource(compile_numpy(args, expr, sizes))
+
+
+def source_all(args: Sequence[sp.MatrixSymbol], exprs: Sequence, sizes=None) -> str:
+    """The generated NumPy source of :func:`compile_numpy_all`."""
+    import inspect
+
+    return inspect.getsource(compile_numpy_all(args, exprs, sizes))
 
 
 # ---------------------------------------------------------------- random inputs

@@ -41,7 +41,8 @@ def test_generated_code_is_vectorised():
 
     s = Softmax(z)
     source = numeric.source([z], DiagMatrix(s) - s * s.T, {n: 50})
-    assert ".dot(" in source and "diagflat" in source
+    assert "@" in source and "diagflat" in source
+    assert ".dot(" not in source  # a scalar factor is a product, not .dot(-1)
     assert source.count("z") < 10  # not scalar-expanded into 2,500 entries
 
 
@@ -58,3 +59,34 @@ def test_helpers_pass_the_complex_step_through():
 def test_sigmoid_is_stable_at_the_extremes():
     out = numeric.sigmoid(np.array([-1000.0, 0.0, 1000.0]))
     np.testing.assert_array_equal(out, [0.0, 0.5, 1.0])
+
+
+def test_products_with_ones_are_sums_not_matrix_products():
+    # Attention's row sums (dP ∘ P) 1 1ᵀ, and a bias broadcast 1 bᵀ over a batch.
+    T = sp.Symbol("T", integer=True, positive=True)
+    A = sp.MatrixSymbol("A", T, T)
+    b = sp.MatrixSymbol("b", T, 1)
+    ones = sp.OneMatrix(T, 1)
+    expr = A * ones * ones.T + ones * b.T - 3 * (ones.T * A).T * ones.T
+    source = numeric.source([A, b], expr, {T: 4})
+    assert "numpy.ones" not in source and "broadcast_to" in source
+    rng = np.random.default_rng(0)
+    a_value, b_value = rng.normal(size=(4, 4)), rng.normal(size=(4, 1))
+    one = np.ones((4, 1))
+    expected = a_value @ one @ one.T + one @ b_value.T - 3 * (one.T @ a_value).T @ one.T
+    got = numeric.compile_numpy([A, b], expr, {T: 4})(a_value, b_value)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+def test_gradients_compiled_together_share_the_forward_pass():
+    W = sp.MatrixSymbol("W", n, n)
+    hidden = Elementwise("tanh", W * z)
+    both = [hidden * z.T, sp.HadamardProduct(hidden, hidden)]
+    source = numeric.source_all([W, z], both, {n: 3})
+    assert source.count("numpy.tanh") == 1
+    rng = np.random.default_rng(1)
+    w_value, z_value = rng.normal(size=(3, 3)), rng.normal(size=(3, 1))
+    first, second = numeric.compile_numpy_all([W, z], both, {n: 3})(w_value, z_value)
+    h = np.tanh(w_value @ z_value)
+    np.testing.assert_allclose(first, h @ z_value.T, rtol=1e-14)
+    np.testing.assert_allclose(second, h * h, rtol=1e-14)
