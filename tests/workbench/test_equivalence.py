@@ -96,3 +96,31 @@ def test_unevaluated_integrals_are_judged_numerically():
     t = sp.Symbol("t")
     assert check_equal(sp.Integral(t * x, (t, 0, 1)), x / 3).equal is False
     assert check_equal(sp.Integral(t * x, (t, 0, 1)), x / 2).equal is True
+
+
+def overflow_safe_softmax_jacobian(n: int):
+    """SymPy's Jacobian of softmax, and sᵢ(δᵢⱼ − sⱼ) with sᵢ = 1/(1 + Σ_{k≠i} exp(zₖ − zᵢ))
+    (simplify needs 78 s to equate the two at n = 8: benchmarks/bench_equality.py)."""
+    z = sp.symbols(f"z0:{n}")
+    exps = [sp.exp(v) for v in z]
+    truth = sp.Matrix(n, n, lambda i, j: sp.diff(exps[i] / sum(exps), z[j]))
+    s = [1 / (1 + sum(sp.exp(z[k] - z[i]) for k in range(n) if k != i)) for i in range(n)]
+    return truth, sp.Matrix(n, n, lambda i, j: s[i] * ((1 if i == j else 0) - s[j]))
+
+
+def test_the_rational_field_proves_the_overflow_safe_softmax_jacobian():
+    truth, other = overflow_safe_softmax_jacobian(4)
+    verdict = check_equal(truth, other)
+    assert (verdict.equal, verdict.method, verdict.tier) == (True, "proved", "rational")
+    assert check_equal(truth, sp.diag(*[other[i, i] for i in range(4)])).equal is False
+
+
+def test_large_explicit_matrices_are_evaluated_on_their_dag():
+    # Past the symbolic size cap: 60-digit points, each shared subexpression once.
+    truth, other = overflow_safe_softmax_jacobian(20)
+    verdict = check_equal(truth, other)
+    assert (verdict.equal, verdict.method, verdict.tier) == (True, "tested", "high-precision")
+    wrong = sp.Matrix(other)
+    wrong[3, 7] = wrong[3, 7] * (1 + sp.Rational(1, 10**12))
+    caught = check_equal(truth, wrong)
+    assert caught.equal is False and caught.counterexample is not None
