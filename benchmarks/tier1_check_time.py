@@ -1,11 +1,15 @@
 """How long `workbench check` takes on the five Tier 1 results (goal: under 60 s here).
 
-Runs the full check of each result twice in one run, side by side: in one process
-(WORKBENCH_WORKERS=1) and with the default worker processes, and prints the times and
-their ratio. Wall time is what a user waits for; CPU time is what the budgets count.
+Runs the full check of each result side by side in one run: with the default worker
+processes and in one process (WORKBENCH_WORKERS=1), and prints the times and their
+ratio. With ``--before REV`` the same command also runs on the code of an earlier commit
+(exported with ``git archive`` to a temporary directory; the working tree is untouched),
+so the speed-up is measured, not remembered. Wall time is what a user waits for; CPU
+time is what the budgets count.
 
-    python benchmarks/tier1_check_time.py            # both ways
-    python benchmarks/tier1_check_time.py --parallel # the default way only
+    python benchmarks/tier1_check_time.py                   # both ways
+    python benchmarks/tier1_check_time.py --parallel        # the default way only
+    python benchmarks/tier1_check_time.py --before 8b575ae  # and the code of 8b575ae
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+from common import ROOT, load, table, write
 
 TIER_ONE = (
     "softmax-jacobian",
@@ -27,16 +35,18 @@ TIER_ONE = (
 GOAL_SECONDS = 60.0
 
 
-def run(workers: str | None) -> tuple[float, dict[str, float], bool]:
+def run(workers: str | None, code: Path = ROOT) -> tuple[float, dict[str, float], bool]:
     env = dict(os.environ)
     if workers is not None:
         env["WORKBENCH_WORKERS"] = workers
+    env["PYTHONPATH"] = str(code)
     start = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "workbench", "check", *TIER_ONE, "--json", "--quiet"],
         capture_output=True,
         text=True,
         env=env,
+        cwd=code,
         check=False,
     )
     wall = time.perf_counter() - start
@@ -45,28 +55,45 @@ def run(workers: str | None) -> tuple[float, dict[str, float], bool]:
     return wall, per_result, all(r["passed"] for r in document["results"])
 
 
+def exported(revision: str, into: Path) -> Path:
+    """The tree of ``revision``, written to ``into`` (no checkout, no worktree)."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parallel", action="store_true", help="only the default (parallel) run")
+    parser.add_argument("--before", metavar="REV", help="also run the code of this commit")
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(load())
     runs = {"default workers": run(None)}
     if not args.parallel:
         runs["one process"] = run("1")
-    print(f"{'result':<26}" + "".join(f"{name:>18}" for name in runs))
-    for slug in TIER_ONE:
-        print(f"{slug:<26}" + "".join(f"{r[1][slug]:>17.1f}s" for r in runs.values()))
-    print(
-        f"{'total (process start incl.)':<26}" + "".join(f"{r[0]:>17.1f}s" for r in runs.values())
-    )
+    if args.before:
+        with tempfile.TemporaryDirectory() as scratch:
+            runs[f"{args.before}, default workers"] = run(
+                None, exported(args.before, Path(scratch))
+            )
+    rows = [[slug, *[f"{r[1][slug]:.1f} s" for r in runs.values()]] for slug in TIER_ONE]
+    rows.append(["total, process start included", *[f"{r[0]:.1f} s" for r in runs.values()]])
     parallel = runs["default workers"][0]
+    notes = []
     if "one process" in runs:
-        print(f"ratio one process / default workers: {runs['one process'][0] / parallel:.2f}x")
+        notes.append(f"one process / default workers: {runs['one process'][0] / parallel:.2f}×")
+    if args.before:
+        before = runs[f"{args.before}, default workers"][0]
+        notes.append(f"{args.before} / now (default workers): {before / parallel:.1f}×")
     verdict = "met" if parallel < GOAL_SECONDS else "NOT met"
-    print(
+    notes.append(
         f"goal: under {GOAL_SECONDS:.0f} s with the default workers: {verdict} ({parallel:.1f} s)"
     )
-    print("every check passed" if all(r[2] for r in runs.values()) else "SOME CHECKS FAILED")
+    notes.append("every check passed" if all(r[2] for r in runs.values()) else "SOME CHECKS FAILED")
+    body = table(["result", *runs], rows) + "\n\n" + "\n".join(f"- {n}" for n in notes)
+    write("tier1_check_time", "`workbench check` on the five Tier 1 results", body)
     return 0
 
 
