@@ -183,7 +183,7 @@ def _uses(case, symbol) -> bool:
 
 def entrywise_seconds(derivation, limit: float) -> float | None:
     """SymPy's diff check as before this work: every entry written out and compared."""
-    from workbench import algebra, checks
+    from workbench import algebra, sympy_diff
     from workbench.errors import TimeBudgetExceeded
     from workbench.timebox import call_with_limit
 
@@ -193,7 +193,7 @@ def entrywise_seconds(derivation, limit: float) -> float | None:
         }
         for case in derivation.cases:
             for sizes in case.sizes:
-                items = checks._entrywise_items(derivation, case, sizes, resolved, 20.0, 0)
+                items = sympy_diff._entrywise_items(derivation, case, sizes, resolved, 20.0, 0)
                 assert all(item["passed"] for item in items), items
 
     start = time.perf_counter()
