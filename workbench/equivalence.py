@@ -264,7 +264,9 @@ def _zero_in_rational_field(entries) -> bool:
     if not keys:
         return all(sp.sympify(e) == 0 for e in entries)
     atoms = sorted(keys, key=sp.default_sort_key)
-    space, *generators = field([sp.Dummy("g") for _ in atoms], sp.QQ)
+    # Over ℤ: the same field as over ℚ (fractions of polynomials), and its gcds skip
+    # clearing denominators of coefficients, about twice as fast on small inputs.
+    space, *generators = field([sp.Dummy("g") for _ in atoms], sp.ZZ)
     index = dict(zip(atoms, generators, strict=True))
     memo: dict[sp.Basic, object] = {}
     return all(_in_field(e, space, index, memo) == 0 for e in entries)
@@ -319,7 +321,7 @@ def _in_field(e: sp.Basic, space, index: dict, memo: dict):
     if found is not None:
         return found
     if e.is_Number:
-        out = space(sp.QQ.from_sympy(e)) if e.is_Rational else _not_rational(e)
+        out = space(int(e.p)) / space(int(e.q)) if e.is_Rational else _not_rational(e)
     elif isinstance(e, sp.exp):
         out = space.one
         for atom, power in _exp_factors(e):

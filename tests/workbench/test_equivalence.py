@@ -33,6 +33,15 @@ def test_rational_tier_relates_exp_and_its_reciprocal():
     assert (verdict.method, verdict.tier) == ("proved", "rational")
 
 
+def test_rational_tier_keeps_rational_coefficients_exact():
+    # The field works over the integers; a coefficient 1/2 is the fraction 1/2, not 0.5.
+    sigma = 1 / (1 + sp.exp(-x))
+    half_derivative = sp.exp(x) / (2 * (1 + sp.exp(x)) ** 2)
+    verdict = check_equal(half_derivative, sigma * (1 - sigma) / 2)
+    assert (verdict.equal, verdict.method, verdict.tier) == (True, "proved", "rational")
+    assert check_equal(half_derivative, sigma * (1 - sigma) / 3).equal is False
+
+
 def test_numeric_tier_decides_trig_identity_and_says_so():
     verdict = check_equal(sp.sin(x) ** 2 + sp.cos(x) ** 2, 1)
     assert verdict.equal is True
