@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from common import best_of, seconds, table, write
+from common import best_of, figure, save, seconds, table, write
 
 GOAL_NUMPY_RATIO = 1.2
 
@@ -269,7 +269,7 @@ def main() -> None:
     if args.threads is not None:  # a child: the thread variables were set before NumPy loaded
         print(json.dumps(measure(args.threads)))
         return
-    rows, verdicts, version = [], [], ""
+    rows, verdicts, version, one_thread = [], [], "", {}
     # Each thread count in a fresh process: BLAS reads its thread count when it loads.
     for threads in (1, os.cpu_count() or 1):
         env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, str(threads))}
@@ -281,6 +281,8 @@ def main() -> None:
             check=True,
         )
         results = json.loads(out.stdout.strip().splitlines()[-1])
+        if threads == 1:
+            one_thread = results
         version = results["torch"]
         more_rows, more_verdicts = report(results, str(threads))
         rows += more_rows
@@ -296,6 +298,26 @@ def main() -> None:
         "0.2 ms to 4-20 ms."
     )
     write("bench_codegen", "Generated gradient code against NumPy and autodiff", body)
+    plot(one_thread)
+
+
+def plot(results: dict) -> None:
+    """Bars: each implementation's time over hand-written NumPy's, per problem (one thread)."""
+    fig, ax = figure()
+    problems = results["problems"]
+    names = list(problems[0]["times"])
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        ratios = [p["times"][name] / p["times"]["hand-written NumPy"] for p in problems]
+        ax.bar([i + k * width for i in range(len(problems))], ratios, width, label=name)
+    ax.axhline(GOAL_NUMPY_RATIO, color="grey", linestyle="--", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(problems))])
+    ax.set_xticklabels([p["title"].replace(", ", ",\n", 1) for p in problems], fontsize=8)
+    ax.set_ylabel("time ÷ hand-written NumPy (log scale)")
+    ax.set_title("Gradient code, one thread (dashed: the 1.2× goal)")
+    ax.legend(fontsize=7)
+    save(fig, "bench_codegen")
 
 
 if __name__ == "__main__":

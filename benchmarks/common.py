@@ -131,3 +131,12 @@ def run_python(code: str, timeout: float | None = None) -> tuple[float, str]:
         cwd=ROOT,
     )
     return time.perf_counter() - start, out.stdout
+
+
+def exported(revision: str, into: Path) -> Path:
+    """The tree of ``revision``, written to ``into`` (no checkout, no worktree)."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into

@@ -24,10 +24,12 @@ SCRIPTS = (
     "bench_codegen",
     "bench_accuracy",
     "tier1_check_time",
+    "bench_test_suite",
 )
 PLOTS = {
     "bench_equality": "Equality checker against simplify",
     "bench_verification": "Verification cost against size",
+    "bench_codegen": "Generated gradients against hand-written NumPy and autodiff",
     "bench_accuracy": "Finite-difference and complex-step error against h",
 }
 

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, load, table, write
+from common import ROOT, exported, load, table, write
 
 TIER_ONE = (
     "softmax-jacobian",
@@ -53,15 +53,6 @@ def run(workers: str | None, code: Path = ROOT) -> tuple[float, dict[str, float]
     document = json.loads(out.stdout)
     per_result = {r["slug"]: r["seconds"] for r in document["results"]}
     return wall, per_result, all(r["passed"] for r in document["results"])
-
-
-def exported(revision: str, into: Path) -> Path:
-    """The tree of ``revision``, written to ``into`` (no checkout, no worktree)."""
-    archive = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into
 
 
 def main() -> int:
