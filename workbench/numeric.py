@@ -33,7 +33,7 @@ def softmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
     # more (allocation, page faults) than the arithmetic.
     e = np.asarray(x - np.max(x.real, axis=axis, keepdims=True), dtype=np.result_type(x, 1.0))
     np.exp(e, out=e)
-    e /= np.sum(e, axis=axis, keepdims=True)
+    e *= 1 / np.sum(e, axis=axis, keepdims=True)  # one division per row, not per entry
     return e
 
 
