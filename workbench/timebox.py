@@ -68,8 +68,9 @@ def time_limit(seconds: float) -> Iterator[None]:
         state["active"] = False
         signal.setitimer(signal.ITIMER_PROF, 0)
         # SIGPROF's default action ends the process; never leave that in place.
-        signal.signal(signal.SIGPROF, signal.SIG_IGN if old_handler == signal.SIG_DFL
-                      else old_handler)
+        signal.signal(
+            signal.SIGPROF, signal.SIG_IGN if old_handler == signal.SIG_DFL else old_handler
+        )
         if previous_remaining:  # an outer limit resumes with what it has left
             used = time.process_time() - started
             signal.setitimer(
