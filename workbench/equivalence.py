@@ -274,14 +274,28 @@ def _zero_in_rational_field(entries) -> bool:
 
 def _exp_factors(e: sp.exp):
     """exp(a + 2b − c) as [(exp(a), 1), (exp(b), 2), (exp(c), −1)]."""
-    out = []
-    for term in sp.Add.make_args(sp.expand(e.args[0])):
+    out, exponent = [], e.args[0]
+    if any(_unexpanded(term) for term in sp.Add.make_args(exponent)):
+        exponent = sp.expand(exponent)  # often already a sum of simple terms: skip the walk
+    for term in sp.Add.make_args(exponent):
         coeff, rest = term.as_coeff_Mul()
         if coeff.is_Integer and rest != 1:
             out.append((sp.exp(rest), int(coeff)))
         else:
             out.append((sp.exp(term), 1))
     return out
+
+
+def _unexpanded(term: sp.Basic) -> bool:
+    """Whether ``expand`` could change a term of a sum: anything but a product of numbers,
+    symbols, matrix entries and their integer powers."""
+
+    def plain(f: sp.Basic) -> bool:
+        if isinstance(f, sp.Pow):
+            return f.exp.is_Integer and plain(f.base)
+        return f.is_Number or isinstance(f, (sp.Symbol, MatrixElement))
+
+    return not all(plain(f) for f in sp.Mul.make_args(term))
 
 
 def _opaque(e: sp.Basic) -> bool:
