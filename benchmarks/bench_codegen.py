@@ -311,10 +311,9 @@ def plot(results: dict) -> None:
         ratios = [p["times"][name] / p["times"]["hand-written NumPy"] for p in problems]
         ax.bar([i + k * width for i in range(len(problems))], ratios, width, label=name)
     ax.axhline(GOAL_NUMPY_RATIO, color="grey", linestyle="--", linewidth=1)
-    ax.set_yscale("log")
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(problems))])
     ax.set_xticklabels([p["title"].replace(", ", ",\n", 1) for p in problems], fontsize=8)
-    ax.set_ylabel("time ÷ hand-written NumPy (log scale)")
+    ax.set_ylabel("time ÷ hand-written NumPy")
     ax.set_title("Gradient code, one thread (dashed: the 1.2× goal)")
     ax.legend(fontsize=7)
     save(fig, "bench_codegen")

@@ -246,7 +246,7 @@ def main() -> None:
             )
             curve.append((k, total, per_check.get("sympy diff"), before))
             print(rows[-1], flush=True)
-        curves[slug] = (axis, curve, goal)
+        curves[slug] = (axis, curve, goal, labels)
         largest = curve[-1]
         goals.append(
             f"- {slug} at {axis} = {rows[-1][1].split('= ')[-1]}: full check "
@@ -283,7 +283,7 @@ def plot(curves) -> None:
     fig, _ = figure()
     fig.set_size_inches(12, 4)
     fig.clf()
-    for index, (slug, (axis, curve, goal)) in enumerate(curves.items(), 1):
+    for index, (slug, (axis, curve, goal, labels)) in enumerate(curves.items(), 1):
         ax = fig.add_subplot(1, 3, index)
         sizes = [k for k, *_ in curve]
         ax.semilogy(sizes, [t for _, t, _, _ in curve], "o-", label="full check")
@@ -291,9 +291,21 @@ def plot(curves) -> None:
         finished = [(k, b) for k, _, _, b in curve if b is not None]
         if finished:
             ax.semilogy(*zip(*finished, strict=True), "^--", label="entry by entry (before)")
+        stopped = [k for k, _, _, b in curve if b is None]
+        if stopped:
+            ax.semilogy(
+                stopped,
+                [BEFORE_LIMIT] * len(stopped),
+                "x",
+                color="C2",
+                ms=9,
+                label=f"before: stopped at {BEFORE_LIMIT:.0f} s",
+            )
         ax.axhline(goal, color="grey", ls=":", label=f"goal {goal:.0f} s")
         ax.set_title(slug)
         ax.set_xlabel(axis)
+        if any(isinstance(v, tuple) for v in labels.values()):  # shapes: one tick per size
+            ax.set_xticks(sizes, ["-".join(map(str, labels[k])) for k in sizes], fontsize=8)
         ax.set_ylabel("seconds")
         ax.legend(fontsize=7)
     save(fig, "bench_verification")
