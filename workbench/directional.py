@@ -46,7 +46,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.equivalence import Equivalence
-from workbench.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported
+from workbench.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported, real
 
 __all__ = [
     "Claim",
@@ -328,11 +328,4 @@ def _satisfy(assumptions, point, differentiated: Sequence[str]) -> None:
 
 
 def _real(value):
-    if isinstance(value, mpmath.mpc):
-        if abs(value.imag) > 1e-40 * max(abs(value.real), 1):
-            raise Inadmissible("not real")
-        value = value.real
-    value = mpmath.mpf(value)
-    if not mpmath.isfinite(value):
-        raise Inadmissible("not finite")
-    return value
+    return real(value, 1e-40)

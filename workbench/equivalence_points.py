@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported
+from workbench.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported, real
 
 UNEVALUATED = (sp.Integral, sp.Product, sp.Derivative, sp.Subs, sp.Limit)
 
@@ -131,13 +131,4 @@ def _differ(left, right, tolerance) -> bool:
 
 
 def _real(value):
-    import mpmath
-
-    if isinstance(value, mpmath.mpc):
-        if abs(value.imag) > 1e-35 * max(abs(value.real), 1):
-            raise Inadmissible("not real")
-        value = value.real
-    value = mpmath.mpf(value)
-    if not mpmath.isfinite(value):
-        raise Inadmissible("not finite")
-    return value
+    return real(value, 1e-35)

@@ -268,6 +268,20 @@ def _as_mpf(value):
     return value
 
 
+def real(value, imaginary_tolerance: float):
+    """A finite real mpf from an evaluated value; an imaginary part above
+    ``imaginary_tolerance`` (relative to the real part, or absolute below 1) or a value
+    that is not finite makes the point inadmissible."""
+    if isinstance(value, mpmath.mpc):
+        if abs(value.imag) > imaginary_tolerance * max(abs(value.real), 1):
+            raise Inadmissible("not real")
+        value = value.real
+    value = mpmath.mpf(value)
+    if not mpmath.isfinite(value):
+        raise Inadmissible("not finite")
+    return value
+
+
 # ---------------------------------------------------------------- numeric rules
 def _product(*factors):
     out = factors[0]
