@@ -46,6 +46,15 @@ With the report, every step carries the mark its check earned (✓S proved symbo
 grey box is the note for you.
 """
 
+# After a notebook's "The checks" text: run every check, then step through the marks.
+CHECK_AND_STEP: Cells = [
+    code("report = d.check()\ntabulate(report)"),
+    md(STEPPING),
+    code("step_through(d, report)"),
+    md("The whole chain at once, each step with its mark:"),
+    code("show(d, report)"),
+]
+
 
 def softmax_jacobian() -> Cells:
     return [
@@ -75,11 +84,7 @@ Every check runs (about a second): each step, the result against the closed form
 own `diff` at n = 2, 3, 4, and the NumPy code against finite differences and the complex
 step at n = 6. The table shows how each was decided and the worst relative error.
 """),
-        code("report = d.check()\ntabulate(report)"),
-        md(STEPPING),
-        code("step_through(d, report)"),
-        md("The whole chain at once, each step with its mark:"),
-        code("show(d, report)"),
+        *CHECK_AND_STEP,
         md("""
 The quotient rule (step 2) produces two terms; the Kronecker delta (step 6) keeps the
 k = j term of the sum; folding the exponentials back into s (step 7) gives the result.
@@ -153,11 +158,7 @@ d
 Every check runs (a few seconds), for one example (n = 7) and for the batch mean
 (B = 5 rows of n = 4), where the gradient is (S − Y)/B.
 """),
-        code("report = d.check()\ntabulate(report)"),
-        md(STEPPING),
-        code("step_through(d, report)"),
-        md("The whole chain at once, each step with its mark:"),
-        code("show(d, report)"),
+        *CHECK_AND_STEP,
         md("""
 ## Seeing it
 
@@ -227,11 +228,7 @@ Every check runs (a few seconds). Besides the steps and the gradient, the identi
 NLL = H(p̂, s) is evaluated numerically at N = 12 random one-hot labels ("numeric
 identity").
 """),
-        code("report = d.check()\ntabulate(report)"),
-        md(STEPPING),
-        code("step_through(d, report)"),
-        md("The whole chain at once, each step with its mark:"),
-        code("show(d, report)"),
+        *CHECK_AND_STEP,
         md("""
 ## Seeing it
 
@@ -285,11 +282,7 @@ whole network at three concrete sizes (along random exact directions, so its cos
 the size of the network rather than the number of its weights), and the NumPy code
 against finite differences and the complex step for tanh, sigmoid, ReLU and a batch.
 """),
-        code("report = d.check()\ntabulate(report)"),
-        md(STEPPING),
-        code("step_through(d, report)"),
-        md("The whole chain at once, each step with its mark:"),
-        code("show(d, report)"),
+        *CHECK_AND_STEP,
         md("""
 ## Seeing it
 
@@ -358,11 +351,7 @@ Every check runs (a few seconds), for plain and causal attention: each step, the
 forms, SymPy's own `diff` at three concrete sizes, and the NumPy code against finite
 differences and the complex step.
 """),
-        code("report = d.check()\ntabulate(report)"),
-        md(STEPPING),
-        code("step_through(d, report)"),
-        md("The whole chain at once, each step with its mark:"),
-        code("show(d, report)"),
+        *CHECK_AND_STEP,
         md("""
 ## Seeing it
 
