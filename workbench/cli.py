@@ -103,6 +103,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+SIGPIPE_STATUS = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
+
+
+def _reader_went_away() -> int:
+    """The output's reader closed the pipe (``workbench show … | head``): stop quietly,
+    as other command-line tools do. Later writes, such as the interpreter's flush at
+    exit, go to /dev/null instead of raising again."""
+    import contextlib
+    import os
+
+    # Suppressed: stdout without a file descriptor (replaced in a test or a notebook).
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def _list(args) -> int:

@@ -88,3 +88,17 @@ def test_check_table_and_exit_status_when_a_check_fails(monkeypatch, capsys):
 def test_rules_lists_the_vocabulary(capsys):
     assert cli.main(["rules"]) == 0
     assert "quotient rule" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    # `workbench rules | head -1`: the reader leaves early; no traceback, SIGPIPE's status.
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["rules"]) == cli.SIGPIPE_STATUS
+    assert capsys.readouterr().err == ""
