@@ -20,7 +20,7 @@ import argparse
 import statistics
 import time
 
-from common import figure, save, seconds, table, write
+from common import figure, mark_stopped, save, seconds, table, write
 
 SIMPLIFY_LIMIT = 120.0
 REPEAT_BELOW = 10.0  # seconds: simplify runs faster than this are timed 3 times
@@ -139,15 +139,7 @@ def main() -> None:
         [n for n, _, s in finished], [s for _, _, s in finished], "s-", label="simplify(a − b)"
     )
     killed = [n for n, _, s in plot if s is None]
-    if killed:
-        ax.loglog(
-            killed,
-            [SIMPLIFY_LIMIT] * len(killed),
-            "x",
-            color="C1",
-            ms=10,
-            label=f"simplify killed at {SIMPLIFY_LIMIT:.0f} s",
-        )
+    mark_stopped(ax, killed, SIMPLIFY_LIMIT, "C1", f"simplify killed at {SIMPLIFY_LIMIT:.0f} s")
     ax.set_xticks([n for n, _, _ in plot], [str(n) for n, _, _ in plot])
     ax.minorticks_off()
     ax.set_xlabel("n (softmax of n logits)")

@@ -19,13 +19,11 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import ROOT, exported, table, write
+from common import ROOT, exported, run_in_tree, table, write
 
 BEFORE = "517f29d"
 GOAL = 1.10  # now / before
@@ -34,17 +32,7 @@ GOAL = 1.10  # now / before
 def run_suite(code: Path) -> tuple[float, str]:
     """(wall seconds, pytest's summary line) of the default suite of the code in ``code``."""
     env = {k: v for k, v in os.environ.items() if k != "CI"}  # CI=true would run slow tests
-    env["PYTHONPATH"] = str(code)  # this tree's packages, not an installed copy
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=code,
-        check=False,
-    )
-    wall = time.perf_counter() - start
+    wall, out = run_in_tree(["-m", "pytest", "-q", "-p", "no:cacheprovider"], code, env)
     lines = [line for line in out.stdout.splitlines() if line.strip()]
     summary = re.sub(r"^=+ | =+$", "", lines[-1]) if lines else out.stderr.strip()[-200:]
     if out.returncode != 0:

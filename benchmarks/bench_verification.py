@@ -26,7 +26,7 @@ import argparse
 import dataclasses
 import time
 
-from common import figure, save, seconds, table, write
+from common import figure, mark_stopped, save, seconds, table, write
 
 BEFORE_LIMIT = 60.0  # CPU seconds for the entry-by-entry method at one size
 
@@ -292,15 +292,7 @@ def plot(curves) -> None:
         if finished:
             ax.semilogy(*zip(*finished, strict=True), "^--", label="entry by entry (before)")
         stopped = [k for k, _, _, b in curve if b is None]
-        if stopped:
-            ax.semilogy(
-                stopped,
-                [BEFORE_LIMIT] * len(stopped),
-                "x",
-                color="C2",
-                ms=9,
-                label=f"before: stopped at {BEFORE_LIMIT:.0f} s",
-            )
+        mark_stopped(ax, stopped, BEFORE_LIMIT, "C2", f"before: stopped at {BEFORE_LIMIT:.0f} s")
         ax.axhline(goal, color="grey", ls=":", label=f"goal {goal:.0f} s")
         ax.set_title(slug)
         ax.set_xlabel(axis)

@@ -119,6 +119,27 @@ def save(fig, name: str) -> Path:
     return path
 
 
+def mark_stopped(ax, xs, limit: float, color: str, label: str) -> None:
+    """Crosses at ``limit`` (on a log axis) for the sizes where a competitor was stopped."""
+    if xs:
+        ax.plot(xs, [limit] * len(xs), "x", color=color, ms=10, label=label)
+
+
+def run_in_tree(arguments: Sequence[str], code: Path, env: dict[str, str]):
+    """``python *arguments`` on the packages of the tree ``code`` (its own directory and
+    PYTHONPATH, not an installed copy): (wall seconds, the completed process)."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, *arguments],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": str(code)},
+        cwd=code,
+        check=False,
+    )
+    return time.perf_counter() - start, out
+
+
 def run_python(code: str, timeout: float | None = None) -> tuple[float, str]:
     """Run ``python -c code`` in a fresh process: (wall seconds, stdout)."""
     start = time.perf_counter()

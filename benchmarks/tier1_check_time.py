@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import ROOT, exported, load, table, write
+from common import ROOT, exported, load, run_in_tree, table, write
 
 TIER_ONE = (
     "softmax-jacobian",
@@ -39,17 +37,8 @@ def run(workers: str | None, code: Path = ROOT) -> tuple[float, dict[str, float]
     env = dict(os.environ)
     if workers is not None:
         env["WORKBENCH_WORKERS"] = workers
-    env["PYTHONPATH"] = str(code)
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "-m", "workbench", "check", *TIER_ONE, "--json", "--quiet"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=code,
-        check=False,
-    )
-    wall = time.perf_counter() - start
+    command = ["-m", "workbench", "check", *TIER_ONE, "--json", "--quiet"]
+    wall, out = run_in_tree(command, code, env)
     document = json.loads(out.stdout)
     per_result = {r["slug"]: r["seconds"] for r in document["results"]}
     return wall, per_result, all(r["passed"] for r in document["results"])
