@@ -3,7 +3,8 @@
 For the first case of each Tier 1 result, at its numeric size and seeded inputs, the
 generated closed-form gradient is compared with central differences (f(x + h) − f(x − h))/2h
 and with the complex step Im f(x + ih)/h, for every coordinate, at each step h. The error
-is normwise relative, as in `workbench.gradcheck`: max |estimate − analytic| / max |analytic|.
+is normwise relative, as in `workbench.checks.gradcheck`:
+max |estimate − analytic| / max |analytic|.
 Central differences trade truncation (≈ h²f‴/6) against rounding (≈ ε|f|/h): a V with its
 bottom near h = ε^(1/3) ≈ 1e-5. The complex step has no subtraction, so its error falls
 with h² and stays at rounding level (~1e-16) once h is small.
@@ -27,9 +28,10 @@ RESULTS = (
 
 def sweep(slug: str):
     """{method: [error at each h]} for the first case of ``slug``."""
-    from workbench import numeric, registry
-    from workbench.checks import case_functions
-    from workbench.gradcheck import check_gradient
+    from workbench.checks.gradcheck import check_gradient
+    from workbench.checks.runner import case_functions
+    from workbench.codegen import numeric
+    from workbench.core import registry
 
     case = registry.get(slug).cases[0]
     args, f, grad = case_functions(case)

@@ -176,7 +176,9 @@ def generated(slug: str, case_name: str, sizes):
     import sympy as sp
     from sympy.printing.numpy import NumPyPrinter
 
-    from workbench import codegen, numeric, registry
+    from workbench.codegen import numeric
+    from workbench.codegen import printer as codegen
+    from workbench.core import registry
 
     derivation = registry.get(slug)
     case = next(c for c in derivation.cases if c.name == case_name)

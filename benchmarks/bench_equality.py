@@ -45,8 +45,8 @@ def timed(fn, limit: float | None = None):
     runs out of ``limit`` CPU seconds (it is interrupted, as the workbench's budgets do)."""
     from sympy.core.cache import clear_cache
 
+    from workbench.checks.timebox import call_with_limit
     from workbench.errors import TimeBudgetExceeded
-    from workbench.timebox import call_with_limit
 
     clear_cache()
     start = time.perf_counter()
@@ -58,7 +58,7 @@ def timed(fn, limit: float | None = None):
 
 
 def checker(a, b):
-    from workbench.equivalence import check_equal
+    from workbench.checks.equivalence import check_equal
 
     def run():
         v = check_equal(a, b)

@@ -35,7 +35,7 @@ def softmax_family():
     from sympy.matrices.expressions.diagonal import DiagMatrix
 
     import derivations.softmax_jacobian as sj
-    from workbench.algebra import expand_names
+    from workbench.core.algebra import expand_names
 
     def sizes(k):
         return {sj.n: k}
@@ -101,7 +101,7 @@ def network_family():
     import sympy as sp
 
     import derivations.two_layer_backprop as tl
-    from workbench.functions import Elementwise, Softmax
+    from workbench.core.functions import Elementwise, Softmax
 
     shapes = {2: (2, 2, 2), 4: (3, 4, 2), 8: (4, 8, 3), 12: (6, 12, 4), 16: (8, 16, 4)}
 
@@ -183,9 +183,10 @@ def _uses(case, symbol) -> bool:
 
 def entrywise_seconds(derivation, limit: float) -> float | None:
     """SymPy's diff check as before this work: every entry written out and compared."""
-    from workbench import algebra, sympy_diff
+    from workbench.checks import sympy_diff
+    from workbench.checks.timebox import call_with_limit
+    from workbench.core import algebra
     from workbench.errors import TimeBudgetExceeded
-    from workbench.timebox import call_with_limit
 
     def run():
         resolved = {
@@ -205,8 +206,8 @@ def entrywise_seconds(derivation, limit: float) -> float | None:
 
 
 def main() -> None:
-    from workbench import registry
-    from workbench.checks import check_derivation
+    from workbench.checks.runner import check_derivation
+    from workbench.core import registry
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the largest size of each only")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_stats import (
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_stats import (
     PullOutConstants,
     Recurrence,
     SolveRecurrence,

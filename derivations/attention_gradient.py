@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import numeric, rules
-from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import MaskedSoftmax, Softmax
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.algebra import expand_names
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import MaskedSoftmax, Softmax
 
 T = sp.Symbol("T", integer=True, positive=True)  # sequence length
 d = sp.Symbol("d", integer=True, positive=True)  # query/key width

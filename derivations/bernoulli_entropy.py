@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules import Substitute
-from workbench.rules_stats import Solve
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules import Substitute
+from workbench.core.rules_stats import Solve
 
 p = sp.Symbol("p", positive=True)
 H, dH = sp.symbols("H H'")

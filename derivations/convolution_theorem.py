@@ -15,10 +15,10 @@ import sympy as sp
 from sympy.discrete.convolutions import convolution as sympy_convolution
 from sympy.discrete.transforms import fft as sympy_fft
 
-from workbench import rules
-from workbench.algebra import canonical, instantiate
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_extra import AngleAddition, DropPeriod, FlattenSums, ReindexModulo
+from workbench.core import rules
+from workbench.core.algebra import canonical, instantiate
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_extra import AngleAddition, DropPeriod, FlattenSums, ReindexModulo
 
 N = sp.Symbol("N", integer=True, positive=True)  # signal length (circular)
 q = sp.Symbol("q", integer=True)  # the frequency (k in many texts; k here is a bound index)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations import softmax_jacobian as sj
-from workbench import numeric, rules
-from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import LogSoftmax, Softmax
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.algebra import expand_names
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import LogSoftmax, Softmax
 
 n, j, z, s = sj.n, sj.j, sj.z, sj.s
 k = sp.Symbol("k", integer=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_extra import EvaluateAt
-from workbench.rules_stats import Solve
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_extra import EvaluateAt
+from workbench.core.rules_stats import Solve
 
 x = sp.Symbol("x", real=True)
 h = sp.Symbol("h", positive=True)

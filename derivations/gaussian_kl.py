@@ -15,9 +15,9 @@ import sympy as sp
 from sympy.stats import E, Normal
 from sympy.stats.symbolic_probability import Expectation
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_stats import ExpandLogs, ExpectationLinearity
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_stats import ExpandLogs, ExpectationLinearity
 
 mu1, mu2 = sp.symbols("mu1 mu2", real=True)
 sigma1, sigma2 = sp.symbols("sigma1 sigma2", positive=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_stats import Solve, SplitTerms
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_stats import Solve, SplitTerms
 
 N = sp.Symbol("N", integer=True, positive=True)
 k = sp.Symbol("k", integer=True)

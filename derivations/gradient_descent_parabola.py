@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_extra import Factor
-from workbench.rules_stats import Recurrence, SolveRecurrence
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_extra import Factor
+from workbench.core.rules_stats import Recurrence, SolveRecurrence
 
 x, c, x0 = sp.symbols("x c x_0", real=True)
 eta = sp.Symbol("eta", positive=True)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Elementwise
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k = sp.symbols("i j k", integer=True)

@@ -13,9 +13,10 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.rules_extra import CollectLinear, ExpandMatrix, SolveLinear
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.rules_extra import CollectLinear, ExpandMatrix, SolveLinear
 
 N = sp.Symbol("N", integer=True, positive=True)  # examples
 d = sp.Symbol("d", integer=True, positive=True)  # features

@@ -14,10 +14,11 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from derivations import softmax_jacobian as sj
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Softmax
-from workbench.rules_stats import ExpandLogs
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Softmax
+from workbench.core.rules_stats import ExpandLogs
 
 n, j, z, s = sj.n, sj.j, sj.z, sj.s
 k = sp.Symbol("k", integer=True)
@@ -29,7 +30,7 @@ class LogSumExp(MatrixExpr):
     """log Σₖ exp(xₖ) of a column vector, as a 1×1 matrix.
 
     Printed to NumPy as the max-subtracting helper ``logsumexp`` of
-    :mod:`workbench.numeric`, so generated code never overflows.
+    :mod:`workbench.codegen.numeric`, so generated code never overflows.
     """
 
     arg = property(lambda self: self.args[0])

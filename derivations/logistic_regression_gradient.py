@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Elementwise, LogSoftmax
-from workbench.rules_stats import ChainRuleThroughScalar
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise, LogSoftmax
+from workbench.core.rules_stats import ChainRuleThroughScalar
 
 d = sp.Symbol("d", integer=True, positive=True)
 j = sp.Symbol("j", integer=True)

@@ -13,9 +13,10 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
 
-from workbench import numeric, rules
-from workbench.algebra import canonical
-from workbench.derivation import Case, Chain, Derivation, Exercise
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.algebra import canonical
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
 
 n = sp.Symbol("n", integer=True, positive=True)
 m = sp.Symbol("m", integer=True, positive=True)

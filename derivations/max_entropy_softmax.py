@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.functions import Softmax
-from workbench.rules_stats import Solve
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.functions import Softmax
+from workbench.core.rules_stats import Solve
 
 n = sp.Symbol("n", integer=True, positive=True)
 j, k = sp.symbols("j k", integer=True)

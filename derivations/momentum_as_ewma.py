@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_stats import Recurrence, Solve, SolveRecurrence, Unroll
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_stats import Recurrence, Solve, SolveRecurrence, Unroll
 
 beta, g, eta = sp.symbols("beta g eta")
 t = sp.Symbol("t", integer=True, positive=True)

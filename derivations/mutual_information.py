@@ -12,10 +12,10 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.functions import Elementwise
-from workbench.rules_stats import CombineLogs, CombineSums
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise
+from workbench.core.rules_stats import CombineLogs, CombineSums
 
 m, n = sp.symbols("m n", integer=True, positive=True)
 a, b = sp.symbols("a b", integer=True)
@@ -164,7 +164,7 @@ def _entropies_route():
 
 
 def _derived_at_size():
-    from workbench.algebra import instantiate, resolve
+    from workbench.core.algebra import instantiate, resolve
 
     derivation = build()
     resolved = resolve(derivation.results[0].derived, derivation.definitions)

@@ -12,10 +12,11 @@ import numpy as np
 import sympy as sp
 
 from derivations import softmax_jacobian as sj
-from workbench import numeric, rules
-from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Elementwise, LogSoftmax, Softmax
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.algebra import expand_names
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise, LogSoftmax, Softmax
 
 n, j, z, s = sj.n, sj.j, sj.z, sj.s
 N = sp.Symbol("N", integer=True, positive=True)

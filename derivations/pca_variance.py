@@ -13,10 +13,11 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.rules_extra import SquareOfSum, SumInside
-from workbench.rules_stats import Solve
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.rules_extra import SquareOfSum, SumInside
+from workbench.core.rules_stats import Solve
 
 N = sp.Symbol("N", integer=True, positive=True)  # examples
 n = sp.Symbol("n", integer=True, positive=True)  # features

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.rules_stats import ChangeOfBase, ExpandLogs, ExpOfLog
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.rules_stats import ChangeOfBase, ExpandLogs, ExpOfLog
 
 N = sp.Symbol("N", integer=True, positive=True)
 V = sp.Symbol("V", integer=True, positive=True)

@@ -12,9 +12,10 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Elementwise
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise
 
 x = sp.Symbol("x", real=True)
 sigma = sp.Symbol("sigma")  # σ(x)

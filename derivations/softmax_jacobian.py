@@ -10,10 +10,11 @@ from __future__ import annotations
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from workbench import numeric, rules
-from workbench.algebra import expand_names
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Softmax
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.algebra import expand_names
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Softmax
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j = sp.symbols("i j", integer=True)

@@ -12,10 +12,11 @@ import numpy as np
 import sympy as sp
 
 from derivations import softmax_jacobian as sj
-from workbench import numeric, rules
-from workbench.derivation import Chain, Derivation, Exercise
-from workbench.functions import Softmax
-from workbench.rules_extra import SplitExponential
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.functions import Softmax
+from workbench.core.rules_extra import SplitExponential
 
 n, i, z, s = sj.n, sj.i, sj.z, sj.s
 c = sp.Symbol("c", real=True)  # the shift

@@ -13,9 +13,10 @@ import sympy as sp
 
 from derivations import cross_entropy_gradient as ce
 from derivations import softmax_jacobian as sj
-from workbench import numeric, rules
-from workbench.derivation import Case, Chain, Derivation, Exercise
-from workbench.functions import Elementwise, LogSoftmax, Softmax, phi, scalar_function
+from workbench.codegen import numeric
+from workbench.core import rules
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.functions import Elementwise, LogSoftmax, Softmax, phi, scalar_function
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
 d = sp.Symbol("d", integer=True, positive=True)  # inputs

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import notebook_text as content  # noqa: E402  (beside this script)
 
-from workbench import stages  # noqa: E402
+from workbench.core import stages  # noqa: E402
 
 METADATA = {
     "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from notebook_text_key import KEY_NOTEBOOKS, code, md
 
-from workbench import registry, stages
+from workbench.core import registry, stages
 
 Cells = list[tuple[str, str]]
 
@@ -72,7 +72,7 @@ gradient of the cross-entropy loss (its closed form is the exact answer): the V 
 truncation (h²) against rounding (ε/h), and the complex step's flat floor.
 """),
         code("""
-from workbench.display_plots import plot_step_size
+from workbench.notebook.plots import plot_step_size
 
 plot_step_size(workbench.get("cross-entropy-gradient"))
 """),
@@ -128,7 +128,7 @@ not written yet are listed as *planned*.
 """),
         code("""
 import workbench
-from workbench.display_guide import contents
+from workbench.notebook.guide import contents
 
 contents()
 """),
@@ -151,7 +151,7 @@ d
 It takes about a second for this result.
 """),
         code("""
-from workbench.display import show, step_through, tabulate
+from workbench.notebook.display import show, step_through, tabulate
 
 report = d.check()
 tabulate(report)
@@ -178,7 +178,7 @@ as the first logit moves; the dashed tangents have the slopes the Jacobian predi
 and the caption says how closely they match the curves.
 """),
         code("""
-from workbench.display_plots import plot_sweep
+from workbench.notebook.plots import plot_sweep
 
 plot_sweep(d, entry=0)
 """),
@@ -243,10 +243,10 @@ planned). {MARKS}
 from IPython.display import display
 
 import workbench
-from workbench import stages
-from workbench.display import show, step_through, tabulate
-from workbench.display_guide import your_turn
-from workbench.display_plots import plots_for
+from workbench.core import stages
+from workbench.notebook.display import show, step_through, tabulate
+from workbench.notebook.guide import your_turn
+from workbench.notebook.plots import plots_for
 from workbench.verify import check_claim
 
 slugs = stages.available("{name}", key_results=False)

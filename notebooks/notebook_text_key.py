@@ -24,9 +24,9 @@ def imports(plots: str, verify: str) -> str:
     """The first code cell: the workbench and exactly the functions the notebook uses."""
     return (
         "import workbench\n"
-        "from workbench.display import show, step_through, tabulate\n"
-        "from workbench.display_guide import your_turn\n"
-        f"from workbench.display_plots import {plots}\n"
+        "from workbench.notebook.display import show, step_through, tabulate\n"
+        "from workbench.notebook.guide import your_turn\n"
+        f"from workbench.notebook.plots import {plots}\n"
         f"from workbench.verify import {verify}"
     )
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench import registry, stages
+from workbench.core import registry, stages
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = ROOT / "notebooks"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import registry
-from workbench.checks import applicable_checks
+from workbench.checks.runner import applicable_checks
+from workbench.core import registry
 
 HEAVY = {"two-layer-backprop", "attention-gradient", "transformer-block-backward"}
 
@@ -41,7 +41,7 @@ def test_every_check_passes(slug):
 
 @pytest.mark.parametrize("slug", registry.slugs())
 def test_every_step_names_a_rule_and_says_why(slug):
-    from workbench.rules import VOCABULARY
+    from workbench.core.rules import VOCABULARY
 
     derivation = registry.get(slug)
     assert derivation.steps
@@ -55,7 +55,7 @@ def _known_rules(vocabulary) -> set[str]:
     names = {rule.name for rule in vocabulary}
     # Rules contributed by other modules register themselves in VOCABULARY too; collect
     # any extra rule modules so the test does not depend on import order.
-    for module in ("workbench.rules_extra", "workbench.rules_stats"):
+    for module in ("workbench.core.rules_extra", "workbench.core.rules_stats"):
         try:
             extra = __import__(module, fromlist=["VOCABULARY"])
         except ModuleNotFoundError:

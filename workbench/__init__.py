@@ -13,12 +13,15 @@ Example:
 
 from __future__ import annotations
 
-from workbench.registry import get, slugs, title
+from workbench.core.registry import get, slugs, title
 
 __all__ = ["check", "get", "slugs", "title"]
 __version__ = "0.1.0"
 
 
 def check(slug: str, **options):
-    """Derive and verify one result; returns a :class:`~workbench.report.DerivationReport`."""
+    """Derive and verify one result.
+
+    Returns a :class:`~workbench.checks.report.DerivationReport`.
+    """
     return get(slug).check(**options)

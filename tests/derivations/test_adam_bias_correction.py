@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from derivations import adam_bias_correction as ad
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import finite_difference_error as fde
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
 
 
 @pytest.fixture(scope="module")

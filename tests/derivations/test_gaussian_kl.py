@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sympy.stats.symbolic_probability import Expectation
 
 from derivations import gaussian_kl as gk
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 from derivations import gradient_descent_parabola as gd
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import layernorm_backward as ln
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
 
 
 def _loss(xs, upstream):

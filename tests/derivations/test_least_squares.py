@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import least_squares as ls
-from workbench import numeric
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
+from workbench.codegen import numeric
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from derivations import logistic_regression_gradient as lr
-from workbench import numeric
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
+from workbench.codegen import numeric
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from derivations import mutual_information as mi
-from workbench.algebra import instantiate, resolve
+from workbench.core.algebra import instantiate, resolve
 
 
 def _mi_bits(joint):

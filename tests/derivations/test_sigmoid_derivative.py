@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from derivations import sigmoid_derivative as sd
-from workbench import numeric
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
+from workbench.codegen import numeric
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from derivations import softmax_shift_invariance as ssi
-from workbench import numeric
-from workbench.checks import check_derivation
-from workbench.functions import Softmax
+from workbench.checks.runner import check_derivation
+from workbench.codegen import numeric
+from workbench.core.functions import Softmax
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 
 from derivations import attention_gradient as att
 from derivations import two_layer_backprop as tl
-from workbench import numeric
-from workbench.checks import case_functions
+from workbench.checks.runner import case_functions
+from workbench.codegen import numeric
 
 
 def _fmt(values) -> list[str]:

@@ -10,8 +10,8 @@ from hypothesis.extra.numpy import arrays
 from derivations import cross_entropy_gradient as ce
 from derivations import nll_equals_cross_entropy as nll
 from derivations import softmax_jacobian as sj
-from workbench import numeric
-from workbench.checks import case_functions
+from workbench.checks.runner import case_functions
+from workbench.codegen import numeric
 
 logits = st.integers(2, 7).flatmap(
     lambda n: arrays(np.float64, (n, 1), elements=st.floats(-30, 30, allow_nan=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from workbench import algebra
+from workbench.core import algebra
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k, a = sp.symbols("i j k a", integer=True)

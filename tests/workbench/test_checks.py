@@ -8,8 +8,8 @@ from sympy.matrices.expressions.diagonal import DiagMatrix
 
 from derivations import cross_entropy_gradient as ce
 from derivations import softmax_jacobian as sj
-from workbench.algebra import expand_names
-from workbench.checks import check_derivation
+from workbench.checks.runner import check_derivation
+from workbench.core.algebra import expand_names
 
 
 def _with_closed_form(derivation, closed):
@@ -86,7 +86,7 @@ def test_report_is_json_ready():
 # ---------------------------------------------------------------- SymPy's diff at larger sizes
 def test_sympy_diff_along_directions_catches_a_wrong_result():
     # Past a dozen input entries, SymPy's derivative is taken along random directions
-    # (workbench.directional). The same mistake as above, now in the derived result.
+    # (workbench.checks.directional). The same mistake as above, now in the derived result.
     from sympy import KroneckerDelta
 
     derivation = sj.build()
@@ -109,8 +109,8 @@ def test_a_wrong_backprop_gradient_is_caught_and_named():
     import sympy as sp
 
     from derivations import two_layer_backprop as tl
-    from workbench import registry
-    from workbench.functions import Elementwise, Softmax
+    from workbench.core import registry
+    from workbench.core.functions import Elementwise, Softmax
 
     derivation = registry.get("two-layer-backprop")
     batch = next(c for c in derivation.cases if c.name.startswith("batch"))

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from workbench import cli, registry
+from workbench.cli import commands as cli
+from workbench.core import registry
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

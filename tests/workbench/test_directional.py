@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from workbench.directional import Claim, DirectionalCheck, compare_along_directions, directional
+from workbench.checks.directional import (
+    Claim,
+    DirectionalCheck,
+    compare_along_directions,
+    directional,
+)
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k = sp.symbols("i j k", integer=True)
@@ -18,7 +23,7 @@ s_i, s_j = sp.exp(z[i, 0]) / total, sp.exp(z[j, 0]) / total
 
 
 def _softmax():
-    from workbench.functions import Softmax
+    from workbench.core.functions import Softmax
 
     return Softmax(z)
 
@@ -52,7 +57,7 @@ def test_a_transposed_jacobian_is_caught():
 
 def test_only_the_wrong_input_fails_and_assumptions_are_used():
     # L = −Σ yₖ log softmax(z)ₖ + Σ yₖ²: ∂L/∂z = s − y needs Σ y = 1; ∂L/∂y is exact.
-    from workbench.functions import LogSoftmax
+    from workbench.core.functions import LogSoftmax
 
     loss = -(y.T * LogSoftmax(z)) + y.T * y
     gradient_z = Claim(z, sp.exp(z[j, 0]) / total - y[j, 0], (j, 0))

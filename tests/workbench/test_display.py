@@ -7,8 +7,9 @@ from html import unescape
 
 import pytest
 
-from workbench import registry
-from workbench.display import (
+from workbench.checks.report import CheckResult, DerivationReport
+from workbench.core import registry
+from workbench.notebook.display import (
     MARK_HINT,
     MARK_LATEX,
     MARK_TEXT,
@@ -19,9 +20,8 @@ from workbench.display import (
     step_through,
     tabulate,
 )
-from workbench.display_stepper import NO_WIDGETS_NOTE, Stepper, StepperState, frames
-from workbench.latex import Mark
-from workbench.report import CheckResult, DerivationReport
+from workbench.notebook.stepper import NO_WIDGETS_NOTE, Stepper, StepperState, frames
+from workbench.render.latex import Mark
 
 CHECK = "✓"
 
@@ -209,7 +209,7 @@ def test_the_widget_carries_the_static_list_for_viewers_without_widgets(softmax,
 # ---------------------------------------------------------------- plots and prompts
 def test_plots_fit_what_a_case_is(softmax):
     pytest.importorskip("matplotlib")
-    from workbench.display_plots import plots_for
+    from workbench.notebook.plots import plots_for
 
     plots = plots_for(softmax).plots
     assert plots[0].caption.startswith("The Jacobian") and "tangents" in plots[1].caption
@@ -220,7 +220,7 @@ def test_plots_fit_what_a_case_is(softmax):
 @pytest.mark.slow
 def test_attention_gets_its_attention_maps():
     pytest.importorskip("matplotlib")
-    from workbench.display_plots import plots_for
+    from workbench.notebook.plots import plots_for
 
     attention = plots_for(registry.get("attention-gradient"))
     assert all("attends" in p.caption for p in attention.plots)
@@ -231,7 +231,7 @@ def test_attention_gets_its_attention_maps():
 
 def test_a_tangent_plot_reports_the_slopes_it_compared():
     pytest.importorskip("matplotlib")
-    from workbench.display_plots import plot_tangent
+    from workbench.notebook.plots import plot_tangent
 
     caption = plot_tangent(registry.get("cross-entropy-gradient")).caption
     predicted, measured = [float(w.rstrip(";")) for w in caption.split() if _number(w)][:2]
@@ -247,7 +247,7 @@ def _number(word: str) -> bool:
 
 
 def test_your_turn_folds_the_solutions_away(softmax):
-    from workbench.display_guide import your_turn
+    from workbench.notebook.guide import your_turn
 
     html = your_turn(softmax)._repr_html_()
     assert html.count("<details>") == len(softmax.exercises)
@@ -256,8 +256,8 @@ def test_your_turn_folds_the_solutions_away(softmax):
 
 def _one_step(goal, closed, domain=None):
     """A one-result derivation: ``goal`` differentiated in one step."""
-    from workbench import rules
-    from workbench.derivation import Chain, Derivation
+    from workbench.core import rules
+    from workbench.core.derivation import Chain, Derivation
 
     result = Chain(goal).apply(rules.Differentiate(), "differentiate").result("r", closed)
     return Derivation("toy", "Toy", "", "", (), {}, (result,), (), domain=domain or {})
@@ -267,7 +267,7 @@ def test_a_result_in_one_variable_is_drawn_with_its_closed_form():
     pytest.importorskip("matplotlib")
     import sympy as sp
 
-    from workbench.display_curves import one_variable, plot_result_curves
+    from workbench.notebook.curves import one_variable, plot_result_curves
 
     x = sp.Symbol("x")
     derivation = _one_step(sp.Derivative(x**3, x), 3 * x**2)
@@ -280,7 +280,7 @@ def test_a_step_count_is_drawn_with_the_other_symbols_held_and_said():
     pytest.importorskip("matplotlib")
     import sympy as sp
 
-    from workbench.display_curves import one_variable, plot_result_curves
+    from workbench.notebook.curves import one_variable, plot_result_curves
 
     t, beta = sp.Symbol("t", integer=True, positive=True), sp.Symbol("beta")
     goal, closed = sp.Derivative(beta**t, beta), t * beta ** (t - 1)
@@ -291,6 +291,6 @@ def test_a_step_count_is_drawn_with_the_other_symbols_held_and_said():
 
 
 def test_results_in_matrix_sizes_or_many_symbols_get_no_curve(softmax):
-    from workbench.display_curves import plot_result_curves
+    from workbench.notebook.curves import plot_result_curves
 
     assert plot_result_curves(softmax) is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from workbench.equivalence import check_equal
-from workbench.functions import Softmax
+from workbench.checks.equivalence import check_equal
+from workbench.core.functions import Softmax
 
 x, y = sp.symbols("x y")
 

@@ -6,7 +6,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from workbench.evaluation import Evaluator, Inadmissible, Unsupported
+from workbench.checks.evaluation import Evaluator, Inadmissible, Unsupported
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k, m = sp.symbols("i j k m", integer=True)

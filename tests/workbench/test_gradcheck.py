@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from workbench.checks.gradcheck import assert_gradient, check_gradient
 from workbench.errors import GradientMismatch
-from workbench.gradcheck import assert_gradient, check_gradient
 
 rng = np.random.default_rng(0)
 

@@ -13,10 +13,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from workbench import codepanel, figures, registry, texbuild
+from workbench.checks.report import CheckResult, DerivationReport
 from workbench.cli import main
+from workbench.codegen.numeric import softmax as stable_softmax
+from workbench.core import registry
 from workbench.errors import LatexFailed, OutputExists, TexNotFound
-from workbench.handout import (
+from workbench.render import codepanel, figures, texbuild
+from workbench.render.handout import (
     HandoutOptions,
     available_slugs,
     build_handout,
@@ -25,8 +28,7 @@ from workbench.handout import (
     matrix_lhs,
     step_marks,
 )
-from workbench.latex import Mark
-from workbench.report import CheckResult, DerivationReport
+from workbench.render.latex import Mark
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
 SLUG = "softmax-jacobian"
@@ -191,7 +193,7 @@ def test_panels_of_a_case_show_the_checked_code(derivation):
     assert forward.source == "def forward(z):\n    return softmax(z, axis=0)\n"
     assert jacobian.source.startswith("def jacobian_z(z):")
     assert jacobian.latex is None and "axis=0" in jacobian.why_not
-    namespace = {"numpy": np, "softmax": __import__("workbench.numeric").numeric.softmax}
+    namespace = {"numpy": np, "softmax": stable_softmax}
     exec(jacobian.source, namespace)  # the listing runs, and is the Jacobian
     z = np.array([[0.0], [0.0]])
     assert np.allclose(namespace["jacobian_z"](z), [[0.25, -0.25], [-0.25, 0.25]])
@@ -231,7 +233,7 @@ def attention_case(mask: bool) -> tuple:
     inputs |= {v: lambda r, s: r.standard_normal(s), g: lambda r, s: r.standard_normal(s)}
     if mask:
         inputs[sp.MatrixSymbol("M", t, t)] = lambda r, s: np.tril(np.ones(s))
-    from workbench.derivation import Case
+    from workbench.core.derivation import Case
 
     case = Case(
         name="causal" if mask else "full",
@@ -255,7 +257,7 @@ def test_attention_gradient_agrees_with_finite_differences(mask):
     scores = named["Q"] @ named["K"].T / np.sqrt(3)
 
     def loss(s):
-        from workbench.numeric import masked_softmax, softmax
+        from workbench.codegen.numeric import masked_softmax, softmax
 
         probs = softmax(s, axis=1) if not mask else masked_softmax(s, named["M"])
         return float(np.sum(named["G"] * (probs @ named["V"])))
@@ -274,7 +276,7 @@ def test_attention_gradient_agrees_with_finite_differences(mask):
 @pytest.mark.parametrize("mask", [False, True])
 def test_attention_figure_is_drawn_for_any_case_with_q_k_v_g(mask):
     case, _ = attention_case(mask)
-    from workbench.derivation import Derivation
+    from workbench.core.derivation import Derivation
 
     d = Derivation("attention", "A", "", "", (), {}, (), (case,))
     made = figures.figures_for(d)
@@ -499,8 +501,8 @@ def test_a_latex_error_shows_the_log_lines():
 @pytest.mark.slow
 def test_a_faithful_latexify_rendering_sits_beside_its_listing():
     require("pdflatex")
-    from workbench import handout_sections
-    from workbench.handout import PREAMBLE
+    from workbench.render import handout_sections
+    from workbench.render.handout import PREAMBLE
 
     source = LATEXIFY[0][0]
     panel = codepanel.CodePanel("a logistic", source, codepanel.latexify_source(source, "f"), None)

@@ -1,4 +1,4 @@
-"""Golden LaTeX for expressions, steps, marks, rules and prose (workbench.latex, .prose)."""
+"""Golden LaTeX for expressions, steps, marks, rules and prose (workbench.render.latex, .prose)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-from workbench.derivation import Result, Step
-from workbench.functions import Elementwise, LogSoftmax, MaskedSoftmax, Softmax
-from workbench.latex import (
+from workbench.core.derivation import Result, Step
+from workbench.core.functions import Elementwise, LogSoftmax, MaskedSoftmax, Softmax
+from workbench.render.latex import (
     DEFAULT_STYLE,
     Mark,
     StepStyle,
@@ -23,7 +23,7 @@ from workbench.latex import (
     step_to_latex,
     steps_to_latex,
 )
-from workbench.prose import text_to_latex
+from workbench.render.prose import text_to_latex
 
 n, m, N = sp.symbols("n m N", integer=True, positive=True)
 i, j, a, b = sp.symbols("i j a b", integer=True)
@@ -151,7 +151,7 @@ def test_mark_of_a_verdict(equal, method, mark):
 
 
 def test_derivation_without_a_report_claims_nothing():
-    from workbench import registry
+    from workbench.core import registry
 
     out = derivation_to_latex(registry.get("softmax-jacobian"))
     assert out.startswith("\\begin{align*}") and "checkmark" not in out
@@ -177,7 +177,7 @@ def test_rule_golden(rule, plain, sans):
 
 
 def test_every_rule_of_the_vocabulary_renders_in_ascii():
-    from workbench.rules import VOCABULARY
+    from workbench.core.rules import VOCABULARY
 
     for rule in VOCABULARY:
         assert rule_to_latex(rule.name).isascii()
@@ -227,8 +227,8 @@ def test_prose_golden(text, expected):
 
 def test_prose_of_every_derivation_is_pdflatex_safe():
     """All the Unicode a derivation writes becomes ASCII LaTeX, with balanced $ signs."""
-    from workbench import registry
-    from workbench.handout import available_slugs
+    from workbench.core import registry
+    from workbench.render.handout import available_slugs
 
     for slug in available_slugs():
         d = registry.get(slug)

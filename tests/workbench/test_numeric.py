@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from workbench import numeric
-from workbench.functions import Elementwise, LogSoftmax, Softmax
+from workbench.codegen import numeric
+from workbench.core.functions import Elementwise, LogSoftmax, Softmax
 
 n = sp.Symbol("n", integer=True, positive=True)
 z = sp.MatrixSymbol("z", n, 1)

@@ -9,11 +9,11 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbench.claim_format import to_latex, unparse
 from workbench.errors import ParseError
-from workbench.interpret import Scope, build, declare, parse_shape
-from workbench.parsing import MAX_DEPTH, Binary, Call, Name, Number, Transpose, Unary, parse
-from workbench.verify import check_claim, check_steps
+from workbench.verify.api import check_claim, check_steps
+from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.interpret import Scope, build, declare, parse_shape
+from workbench.verify.parsing import MAX_DEPTH, Binary, Call, Name, Number, Transpose, Unary, parse
 
 NODES = (Number, Name, Unary, Binary, Call, Transpose)
 

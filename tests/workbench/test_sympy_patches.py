@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from workbench import sympy_patches
+from workbench.core import sympy_patches
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k, m = sp.symbols("i j k m", integer=True)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from workbench.checks.timebox import run_in_child, time_limit
 from workbench.errors import TimeBudgetExceeded
-from workbench.timebox import run_in_child, time_limit
 
 
 def test_time_limit_interrupts_a_loop():

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from verify_cases import CASES  # beside this file; pytest puts its folder on sys.path
 
-from workbench.verify import check_catalogue_claim, check_claim, check_steps
-from workbench.verify_report import VerifyReport
+from workbench.verify.api import check_catalogue_claim, check_claim, check_steps
+from workbench.verify.report import VerifyReport
 
 STEPS = Path(__file__).parents[1] / "data" / "steps"
 
@@ -167,8 +167,8 @@ def test_hard_time_limit_gives_an_error_verdict():
 def test_the_child_runs_under_a_memory_limit():
     import resource
 
-    from workbench.timebox import run_in_child
-    from workbench.verify import _limit_memory
+    from workbench.checks.timebox import run_in_child
+    from workbench.verify.api import _limit_memory
 
     def limit_in_child() -> int:
         _limit_memory()
@@ -196,7 +196,7 @@ def test_catalogue_claim_for_a_two_layer_network():
 def test_catalogue_claim_in_a_case_that_substitutes_a_matrix():
     # The unmasked attention case replaces the mask M by all ones; a right claim about it
     # must not be judged against a free M.
-    from workbench.verify import check_catalogue_claim
+    from workbench.verify.api import check_catalogue_claim
 
     assert check_catalogue_claim("attention-gradient", "P.T @ G", wrt="V").verdict == "correct"
     assert check_catalogue_claim("attention-gradient", "P @ G", wrt="V").verdict == "incorrect"

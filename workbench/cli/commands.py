@@ -1,0 +1,226 @@
+"""The ``workbench`` command line. SymPy is imported only by commands that need it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+from workbench.errors import WorkbenchError
+
+DESCRIPTION = """\
+Derive, verify and render the mathematics of machine learning.
+
+Every result in the catalogue is derived step by step by SymPy from its definitions,
+compared with its textbook closed form, and checked three independent ways: each step
+is valid; SymPy's own differentiation agrees at several concrete sizes; the NumPy
+closed form agrees with finite differences and the complex step at random inputs.
+"""
+
+EPILOG = """\
+examples:
+  workbench list                           the results, in curriculum order
+  workbench show softmax-jacobian          the steps of one derivation
+  workbench check                          derive and verify everything (exit 0 = all passed)
+  workbench check cross-entropy-gradient --json   one JSON document for scripts
+
+conventions: vectors are columns; the gradient of a scalar has the shape of its
+variable (denominator layout); a Jacobian is m×n with J[i, j] = ∂fᵢ/∂xⱼ (numerator
+layout); indices run from 0 to n−1.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the results (slug and title)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("show", help="show the steps of one derivation")
+    p.add_argument("slug", help="a slug from `workbench list`")
+
+    p = sub.add_parser(
+        "check",
+        help="derive and verify results (all when no slug is given)",
+        description="Derive and verify results. Exit status 0 only if every check passed.",
+    )
+    p.add_argument("slugs", nargs="*", metavar="SLUG", help="slugs to check (default: all)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--seed", type=int, default=0, help="seed for random points (default 0)")
+    p.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="CPU seconds per equality decision (default 20)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    sub.add_parser("rules", help="list the rule vocabulary a step may name")
+    for plugin in _plugins():
+        plugin.register(sub)
+    return parser
+
+
+PLUGINS = ("workbench.cli.verify", "workbench.cli.handout")
+"""Modules that add subcommands: each has ``register(subparsers)``, which adds a parser
+and sets ``run=function(args) -> exit status`` as its default. Kept light: no SymPy."""
+
+
+def _plugins():
+    import importlib
+
+    for name in PLUGINS:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # a missing dependency inside the plugin is a real error
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        run = getattr(args, "run", None) or COMMANDS[args.command]
+        return run(args)
+    except WorkbenchError as exc:
+        if args.debug:
+            raise
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workbench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+SIGPIPE_STATUS = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
+
+
+def _reader_went_away() -> int:
+    """The output's reader closed the pipe (``workbench show … | head``): stop quietly,
+    as other command-line tools do. Later writes, such as the interpreter's flush at
+    exit, go to /dev/null instead of raising again."""
+    import contextlib
+    import os
+
+    # Suppressed: stdout without a file descriptor (replaced in a test or a notebook).
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
+    return SIGPIPE_STATUS
+
+
+def _list(args) -> int:
+    from workbench.core import registry
+
+    rows = [(s, registry.title(s), registry.statement(s)) for s in registry.slugs()]
+    if args.json:
+        print(json.dumps([{"slug": s, "title": t, "result": r} for s, t, r in rows], indent=2))
+        return 0
+    width = max(len(s) for s, _, _ in rows)
+    for slug, title, _ in rows:
+        print(f"{slug:<{width}}  {title}")
+    return 0
+
+
+def _show(args) -> int:
+    from workbench.core import registry
+
+    registry.title(args.slug)  # unknown slugs fail here, before SymPy loads
+    from workbench.render.text import render_steps
+
+    print(render_steps(registry.get(args.slug)))
+    return 0
+
+
+def _check(args) -> int:
+    from workbench.core import registry
+
+    chosen = list(args.slugs) or list(registry.slugs())
+    for slug in chosen:
+        registry.title(slug)  # fail fast, with the list of known slugs
+    options = {"seed": args.seed}
+    if args.budget is not None:
+        options["budget"] = args.budget
+    start = time.monotonic()
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    reports = []
+    for slug in chosen:
+        progress(f"{slug}: deriving")
+        derivation = registry.get(slug)
+        reports.append(derivation.check(progress=progress, **options))
+        status = "passed" if reports[-1].passed else "FAILED"
+        progress(f"{slug}: {status} in {reports[-1].seconds:.1f}s")
+
+    if args.json:
+        print(json.dumps({"results": [r.to_dict() for r in reports]}, indent=2))
+    else:
+        print(render_table(reports))
+        passed = sum(r.passed for r in reports)
+        print(
+            f"\n{passed} of {len(reports)} derivations passed every check "
+            f"({time.monotonic() - start:.1f}s)."
+        )
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def render_table(reports) -> str:
+    """The summary table: one row per derivation, one column per check."""
+
+    def cell(check) -> str:
+        mark = "✓" if check.passed else "✗"
+        if check.max_error is not None:
+            return f"{mark} {check.max_error:.0e}"
+        return f"{mark} {check.method}"
+
+    names: list[str] = []
+    for report in reports:
+        names += [c.name for c in report.checks if c.name not in names]
+    header = ["derivation", *names]
+    rows = []
+    for report in reports:
+        by_name = {c.name: c for c in report.checks}
+        rows.append([report.slug, *[cell(by_name[n]) if n in by_name else "-" for n in names]])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+    failures = [(r.slug, c) for r in reports for c in r.checks if not c.passed]
+    for slug, check in failures:
+        lines.append(f"\n✗ {slug} / {check.name}: {check.detail}")
+    return "\n".join(lines)
+
+
+def _rules(args) -> int:
+    from workbench.core.rules import VOCABULARY
+
+    for rule in VOCABULARY:
+        print(f"{rule.name:<38} {rule().statement}")
+    return 0
+
+
+COMMANDS = {"list": _list, "show": _show, "check": _check, "rules": _rules}
+
+if __name__ == "__main__":
+    sys.exit(main())

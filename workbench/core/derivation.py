@@ -1,0 +1,214 @@
+"""The derivation as data: steps, results, closed forms and numeric cases.
+
+A :class:`Derivation` is immutable. It is built with :class:`Chain`, which applies one
+rule at a time and records what SymPy computed; nothing here renders or checks.
+
+Example:
+    >>> import sympy as sp
+    >>> from workbench.core import rules
+    >>> x = sp.Symbol("x")
+    >>> chain = Chain(sp.Derivative(sp.exp(2 * x), x))
+    >>> chain.apply(rules.ChainRule(), "differentiate the outer exp").current
+    exp(2*x)*Derivative(2*x, x)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sympy as sp
+
+from workbench.core.algebra import canonical
+from workbench.core.rules import Context, Rule
+from workbench.errors import DerivationError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+Sampler = Callable[["np.random.Generator", tuple[int, ...]], "np.ndarray"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rewrite: ``after`` equals ``before`` by ``rule`` (under ``assumptions``)."""
+
+    before: sp.Basic
+    after: sp.Basic
+    rule: str
+    statement: str
+    note: str
+    assumptions: tuple = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    """One derived quantity: its chain of steps and the closed form it is compared with.
+
+    Attributes:
+        label: what is derived, e.g. ``"∂s_i/∂z_j"``.
+        steps: the chain, ``steps[0].before`` is the goal.
+        closed_form: the textbook answer in matrix notation.
+        entry: the index of ``closed_form`` that ``derived`` is an entry of, e.g. ``(i, j)``;
+            None when the closed form is a scalar expression.
+        wrt: the input this result differentiates with respect to, if it is a derivative.
+        assumptions: facts the result relies on, e.g. ``Σ y = 1``.
+    """
+
+    label: str
+    steps: tuple[Step, ...]
+    closed_form: Any
+    entry: tuple[sp.Basic, sp.Basic] | None = None
+    wrt: sp.MatrixSymbol | None = None
+    assumptions: tuple = ()
+
+    @property
+    def goal(self) -> sp.Basic:
+        return self.steps[0].before
+
+    @property
+    def closed_entry(self) -> sp.Basic:
+        """The closed form at ``entry`` (index notation), or itself when it is a scalar."""
+        if self.entry is None or not isinstance(self.closed_form, sp.MatrixExpr):
+            return self.closed_form
+        return self.closed_form[self.entry]
+
+    @property
+    def derived(self) -> sp.Basic:
+        return self.steps[-1].after
+
+
+@dataclass(frozen=True)
+class Case:
+    """A concrete numeric setting in which the closed form is checked.
+
+    Attributes:
+        name: e.g. ``"tanh"`` or ``"batched"``.
+        forward: the function in matrix notation, 1×1 for a scalar loss.
+        wrt: the inputs differentiated, in order.
+        gradients: the closed forms, one per ``wrt`` (a Jacobian for a vector ``forward``).
+        samplers: how to draw each input (all of them, ``wrt`` and constants).
+        sizes: concrete sizes for the SymPy ``diff`` check (three or more).
+        numeric_size: the size for finite differences and the complex step.
+        results: for each ``wrt``, the general-n :class:`Result` label it instantiates, if any.
+        assumptions: facts the inputs satisfy, as (lhs, rhs) pairs; or, when they depend on
+            the size (one per row, say), a function from concrete sizes to such pairs.
+        identities: (name, lhs, rhs) matrix expressions that must be equal, checked by
+            SymPy at the concrete sizes and numerically at random inputs.
+        kinks: given the inputs, a list of warnings for points at a non-differentiable kink.
+    """
+
+    name: str
+    forward: Any
+    wrt: tuple[sp.MatrixSymbol, ...]
+    gradients: tuple[Any, ...]
+    samplers: Mapping[sp.MatrixSymbol, Sampler]
+    sizes: tuple[Mapping[sp.Symbol, int], ...]
+    numeric_size: Mapping[sp.Symbol, int]
+    results: Mapping[sp.MatrixSymbol, str] = field(default_factory=dict)
+    substitutions: Mapping[sp.Basic, sp.Basic] = field(default_factory=dict)
+    assumptions: tuple | Callable[[Mapping[sp.Symbol, int]], list] = ()
+    identities: tuple[tuple[str, Any, Any], ...] = ()
+    kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise for the learner, with its worked solution (plain text with $math$)."""
+
+    prompt: str
+    solution: str
+    source: str = ""  # where in the curriculum (shared/seeds) it comes from
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A key result: how it is derived, what it should equal, and how to test it."""
+
+    slug: str
+    title: str
+    summary: str
+    conventions: str
+    variables: tuple[tuple[str, str], ...]
+    definitions: Mapping[sp.Basic, sp.Basic]
+    results: tuple[Result, ...]
+    cases: tuple[Case, ...]
+    symbolic_checks: tuple[tuple[str, Callable[[], tuple[Any, Any]]], ...] = ()
+    """Independent symbolic routes: (name, thunk returning (a, b)) with a == b expected,
+    e.g. SymPy's own ``integrate`` or ``rsolve`` against the derived result."""
+    numeric_checks: tuple[tuple[str, Callable[[int], tuple[Any, Any, float]]], ...] = ()
+    """Independent numeric computations: (name, f(seed) → (computed, expected, rtol)),
+    e.g. running an iteration, numerical integration, or ``numpy.fft``."""
+    exercises: tuple[Exercise, ...] = ()
+    domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    """Per input name, the interval exact random test points are drawn from
+    (default (-2, 2)); e.g. counts that must stay positive under a log."""
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return tuple(step for result in self.results for step in result.steps)
+
+    def result(self, label: str) -> Result:
+        for r in self.results:
+            if r.label == label:
+                return r
+        raise KeyError(label)
+
+    def check(self, **options):
+        """Run every check; see :func:`workbench.checks.runner.check_derivation`."""
+        from workbench.checks.runner import check_derivation
+
+        return check_derivation(self, **options)
+
+    def to_latex(self) -> str:
+        """The chain of steps as a LaTeX ``align*`` block per result."""
+        from workbench.render.latex import derivation_to_latex
+
+        return derivation_to_latex(self)
+
+    # Notebook display lives in workbench.notebook.display; a bare derivation has no check
+    # report, so it shows its steps without marks.
+    def _repr_html_(self) -> str:
+        from workbench.notebook.display import derivation_html
+
+        return derivation_html(self)
+
+    def _repr_latex_(self) -> str:
+        from workbench.notebook.display import derivation_latex
+
+        return derivation_latex(self)
+
+
+class Chain:
+    """Builds a chain of steps: each :meth:`apply` asks SymPy for the next expression."""
+
+    def __init__(self, start: sp.Basic, definitions: Mapping[sp.Basic, sp.Basic] | None = None):
+        self.context = Context(dict(definitions or {}))
+        self.current = start
+        self.steps: list[Step] = []
+
+    def apply(self, rule: Rule, note: str) -> Chain:
+        # Bound summation variables get canonical names, so steps read k, l, ... and
+        # equal sums look equal.
+        after = canonical(rule.apply(self.current, self.context))
+        if after == self.current:
+            raise DerivationError(f"rule {rule.name!r} changed nothing at: {self.current}")
+        self.steps.append(
+            Step(
+                before=self.current,
+                after=after,
+                rule=rule.name,
+                statement=rule.statement,
+                note=note,
+                assumptions=tuple(rule.assumptions),
+            )
+        )
+        self.current = after
+        return self
+
+    def result(self, label: str, closed_form, entry=None, wrt=None, assumptions=()) -> Result:
+        if not self.steps:
+            raise DerivationError(f"{label}: a result needs at least one step")
+        entry = tuple(entry) if entry is not None else None
+        return Result(label, tuple(self.steps), closed_form, entry, wrt, tuple(assumptions))

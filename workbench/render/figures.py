@@ -1,0 +1,273 @@
+"""Figures for handouts, drawn with matplotlib as vector PDF from a derivation's own cases.
+
+A figure is chosen by what a case *is*, never by its slug, so a new derivation gets the
+figures that fit it with no code here:
+
+* every case with a vector output → a heatmap of its Jacobian at a random input;
+* the first case of every derivation → the error of central differences against the
+  step size h (the V: truncation falls as h², rounding grows as ε/h), with the complex
+  step beside it;
+* every case with inputs Q, K, V, G (attention, optionally with a 0/1 mask) → the
+  attention matrix P and the gradient ∂L/∂S of the scores.
+
+Every number drawn comes from the compiled, checked NumPy code of the case at the seeded
+inputs the checks used. Figures are drawn on a ``Figure`` object, never on a screen.
+
+Example:
+    >>> from workbench.core import registry
+    >>> [f.name for f in figures_for(registry.get("softmax-jacobian"))]   # doctest: +SKIP
+    ['jacobian-vector', 'step-size']
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+
+from workbench.checks.runner import case_functions
+from workbench.codegen import numeric
+from workbench.core.derivation import Case, Derivation
+from workbench.errors import HandoutError
+from workbench.render.latex import expr_to_latex, text_to_latex
+from workbench.render.latex import number_to_latex as num
+
+FD_STEP = 1e-5  # the step of the finite-difference check (workbench.checks.gradcheck)
+ATTENTION_INPUTS = {"Q", "K", "V", "G"}
+
+__all__ = [
+    "Figure",
+    "attention_maps",
+    "attention_matrices",
+    "figures_for",
+    "jacobian_heatmap",
+    "step_size_curve",
+    "step_size_errors",
+]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure: a file name (no extension), its PDF bytes and its caption (LaTeX)."""
+
+    name: str
+    pdf: bytes
+    caption: str
+    width: str = r"0.8\linewidth"
+
+
+def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
+    """Every figure that fits ``derivation``, in the order the handout shows them."""
+    out = []
+    for number, case in enumerate(derivation.cases):
+        if _is_vector_output(case):
+            out.append(jacobian_heatmap(case, seed))
+        if {a.name for a in case.samplers} >= ATTENTION_INPUTS:
+            out.append(attention_maps(case, seed))
+        if number == 0:
+            out.append(step_size_curve(case, seed))
+    return out
+
+
+# ---------------------------------------------------------------- drawing helpers
+def _figure(width: float, height: float):
+    try:
+        from matplotlib.figure import Figure as MplFigure
+    except ImportError:
+        raise HandoutError(
+            "handouts need matplotlib: pip install 'derivation-workbench[handout]'"
+        ) from None
+    return MplFigure(figsize=(width, height), layout="constrained")
+
+
+def _pdf(fig) -> bytes:
+    buffer = io.BytesIO()
+    # No creation date: the same figure gives the same bytes, so rebuilding is a no-op.
+    fig.savefig(buffer, format="pdf", metadata={"CreationDate": None})
+    return buffer.getvalue()
+
+
+def _heatmap(ax, values: np.ndarray, title: str, diverging: bool = True) -> None:
+    limit = float(np.max(np.abs(values))) or 1.0
+    image = ax.imshow(
+        values,
+        cmap="RdBu_r" if diverging else "viridis",
+        vmin=-limit if diverging else 0.0,
+        vmax=limit if diverging else max(limit, 1e-300),
+    )
+    ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    rows, cols = values.shape
+    if rows * cols <= 64:  # small enough to print every entry legibly
+        for (r, c), v in np.ndenumerate(values):
+            dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
+            color = "white" if dark else "black"
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6, color=color)
+    ax.set_xticks(range(cols))
+    ax.set_yticks(range(rows))
+
+
+def _inputs(case: Case, seed: int):
+    args, f, grad = case_functions(case)
+    inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
+    return args, f, grad, [inputs[a] for a in args]
+
+
+def _sizes(case: Case) -> str:
+    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in case.numeric_size.items())
+
+
+def _is_vector_output(case: Case) -> bool:
+    rows, cols = numeric.shape_of(case.forward, case.numeric_size)
+    return cols == 1 and rows > 1
+
+
+# ---------------------------------------------------------------- the figures
+def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
+    """The Jacobian of a vector-valued case at its seeded random input."""
+    _, _, grad, values = _inputs(case, seed)
+    jacobian = np.real(grad(*values)[0])
+    wrt, wrt_tex = case.wrt[0].name, expr_to_latex(case.wrt[0])
+    fig = _figure(4.6, 3.6)
+    ax = fig.add_subplot()
+    _heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
+    ax.set_xlabel(f"j (entry of {wrt})")
+    ax.set_ylabel("i (entry of the output)")
+    row_sums = float(np.max(np.abs(jacobian.sum(axis=1))))
+    asymmetry = float(np.max(np.abs(jacobian - jacobian.T))) if _square(jacobian) else None
+    facts = f"the largest row sum is ${num(row_sums)}$ in absolute value"
+    if asymmetry is not None:
+        facts += rf", and $\max|J - J^{{\top}}| = {num(asymmetry)}$"
+    caption = (
+        f"The Jacobian of case ``{text_to_latex(case.name)}'' at the random ${wrt_tex}$ of "
+        f"the checks ({_sizes(case)}), computed by the checked NumPy code of the closed form: "
+        f"{facts}. Red entries are positive, blue negative."
+    )
+    return Figure(f"jacobian-{_slug(case.name)}", _pdf(fig), caption, r"0.55\linewidth")
+
+
+def _square(m: np.ndarray) -> bool:
+    return m.shape[0] == m.shape[1]
+
+
+def step_size_errors(case: Case, seed: int = 0):
+    """Relative errors of central differences and of the complex step, against h.
+
+    The derivative is taken along a seeded random direction of ``case.wrt[0]`` and
+    compared with the closed form; returns (h for differences, their errors, h for the
+    complex step, its errors).
+    """
+    args, f, grad, values = _inputs(case, seed)
+    position = args.index(case.wrt[0])
+    rng = np.random.default_rng(seed + 1)
+    direction = rng.standard_normal(values[position].shape)
+    exact = _directional(f, grad, values, position, direction)
+
+    def shifted(h):
+        moved = list(values)
+        moved[position] = values[position] + h * direction
+        return np.asarray(f(*moved))
+
+    steps_fd = np.logspace(-15, -1, 57)
+    steps_cs = np.logspace(-20, -1, 39)
+    fd = np.array([_relative((shifted(h) - shifted(-h)) / (2 * h), exact) for h in steps_fd])
+    cs = np.array([_relative(np.imag(shifted(1j * h)) / h, exact) for h in steps_cs])
+    return steps_fd, fd, steps_cs, cs
+
+
+def step_size_curve(case: Case, seed: int = 0) -> Figure:
+    """The V of central differences against h, with the complex step beside it."""
+    steps_fd, fd, steps_cs, cs = step_size_errors(case, seed)
+    fig = _figure(6.4, 2.8)
+    left, right = fig.subplots(1, 2, sharey=True)
+    left.loglog(steps_fd, fd, "o-", markersize=2.5, color="tab:blue")
+    left.axvline(FD_STEP, color="gray", linestyle=":", linewidth=1)
+    left.set_title("central differences", fontsize=10)
+    left.set_ylabel("relative error")
+    right.loglog(steps_cs, cs, "o-", markersize=2.5, color="tab:green")
+    right.set_title("complex step", fontsize=10)
+    from matplotlib.ticker import LogLocator  # matplotlib is optional: import it on use
+
+    for ax in (left, right):
+        ax.set_xlabel("step size h")
+        ax.xaxis.set_major_locator(LogLocator(numticks=5))
+        ax.grid(True, which="major", linewidth=0.3)
+    best = int(np.argmin(fd))
+    caption = (
+        f"Checking the gradient with respect to ${expr_to_latex(case.wrt[0])}$ "
+        f"(case ``{text_to_latex(case.name)}'', "
+        f"{_sizes(case)}) along a random direction. Left: central differences; the error "
+        f"falls as $h^2$ until rounding, which grows as $\\varepsilon/h$, takes over: the best "
+        f"step is near $h = {num(steps_fd[best], 0)}$ with error ${num(fd[best])}$ (dotted: "
+        f"the $h = 10^{{-5}}$ the check uses). Right: the complex step has no subtraction, "
+        f"so its error stays near ${num(float(np.median(cs[:20])), 0)}$ for every small $h$."
+    )
+    return Figure("step-size", _pdf(fig), caption, r"0.95\linewidth")
+
+
+def _directional(f, grad, values, position, direction) -> np.ndarray:
+    """The exact derivative of f along ``direction``, from the closed-form gradient."""
+    g = np.asarray(grad(*values)[0])
+    out = np.asarray(f(*values))
+    if out.size == 1:  # a scalar loss: the gradient has the shape of the input
+        return np.asarray(np.sum(g * direction))
+    return g @ direction.reshape(-1, 1)  # a Jacobian, numerator layout
+
+
+def _relative(estimate: np.ndarray, exact: np.ndarray) -> float:
+    error = float(np.linalg.norm(np.real(estimate) - exact))
+    # Floor at 1e-17 so an exact zero still shows on a log axis.
+    return max(error / max(float(np.linalg.norm(exact)), 1e-300), 1e-17)
+
+
+def attention_matrices(named: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """P = softmax(QKᵀ/√d) by rows (masked if a mask is given) and ∂L/∂S.
+
+    For L = Σ G ⊙ (PV), the upstream gradient is ∂L/∂P = GVᵀ, and the row softmax's
+    Jacobian turns it into ∂L/∂S = P ⊙ (∂L/∂P − rowsum(P ⊙ ∂L/∂P)).
+    """
+    q, k, v, g = (named[n] for n in ("Q", "K", "V", "G"))
+    mask = _mask(named)
+    scores = q @ k.T / np.sqrt(k.shape[1])
+    p = numeric.softmax(scores, axis=1) if mask is None else numeric.masked_softmax(scores, mask)
+    upstream = g @ v.T
+    return p, p * (upstream - np.sum(p * upstream, axis=1, keepdims=True))
+
+
+def attention_maps(case: Case, seed: int = 0) -> Figure:
+    """Heatmaps of P and ∂L/∂S at the case's seeded inputs."""
+    args, _, _, values = _inputs(case, seed)
+    named = {a.name: v for a, v in zip(args, values, strict=True)}
+    p, d_scores = attention_matrices(named)
+    fig = _figure(6.4, 2.9)
+    left, right = fig.subplots(1, 2)
+    _heatmap(left, p, "attention P (rows sum to 1)", diverging=False)
+    _heatmap(right, d_scores, "∂L/∂S (rows sum to 0)")
+    for ax in (left, right):
+        ax.set_xlabel("key")
+        ax.set_ylabel("query")
+    masked = " with the causal mask (zeros above the diagonal)" if _mask(named) is not None else ""
+    caption = (
+        f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}){masked}. Left: the attention matrix "
+        r"$P = \operatorname{softmax}_{\mathrm{row}}(QK^{\top}/\sqrt{d})$. Right: "
+        r"$\partial L/\partial S = P \odot (\partial L/\partial P - "
+        r"\operatorname{rowsum}(P \odot \partial L/\partial P))$ with "
+        r"$\partial L/\partial P = GV^{\top}$; its largest row sum is "
+        f"${num(float(np.max(np.abs(d_scores.sum(axis=1)))))}$ in absolute value."
+    )
+    return Figure(f"attention-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")
+
+
+def _mask(named: dict[str, np.ndarray]) -> np.ndarray | None:
+    """A square 0/1 input other than Q, K, V, G is the attention mask."""
+    for name, value in named.items():
+        if name in ATTENTION_INPUTS or value.ndim != 2 or value.shape[0] != value.shape[1]:
+            continue
+        if np.all((value == 0) | (value == 1)):
+            return value
+    return None
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")

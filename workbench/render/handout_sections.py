@@ -1,0 +1,332 @@
+"""The sections of a handout, each a function from one :class:`Context` to LaTeX.
+
+:func:`render` puts them in the order the issue asks for; ``level`` 0 makes them
+``\\section``s of a standalone handout, level 1 ``\\subsection``s of a course-pack chapter.
+What is said comes from the derivation and its report; how it looks is LaTeX here.
+
+Example:
+    >>> HEADINGS[1]
+    ('subsection', 'subsubsection')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from workbench.checks.report import CheckResult, DerivationReport
+from workbench.core.derivation import Derivation
+from workbench.render import codepanel
+from workbench.render.figures import Figure
+from workbench.render.latex import (
+    Mark,
+    StepStyle,
+    expr_to_latex,
+    notes_to_latex,
+    number_to_latex,
+    steps_to_latex,
+    text_to_latex,
+)
+
+HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
+PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
+FAILED = r"\textcolor{wbred}{\ensuremath{\times}~failed}"
+RAGGED = r">{\raggedright\arraybackslash}X"  # a table column that wraps without stretching
+HOW = {
+    "proved": "proved symbolically",
+    "tested": "tested at exact random points",
+    "central": r"central differences, $h = 10^{-5}$",
+    "complex-step": r"complex step, $h = 10^{-20}$",
+    "numeric": "float64 evaluation at random inputs",
+    "failed": "failed",
+    "error": "crashed",
+}
+CHECK_NAMES = {
+    "steps": "every step",
+    "closed form": "derived result = closed form",
+    "sympy diff": "SymPy's own derivative",
+    "finite differences": "finite differences",
+    "complex step": "complex step",
+    "numeric identity": "identities, numerically",
+    "independent symbolic": "independent symbolic routes",
+    "numeric": "independent computations",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a section may use: the derivation, its report, the earned marks."""
+
+    derivation: Derivation
+    report: DerivationReport
+    marks: Mapping[tuple[str, int], Mark]
+    style: StepStyle
+    figure_paths: Mapping[str, str]
+    figures: tuple[Figure, ...]
+    seed: int = 0  # of the checks' random points
+
+
+def render(ctx: Context, level: int) -> str:
+    """Every section of the handout in order, headed at ``level`` (0 or 1)."""
+    top, sub = HEADINGS[level]
+    parts = [
+        intro(ctx),
+        _heading(top, "Notation and conventions") + notation(ctx),
+        _heading(top, "The derivation") + derivation(ctx, sub),
+    ]
+    pictures = [f for f in ctx.figures if f.name != "step-size"]
+    if pictures:
+        parts.append(_heading(top, "Seeing the result") + figures(ctx, pictures))
+    parts.append(_heading(top, "From maths to code") + code(ctx, sub))
+    parts.append(_heading(top, "What was checked") + checked(ctx))
+    if ctx.derivation.exercises:
+        parts.append(_heading(top, "Exercises") + exercises(ctx))
+        parts.append(_heading(top, "Worked solutions") + solutions(ctx))
+    return "\n\n".join(parts)
+
+
+def _heading(command: str, title: str) -> str:
+    return f"\\{command}{{{title}}}\n"
+
+
+def legend(style: StepStyle) -> str:
+    """What the marks mean, in one sentence."""
+    m = style.marks
+    return (
+        f"{m[Mark.PROVED]} proved symbolically; {m[Mark.TESTED]} tested numerically "
+        f"(exact random points or 50-digit evaluation); {m[Mark.FAILED]}; "
+        f"{m[Mark.UNDECIDED]} (out of time); {m[Mark.UNCHECKED]}."
+    )
+
+
+# ---------------------------------------------------------------- sections
+def intro(ctx: Context) -> str:
+    d, report = ctx.derivation, ctx.report
+    counts = {mark: 0 for mark in Mark}
+    for result in d.results:
+        for number in range(1, len(result.steps) + 1):
+            counts[ctx.marks.get((result.label, number), Mark.UNCHECKED)] += 1
+    total = sum(counts.values())
+    said = [
+        f"{counts[Mark.PROVED]} proved symbolically",
+        f"{counts[Mark.TESTED]} tested numerically",
+    ]
+    said += [f"{counts[m]} {m.value}" for m in (Mark.FAILED, Mark.UNDECIDED, Mark.UNCHECKED)]
+    said = [s for s in said if not s.startswith("0 ")] or ["none checked"]
+    out = [text_to_latex(d.summary)]
+    statement = _statement(d.slug)
+    if statement:
+        out.append(rf"\textbf{{Result.}} {text_to_latex(statement)}.")
+    out.append(
+        r"\textbf{Machine-checked.} Every equation in this handout was produced by SymPy "
+        "from the definitions and checked by the derivation workbench: of its "
+        f"{total} steps, {', '.join(said)}. The result was also compared with SymPy's own "
+        "derivative at concrete sizes and with finite differences and the complex step "
+        "(see \\emph{What was checked}). Marks: " + legend(ctx.style)
+    )
+    failed = [c.name for c in report.checks if not c.passed]
+    if failed or not report.checks:
+        what = (
+            f"these checks did not pass: {text_to_latex(', '.join(failed))}"
+            if failed
+            else "no check was run on this derivation"
+        )
+        out.append(
+            r"\fbox{\parbox{0.95\linewidth}{\textcolor{wbred}{\textbf{Not verified:}} "
+            rf"{what}. A step without a \ensuremath{{\checkmark}} is not established; "
+            "do not rely on it.}}"
+        )
+    return "\n\n".join(out)
+
+
+def _statement(slug: str) -> str:
+    from workbench.core import registry
+    from workbench.errors import WorkbenchError
+
+    try:
+        return registry.statement(slug)
+    except WorkbenchError:
+        return ""
+
+
+def notation(ctx: Context) -> str:
+    d = ctx.derivation
+    rows = "\n".join(
+        rf"{_name(name)} & {text_to_latex(meaning)} \\" for name, meaning in d.variables
+    )
+    return (
+        f"{text_to_latex(d.conventions)}\n\n"
+        "\\begin{tabular}{@{}ll@{}}\n\\toprule\nsymbol & meaning and shape \\\\\n\\midrule\n"
+        f"{rows}\n\\bottomrule\n\\end{{tabular}}"
+    )
+
+
+def _name(name: str) -> str:
+    if name.replace(",", "").replace(" ", "").isascii():
+        return f"${name}$"
+    return text_to_latex(name)
+
+
+def derivation(ctx: Context, sub: str) -> str:
+    from workbench.render.handout import closed_form_mark, matrix_lhs
+
+    out = []
+    for result in ctx.derivation.results:
+        marks = {n: m for (label, n), m in ctx.marks.items() if label == result.label}
+        out.append(_heading(sub, text_to_latex(result.label)))
+        out.append(steps_to_latex(result, marks, ctx.style))
+        out.append(r"\begingroup\small" + "\n" + notes_to_latex(result) + "\n\\endgroup")
+        assumed = ", ".join(
+            f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
+        )
+        mark = ctx.style.marks[closed_form_mark(ctx.report, result.label)]
+        out.append(
+            r"\textbf{Result}"
+            + (f" (using {assumed})" if assumed else "")
+            + ", and the closed form in matrix notation that it was compared with; "
+            + f"derived = closed form: {mark}\n"
+            # One box a line: a long derived entry next to its closed form would overflow.
+            + rf"\begin{{gather*}}\boxed{{{expr_to_latex(result.goal)} = "
+            + rf"{expr_to_latex(result.derived)}}} \\"
+            + "\n"
+            + rf"\boxed{{{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}}}"
+            + r"\end{gather*}"
+        )
+    return "\n\n".join(out)
+
+
+def figures(ctx: Context, chosen: list[Figure]) -> str:
+    return "\n\n".join(_figure(ctx, f) for f in chosen)
+
+
+def _figure(ctx: Context, figure: Figure) -> str:
+    return (
+        "\\begin{figure}[!htbp]\n\\centering\n"
+        f"\\includegraphics[width={figure.width}]{{{ctx.figure_paths[figure.name]}}}\n"
+        f"\\caption{{{figure.caption}}}\n\\end{{figure}}"
+    )
+
+
+def code(ctx: Context, sub: str) -> str:
+    out = [
+        "The closed forms, lambdified by SymPy to vectorised NumPy exactly as the checks "
+        "ran them (at the sizes they were tested at). \\texttt{softmax}, "
+        "\\texttt{log\\_softmax} and \\texttt{masked\\_softmax} are the numerically stable "
+        "helpers of \\texttt{workbench.codegen.numeric} (they subtract the maximum first)."
+    ]
+    for case in ctx.derivation.cases:
+        sizes = _sizes(case.numeric_size)
+        out.append(_heading(sub, f"Case ``{text_to_latex(case.name)}'' ({sizes})"))
+        for panel in codepanel.case_panels(case):
+            out.append(_panel(panel))
+    return "\n\n".join(out)
+
+
+def _sizes(sizes: Mapping) -> str:
+    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in sizes.items())
+
+
+def _panel(panel: codepanel.CodePanel) -> str:
+    listing = f"\\begin{{lstlisting}}\n{panel.source}\\end{{lstlisting}}"
+    title = f"\\textbf{{{text_to_latex(panel.title[:1].upper() + panel.title[1:])}.}}"
+    if panel.latex is None:
+        why = text_to_latex(panel.why_not or "")
+        return f"{title} {{\\small\\color{{wbgray}}(Listing only: {why}.)}}\n{listing}"
+    return (
+        f"{title}\n\n\\begin{{minipage}}[t]{{0.55\\linewidth}}\n{listing}\n\\end{{minipage}}"
+        f"\\hfill\\begin{{minipage}}[t]{{0.4\\linewidth}}\\vspace{{0pt}}\n"
+        f"latexify-py reads it as:\n\\[ {panel.latex} \\]\n\\end{{minipage}}"
+    )
+
+
+def checked(ctx: Context) -> str:
+    report = ctx.report
+    rows = (
+        "\n".join(_check_row(ctx, c) for c in report.checks)
+        or r"\multicolumn{4}{l}{no check was run} \\"
+    )
+    summary = (
+        f"\\begin{{tabularx}}{{\\linewidth}}{{@{{}}ll{RAGGED}r@{{}}}}\n\\toprule\n"
+        "check & verdict & how & "
+        f"worst rel.\\ error \\\\\n\\midrule\n{rows}\n\\bottomrule\n\\end{{tabularx}}"
+    )
+    out = [
+        f"The report of \\texttt{{workbench check {ctx.derivation.slug} --seed {ctx.seed}}}, "
+        "from which every mark in this handout is taken.",
+        summary,
+    ]
+    if ctx.derivation.cases:
+        out.append(_cases_table(ctx))
+    out += [_figure(ctx, f) for f in ctx.figures if f.name == "step-size"]
+    return "\n\n".join(out)
+
+
+def _verdict(ctx: Context, passed: bool) -> str:
+    """A whole check's verdict: a check mark only when the check passed."""
+    return PASSED if passed else FAILED
+
+
+def _check_row(ctx: Context, check: CheckResult) -> str:
+    name = CHECK_NAMES.get(check.name, check.name)
+    how = HOW.get(check.method, text_to_latex(check.method))
+    if check.name in ("steps", "closed form", "sympy diff") and check.items:
+        methods = sorted({str(item.get("method")) for item in check.items})
+        how = ", ".join(HOW.get(m, m) for m in methods)
+        count = len(check.items)
+        how = f"{count} comparison{'s' if count > 1 else ''}: {how}"
+    error = "" if check.max_error is None else f"${number_to_latex(check.max_error)}$"
+    return f"{text_to_latex(name)} & {_verdict(ctx, check.passed)} & {how} & {error} \\\\"
+
+
+def _cases_table(ctx: Context) -> str:
+    items = {}
+    for name in ("sympy diff", "finite differences", "complex step"):
+        try:
+            items[name] = ctx.report.check(name).items
+        except KeyError:
+            items[name] = ()
+    rows = []
+    for case in ctx.derivation.cases:
+        sizes = []
+        for concrete in case.sizes:
+            label = ", ".join(f"{k}={v}" for k, v in concrete.items())
+            found = [
+                i
+                for i in items["sympy diff"]
+                if i["what"].startswith(f"[{case.name}] ") and i["what"].endswith(f" at {label}")
+            ]
+            verdict = _verdict(ctx, all(i["passed"] for i in found)) if found else "(not run)"
+            sizes.append(f"{_sizes(concrete)} {verdict}")
+        errors = []
+        for name in ("finite differences", "complex step"):
+            match = [i for i in items[name] if i["what"] == f"[{case.name}]"]
+            if match:
+                error = number_to_latex(match[0]["max_rel_error"])
+                errors.append(f"${error}$ {_verdict(ctx, match[0]['passed'])}")
+            else:
+                errors.append("(not run)")
+        rows.append(
+            f"{text_to_latex(case.name)} & {'; '.join(sizes)} & {errors[0]} & {errors[1]} \\\\"
+        )
+    return (
+        "Per case: the sizes at which SymPy's own derivative of the definition was compared "
+        "with the closed form, and the worst relative error of the NumPy closed form against "
+        "finite differences and the complex step at random inputs.\n\n"
+        f"\\begin{{tabularx}}{{\\linewidth}}{{@{{}}l{RAGGED}ll@{{}}}}\n\\toprule\n"
+        "case & sizes compared symbolically & finite differences & complex step \\\\\n"
+        "\\midrule\n" + "\n".join(rows) + "\n\\bottomrule\n\\end{tabularx}"
+    )
+
+
+def exercises(ctx: Context) -> str:
+    items = "\n".join(
+        rf"\item {text_to_latex(e.prompt)}"
+        + (rf" {{\small\color{{wbgray}}(From: {text_to_latex(e.source)}.)}}" if e.source else "")
+        for e in ctx.derivation.exercises
+    )
+    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"
+
+
+def solutions(ctx: Context) -> str:
+    items = "\n".join(rf"\item {text_to_latex(e.solution)}" for e in ctx.derivation.exercises)
+    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"

@@ -1,0 +1,348 @@
+"""Expressions and step chains as LaTeX, with marks that say how each step was checked.
+
+Three layers, each usable alone (the handouts use all three, notebook display may use
+the first two):
+
+* :func:`expr_to_latex` — one SymPy expression, printed in the workbench's index
+  notation: ``z[i, 0]`` → ``z_{i}``, ``W[a, b]`` → ``W_{ab}``, canonical bound variables
+  ``_s0, _s1, …`` → ``k, l, …``, derivatives as ``\\frac{\\partial …}{\\partial …}``,
+  and the matrix functions of :mod:`workbench.core.functions` as ``\\operatorname{softmax}``.
+* :class:`Mark` and :func:`mark_of` — the verdict on one step, as a mark that is earned
+  only by a passed check: ✓S (proved symbolically), ✓N (tested numerically); a failed,
+  undecided or unrun check never shows a check mark.
+* :func:`steps_to_latex` / :func:`derivation_to_latex` — a result's chain of steps as
+  an ``align*`` block, each step numbered, its rule and its mark beside it.
+
+The output needs ``amsmath`` and ``amssymb`` only.
+
+Example:
+    >>> import sympy as sp
+    >>> s, z = sp.MatrixSymbol("s", 3, 1), sp.MatrixSymbol("z", 3, 1)
+    >>> i, j = sp.symbols("i j", integer=True)
+    >>> expr_to_latex(sp.Derivative(s[i, 0], z[j, 0]))
+    '\\\\frac{\\\\partial s_{i}}{\\\\partial z_{j}}'
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+from workbench.render.prose import text_to_latex
+from workbench.render.text import bound_name
+
+__all__ = [
+    "DEFAULT_STYLE",
+    "Mark",
+    "StepStyle",
+    "WorkbenchLatexPrinter",
+    "derivation_to_latex",
+    "expr_to_latex",
+    "mark_of",
+    "notes_to_latex",
+    "number_to_latex",
+    "rule_to_latex",
+    "step_to_latex",
+    "steps_to_latex",
+    "text_to_latex",
+]
+
+# How each elementwise function of workbench.core.functions is written; "_prime" adds a ′.
+ELEMENTWISE_LATEX: Mapping[str, str] = {
+    "exp": r"\exp",
+    "log": r"\log",
+    "tanh": r"\tanh",
+    "sigmoid": r"\sigma",
+    "relu": r"\operatorname{ReLU}",
+    "step": r"\operatorname{step}",
+    "phi": r"\varphi",
+}
+
+
+class WorkbenchLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, taught the workbench's index notation and matrix functions."""
+
+    # ---------------------------------------------------------------- names
+    def _print_Symbol(self, expr, style="plain"):
+        bound = bound_name(expr)
+        if bound is not None:
+            return bound
+        out = super()._print_Symbol(expr, style=style)
+        if out == expr.name and len(out) > 1 and out.isalpha():
+            return rf"\mathrm{{{out}}}"  # NLL is one name, not N·L·L
+        return out
+
+    def _print_Dummy(self, expr):
+        return self._print(sp.Symbol(expr.name))  # SymPy would print _k
+
+    def _print_MatrixElement(self, expr):
+        parent = expr.parent
+        name = self._print(parent)
+        if not isinstance(parent, sp.MatrixSymbol):
+            name = rf"\left({name}\right)"
+        elif "_" in name:
+            name = f"[{name}]"  # W2[p, q] → [W_{2}]_{pq}: TeX forbids a double subscript
+        if parent.shape[1] == 1 and expr.j == 0:
+            return f"{name}_{{{self._print(expr.i)}}}"
+        return f"{name}_{{{self._pair(expr.i, expr.j)}}}"
+
+    def _pair(self, a, b) -> str:
+        first, second = self._print(a), self._print(b)
+        if len(first) == 1 and len(second) == 1:
+            return first + second  # W_{ab}, δ_{ij}
+        return f"{first},{second}"
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        out = rf"\delta_{{{self._pair(*expr.args)}}}"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    # ---------------------------------------------------------------- calculus
+    def _print_Derivative(self, expr):
+        order = sum(count for _, count in expr.variable_count)
+        below = " ".join(
+            rf"\partial {self._print(v)}" if c == 1 else rf"\partial {self._print(v)}^{{{c}}}"
+            for v, c in expr.variable_count
+        )
+        top = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
+        body = expr.expr
+        # A name or one function application reads best on top: ∂ log s_k / ∂z_j. Anything
+        # longer follows the operator in parentheses, so its reach is never in doubt.
+        if isinstance(body, sp.Symbol | sp.Indexed | sp.Function | sp.Pow) or hasattr(
+            body, "parent"
+        ):
+            return rf"\frac{{{top} {self._print(body)}}}{{{below}}}"
+        return rf"\frac{{{top}}}{{{below}}} \left({self._print(body)}\right)"
+
+    def _print_Subs(self, subs):
+        # φ′(u) is stored as Subs(dφ(t)/dt, t, u): print it as the reader writes it.
+        expr, (old,), (new,) = subs.args[0], subs.variables, subs.point
+        if (
+            isinstance(expr, sp.Derivative)
+            and expr.variables == (old,)
+            and isinstance(expr.expr, sp.Function)
+            and expr.expr.args == (old,)
+        ):
+            name = self._print(type(expr.expr)(sp.Symbol("x"))).split(r"{\left(")[0]
+            return rf"{name}'\left({self._print(new)}\right)"
+        return super()._print_Subs(subs)
+
+    def _print_Sum(self, expr):
+        sums = "".join(
+            rf"\sum_{{{self._print(v)}={self._print(lo)}}}^{{{self._print(hi)}}} "
+            for v, lo, hi in reversed(expr.limits)  # SymPy stores the innermost first
+        )
+        body = expr.function
+        if isinstance(body, sp.Add):
+            return rf"{sums}\left({self._print(body)}\right)"
+        return sums + self._print(body)
+
+    def _print_Heaviside(self, expr, exp=None):
+        out = rf"H\left({self._print(expr.args[0])}\right)"
+        return f"{out}^{{{exp}}}" if exp else out
+
+    # ---------------------------------------------------------------- matrices
+    def _print_Transpose(self, expr):
+        return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\top}}"
+
+    def _print_HadamardProduct(self, expr):
+        return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = expr.shape
+        if cols == 1:
+            return rf"\mathbf{{1}}_{{{self._print(rows)}}}"
+        if rows == 1:
+            return rf"\mathbf{{1}}_{{{self._print(cols)}}}^{{\top}}"
+        return rf"\mathbf{{1}}_{{{self._print(rows)} \times {self._print(cols)}}}"
+
+    def _print_Identity(self, expr):
+        return rf"I_{{{self._print(expr.rows)}}}"
+
+    def _print_DiagMatrix(self, expr):
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Softmax(self, expr):
+        return rf"\operatorname{{softmax}}{_axis(expr)}\left({self._print(expr.arg)}\right)"
+
+    def _print_LogSoftmax(self, expr):
+        return rf"\log\operatorname{{softmax}}{_axis(expr)}\left({self._print(expr.arg)}\right)"
+
+    def _print_MaskedSoftmax(self, expr):
+        arg, mask = (self._print(a) for a in expr.args)
+        return rf"\operatorname{{masked-softmax}}\left({arg}, {mask}\right)"
+
+    def _print_Elementwise(self, expr):
+        name, prime = expr.name, ""
+        if name.endswith("_prime"):
+            name, prime = name.removesuffix("_prime"), "'"
+        if name == "square":
+            return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\circ 2}}"
+        head = ELEMENTWISE_LATEX.get(name, rf"\operatorname{{{name}}}")
+        return rf"{head}{prime}\left({self._print(expr.arg)}\right)"
+
+
+def _axis(expr) -> str:
+    # Axis 0 is the column-vector default; axis 1 normalises each row.
+    return r"_{\mathrm{row}}" if expr.axis == 1 else ""
+
+
+def expr_to_latex(expr) -> str:
+    """One expression in the workbench's LaTeX notation (math mode, no delimiters).
+
+    Example:
+        >>> import sympy as sp
+        >>> expr_to_latex(sp.KroneckerDelta(*sp.symbols("i j")))
+        '\\\\delta_{ij}'
+    """
+    return WorkbenchLatexPrinter().doprint(expr)
+
+
+def number_to_latex(x: float, digits: int = 1) -> str:
+    """A measured number in math mode: ``2.8 \\times 10^{-17}``, ``0``, ``0.5``.
+
+    Example:
+        >>> number_to_latex(2.84e-17), number_to_latex(1e-05, 0), number_to_latex(0.25)
+        ('2.8 \\times 10^{-17}', '10^{-5}', '0.25')
+    """
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else r"\infty"
+    plain = f"{x:.{digits + 2}g}"
+    if 1e-3 <= abs(x) < 1e4 and "e" not in plain:
+        return plain
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    power = f"10^{{{int(exponent)}}}"
+    return power if float(mantissa) == 1 else rf"{mantissa} \times {power}"
+
+
+# ---------------------------------------------------------------- marks
+class Mark(enum.Enum):
+    """How a step was checked. Only PROVED and TESTED earn a check mark."""
+
+    PROVED = "proved"  # symbolically, by a tier that reduces a − b to 0
+    TESTED = "tested"  # numerically: exact random points or 50-digit evaluation
+    FAILED = "failed"  # the check found the two sides different
+    UNDECIDED = "undecided"  # the check ran out of its time budget
+    UNCHECKED = "unchecked"  # no check was run on this step
+
+    @property
+    def earned(self) -> bool:
+        return self in (Mark.PROVED, Mark.TESTED)
+
+
+def mark_of(equal: bool | None, method: str) -> Mark:
+    """The mark for a verdict: ``equal`` True/False/None and the method that decided.
+
+    Example:
+        >>> mark_of(True, "proved"), mark_of(None, "undecided")
+        (<Mark.PROVED: 'proved'>, <Mark.UNDECIDED: 'undecided'>)
+    """
+    if equal is True:
+        return Mark.PROVED if method == "proved" else Mark.TESTED
+    if equal is False:
+        return Mark.FAILED
+    return Mark.UNDECIDED
+
+
+@dataclass(frozen=True)
+class StepStyle:
+    """How marks and rule names look; text-mode LaTeX, placed in a ``\\tag*``.
+
+    Attributes:
+        marks: the LaTeX for each mark. Only earned marks may contain a check mark
+            (:func:`steps_to_latex` refuses a style that breaks this).
+        rule: a format string for the rule name, ``{}`` is replaced by it.
+    """
+
+    marks: Mapping[Mark, str] = field(
+        default_factory=lambda: {
+            Mark.PROVED: r"\ensuremath{\checkmark}\textsubscript{S}",
+            Mark.TESTED: r"\ensuremath{\checkmark}\textsubscript{N}",
+            Mark.FAILED: r"\ensuremath{\times}~failed",
+            Mark.UNDECIDED: r"?~undecided",
+            Mark.UNCHECKED: r"not checked",
+        }
+    )
+    rule: str = "{}"
+
+    def __post_init__(self):
+        for mark, latex in self.marks.items():
+            if not mark.earned and "checkmark" in latex:
+                raise ValueError(f"the {mark.value} mark must not show a check mark")
+
+
+DEFAULT_STYLE = StepStyle()
+
+
+def rule_to_latex(rule: str, style: StepStyle = DEFAULT_STYLE) -> str:
+    """A rule's name as text-mode LaTeX, e.g. ``"Kronecker delta"``."""
+    return style.rule.format(text_to_latex(rule))
+
+
+def step_to_latex(step, number: int, mark: Mark, style: StepStyle = DEFAULT_STYLE) -> str:
+    """One row of an ``align*``: ``&= after`` tagged with its number, rule and mark.
+
+    Example:
+        >>> import sympy as sp
+        >>> from workbench.core.derivation import Step
+        >>> x = sp.Symbol("x")
+        >>> step_to_latex(Step(x + x, 2 * x, "algebra", "", ""), 3, Mark.TESTED)
+        '&= 2 x \\\\tag*{(3)~algebra~\\\\ensuremath{\\\\checkmark}\\\\textsubscript{N}}'
+    """
+    tag = f"({number})~{rule_to_latex(step.rule, style)}~{style.marks[mark]}"
+    return rf"&= {expr_to_latex(step.after)} \tag*{{{tag}}}"
+
+
+def steps_to_latex(result, marks: Mapping[int, Mark] | None = None, style=DEFAULT_STYLE) -> str:
+    """A result's chain as ``align*``: the goal, then one numbered row per step.
+
+    Args:
+        result: a :class:`~workbench.core.derivation.Result`.
+        marks: step number (from 1) → :class:`Mark`; a step missing here is shown
+            as not checked, so nothing unverified ever carries a check mark.
+        style: how marks and rule names look.
+    """
+    marks = marks or {}
+    rows = [
+        step_to_latex(step, number, marks.get(number, Mark.UNCHECKED), style)
+        for number, step in enumerate(result.steps, 1)
+    ]
+    body = " \\\\\n".join(rows)
+    return f"\\begin{{align*}}\n{expr_to_latex(result.goal)}\n{body}\n\\end{{align*}}"
+
+
+def notes_to_latex(result) -> str:
+    """The learner's note for each step, as a numbered list keyed like the steps."""
+    items = "\n".join(
+        rf"\item[({number})] {text_to_latex(step.note)}"
+        for number, step in enumerate(result.steps, 1)
+    )
+    return f"\\begin{{description}}\n{items}\n\\end{{description}}"
+
+
+def derivation_to_latex(
+    derivation, marks: Mapping[tuple[str, int], Mark] | None = None, style=DEFAULT_STYLE
+) -> str:
+    """Every result's chain as an ``align*`` block, separated by blank lines.
+
+    Args:
+        derivation: a :class:`~workbench.core.derivation.Derivation`.
+        marks: (result label, step number) → :class:`Mark`, e.g. from the derivation's
+            check report; without it every step reads "not checked".
+        style: how marks and rule names look.
+    """
+    marks = marks or {}
+    blocks = [
+        steps_to_latex(
+            result,
+            {n: m for (label, n), m in marks.items() if label == result.label},
+            style,
+        )
+        for result in derivation.results
+    ]
+    return "\n\n".join(blocks)

@@ -1,0 +1,183 @@
+"""Print a parsed claim back: as canonical text and as LaTeX, in matrix notation.
+
+Printing works on the parse tree, not on SymPy's explicit matrices, so ``2*A @ x``
+prints as :math:`2 A x` rather than as a column of sums of entries.
+
+Example:
+    >>> from workbench.verify.parsing import parse
+    >>> unparse(parse("diag(s)-s@s.T"))
+    'diag(s) - s @ s.T'
+    >>> to_latex(parse("inv(X).T"))
+    '\\\\left(X^{-1}\\\\right)^{\\\\top}'
+"""
+
+from __future__ import annotations
+
+import re
+
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary
+
+# How tightly each kind of node binds; a child that binds more loosely gets parentheses.
+_PRECEDENCE = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
+_UNARY, _POSTFIX, _ATOM = 30, 50, 60
+
+_GREEK = set(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Phi",
+        "Psi",
+        "Omega",
+    ]
+)
+_LATEX_CALLS = {
+    "exp": r"\exp",
+    "log": r"\log",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "tanh": r"\tanh",
+    "det": r"\det",
+    "sigmoid": r"\sigma",
+    "trace": r"\operatorname{tr}",
+}
+
+
+def _precedence(node: Node) -> int:
+    if isinstance(node, Binary):
+        return _PRECEDENCE[node.op]
+    if isinstance(node, Unary):
+        return _UNARY
+    if isinstance(node, Transpose):
+        return _POSTFIX
+    return _ATOM
+
+
+def _needs_parentheses(child: Node, parent_precedence: int, right: bool, op: str) -> bool:
+    precedence = _precedence(child)
+    if op == "**":  # right-associative: parenthesise the base, not the exponent
+        return precedence <= parent_precedence if not right else precedence < parent_precedence
+    return precedence < parent_precedence or (right and precedence == parent_precedence)
+
+
+# ---------------------------------------------------------------- text
+def unparse(node: Node) -> str:
+    """Canonical text of ``node``: explicit ``*``, spaced ``+ - @``, minimal parentheses."""
+    if isinstance(node, Number):
+        return node.text
+    if isinstance(node, Name):
+        return node.name
+    if isinstance(node, Unary):
+        return node.op + _wrapped_text(node.operand, _UNARY, True, "")
+    if isinstance(node, Transpose):
+        return _wrapped_text(node.operand, _POSTFIX, False, "") + ".T"
+    if isinstance(node, Call):
+        return f"{node.function}({', '.join(unparse(a) for a in node.args)})"
+    precedence = _PRECEDENCE[node.op]
+    left = _wrapped_text(node.left, precedence, False, node.op)
+    right = _wrapped_text(node.right, precedence, True, node.op)
+    separator = node.op if node.op in ("*", "/", "**") else f" {node.op} "
+    return f"{left}{separator}{right}"
+
+
+def _wrapped_text(child: Node, precedence: int, right: bool, op: str) -> str:
+    text = unparse(child)
+    return f"({text})" if _needs_parentheses(child, precedence, right, op) else text
+
+
+# ---------------------------------------------------------------- LaTeX
+def latex_name(name: str) -> str:
+    """``W1`` → ``W_{1}``, ``x_i`` → ``x_{i}``, ``alpha`` → ``\\alpha``."""
+    base, _, subscript = name.partition("_")
+    if not subscript:
+        match = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+        if match:
+            base, subscript = match.groups()
+    base = f"\\{base}" if base in _GREEK else (base if len(base) == 1 else rf"\mathrm{{{base}}}")
+    return f"{base}_{{{subscript}}}" if subscript else base
+
+
+def to_latex(node: Node) -> str:
+    """LaTeX of ``node`` in matrix notation (``@`` is juxtaposition, ``.T`` is ⊤)."""
+    if isinstance(node, Number):
+        return node.text
+    if isinstance(node, Name):
+        return latex_name(node.name)
+    if isinstance(node, Unary):
+        return node.op + _wrapped_latex(node.operand, _UNARY, True, "")
+    if isinstance(node, Transpose):
+        return _wrapped_latex(node.operand, _POSTFIX, False, "**") + r"^{\top}"
+    if isinstance(node, Call):
+        return _call_latex(node)
+    if node.op == "/":
+        return rf"\frac{{{to_latex(node.left)}}}{{{to_latex(node.right)}}}"
+    if node.op == "**":
+        base = _wrapped_latex(node.left, 40, False, "**")
+        return f"{base}^{{{to_latex(node.right)}}}"
+    precedence = _PRECEDENCE[node.op]
+    left = _wrapped_latex(node.left, precedence, False, node.op)
+    right = _wrapped_latex(node.right, precedence, True, node.op)
+    if node.op in "+-":
+        return f"{left} {node.op} {right}"
+    if node.op == "@" or (isinstance(node.left, Number) and not isinstance(node.right, Number)):
+        return f"{left} {right}"
+    return rf"{left} \cdot {right}"
+
+
+def _wrapped_latex(child: Node, precedence: int, right: bool, op: str) -> str:
+    text = to_latex(child)
+    if _needs_parentheses(child, precedence, right, op) or (
+        op == "**" and isinstance(child, Call) and child.function in ("inv", "outer", "eye")
+    ):
+        return rf"\left({text}\right)"
+    return text
+
+
+def _call_latex(node: Call) -> str:
+    args = [to_latex(a) for a in node.args]
+    name = node.function
+    if name == "sqrt":
+        return rf"\sqrt{{{args[0]}}}"
+    if name == "abs":
+        return rf"\left|{args[0]}\right|"
+    if name == "inv":
+        return _wrapped_latex(node.args[0], _POSTFIX, False, "**") + "^{-1}"
+    if name == "eye":
+        return f"I_{{{args[0]}}}"
+    if name == "outer":
+        return f"{_wrapped_latex(node.args[0], 20, False, '@')} " + (
+            _wrapped_latex(node.args[1], _POSTFIX, False, "**") + r"^{\top}"
+        )
+    if name == "sum":
+        return rf"\textstyle\sum \left({args[0]}\right)"
+    if name == "diff":
+        return rf"\frac{{\partial}}{{\partial {args[1]}}} \left({args[0]}\right)"
+    command = _LATEX_CALLS.get(name, rf"\operatorname{{{name}}}")
+    return rf"{command}\left({', '.join(args)}\right)"

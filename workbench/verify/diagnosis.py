@@ -1,0 +1,260 @@
+"""Say *which* usual mistake a wrong claim makes, in words.
+
+Each check compares the claim with one variant of the truth at the test points:
+
+* wrong shape, and whether it is the transpose (layout confusion);
+* a name the function does not have;
+* sign flipped, or off by a constant factor (the missing 2 of a quadratic form);
+* transposed (a square derivative in the other layout);
+* symmetric-only: right only when a square input is symmetric (2Ax for (A + Aᵀ)x);
+* true only under an assumption: right only when a vector sums to one (softmax(z) − y);
+* a missing or extra term (the −ssᵀ of the softmax Jacobian).
+
+Example:
+    >>> import sympy as sp
+    >>> from workbench.verify.points import Problem, draw_points
+    >>> x = sp.Symbol("x", real=True)
+    >>> problem = Problem(claim=x, expected=2 * x, variables={"x": x})
+    >>> diagnose(problem, draw_points({"x": x}, [2 * x]))[:48]
+    'off by a constant factor: the claim is 1/2 times'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+import sympy as sp
+
+from workbench.checks.timebox import time_limit
+from workbench.verify.interpret import Value, describe, is_matrix, shape
+from workbench.verify.points import FastValues, Point, Problem, free_symbols, solve_facts
+
+CLOSE = 1e-9  # relative agreement of two float evaluations that are mathematically equal
+SIMPLIFY_SECONDS = 0.5
+
+
+def diagnose(problem: Problem, points: Sequence[Point]) -> str:
+    """One sentence naming the mistake, or saying that none of the usual ones fits."""
+    values = FastValues()
+    claim_shape, true_shape = shape(problem.claim), shape(problem.expected)
+    if claim_shape != true_shape:
+        return _wrong_shape(problem, points, values, claim_shape, true_shape)
+    for check in (_foreign_names, _proportional, _transposed, _symmetric_only, _assumption):
+        message = check(problem, points, values)
+        if message:
+            return message
+    return _missing_term(problem, points, values) or (
+        "none of the usual mistakes (transpose, sign, constant factor, symmetric-only, "
+        "missing term, unstated assumption) explains the difference; see the counterexample"
+    )
+
+
+# ---------------------------------------------------------------- numbers
+def _factor(claimed: list[list[complex]], true: list[list[complex]]) -> Fraction | None:
+    """The constant k with claimed = k·true at every point, when there is a simple one."""
+    ratio = None
+    for c_values, t_values in zip(claimed, true, strict=True):
+        scale = max([1.0, *(abs(v) for v in c_values), *(abs(v) for v in t_values)])
+        big = max(range(len(t_values)), key=lambda i: abs(t_values[i]))
+        if abs(t_values[big]) <= CLOSE * scale:
+            if any(abs(c) > CLOSE * scale for c in c_values):
+                return None
+            continue
+        k = c_values[big] / t_values[big]
+        if ratio is None:
+            ratio = k
+        if abs(k - ratio) > CLOSE * max(1.0, abs(ratio)):
+            return None
+        if any(abs(c - ratio * t) > CLOSE * scale for c, t in zip(c_values, t_values, strict=True)):
+            return None
+    if ratio is None or abs(ratio.imag) > CLOSE:
+        return None
+    nice = Fraction(ratio.real).limit_denominator(64)
+    return nice if abs(float(nice) - ratio.real) <= CLOSE * max(1.0, abs(ratio.real)) else None
+
+
+def _pairs(values: FastValues, points, claim: Value, expected: Value, minus: Value | None = None):
+    """Values of ``claim`` and ``expected`` (minus ``minus``, if given) where all are defined."""
+    claimed, true = [], []
+    for point in points:
+        c, t = values(claim, point), values(expected, point)
+        m = values(minus, point) if minus is not None else None
+        if c is None or t is None or (minus is not None and m is None):
+            continue
+        if m is not None:
+            c = [a - b for a, b in zip(c, m, strict=True)]
+        claimed.append(c)
+        true.append(t)
+    return claimed, true
+
+
+def _times(k: Fraction) -> str:
+    return str(k.numerator) if k.denominator == 1 else f"{k.numerator}/{k.denominator}"
+
+
+# ---------------------------------------------------------------- the checks
+def _wrong_shape(problem, points, values, claim_shape, true_shape) -> str:
+    message = (
+        f"wrong shape: {problem.subject} is {describe(claim_shape)} but {problem.noun} is "
+        f"{describe(true_shape)}"
+    )
+    if problem.convention:
+        message += f" ({problem.convention})"
+    if claim_shape == true_shape[::-1] and is_matrix(problem.expected):
+        claimed, true = _pairs(values, points, problem.claim, problem.expected.T)
+        k = _factor(claimed, true) if claimed else None
+        if k == 1:
+            message += f"; {problem.subject} is its transpose: transposed (layout confusion)"
+        elif k == -1:
+            message += (
+                f"; {problem.subject} is minus its transpose: transposed (layout confusion), "
+                "sign flipped"
+            )
+    return message
+
+
+def _foreign_names(problem: Problem, points, values) -> str | None:
+    known = free_symbols([problem.expected])
+    foreign = sorted({s.name.split("[")[0] for s in free_symbols([problem.claim]) - known})
+    if not foreign:
+        return None
+    return f"{problem.subject} depends on {', '.join(foreign)}, but {problem.noun} does not"
+
+
+def _proportional(problem: Problem, points, values) -> str | None:
+    k = _factor(*_pairs(values, points, problem.claim, problem.expected))
+    if k is None or k in (0, 1):
+        return None
+    if k == -1:
+        return f"sign flipped: {problem.subject} is −1 times {problem.noun}"
+    example = (
+        " (a forgotten factor such as the 2 in ∂(xᵀx)/∂x = 2x)" if k in (2, Fraction(1, 2)) else ""
+    )
+    return (
+        f"off by a constant factor: {problem.subject} is {_times(k)} times {problem.noun}{example}"
+    )
+
+
+def _transposed(problem: Problem, points, values) -> str | None:
+    expected = problem.expected
+    if not is_matrix(expected) or expected.shape[0] != expected.shape[1]:
+        return None
+    k = _factor(*_pairs(values, points, problem.claim, expected.T))
+    if k is None:
+        return None
+    message = f"transposed (layout confusion): {problem.subject} is the transpose of {problem.noun}"
+    if k != 1:
+        message += " with the sign flipped" if k == -1 else f" times {_times(k)}"
+    return message + (f"; {problem.convention}" if problem.convention else "")
+
+
+def _moved(problem: Problem, points, values, move) -> list[Point]:
+    """Points changed by ``move`` (then re-solved for the facts), where still admissible."""
+    solved = solve_facts(problem.facts)
+    out = []
+    for point in points:
+        new = move(dict(point))
+        for symbol, expression in solved:
+            new[symbol] = expression.xreplace(new)
+        if all(values(v, new) is not None for v in (problem.expected, *problem.defined)):
+            out.append(new)
+    return out
+
+
+def _agrees_on(problem: Problem, points, values) -> Fraction | None:
+    if not points:
+        return None
+    claimed, true = _pairs(values, points, problem.claim, problem.expected)
+    return _factor(claimed, true) if claimed else None
+
+
+def _symmetric_only(problem: Problem, points, values) -> str | None:
+    for name, value in problem.variables.items():
+        if not is_matrix(value) or value.shape[0] != value.shape[1] or value.shape[0] < 2:
+            continue
+        size = value.shape[0]
+
+        def symmetrise(point, value=value, size=size):
+            for i in range(size):
+                for j in range(i + 1, size):
+                    point[value[j, i]] = point[value[i, j]]
+            return point
+
+        k = _agrees_on(problem, _moved(problem, points, values, symmetrise), values)
+        if k == 1:
+            return (
+                f"symmetric-only: {problem.subject} equals {problem.noun} only when {name} is "
+                f"symmetric ({name} = {name}ᵀ), which is not assumed; e.g. 2Ax in place of "
+                "(A + Aᵀ)x, the gradient of xᵀAx"
+            )
+    return None
+
+
+def _assumption(problem: Problem, points, values) -> str | None:
+    for name, value in problem.variables.items():
+        if name == problem.wrt or not is_matrix(value) or value.shape == (1, 1):
+            continue
+        rows = (
+            [list(value)] if 1 in value.shape else [list(value.row(r)) for r in range(value.rows)]
+        )
+        if len(rows[0]) < 2:
+            continue
+
+        def normalise(point, rows=rows):
+            for row in rows:
+                point[row[-1]] = 1 - sum(point[s] for s in row[:-1])
+            return point
+
+        if _agrees_on(problem, _moved(problem, points, values, normalise), values) == 1:
+            which = f"the entries of {name} sum" if len(rows) == 1 else f"each row of {name} sums"
+            return (
+                f"true only under an assumption: {problem.subject} equals {problem.noun} only when "
+                f"{which} to 1 (Σ{name} = 1), which the function does not assume; e.g. "
+                "softmax(z) − y, the cross-entropy gradient, needs Σy = 1"
+            )
+    return None
+
+
+def _missing_term(problem: Problem, points, values) -> str | None:
+    """The difference (truth − claim) is a multiple of one named term."""
+    truth, claim = problem.expected, problem.claim
+    for text, term in problem.claim_terms:
+        same_shape = shape(term) == shape(problem.expected)
+        if same_shape and _factor(*_pairs(values, points, truth, term, minus=claim)) == -1:
+            return f"extra term: {problem.subject} has the term {text}, which {problem.noun} lacks"
+    for text, term in problem.terms:
+        if shape(term) != shape(problem.expected):
+            continue
+        k = _factor(*_pairs(values, points, truth, term, minus=claim))
+        if k is None or k == 0:
+            continue
+        return f"missing term: {problem.noun} is {problem.subject} plus {_scaled(k, text)}"
+    if not is_matrix(problem.expected):
+        return _missing_scalar_term(problem, sp.sympify(truth) - sp.sympify(claim))
+    return None
+
+
+def _scaled(k: Fraction, text: str) -> str:
+    simple = text.replace("_", "").isalnum()
+    wrapped = text if simple else f"({text})"
+    if k == 1:
+        return text
+    if k == -1:
+        return f"−{wrapped}"
+    return f"{_times(k)}*{wrapped}"
+
+
+def _missing_scalar_term(problem: Problem, difference: sp.Expr) -> str | None:
+    """A scalar difference that simplifies to one product is a missing term."""
+    try:
+        with time_limit(SIMPLIFY_SECONDS):
+            simple = sp.simplify(difference)
+    except Exception:  # out of time or SymPy gave up: no diagnosis, not an error
+        return None
+    if simple == 0 or isinstance(simple, sp.Add) or sp.count_ops(simple) > 40:
+        return None
+    return f"missing term: {problem.noun} is {problem.subject} plus {sp.sstr(simple)}"
+
+
+__all__ = ["diagnose"]

@@ -1,0 +1,336 @@
+"""From a parse tree to SymPy, at concrete sizes, with shapes checked as it goes.
+
+Every matrix is explicit (``sp.ImmutableMatrix`` of symbols named like ``X[0,1]``),
+so ``@``, ``.T``, ``det``, ``inv`` and elementwise functions are ordinary SymPy
+operations and SymPy's ``diff`` gives the true derivative entry by entry. A 1×1
+result counts as a scalar. ``*``, ``/`` and ``**`` act elementwise on matrices, with a
+scalar broadcast to every entry (NumPy's convention); ``@`` is the matrix product.
+
+Numbers are exact. Exponents are bounded before SymPy sees them: a power of two
+integers is computed in C and cannot be interrupted, so ``9**9**9**9`` must be refused,
+not attempted.
+
+Example:
+    >>> from workbench.verify.parsing import parse
+    >>> scope = Scope(declare({"x": (2, 1)}))
+    >>> build(parse("x.T @ x"), scope)
+    x[0]**2 + x[1]**2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from workbench.core.functions import ELEMENTWISE
+from workbench.errors import ParseError
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary
+
+Value = sp.Expr | sp.ImmutableMatrix
+Shape = tuple[int, int]
+
+MAX_SIZE = 10  # rows or columns of a declared matrix, and n in eye(n)
+MAX_EXPONENT = 100  # |p| in x**p for a number p
+MAX_BITS = 20_000  # bits of an exact number produced by a power of numbers
+
+# Scalar functions, applied entrywise to a matrix. ReLU′ is the step with H(0) = 0.
+SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tanh": sp.tanh,
+    "sigmoid": ELEMENTWISE["sigmoid"],
+    "relu": ELEMENTWISE["relu"],
+    "step": ELEMENTWISE["step"],
+    "abs": sp.Abs,
+    "sign": sp.sign,
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names an expression may use.
+
+    Attributes:
+        values: name → value (a scalar expression or an explicit matrix).
+        open: when True, an undeclared name is a real scalar symbol; when False it is
+            an error (a catalogue claim must use the derivation's own names).
+    """
+
+    values: Mapping[str, Value]
+    open: bool = True
+
+    def lookup(self, name: str, column: int) -> Value:
+        if name in self.values:
+            return self.values[name]
+        if self.open:
+            return sp.Symbol(name, real=True)
+        known = ", ".join(sorted(self.values)) or "none"
+        raise ParseError(f"unknown name {name!r} (known names: {known})", column)
+
+
+def declare(shapes: Mapping[str, Shape]) -> dict[str, Value]:
+    """Explicit matrices of real symbols: ``z`` (3×1) has entries ``z[0]``, ``z[1]``, ...
+
+    Example:
+        >>> declare({"A": (2, 2)})["A"][0, 1]
+        A[0,1]
+    """
+    values: dict[str, Value] = {}
+    for name, (rows, cols) in shapes.items():
+        if (rows, cols) == (1, 1):
+            values[name] = sp.Symbol(name, real=True)
+        elif cols == 1:
+            values[name] = sp.ImmutableMatrix(
+                rows, 1, lambda i, j, name=name: sp.Symbol(f"{name}[{i}]", real=True)
+            )
+        else:
+            values[name] = sp.ImmutableMatrix(
+                rows, cols, lambda i, j, name=name: sp.Symbol(f"{name}[{i},{j}]", real=True)
+            )
+    return values
+
+
+def parse_shape(spec: str) -> Shape:
+    """``"4"`` → (4, 1), a column vector; ``"3x2"`` → (3, 2)."""
+    parts = spec.lower().replace("×", "x").split("x")
+    if not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
+        raise ParseError(f"shape {spec!r} is not N or MxN, e.g. 4 or 3x2")
+    rows, cols = (int(parts[0]), 1) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
+    if not (1 <= rows <= MAX_SIZE and 1 <= cols <= MAX_SIZE):
+        raise ParseError(f"shape {spec!r}: sizes from 1 to {MAX_SIZE} are supported")
+    return rows, cols
+
+
+def shape(value: Value) -> Shape:
+    """(rows, cols); (1, 1) for a scalar."""
+    return tuple(value.shape) if isinstance(value, sp.MatrixBase) else (1, 1)
+
+
+def describe(dims: Shape) -> str:
+    """``(3, 1)`` → ``"3×1"``; ``(1, 1)`` → ``"a scalar"``."""
+    return "a scalar" if dims == (1, 1) else f"{dims[0]}×{dims[1]}"
+
+
+def is_matrix(value: Value) -> bool:
+    return isinstance(value, sp.MatrixBase)
+
+
+def _settled(value: Value) -> Value:
+    """A 1×1 matrix counts as a scalar."""
+    if isinstance(value, sp.MatrixBase):
+        if value.shape == (1, 1):
+            return value[0, 0]
+        return sp.ImmutableMatrix(value)
+    return value
+
+
+def build(node: Node, scope: Scope) -> Value:
+    """The SymPy value of ``node`` in ``scope``.
+
+    Raises:
+        ParseError: for shapes that do not fit (with the operator's column), unknown
+            names in a closed scope, or numbers too large to compute.
+    """
+    return _settled(_BUILDERS[type(node)](node, scope))
+
+
+def _number(node: Number, scope: Scope) -> Value:
+    value = node.value
+    return sp.Rational(value.numerator, value.denominator)
+
+
+def _name(node: Name, scope: Scope) -> Value:
+    return scope.lookup(node.name, node.column)
+
+
+def _unary(node: Unary, scope: Scope) -> Value:
+    operand = build(node.operand, scope)
+    return -operand if node.op == "-" else operand
+
+
+def _transpose(node: Transpose, scope: Scope) -> Value:
+    operand = build(node.operand, scope)
+    return operand.T if is_matrix(operand) else operand
+
+
+def _binary(node: Binary, scope: Scope) -> Value:
+    left, right = build(node.left, scope), build(node.right, scope)
+    return _OPERATORS[node.op](left, right, node)
+
+
+def _entrywise(left: Value, right: Value, op, node: Binary, verb: str) -> Value:
+    """Scalars broadcast; matrices must have equal shapes."""
+    if not is_matrix(left) and not is_matrix(right):
+        return op(left, right)
+    if not is_matrix(left):
+        return right.applyfunc(lambda e: op(left, e))
+    if not is_matrix(right):
+        return left.applyfunc(lambda e: op(e, right))
+    if left.shape != right.shape:
+        hint = "; for a matrix product write @" if node.op == "*" else ""
+        raise ParseError(
+            f"cannot {verb} {describe(shape(left))} and {describe(shape(right))} "
+            f"entry by entry{hint}",
+            node.column,
+        )
+    return sp.ImmutableMatrix(
+        left.shape[0], left.shape[1], lambda i, j: op(left[i, j], right[i, j])
+    )
+
+
+def _divide(left: Value, right: Value, node: Binary) -> Value:
+    divisors = list(right) if is_matrix(right) else [right]
+    if any(d == 0 for d in divisors):
+        raise ParseError("division by zero", node.column)
+    return _entrywise(left, right, lambda a, b: a / b, node, "divide")
+
+
+def _power(left: Value, right: Value, node: Binary) -> Value:
+    if is_matrix(right):
+        raise ParseError(
+            f"the exponent must be a scalar, not {describe(shape(right))}", node.column
+        )
+    _check_exponent(left, right, node)
+    if is_matrix(left):
+        return left.applyfunc(lambda e: e**right)
+    return left**right
+
+
+def _check_exponent(base: Value, exponent: sp.Expr, node: Binary) -> None:
+    if not exponent.is_number:
+        return
+    if not exponent.is_finite or abs(exponent) > MAX_EXPONENT:
+        raise ParseError(
+            f"exponent {_short(exponent)} is too large (at most {MAX_EXPONENT} in size)",
+            node.column,
+        )
+    bases = list(base) if is_matrix(base) else [base]
+    for b in bases:
+        if b.is_Rational and b != 0:
+            bits = max(abs(b.p).bit_length(), abs(b.q).bit_length())
+            if bits * float(abs(exponent)) > MAX_BITS:
+                raise ParseError(
+                    f"{_short(b)}**{_short(exponent)} is too large a number to compute",
+                    node.column,
+                )
+        if b == 0 and exponent.is_negative:
+            raise ParseError("division by zero (0 to a negative power)", node.column)
+
+
+def _short(number: sp.Expr) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"{text[:8]}…({len(text)} characters)"
+
+
+def _matmul(left: Value, right: Value, node: Binary) -> Value:
+    a = left if is_matrix(left) else sp.ImmutableMatrix([[left]])
+    b = right if is_matrix(right) else sp.ImmutableMatrix([[right]])
+    if a.shape[1] != b.shape[0]:
+        hint = ""
+        if a.shape[0] == b.shape[0]:
+            hint = " (a transpose missing? e.g. x.T @ y)"
+        raise ParseError(
+            f"cannot multiply {describe(shape(left))} @ {describe(shape(right))}: "
+            f"the inner sizes {a.shape[1]} and {b.shape[0]} differ{hint}",
+            node.column,
+        )
+    return a * b
+
+
+_OPERATORS = {
+    "+": lambda a, b, node: _entrywise(a, b, lambda x, y: x + y, node, "add"),
+    "-": lambda a, b, node: _entrywise(a, b, lambda x, y: x - y, node, "subtract"),
+    "*": lambda a, b, node: _entrywise(a, b, lambda x, y: x * y, node, "multiply"),
+    "/": _divide,
+    "**": _power,
+    "@": _matmul,
+}
+
+
+def _call(node: Call, scope: Scope) -> Value:
+    if node.function == "diff":
+        raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
+    if node.function == "eye":
+        return _eye(node, scope)
+    args = [build(a, scope) for a in node.args]
+    if node.function in SCALAR_FUNCTIONS:
+        function = SCALAR_FUNCTIONS[node.function]
+        return args[0].applyfunc(function) if is_matrix(args[0]) else function(args[0])
+    return _MATRIX_FUNCTIONS[node.function](*args, node=node)
+
+
+def _eye(node: Call, scope: Scope) -> Value:
+    size = build(node.args[0], scope)
+    if not (getattr(size, "is_Integer", False) and 1 <= size <= MAX_SIZE):
+        raise ParseError(f"eye(n) needs a whole number n from 1 to {MAX_SIZE}", node.column)
+    return sp.ImmutableMatrix(sp.eye(int(size)))
+
+
+def _square(value: Value, node: Call) -> sp.ImmutableMatrix:
+    if not is_matrix(value):
+        return sp.ImmutableMatrix([[value]])
+    if value.shape[0] != value.shape[1]:
+        raise ParseError(
+            f"{node.function} needs a square matrix, got {describe(shape(value))}", node.column
+        )
+    return value
+
+
+def _vector(value: Value, node: Call) -> list[sp.Expr]:
+    if not is_matrix(value):
+        return [value]
+    if 1 not in value.shape:
+        raise ParseError(
+            f"{node.function} needs a vector, got a {describe(shape(value))} matrix", node.column
+        )
+    return list(value)
+
+
+def _inverse(value: Value, node: Call) -> Value:
+    matrix = _square(value, node)
+    determinant = matrix.det(method="berkowitz")
+    if determinant == 0:
+        raise ParseError("inv of a singular matrix (its determinant is 0)", node.column)
+    # adjugate/det keeps one shared denominator, far smaller than Gaussian elimination's.
+    return matrix.adjugate() / determinant
+
+
+def _softmax(value: Value, node: Call) -> Value:
+    entries = _vector(value, node)
+    total = sp.Add(*[sp.exp(e) for e in entries])
+    probabilities = [sp.exp(e) / total for e in entries]
+    if not is_matrix(value):
+        return probabilities[0]
+    return sp.ImmutableMatrix(value.shape[0], value.shape[1], probabilities)
+
+
+def _outer(u: Value, v: Value, node: Call) -> Value:
+    left, right = _vector(u, node), _vector(v, node)
+    return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
+
+
+_MATRIX_FUNCTIONS = {
+    "sum": lambda a, node: sp.Add(*a) if is_matrix(a) else a,
+    "trace": lambda a, node: _square(a, node).trace(),
+    "det": lambda a, node: _square(a, node).det(method="berkowitz"),
+    "inv": _inverse,
+    "diag": lambda a, node: sp.ImmutableMatrix(sp.diag(*_vector(a, node))),
+    "softmax": _softmax,
+    "outer": _outer,
+}
+
+_BUILDERS = {
+    Number: _number,
+    Name: _name,
+    Unary: _unary,
+    Transpose: _transpose,
+    Binary: _binary,
+    Call: _call,
+}
+
+__all__ = ["MAX_SIZE", "Scope", "Value", "build", "declare", "describe", "parse_shape", "shape"]

@@ -1,0 +1,300 @@
+"""Safe parsing of user text: a whitelisted tokenizer and a small Pratt parser.
+
+User text is never evaluated as Python: no ``eval``, no ``sympify``, no
+``parse_expr``. The lexer (:mod:`workbench.verify.lexer`) admits only numbers, names,
+``+ - * / ** ^ @``, parentheses, commas and ``.T``; this parser turns the tokens into
+a tree of frozen nodes, and :mod:`workbench.verify.interpret` turns the tree into SymPy.
+Input length, number length and nesting depth are bounded, so parsing is linear in
+the input and can neither recurse without limit nor build huge numbers.
+
+Precedence, loosest first: ``+ -``; ``* / @``; implicit multiplication (``2x``,
+``3(x+1)``, so ``1/2x`` is ``1/(2*x)``); unary ``-``; ``**``/``^`` (right-associative,
+``-x**2`` is ``-(x**2)``); the postfix transpose ``.T``.
+
+Example:
+    >>> tree = parse("2x.T @ y")
+    >>> tree.op, tree.left.op, tree.left.implicit
+    ('@', '*', True)
+    >>> from workbench.verify.claim_format import unparse
+    >>> unparse(parse("3(x+1)^2"))
+    '3*(x + 1)**2'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+from workbench.errors import ParseError
+from workbench.verify.lexer import (
+    COMMA,
+    END,
+    LPAREN,
+    NAME,
+    NUMBER,
+    OPERATOR,
+    RPAREN,
+    TRANSPOSE,
+    Token,
+    tokenize,
+)
+
+MAX_DEPTH = 200  # nested operations in one expression (parentheses, operators, calls)
+
+# Function name → number of arguments. The only names that may be called.
+FUNCTIONS: dict[str, int] = {
+    **dict.fromkeys(
+        ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "step", "sign"], 1
+    ),  # scalar, or elementwise on a matrix
+    **dict.fromkeys(["sum", "trace", "det", "inv", "diag", "softmax", "eye"], 1),
+    "outer": 2,
+    "diff": 2,  # only as the first line of a steps file
+}
+
+# Binding powers (left, right) of the binary operators; right < left is right-associative.
+_BINARY = {"+": (10, 10), "-": (10, 10), "*": (20, 20), "/": (20, 20), "@": (20, 20)}
+_BINARY["**"] = (40, 39)
+_IMPLICIT = (25, 25)
+_PREFIX = 30
+
+
+@dataclass(frozen=True)
+class Number:
+    """A decimal literal, kept as its text; ``value`` is exact."""
+
+    text: str
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+    @property
+    def value(self) -> Fraction:
+        return Fraction(self.text)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A variable (or, in a catalogue claim, a named quantity such as ``s``)."""
+
+    name: str
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Unary:
+    """``-operand`` or ``+operand``."""
+
+    op: str
+    operand: Node
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Binary:
+    """``left op right``; ``implicit`` marks a product written without ``*``."""
+
+    op: str
+    left: Node
+    right: Node
+    column: int
+    implicit: bool = False
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """``function(args...)`` for a name in :data:`FUNCTIONS`."""
+
+    function: str
+    args: tuple[Node, ...]
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Transpose:
+    """``operand.T``."""
+
+    operand: Node
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+Node = Union[Number, Name, Unary, Binary, Call, Transpose]  # noqa: UP007 (runtime alias)
+
+
+def parse(text: str) -> Node:
+    """Parse one expression of the claim language.
+
+    Args:
+        text: e.g. ``"diag(s) - s @ s.T"``.
+
+    Returns:
+        The expression tree.
+
+    Raises:
+        ParseError: with the column of the offending token, for anything outside
+            the language or its size limits.
+    """
+    tokens = tokenize(text)
+    if tokens[0].kind == END:
+        raise ParseError("empty expression", 1)
+    parser = _Parser(tokens)
+    node = parser.expression(0)
+    token = parser.peek()
+    if token.kind != END:
+        raise ParseError(f"unexpected {_describe(token)}", token.column)
+    return node
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-expressions of ``node``."""
+    if isinstance(node, Unary | Transpose):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def walk(node: Node):
+    """Every node of the tree, parents before children (iterative: trees may be deep)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def _describe(token: Token) -> str:
+    if token.kind == END:
+        return "end of input"
+    if token.kind == NUMBER:
+        return f"number {token.text}"
+    if token.kind == NAME:
+        return f"name {token.text!r}"
+    return repr(token.text)
+
+
+def _made(node: Node) -> Node:
+    depth = 1 + max((child.depth for child in children(node)), default=0)
+    if depth > MAX_DEPTH:
+        raise ParseError(
+            f"expression too deep (more than {MAX_DEPTH} nested operations)", node.column
+        )
+    object.__setattr__(node, "depth", depth)  # set once, while the node is being made
+    return node
+
+
+class _Parser:
+    """Pratt parser over a token list; ``nesting`` bounds the recursion."""
+
+    def __init__(self, tokens: list[Token]):
+        self.tokens = tokens
+        self.position = 0
+        self.nesting = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.position]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.position]
+        if token.kind != END:
+            self.position += 1
+        return token
+
+    def expression(self, min_power: int) -> Node:
+        self.nesting += 1
+        if self.nesting > MAX_DEPTH:
+            raise ParseError(
+                f"expression too deep (more than {MAX_DEPTH} nested operations)",
+                self.peek().column,
+            )
+        left = self.prefix()
+        while True:
+            token = self.peek()
+            if token.kind == TRANSPOSE:
+                self.advance()
+                left = _made(Transpose(left, token.column))
+                continue
+            if token.kind == OPERATOR:
+                power, right_power = _BINARY[token.text]
+                implicit = False
+            elif token.kind in (NAME, LPAREN):
+                power, right_power = _IMPLICIT
+                implicit = True
+            elif token.kind == NUMBER:
+                raise ParseError(
+                    f"a number cannot follow directly: write * before {token.text}", token.column
+                )
+            else:
+                break
+            if power <= min_power:
+                break
+            if not implicit:
+                self.advance()
+            right = self.expression(right_power)
+            op = "*" if implicit else token.text
+            left = _made(Binary(op, left, right, token.column, implicit))
+        self.nesting -= 1
+        return left
+
+    def prefix(self) -> Node:
+        token = self.advance()
+        if token.kind == NUMBER:
+            return Number(token.text, token.column)
+        if token.kind == NAME:
+            return self.name_or_call(token)
+        if token.kind == LPAREN:
+            inner = self.expression(0)
+            closing = self.advance()
+            if closing.kind != RPAREN:
+                raise ParseError(
+                    f"expected ')' to close the '(' at column {token.column}, "
+                    f"found {_describe(closing)}",
+                    closing.column,
+                )
+            return inner
+        if token.kind == OPERATOR and token.text in "+-":
+            return _made(Unary(token.text, self.expression(_PREFIX), token.column))
+        if token.kind == END:
+            raise ParseError("unexpected end of input: an operand is missing", token.column)
+        raise ParseError(f"unexpected {_describe(token)}", token.column)
+
+    def name_or_call(self, token: Token) -> Node:
+        name = token.text
+        called = self.peek().kind == LPAREN
+        if name not in FUNCTIONS:
+            if called:
+                raise ParseError(
+                    f"unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))}); "
+                    f"for a product write {name}*(...)",
+                    token.column,
+                )
+            return Name(name, token.column)
+        if not called:
+            raise ParseError(f"{name!r} is a function: write {name}(...)", token.column)
+        self.advance()
+        args: list[Node] = []
+        if self.peek().kind != RPAREN:
+            while True:
+                args.append(self.expression(0))
+                if self.peek().kind != COMMA:
+                    break
+                self.advance()
+        closing = self.advance()
+        if closing.kind != RPAREN:
+            raise ParseError(
+                f"expected ',' or ')' in the call of {name}, found {_describe(closing)}",
+                closing.column,
+            )
+        if len(args) != FUNCTIONS[name]:
+            wanted = FUNCTIONS[name]
+            raise ParseError(
+                f"{name} takes {wanted} argument{'s' if wanted > 1 else ''}, got {len(args)}",
+                token.column,
+            )
+        return _made(Call(name, tuple(args), token.column))

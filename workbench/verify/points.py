@@ -1,0 +1,286 @@
+"""Test points for the verifier: drawn where the function is real and finite.
+
+A claim is judged only where it can be judged: at exact random rational points at
+which the function (and the true derivative) are real and finite. ``x**x`` needs
+x > 0 and ``log(det(X))`` needs det X > 0, so after a round of ordinary draws the
+sampler switches to positive scalars and symmetric positive-definite square matrices
+(X = AAᵀ + I), and then to a wider positive range (``log(x - 3)`` needs x > 3).
+Values are computed with 30 significant digits.
+
+Example:
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> points = draw_points({"x": x}, [sp.log(x)], count=2)
+    >>> all(p[x] > 0 for p in points)
+    True
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from workbench.verify.interpret import Value, is_matrix, shape
+
+Point = dict[sp.Symbol, sp.Expr]
+Fact = tuple[sp.Expr, sp.Expr]
+
+DIGITS = 30
+RELATIVE_TOLERANCE = sp.Float("1e-20", DIGITS)
+PLAIN_DIGITS = 10  # significant digits shown in a counterexample
+# Draws per phase, and the interval of each: ordinary, positive, wide positive.
+PHASES = (((-2.0, 2.0), 12), ((0.25, 2.0), 12), ((0.25, 10.0), 12))
+DENOMINATOR = 97
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One comparison: a claim against the value it should equal, and where it must.
+
+    Attributes:
+        claim: the user's expression, built at concrete sizes.
+        expected: what it should equal (the true derivative, or the previous line).
+        variables: the inputs, name → symbol or matrix of symbols.
+        defined: further values that must be real and finite at a test point (the
+            function itself); ``expected`` always must be.
+        facts: equations the inputs satisfy, e.g. Σ y = 1 in a catalogue case.
+        domain: per input name, the interval test values are drawn from.
+        wrt: the name differentiated with respect to, if any.
+        noun: how messages refer to ``expected``, e.g. "the derivative".
+        subject: how messages refer to ``claim``, e.g. "the claim" or "line 3".
+        convention: the layout in words, quoted when a claim is transposed.
+        terms: named sub-expressions (text, value), candidates for a missing term.
+        claim_terms: the claim's own additive terms (text, value).
+    """
+
+    claim: Value
+    expected: Value
+    variables: Mapping[str, Value]
+    defined: tuple[Value, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    wrt: str | None = None
+    noun: str = "the derivative"
+    subject: str = "the claim"
+    convention: str = ""
+    terms: tuple[tuple[str, Value], ...] = ()
+    claim_terms: tuple[tuple[str, Value], ...] = ()
+
+
+def entries(value: Value) -> list[sp.Expr]:
+    """Row-major entries; a scalar is one entry."""
+    return list(value) if is_matrix(value) else [sp.sympify(value)]
+
+
+def free_symbols(values: Iterable[Value]) -> set[sp.Symbol]:
+    found: set[sp.Symbol] = set()
+    for value in values:
+        for entry in entries(value):
+            found |= {s for s in entry.free_symbols if isinstance(s, sp.Symbol)}
+    return found
+
+
+def owner(symbol: sp.Symbol) -> str:
+    """The variable a symbol belongs to: ``X[0,1]`` → ``X``."""
+    return symbol.name.split("[")[0]
+
+
+def solve_facts(facts: Sequence[Fact]) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """Each fact ``lhs = rhs`` solved for one symbol it is linear in (the last, by name)."""
+    solved: list[tuple[sp.Symbol, sp.Expr]] = []
+    taken: set[sp.Symbol] = set()
+    for lhs, rhs in facts:
+        equation = sp.sympify(lhs) - sp.sympify(rhs)
+        for symbol in sorted(equation.free_symbols - taken, key=str, reverse=True):
+            slope = sp.diff(equation, symbol)
+            if slope != 0 and symbol not in slope.free_symbols:
+                solved.append((symbol, sp.expand(symbol - equation / slope)))
+                taken.add(symbol)
+                break
+    return solved
+
+
+def evaluate(value: Value, point: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Expr] | None:
+    """Entries of ``value`` at ``point``, to 30 digits; None where one is not a finite number."""
+    out = []
+    for entry in entries(value):
+        number = sp.N(entry.xreplace(point), DIGITS)
+        if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            return None
+        out.append(number)
+    return out
+
+
+def is_real(numbers: Sequence[sp.Expr]) -> bool:
+    for number in numbers:
+        imaginary = abs(sp.im(number))
+        if imaginary > RELATIVE_TOLERANCE * max(abs(number), 1):
+            return False
+    return True
+
+
+def agree(left: Sequence[sp.Expr], right: Sequence[sp.Expr]) -> bool:
+    """Entrywise equal to 20 significant digits (relative to the size of the values)."""
+    scale = max([sp.Integer(1), *(abs(v) for v in left), *(abs(v) for v in right)])
+    return all(abs(a - b) <= RELATIVE_TOLERANCE * scale for a, b in zip(left, right, strict=True))
+
+
+def draw_points(
+    variables: Mapping[str, Value],
+    defined: Sequence[Value],
+    *,
+    extra: Iterable[Value] = (),
+    facts: Sequence[Fact] = (),
+    domain: Mapping[str, tuple[float, float]] | None = None,
+    count: int = 4,
+    seed: int = 0,
+) -> list[Point]:
+    """Up to ``count`` points at which every value in ``defined`` is real and finite.
+
+    Args:
+        variables: name → its symbol or matrix of symbols (used to draw whole matrices).
+        defined: values that must be real and finite (the function, the derivative).
+        extra: further values whose symbols need values (the claim).
+        facts: equations the point must satisfy, e.g. Σ y = 1.
+        domain: per variable name, the interval entries are drawn from.
+        count: how many points.
+        seed: seeds the draws.
+    """
+    rng = random.Random(seed)
+    solved = solve_facts(facts)
+    dependent = {symbol for symbol, _ in solved}
+    symbols = sorted(free_symbols([*defined, *extra, *variables.values()]) - dependent, key=str)
+    points: list[Point] = []
+    draws = [(interval, phase > 0) for phase, (interval, n) in enumerate(PHASES) for _ in range(n)]
+    for interval, positive in draws:
+        if len(points) >= count:
+            break
+        point = _draw(symbols, variables, domain or {}, rng, interval, positive)
+        for symbol, expression in solved:
+            point[symbol] = expression.xreplace(point)
+        values = [evaluate(v, point) for v in defined]
+        if all(v is not None and is_real(v) for v in values):
+            points.append(point)
+    return points
+
+
+def _draw(symbols, variables, domain, rng: random.Random, interval, positive: bool) -> Point:
+    point: Point = {}
+    if positive:  # square matrices drawn symmetric positive definite: det > 0, logs defined
+        for value in variables.values():
+            if is_matrix(value) and value.shape[0] == value.shape[1] and value.shape[0] > 1:
+                point.update(_positive_definite(value, rng))
+    for symbol in symbols:
+        if symbol in point:
+            continue
+        low, high = domain.get(owner(symbol), interval)
+        point[symbol] = _rational(low, high, rng)
+    return point
+
+
+def _rational(low: float, high: float, rng: random.Random) -> sp.Rational:
+    return sp.Rational(rng.randint(int(low * DENOMINATOR), int(high * DENOMINATOR)), DENOMINATOR)
+
+
+def _positive_definite(matrix: sp.ImmutableMatrix, rng: random.Random) -> Point:
+    size = matrix.shape[0]
+    factor = sp.Matrix(size, size, lambda i, j: _rational(-1.0, 1.0, rng))
+    spd = factor * factor.T + sp.eye(size)
+    return {matrix[i, j]: spd[i, j] for i in range(size) for j in range(size)}
+
+
+# ---------------------------------------------------------------- fast values
+def _step(x, at_zero=0.5):
+    return 1.0 if x.real > 0 else (0.0 if x.real < 0 else float(at_zero))
+
+
+# What compiled values may call: complex-capable maths, and the kinks of ReLU and |x|.
+_NAMESPACE = {
+    **{name: getattr(cmath, name) for name in ("exp", "log", "sqrt", "sin", "cos", "tan")},
+    **{name: getattr(cmath, name) for name in ("sinh", "cosh", "tanh", "asin", "acos", "atan")},
+    "Abs": abs,
+    "Heaviside": _step,
+    "Max": lambda *a: max(a, key=lambda v: v.real),
+    "Min": lambda *a: min(a, key=lambda v: v.real),
+    "copysign": math.copysign,
+    "e": math.e,
+    "E": math.e,
+    "pi": math.pi,
+}
+
+
+class FastValues:
+    """Values at points in double precision, each value compiled once.
+
+    The diagnosis compares a claim with many variants at many points; 30-digit
+    ``evalf`` of large expressions there would dominate the run. A value that cannot be
+    compiled falls back to ``evalf``.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict = {}
+
+    def __call__(self, value: Value, point: Mapping[sp.Symbol, sp.Expr]) -> list[complex] | None:
+        compiled = self._compiled.get(value)
+        if compiled is None:
+            compiled = self._compiled[value] = _compile(value)
+        try:
+            numbers = compiled(point)
+        except (ArithmeticError, ValueError, TypeError, NameError, KeyError):
+            numbers = _slow(value, point)
+        if numbers is None or not all(cmath.isfinite(n) for n in numbers):
+            return None
+        return numbers
+
+
+def _compile(value: Value) -> Callable[[Mapping], list[complex]]:
+    items = entries(value)
+    symbols = sorted(free_symbols([value]), key=str)
+    try:
+        function = sp.lambdify(symbols, items, modules=[_NAMESPACE], cse=True)
+    except Exception:  # an expression the printer does not know: evaluate slowly instead
+        return lambda point: _slow(value, point)
+    return lambda point: [complex(v) for v in function(*[float(point[s]) for s in symbols])]
+
+
+def _slow(value: Value, point) -> list[complex] | None:
+    numbers = evaluate(value, point)
+    return None if numbers is None else [complex(n) for n in numbers]
+
+
+# ---------------------------------------------------------------- plain values
+def plain_number(number: sp.Expr) -> float | str:
+    """A JSON-friendly number: a float, or a string for a complex value."""
+    if is_real([number]):
+        return float(f"{float(sp.re(number)):.{PLAIN_DIGITS}g}")
+    return str(sp.N(number, PLAIN_DIGITS))
+
+
+def plain(value_shape: tuple[int, int], numbers: Sequence[sp.Expr] | None):
+    """A scalar as a number, a matrix as a list of rows; None for an undefined value."""
+    if numbers is None:
+        return None
+    values = [plain_number(n) for n in numbers]
+    if value_shape == (1, 1):
+        return values[0]
+    rows, cols = value_shape
+    return [values[r * cols : (r + 1) * cols] for r in range(rows)]
+
+
+def plain_point(point: Mapping[sp.Symbol, sp.Expr], variables: Mapping[str, Value]) -> dict:
+    """The point grouped by variable: ``{"x": 0.5, "A": [[...], ...]}``."""
+    out: dict = {}
+    listed: set[sp.Symbol] = set()
+    for name, value in variables.items():
+        symbols = entries(value)
+        if all(s in point for s in symbols):
+            out[name] = plain(shape(value), [point[s] for s in symbols])
+            listed |= set(symbols)
+    for symbol in sorted(set(point) - listed, key=str):
+        out[symbol.name] = plain_number(point[symbol])
+    return out

@@ -1,0 +1,219 @@
+"""Turn the verifier's three kinds of input into :class:`~workbench.verify.points.Problem`\\ s.
+
+* a claim about a function: the true derivative is SymPy's ``diff``, entry by entry, in
+  the layout asked for (gradient: the shape of the variable; Jacobian: J[i, j] = ∂fᵢ/∂xⱼ);
+* a steps file: each line against the line before it;
+* a claim about a catalogue result: the case's closed form, made explicit at each size.
+
+Example:
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x", real=True)
+    >>> derivative(x**2, x, "x", None)[0]
+    2*x
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from workbench.errors import ParseError
+from workbench.verify.claim_format import unparse
+from workbench.verify.interpret import Scope, Value, build, describe, is_matrix, shape
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
+
+MAX_TERMS = 40  # sub-expressions tried as a missing term
+LAYOUTS = ("gradient", "jacobian")
+
+
+def parse_input(text: str, source: str, offset: int = 0) -> Node:
+    """:func:`~workbench.verify.parsing.parse`, with errors naming the input they come from."""
+    try:
+        return parse(text)
+    except ParseError as error:
+        raise located(error, source, offset) from None
+
+
+def build_input(node: Node, scope: Scope, source: str, offset: int = 0) -> Value:
+    try:
+        return build(node, scope)
+    except ParseError as error:
+        raise located(error, source, offset) from None
+
+
+def located(error: ParseError, source: str, offset: int = 0) -> ParseError:
+    """``error`` prefixed with where it happened, its column shifted by ``offset``."""
+    message = str(error)
+    if error.column is not None:
+        message = message.removesuffix(f" (column {error.column})")
+    column = None if error.column is None else error.column + offset
+    return ParseError(f"{source}: {message}", column, error.text)
+
+
+# ---------------------------------------------------------------- derivatives
+def derivative(function: Value, variable: Value, name: str, layout: str | None):
+    """The true derivative of ``function`` with respect to ``variable``, and its convention.
+
+    Args:
+        function: a scalar or a vector (k×1 or 1×k).
+        variable: a scalar symbol or a matrix of symbols.
+        name: the variable's name, for the convention sentence.
+        layout: ``"gradient"``, ``"jacobian"`` or None (gradient for a scalar function,
+            Jacobian for a vector function).
+
+    Returns:
+        (derivative, convention in words).
+    """
+    if is_matrix(function) and 1 not in function.shape:
+        raise ParseError(
+            f"the function is a {describe(shape(function))} matrix; verify differentiates "
+            "scalar and vector functions"
+        )
+    xs = list(variable) if is_matrix(variable) else [variable]
+    if not is_matrix(function):
+        if layout != "jacobian" or not is_matrix(variable):
+            if not is_matrix(variable):
+                return sp.diff(function, variable), "the derivative of a scalar by a scalar"
+            rows, cols = variable.shape
+            gradient = sp.ImmutableMatrix(rows, cols, [sp.diff(function, x) for x in xs])
+            return gradient, (f"gradient layout: ∂f/∂{name} has the shape of {name}, {rows}×{cols}")
+        _vector_variable(variable, name)
+        row = sp.ImmutableMatrix(1, len(xs), [sp.diff(function, x) for x in xs])
+        return row, f"Jacobian layout: a 1×{len(xs)} row, J[0, j] = ∂f/∂{name}ⱼ"
+    if is_matrix(variable):
+        _vector_variable(variable, name)
+    fs = list(function)
+    jacobian = sp.ImmutableMatrix(len(fs), len(xs), lambda i, j: sp.diff(fs[i], xs[j]))
+    if layout == "gradient":
+        return jacobian.T, (
+            f"gradient (denominator) layout: G[j, i] = ∂fᵢ/∂{name}ⱼ, {len(xs)}×{len(fs)}"
+        )
+    return jacobian, f"Jacobian layout: J[i, j] = ∂fᵢ/∂{name}ⱼ, {len(fs)}×{len(xs)}"
+
+
+def _vector_variable(variable: sp.MatrixBase, name: str) -> None:
+    if 1 not in variable.shape:
+        raise ParseError(
+            f"a Jacobian with respect to the {describe(variable.shape)} matrix {name} would "
+            "be a 3-way array; use --layout gradient with a scalar function"
+        )
+
+
+# ---------------------------------------------------------------- names and terms
+def names_in(*nodes: Node) -> list[str]:
+    """The variable names used, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for node in nodes:
+        for n in walk(node):
+            if isinstance(n, Name):
+                seen.setdefault(n.name)
+    return list(seen)
+
+
+def additive_terms(node: Node) -> list[tuple[str, Node, int]]:
+    """``a - b + c`` → [(text, node, sign)]: the claim's own terms, for "extra term"."""
+    if isinstance(node, Binary) and node.op in ("+", "-"):
+        right_sign = 1 if node.op == "+" else -1
+        rest = additive_terms(node.right)
+        return additive_terms(node.left) + [(t, n, s * right_sign) for t, n, s in rest]
+    if isinstance(node, Unary) and node.op == "-":
+        return [(t, n, -s) for t, n, s in additive_terms(node.operand)]
+    return [(unparse(node), node, 1)]
+
+
+def claim_terms(node: Node, scope: Scope) -> tuple[tuple[str, Value], ...]:
+    terms = additive_terms(node)
+    if len(terms) < 2:
+        return ()
+    out = []
+    for text, term, sign in terms:
+        value = build(term, scope)
+        out.append((text if sign > 0 else f"−{text}", value if sign > 0 else -value))
+    return tuple(out)
+
+
+def candidate_terms(nodes: list[Node], scope: Scope) -> tuple[tuple[str, Value], ...]:
+    """Named sub-expressions, and outer products and diagonals of the vectors among them.
+
+    These are the terms a hand derivation typically drops: ``s @ s.T`` of the softmax
+    Jacobian, ``A.T @ x`` of a quadratic form. Simplest (shortest) first.
+    """
+    pieces: dict[str, tuple[Node, Value]] = {}
+    for node in nodes:
+        for sub in walk(node):
+            if isinstance(sub, Number) or len(pieces) >= MAX_TERMS:
+                continue
+            text = unparse(sub)
+            if text not in pieces:
+                try:
+                    pieces[text] = (sub, build(sub, scope))
+                except ParseError:
+                    continue
+    terms = {text: value for text, (_, value) in pieces.items()}
+    vectors = [(n, v) for n, v in pieces.values() if is_matrix(v) and v.shape[1] == 1]
+    for node, value in pieces.values():
+        if is_matrix(value) and value.shape[0] == value.shape[1]:
+            terms.setdefault(unparse(Transpose(node, 0)), value.T)
+    for node, value in vectors:
+        terms.setdefault(unparse(Call("diag", (node,), 0)), sp.ImmutableMatrix(sp.diag(*value)))
+        for other, second in vectors:
+            outer = Binary("@", node, Transpose(other, 0), 0)
+            terms.setdefault(unparse(outer), value * second.T)
+    return tuple(sorted(terms.items(), key=lambda item: len(item[0])))
+
+
+def function_call_wrt(node: Node, source: str, offset: int) -> tuple[Node, str]:
+    """``diff(F, x)`` → (F, "x")."""
+    if not isinstance(node, Call) or node.function != "diff":
+        raise ParseError(f"{source}: expected diff(F, x)")
+    function, variable = node.args
+    if not isinstance(variable, Name):
+        raise located(
+            ParseError("the second argument of diff must be a variable name", variable.column),
+            source,
+            offset,
+        )
+    return function, variable.name
+
+
+def inputs(names: list[str], scope: Scope) -> dict[str, Value]:
+    """name → value for the variables used (undeclared ones become scalar symbols)."""
+    return {name: scope.lookup(name, 0) for name in names}
+
+
+def check_layout(layout: str | None) -> None:
+    if layout is not None and layout not in LAYOUTS:
+        raise ParseError(f"--layout must be gradient or jacobian, not {layout!r}")
+
+
+def check_wrt(name: str, function_names: list[str], source: str = "--wrt") -> None:
+    if not name.isidentifier() or not name.isascii():
+        raise ParseError(f"{source}: {name!r} is not a variable name")
+    if name not in function_names:
+        known = ", ".join(function_names) or "no variables"
+        raise ParseError(f"{source}: the function does not contain {name} (it has {known})")
+
+
+def shapes_from(declared: Mapping[str, object] | None) -> dict[str, tuple[int, int]]:
+    """``{"z": 4, "X": "3x2", "A": (3, 3)}`` → sizes; names must be identifiers."""
+    from workbench.verify.interpret import parse_shape
+
+    out: dict[str, tuple[int, int]] = {}
+    for name, spec in (declared or {}).items():
+        if not (name.isidentifier() and name.isascii()) or name.startswith("__"):
+            raise ParseError(f"--shape: {name!r} is not a variable name")
+        if isinstance(spec, tuple):
+            out[name] = parse_shape("x".join(str(int(s)) for s in spec))
+        else:
+            out[name] = parse_shape(str(spec))
+    return out
+
+
+__all__ = [
+    "additive_terms",
+    "candidate_terms",
+    "claim_terms",
+    "derivative",
+    "parse_input",
+]

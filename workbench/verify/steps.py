@@ -1,0 +1,164 @@
+"""Check a derivation written as lines: each line must equal the line before it.
+
+The format::
+
+    diff(log(1 + exp(x)), x)
+    = exp(x)/(1 + exp(x))      # chain rule
+    = sigmoid(x)
+
+One expression per line; every line after the first starts with ``=``; text after ``#``
+is a note; blank lines are skipped. The first line may be ``diff(F, x)``, whose value is
+the true derivative (in the layout asked for). The whole file is parsed before anything
+is checked, so a typo anywhere is an error (exit 2) rather than a wrong step.
+
+Example:
+    >>> [(n, text) for n, text, _ in read_steps("diff(x**2, x)\\n\\n= 2x  # power rule")]
+    [(1, 'diff(x**2, x)'), (3, ' 2x  ')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from workbench.errors import ParseError
+from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.decision import compare, value_text
+from workbench.verify.interpret import Scope, declare
+from workbench.verify.parsing import Call
+from workbench.verify.points import Problem
+from workbench.verify.problems import (
+    build_input,
+    check_layout,
+    check_wrt,
+    derivative,
+    function_call_wrt,
+    inputs,
+    names_in,
+    parse_input,
+    shapes_from,
+)
+from workbench.verify.report import VerifyReport
+
+MAX_LINES = 60
+MAX_CHARACTERS = 60_000
+
+
+def read_steps(text: str, source: str = "steps") -> list[tuple[int, str, int]]:
+    """(line number, expression text, column offset of that text) for each line that counts."""
+    if len(text) > MAX_CHARACTERS:
+        raise ParseError(f"{source}: too long ({len(text)} characters, at most {MAX_CHARACTERS})")
+    lines: list[tuple[int, str, int]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        body = raw.split("#", 1)[0]
+        stripped = body.lstrip()
+        if not stripped.strip():
+            continue
+        offset = len(body) - len(stripped)
+        where = f"{source} line {number}"
+        if not lines and stripped.startswith("="):
+            raise ParseError(f"{where}: the first line is an expression, without '='", offset + 1)
+        if lines:
+            if not stripped.startswith("="):
+                raise ParseError(
+                    f"{where}: every line after the first starts with '=' (the claim that it "
+                    "equals the line before)",
+                    offset + 1,
+                )
+            stripped, offset = stripped[1:], offset + 1
+        lines.append((number, stripped, offset))
+        if len(lines) > MAX_LINES:
+            raise ParseError(f"{source}: more than {MAX_LINES} steps")
+    if len(lines) < 2:
+        raise ParseError(f"{source}: a steps file needs a first line and at least one '= ...' line")
+    return lines
+
+
+def verify_steps(
+    text: str, source: str, shapes: Mapping | None, layout: str | None, seed: int
+) -> VerifyReport:
+    """The report on every step, stopping at the first that does not follow."""
+    check_layout(layout)
+    lines = read_steps(text, source)
+    scope = Scope(declare(shapes_from(shapes)))
+    nodes = [parse_input(t, f"{source} line {n}", off) for n, t, off in lines]
+    first_number, _, first_offset = lines[0]
+    defined: tuple = ()
+    convention = ""
+    function_nodes = []
+    if isinstance(nodes[0], Call) and nodes[0].function == "diff":
+        where = f"{source} line {first_number}"
+        function_node, wrt = function_call_wrt(nodes[0], where, first_offset)
+        check_wrt(wrt, names_in(function_node), where)
+        function = build_input(function_node, scope, where, first_offset)
+        try:
+            first_value, convention = derivative(function, scope.lookup(wrt, 0), wrt, layout)
+        except ParseError as error:
+            raise ParseError(f"{where}: {error}") from None
+        defined, function_nodes = (function,), [function_node]
+    else:
+        first_value = build_input(nodes[0], scope, f"{source} line {first_number}", first_offset)
+    values = [first_value] + [
+        build_input(node, scope, f"{source} line {n}", off)
+        for node, (n, _, off) in zip(nodes[1:], lines[1:], strict=True)
+    ]
+    variables = inputs(names_in(*nodes), scope)
+
+    records: list[dict] = []
+    methods = set()
+    for k in range(1, len(lines)):
+        number, previous = lines[k][0], lines[k - 1][0]
+        is_derivative = k == 1 and bool(defined)
+        noun = f"line {previous}" + (" (the derivative)" if is_derivative else "")
+        problem = Problem(
+            claim=values[k],
+            expected=values[k - 1],
+            variables=variables,
+            defined=defined,
+            noun=noun,
+            subject=f"line {number}",
+            convention=convention if is_derivative else "",
+        )
+        outcome = compare(problem, seed, [*function_nodes, nodes[k - 1], nodes[k]], nodes[k], scope)
+        methods.add(outcome.method)
+        records.append(
+            {
+                "line": number,
+                "text": unparse(nodes[k]),
+                "valid": outcome.verdict == "correct",
+                "method": outcome.method,
+                "detail": outcome.detail,
+            }
+        )
+        if outcome.verdict == "incorrect":
+            return VerifyReport(
+                verdict="incorrect",
+                method=outcome.method,
+                parsed_claim=unparse(nodes[k]),
+                expected=value_text(values[k - 1]),
+                counterexample=outcome.counterexample,
+                diagnosis=f"line {number} does not follow from line {previous}: "
+                + (outcome.diagnosis or ""),
+                first_invalid_line=number,
+                kind="steps",
+                claim_latex=to_latex(nodes[k]),
+                expected_latex=sp.latex(values[k - 1]),
+                convention=convention,
+                detail=f"line {number}: {outcome.detail}",
+                steps=tuple(records),
+            )
+    method = "symbolic" if methods == {"symbolic"} else "numeric"
+    return VerifyReport(
+        verdict="correct",
+        method=method,
+        parsed_claim=unparse(nodes[-1]),
+        expected=value_text(values[0]),
+        first_invalid_line=None,
+        kind="steps",
+        claim_latex=to_latex(nodes[-1]),
+        expected_latex=sp.latex(values[0]),
+        convention=convention,
+        detail=f"all {len(records)} steps follow ({method})",
+        steps=tuple(records),
+    )
