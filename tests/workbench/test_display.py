@@ -10,9 +10,6 @@ import pytest
 from workbench.checks.report import CheckResult, DerivationReport
 from workbench.core import registry
 from workbench.notebook.display import (
-    MARK_HINT,
-    MARK_LATEX,
-    MARK_TEXT,
     derivation_html,
     derivation_latex,
     marks_for,
@@ -20,6 +17,7 @@ from workbench.notebook.display import (
     step_through,
     tabulate,
 )
+from workbench.notebook.marks import MARK_HINT, MARK_LATEX, MARK_TEXT
 from workbench.notebook.stepper import NO_WIDGETS_NOTE, Stepper, StepperState, frames
 from workbench.render.latex import Mark
 

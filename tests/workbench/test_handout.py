@@ -19,16 +19,9 @@ from workbench.codegen.numeric import softmax as stable_softmax
 from workbench.core import registry
 from workbench.errors import LatexFailed, OutputExists, TexNotFound
 from workbench.render import codepanel, figures, texbuild
-from workbench.render.handout import (
-    HandoutOptions,
-    available_slugs,
-    build_handout,
-    closed_form_mark,
-    make_handouts,
-    matrix_lhs,
-    step_marks,
-)
+from workbench.render.handout import HandoutOptions, available_slugs, build_handout, make_handouts
 from workbench.render.latex import Mark
+from workbench.render.marks import closed_form_mark, matrix_lhs, step_marks
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true"}
 SLUG = "softmax-jacobian"

@@ -127,6 +127,7 @@ def _reader_went_away() -> int:
 
 
 def _list(args) -> int:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core import registry
 
     rows = [(s, registry.title(s), registry.statement(s)) for s in registry.slugs()]
@@ -140,9 +141,11 @@ def _list(args) -> int:
 
 
 def _show(args) -> int:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core import registry
 
     registry.title(args.slug)  # unknown slugs fail here, before SymPy loads
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.render.text import render_steps
 
     print(render_steps(registry.get(args.slug)))
@@ -150,6 +153,7 @@ def _show(args) -> int:
 
 
 def _check(args) -> int:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core import registry
 
     chosen = list(args.slugs) or list(registry.slugs())
@@ -213,6 +217,7 @@ def render_table(reports) -> str:
 
 
 def _rules(args) -> int:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core.rules import VOCABULARY
 
     for rule in VOCABULARY:

@@ -75,6 +75,7 @@ def register(subparsers) -> None:
 def _run(args) -> int:
     if args.all == bool(args.slugs):
         raise HandoutError("name the derivations (SLUG ...) or give --all, not both")
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core import registry
 
     for slug in args.slugs:
@@ -85,6 +86,7 @@ def _run(args) -> int:
         if not args.quiet:
             print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.render.handout import HandoutOptions, available_slugs, make_handouts
 
     slugs = list(args.slugs)

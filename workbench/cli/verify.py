@@ -100,6 +100,7 @@ def _usage_error(args) -> str | None:
 
 
 def _shapes(specs: list[str]) -> dict[str, str]:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.errors import ParseError
 
     shapes: dict[str, str] = {}
@@ -112,7 +113,10 @@ def _shapes(specs: list[str]) -> dict[str, str]:
 
 
 def _run(args) -> int:
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.errors import WorkbenchError
+
+    # lazy: `workbench --help` and `list` start without SymPy
     from workbench.verify import api as verify
 
     options = {"seed": args.seed}

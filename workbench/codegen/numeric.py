@@ -105,7 +105,9 @@ _PRINTABLE = (Softmax, LogSoftmax, MaskedSoftmax, Elementwise)
 
 @lru_cache(maxsize=512)
 def _compile(args: tuple, expr) -> Callable:
-    printer = StableNumPyPrinter({"fully_qualified_modules": True, "inline": True})
+    printer = StableNumPyPrinter(
+        {"fully_qualified_modules": True, "inline": True, "helpers": frozenset(HELPERS)}
+    )
     return sp.lambdify(list(args), expr, modules=[HELPERS, "numpy"], printer=printer, cse=True)
 
 

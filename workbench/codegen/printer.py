@@ -20,6 +20,7 @@ together (SymPy's common-subexpression elimination then shares what it can see):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import sympy as sp
 from sympy.core.symbol import Str
@@ -29,7 +30,17 @@ from workbench.core.functions import Elementwise, LogSoftmax, Softmax
 
 
 class StableNumPyPrinter(NumPyPrinter):
-    """NumPy printer that prints the workbench's matrix functions as stable helper calls."""
+    """NumPy printer that prints the workbench's matrix functions as stable helper calls.
+
+    Setting ``helpers``: the names of the elementwise helpers the generated code is given
+    (:data:`workbench.codegen.numeric.HELPERS`); any other elementwise function prints as
+    ``numpy.<name>``.
+    """
+
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **NumPyPrinter._default_settings,
+        "helpers": frozenset(),
+    }
 
     def _print_Softmax(self, expr):
         return f"softmax({self._print(expr.arg)}, axis={expr.axis})"
@@ -41,12 +52,10 @@ class StableNumPyPrinter(NumPyPrinter):
         return f"masked_softmax({self._print(expr.args[0])}, {self._print(expr.args[1])})"
 
     def _print_Elementwise(self, expr):
-        from workbench.codegen.numeric import HELPERS  # numeric imports this module
-
         name = expr.name
         if name == "log" and isinstance(expr.arg, Softmax):  # log(softmax) would hit log(0)
             return self._print(LogSoftmax(expr.arg.arg, expr.arg.axis))
-        if name in HELPERS:
+        if name in self._settings["helpers"]:
             return f"{name}({self._print(expr.arg)})"
         return f"numpy.{name}({self._print(expr.arg)})"
 

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -155,29 +156,40 @@ class Derivation:
                 return r
         raise KeyError(label)
 
+    # The conveniences below are provided from the layers above the data model
+    # (:mod:`workbench.facade`); the model itself imports no check and no face.
     def check(self, **options):
-        """Run every check; see :func:`workbench.checks.runner.check_derivation`."""
-        from workbench.checks.runner import check_derivation
-
-        return check_derivation(self, **options)
+        """Run every check; see :func:`workbench.checks.check_derivation`."""
+        return provided("check")(self, **options)
 
     def to_latex(self) -> str:
         """The chain of steps as a LaTeX ``align*`` block per result."""
-        from workbench.render.latex import derivation_to_latex
+        return provided("to_latex")(self)
 
-        return derivation_to_latex(self)
-
-    # Notebook display lives in workbench.notebook.display; a bare derivation has no check
-    # report, so it shows its steps without marks.
+    # A bare derivation has no check report, so it shows its steps without marks.
     def _repr_html_(self) -> str:
-        from workbench.notebook.display import derivation_html
-
-        return derivation_html(self)
+        return provided("html")(self)
 
     def _repr_latex_(self) -> str:
-        from workbench.notebook.display import derivation_latex
+        return provided("latex")(self)
 
-        return derivation_latex(self)
+
+PROVIDERS: dict[str, Callable[..., Any]] = {}
+"""What the layers above provide to a :class:`Derivation`: ``check``, ``to_latex``,
+``html`` and ``latex``. Filled in by :mod:`workbench.facade`."""
+
+FACADE = "workbench.facade"
+
+
+def provided(name: str) -> Callable[..., Any]:
+    """The function the upper layers provide for ``name``.
+
+    The facade module is loaded by name on first use, as a plug-in is: the data model
+    names the place its conveniences come from, not the checks or faces behind them.
+    """
+    if name not in PROVIDERS:
+        importlib.import_module(FACADE)
+    return PROVIDERS[name]
 
 
 class Chain:

@@ -29,6 +29,7 @@ from typing import ClassVar
 import sympy as sp
 from sympy.core.symbol import Str
 
+from workbench.core.algebra import canonical
 from workbench.core.rules import Rule
 from workbench.errors import DerivationError
 
@@ -315,8 +316,6 @@ class CombineSums(Rule):
     name: ClassVar[str] = "combine sums"
 
     def apply(self, expr, ctx):
-        from workbench.core.algebra import canonical
-
         expr = canonical(expr)
         grouped: dict[tuple, list] = {}
         others = []

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+from workbench.core import registry
+
 KEY_RESULTS: tuple[str, ...] = (
     "softmax-jacobian",
     "cross-entropy-gradient",
@@ -82,8 +84,6 @@ def available(stage: str, *, key_results: bool = True) -> tuple[str, ...]:
         stage: one of :func:`names`.
         key_results: include the five key results (their own notebooks cover them).
     """
-    from workbench.core import registry
-
     wanted = set(planned(stage))
     return tuple(
         s for s in registry.slugs() if s in wanted and (key_results or s not in KEY_RESULTS)

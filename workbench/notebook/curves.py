@@ -19,7 +19,7 @@ import sympy as sp
 
 from workbench.core import algebra
 from workbench.core.derivation import Derivation, Result
-from workbench.notebook.plots import Plot, _figure
+from workbench.notebook.canvas import Plot, _figure
 
 DEFAULT_RANGE = (-4.0, 4.0)
 STEPS = 50  # how far an integer variable (a step count) is drawn

@@ -23,7 +23,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from workbench.notebook.marks import (
+    MARK_LATEX,
+    MARK_TEXT,
+    mark_html,
+)
+from workbench.notebook.stepper import Stepper
 from workbench.render.latex import Mark, expr_to_latex
+from workbench.render.marks import matrix_lhs, step_marks
+from workbench.render.text import to_text
 
 if TYPE_CHECKING:
     from workbench.checks.report import DerivationReport
@@ -44,35 +52,6 @@ __all__ = [
 
 Marks = Mapping[tuple[str, int], Mark]
 
-# Only the two earned marks may hold a check mark (tests/workbench/test_display.py).
-MARK_TEXT: Mapping[Mark, str] = {
-    Mark.PROVED: "✓S",
-    Mark.TESTED: "✓N",
-    Mark.FAILED: "✗ failed",
-    Mark.UNDECIDED: "? undecided",
-    Mark.UNCHECKED: "not checked",
-}
-MARK_HINT: Mapping[Mark, str] = {
-    Mark.PROVED: "proved symbolically",
-    Mark.TESTED: "tested at exact or 50-digit random points",
-    Mark.FAILED: "the check found the two sides different",
-    Mark.UNDECIDED: "no tier decided within the time budget",
-    Mark.UNCHECKED: "no check was run on this step",
-}
-MARK_COLOUR: Mapping[Mark, str] = {
-    Mark.PROVED: "#1a7f37",
-    Mark.TESTED: "#1a7f37",
-    Mark.FAILED: "#cf222e",
-    Mark.UNDECIDED: "#9a6700",
-    Mark.UNCHECKED: "#6e7781",
-}
-MARK_LATEX: Mapping[Mark, str] = {
-    Mark.PROVED: r"\checkmark_{\mathrm{S}}",
-    Mark.TESTED: r"\checkmark_{\mathrm{N}}",
-    Mark.FAILED: r"\times\ \text{failed}",
-    Mark.UNDECIDED: r"?\ \text{undecided}",
-    Mark.UNCHECKED: r"\text{not checked}",
-}
 LEGEND = "✓S proved symbolically · ✓N tested at random points · marks come from the checks run"
 UNCHECKED_NOTE = "Steps not checked yet: show(d, check=True) runs the step checks."
 
@@ -91,8 +70,6 @@ def marks_for(
         report: a report of ``derivation``'s checks; its ``steps`` check decides.
         check: with no report, run the step checks now (``only=("steps",)``).
     """
-    from workbench.render.handout import step_marks
-
     if report is None and check:
         report = derivation.check(only=("steps",), seed=seed)
     if report is None:
@@ -100,14 +77,6 @@ def marks_for(
     if report.slug != derivation.slug:
         raise ValueError(f"report of {report.slug!r} given for {derivation.slug!r}")
     return step_marks(derivation, report)
-
-
-def mark_html(mark: Mark) -> str:
-    """One mark as a coloured span whose tooltip says what it means."""
-    return (
-        f"<span style='color:{MARK_COLOUR[mark]};white-space:nowrap' "
-        f"title='{MARK_HINT[mark]}'>{html.escape(MARK_TEXT[mark])}</span>"
-    )
 
 
 def _mark(marks: Marks | None, label: str, number: int) -> Mark | None:
@@ -129,8 +98,6 @@ def _cell(content: str, style: str = "") -> str:
 
 def result_html(result: Result, marks: Marks | None = None) -> str:
     """One result's chain as an HTML table: goal, then (n), = after, rule, mark, note."""
-    from workbench.render.handout import matrix_lhs
-
     rows = [f"<tr>{_cell('')}{_cell(_math(expr_to_latex(result.goal)))}</tr>"]
     for number, step in enumerate(result.steps, 1):
         mark = _mark(marks, result.label, number)
@@ -189,8 +156,6 @@ def derivation_latex(derivation: Derivation, marks: Marks | None = None) -> str:
 
 def derivation_text(derivation: Derivation, marks: Marks | None = None) -> str:
     """Plain text: numbered steps with rule, mark and note (for terminals and fallbacks)."""
-    from workbench.render.text import to_text
-
     lines = [f"{derivation.title} ({derivation.slug})", derivation.summary]
     for result in derivation.results:
         lines += ["", f"── {result.label} ──", f"   {to_text(result.goal)}"]
@@ -251,8 +216,6 @@ def step_through(
 
     See :class:`workbench.notebook.stepper.Stepper`.
     """
-    from workbench.notebook.stepper import Stepper
-
     return Stepper(derivation, marks_for(derivation, report, check=check), widgets=widgets)
 
 

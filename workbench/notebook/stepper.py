@@ -23,7 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from workbench.notebook.marks import MARK_TEXT, mark_html
 from workbench.render.latex import Mark, expr_to_latex
+from workbench.render.text import to_text
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -99,8 +101,6 @@ def _math(latex: str) -> str:
 
 def frame_html(frame: Frame, index: int, total: int) -> str:
     """One frame: where we are, the step's two sides, its rule, its mark, the note."""
-    from workbench.notebook.display import mark_html
-
     where = f"<b>{html.escape(frame.label)}</b> — step {frame.number} of {frame.steps_in_result}"
     if total > frame.steps_in_result:  # several results: say where we are overall too
         where += f" <span style='color:#6e7781'>({index + 1} of {total} in all)</span>"
@@ -117,9 +117,6 @@ def frame_html(frame: Frame, index: int, total: int) -> str:
 
 
 def frame_text(frame: Frame) -> str:
-    from workbench.notebook.display import MARK_TEXT
-    from workbench.render.text import to_text
-
     mark = f" {MARK_TEXT[frame.mark]}" if frame.mark is not None else ""
     return (
         f"{frame.label} — step {frame.number} of {frame.steps_in_result}\n"

@@ -20,18 +20,18 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import sympy as sp
-
 from workbench.checks.report import DerivationReport
+from workbench.core import registry
 from workbench.core.derivation import Derivation
 from workbench.errors import LatexFailed
 from workbench.render import handout_sections as sections
 from workbench.render.figures import Figure, figures_for
-from workbench.render.latex import Mark, StepStyle, mark_of, text_to_latex
+from workbench.render.latex import Mark, StepStyle, text_to_latex
+from workbench.render.marks import step_marks
 from workbench.render.texbuild import compile_pdf, find_engine, write_outputs
 
 PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
@@ -98,44 +98,6 @@ def figure_path(slug: str, figure: Figure) -> str:
     return f"figures/{slug}-{figure.name}.pdf"
 
 
-# ---------------------------------------------------------------- marks from the report
-def mark_from_item(item: Mapping) -> Mark:
-    """The mark for one item of a check report (``passed`` and ``method``)."""
-    if item.get("method") == "undecided":
-        return Mark.UNDECIDED
-    return mark_of(bool(item.get("passed")), str(item.get("method")))
-
-
-def step_marks(derivation: Derivation, report: DerivationReport) -> dict[tuple[str, int], Mark]:
-    """(result label, step number) → the mark the report's ``steps`` check earned.
-
-    A step the report does not mention (the check was not run, or crashed before it)
-    gets no entry, and so is rendered "not checked".
-    """
-    items = _items(report, "steps")
-    marks = {}
-    for result in derivation.results:
-        for number, step in enumerate(result.steps, 1):
-            # The name checks.py gives the step's item: "<label> step <n> (<rule>)".
-            item = items.get(f"{result.label} step {number} ({step.rule})")
-            if item is not None:
-                marks[(result.label, number)] = mark_from_item(item)
-    return marks
-
-
-def closed_form_mark(report: DerivationReport, label: str) -> Mark:
-    """How the derived result was compared with its closed form, or UNCHECKED."""
-    item = _items(report, "closed form").get(f"{label} against the closed form")
-    return Mark.UNCHECKED if item is None else mark_from_item(item)
-
-
-def _items(report: DerivationReport, check: str) -> dict[str, Mapping]:
-    try:
-        return {item["what"]: item for item in report.check(check).items}
-    except KeyError:
-        return {}
-
-
 # ---------------------------------------------------------------- documents
 def build_handout(derivation: Derivation, report: DerivationReport, seed: int = 0) -> Handout:
     """The handout of ``derivation`` from the report of its checks.
@@ -190,22 +152,6 @@ def build_pack(handouts: list[Handout]) -> tuple[str, dict[str, bytes]]:
     return tex, assets
 
 
-def matrix_lhs(result) -> str:
-    """The left side of a closed form in matrix notation: ∂sᵢ/∂zⱼ → ∂s/∂z, ∂L/∂zⱼ → ∂L/∂z."""
-    from workbench.render.latex import expr_to_latex
-
-    goal = result.goal
-    if not isinstance(goal, sp.Derivative):
-        return expr_to_latex(goal)
-
-    def whole(e):
-        return getattr(e, "parent", e)
-
-    (variable,) = goal.variables
-    top, below = expr_to_latex(whole(goal.expr)), expr_to_latex(whole(variable))
-    return rf"\frac{{\partial {top}}}{{\partial {below}}}"
-
-
 # ---------------------------------------------------------------- files
 @dataclass(frozen=True)
 class HandoutOptions:
@@ -237,8 +183,6 @@ def available_slugs() -> tuple[str, ...]:
     """
     import importlib.util
 
-    from workbench.core import registry
-
     return tuple(s for s in registry.slugs() if importlib.util.find_spec(registry.module_name(s)))
 
 
@@ -255,7 +199,6 @@ def make_handouts(
         TexNotFound: ``pdf`` asked for and no pdflatex; the ``.tex`` files are written.
         LatexFailed: pdflatex failed; the message quotes its log.
     """
-    from workbench.core import registry
 
     handouts = []
     for slug in slugs:

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench.checks.report import CheckResult, DerivationReport
+from workbench.core import registry
 from workbench.core.derivation import Derivation
+from workbench.errors import WorkbenchError
 from workbench.render import codepanel
 from workbench.render.figures import Figure
 from workbench.render.latex import (
@@ -27,6 +29,7 @@ from workbench.render.latex import (
     steps_to_latex,
     text_to_latex,
 )
+from workbench.render.marks import closed_form_mark, matrix_lhs
 
 HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
 PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
@@ -140,9 +143,6 @@ def intro(ctx: Context) -> str:
 
 
 def _statement(slug: str) -> str:
-    from workbench.core import registry
-    from workbench.errors import WorkbenchError
-
     try:
         return registry.statement(slug)
     except WorkbenchError:
@@ -168,8 +168,6 @@ def _name(name: str) -> str:
 
 
 def derivation(ctx: Context, sub: str) -> str:
-    from workbench.render.handout import closed_form_mark, matrix_lhs
-
     out = []
     for result in ctx.derivation.results:
         marks = {n: m for (label, n), m in ctx.marks.items() if label == result.label}

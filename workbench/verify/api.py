@@ -32,8 +32,10 @@ from pathlib import Path
 import sympy as sp
 
 from workbench.checks.timebox import run_in_child, time_limit
+from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_text
 from workbench.verify.interpret import Scope, declare, shape
 from workbench.verify.points import Problem
@@ -48,6 +50,7 @@ from workbench.verify.problems import (
     shapes_from,
 )
 from workbench.verify.report import VerifyReport
+from workbench.verify.steps import verify_steps
 
 DEFAULT_TIMEOUT = 8.0  # seconds for one verification; with process start, under 10 s
 MEMORY_BYTES = 2 << 30  # address space the child may add to what it inherits
@@ -114,8 +117,6 @@ def check_steps(
             steps = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             return error_report(f"{source}: cannot read: {error}", kind="steps")
-    from workbench.verify.steps import verify_steps
-
     work = lambda: verify_steps(str(steps), source or "steps", shapes, layout, seed)  # noqa: E731
     return _run(work, timeout, isolate, kind="steps")
 
@@ -136,7 +137,7 @@ def check_catalogue_claim(
         >>> check_catalogue_claim("softmax-jacobian", "diag(s) - s @ s.T").verdict
         'correct'
     """
-    from workbench.core import registry
+    # lazy: a catalogue claim loads the check runner and the registry's derivations
     from workbench.verify.catalogue import verify_catalogue_claim
 
     try:
@@ -174,8 +175,6 @@ def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
     outcome = compare(problem, seed, [function_node, claim_node], claim_node, scope)
     confirmation = None
     if outcome.points and shape(claimed) == shape(truth):
-        from workbench.verify.confirm import finite_differences
-
         confirmation = finite_differences(value, variable, claimed, layout, outcome.points[0])
     return VerifyReport(
         verdict=outcome.verdict,

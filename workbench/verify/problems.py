@@ -20,7 +20,7 @@ import sympy as sp
 
 from workbench.errors import ParseError
 from workbench.verify.claim_format import unparse
-from workbench.verify.interpret import Scope, Value, build, describe, is_matrix, shape
+from workbench.verify.interpret import Scope, Value, build, describe, is_matrix, parse_shape, shape
 from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
 
 MAX_TERMS = 40  # sub-expressions tried as a missing term
@@ -197,8 +197,6 @@ def check_wrt(name: str, function_names: list[str], source: str = "--wrt") -> No
 
 def shapes_from(declared: Mapping[str, object] | None) -> dict[str, tuple[int, int]]:
     """``{"z": 4, "X": "3x2", "A": (3, 3)}`` → sizes; names must be identifiers."""
-    from workbench.verify.interpret import parse_shape
-
     out: dict[str, tuple[int, int]] = {}
     for name, spec in (declared or {}).items():
         if not (name.isidentifier() and name.isascii()) or name.startswith("__"):

@@ -1,0 +1,66 @@
+"""What each step and each result earned, read from a check report.
+
+The one place a report's verdicts become marks; every face (handouts, the notebook,
+the terminal) asks here, so a mark is never set anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from workbench.checks.report import DerivationReport
+from workbench.core.derivation import Derivation
+from workbench.render.latex import Mark, expr_to_latex, mark_of
+
+
+def mark_from_item(item: Mapping) -> Mark:
+    """The mark for one item of a check report (``passed`` and ``method``)."""
+    if item.get("method") == "undecided":
+        return Mark.UNDECIDED
+    return mark_of(bool(item.get("passed")), str(item.get("method")))
+
+
+def step_marks(derivation: Derivation, report: DerivationReport) -> dict[tuple[str, int], Mark]:
+    """(result label, step number) → the mark the report's ``steps`` check earned.
+
+    A step the report does not mention (the check was not run, or crashed before it)
+    gets no entry, and so is rendered "not checked".
+    """
+    items = _items(report, "steps")
+    marks = {}
+    for result in derivation.results:
+        for number, step in enumerate(result.steps, 1):
+            # The name checks.py gives the step's item: "<label> step <n> (<rule>)".
+            item = items.get(f"{result.label} step {number} ({step.rule})")
+            if item is not None:
+                marks[(result.label, number)] = mark_from_item(item)
+    return marks
+
+
+def closed_form_mark(report: DerivationReport, label: str) -> Mark:
+    """How the derived result was compared with its closed form, or UNCHECKED."""
+    item = _items(report, "closed form").get(f"{label} against the closed form")
+    return Mark.UNCHECKED if item is None else mark_from_item(item)
+
+
+def _items(report: DerivationReport, check: str) -> dict[str, Mapping]:
+    try:
+        return {item["what"]: item for item in report.check(check).items}
+    except KeyError:
+        return {}
+
+
+def matrix_lhs(result) -> str:
+    """The left side of a closed form in matrix notation: ∂sᵢ/∂zⱼ → ∂s/∂z, ∂L/∂zⱼ → ∂L/∂z."""
+    goal = result.goal
+    if not isinstance(goal, sp.Derivative):
+        return expr_to_latex(goal)
+
+    def whole(e):
+        return getattr(e, "parent", e)
+
+    (variable,) = goal.variables
+    top, below = expr_to_latex(whole(goal.expr)), expr_to_latex(whole(variable))
+    return rf"\frac{{\partial {top}}}{{\partial {below}}}"
