@@ -86,9 +86,24 @@ def test_check_table_and_exit_status_when_a_check_fails(monkeypatch, capsys):
     assert "✗" in out and "0 of 1 derivations passed" in out
 
 
-def test_rules_lists_the_vocabulary(capsys):
+def test_rules_lists_every_rule_once_within_80_columns(capsys):
+    from workbench.core.vocabulary import RULES
+
     assert cli.main(["rules"]) == 0
-    assert "quotient rule" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    names = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert len(names) == len(set(names)), "a rule listed twice"
+    assert set(names) == {rule.name for rule in RULES}
+    for rule in RULES:
+        assert " ".join(rule().statement.split()[:3]) in " ".join(out.split()), rule.name
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_rules_json_lists_the_forms_of_a_law_under_one_name(capsys):
+    assert cli.main(["rules", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    linearity = [r for r in rows if r["name"] == "linearity of expectation"]
+    assert len(linearity) == 1 and len(linearity[0]["statements"]) == 3
 
 
 def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):

@@ -64,7 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
-    sub.add_parser("rules", help="list the rule vocabulary a step may name")
+    p = sub.add_parser(
+        "rules",
+        help="list the rule vocabulary a step may name",
+        description="Every rule a derivation's step may name, once each, with the statement "
+        "of each of its forms (a law applied to different objects has several forms).",
+    )
+    p.add_argument("--json", action="store_true", help='print [{"name", "statements"}, ...]')
     for plugin in _plugins():
         plugin.register(sub)
     return parser
@@ -217,11 +223,23 @@ def render_table(reports) -> str:
 
 
 def _rules(args) -> int:
-    # lazy: `workbench --help` and `list` start without SymPy
-    from workbench.core.rules import VOCABULARY
+    import shutil  # lazy: `workbench --help` and `list` start without SymPy
+    import textwrap
 
-    for rule in VOCABULARY:
-        print(f"{rule.name:<38} {rule().statement}")
+    # lazy: `workbench --help` and `list` start without SymPy
+    from workbench.core.vocabulary import entries
+
+    if args.json:
+        rows = [{"name": e.name, "statements": list(e.statements)} for e in entries()]
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    for entry in entries():
+        print(entry.name)
+        for statement in entry.statements:
+            print(
+                textwrap.fill(statement, width, initial_indent="    ", subsequent_indent="      ")
+            )
     return 0
 
 
