@@ -71,8 +71,8 @@ def _sum_index(name: str) -> sp.Dummy:
     return sp.Dummy(name, integer=True)
 
 
-class Softmax(MatrixExpr):
-    """softmax along ``axis`` (0: each column sums to one; 1: each row does)."""
+class _AlongAxis(MatrixExpr):
+    """A function of each column (``axis=0``) or each row (``axis=1``) of its argument."""
 
     def __new__(cls, arg, axis=0):
         return MatrixExpr.__new__(cls, arg, sp.Integer(axis))
@@ -81,12 +81,20 @@ class Softmax(MatrixExpr):
     axis = property(lambda self: int(self.args[1]))
     shape = property(lambda self: self.args[0].shape)
 
-    def _entry(self, i, j, **kwargs):
+    def _exp_sum(self, i, j) -> sp.Sum:
+        """Σₖ exp over the column (axis 0) or the row (axis 1) that holds entry (i, j)."""
         x = self.arg
         k = _sum_index("k")
         if self.axis == 0:
-            return sp.exp(x[i, j]) / sp.Sum(sp.exp(x[k, j]), (k, 0, x.shape[0] - 1))
-        return sp.exp(x[i, j]) / sp.Sum(sp.exp(x[i, k]), (k, 0, x.shape[1] - 1))
+            return sp.Sum(sp.exp(x[k, j]), (k, 0, x.shape[0] - 1))
+        return sp.Sum(sp.exp(x[i, k]), (k, 0, x.shape[1] - 1))
+
+
+class Softmax(_AlongAxis):
+    """softmax along ``axis`` (0: each column sums to one; 1: each row does)."""
+
+    def _entry(self, i, j, **kwargs):
+        return sp.exp(self.arg[i, j]) / self._exp_sum(i, j)
 
 
 class MaskedSoftmax(MatrixExpr):
@@ -104,22 +112,11 @@ class MaskedSoftmax(MatrixExpr):
         )
 
 
-class LogSoftmax(MatrixExpr):
+class LogSoftmax(_AlongAxis):
     """log(softmax(x)) along ``axis``, kept whole so generated code never takes log(0)."""
 
-    def __new__(cls, arg, axis=0):
-        return MatrixExpr.__new__(cls, arg, sp.Integer(axis))
-
-    arg = property(lambda self: self.args[0])
-    axis = property(lambda self: int(self.args[1]))
-    shape = property(lambda self: self.args[0].shape)
-
     def _entry(self, i, j, **kwargs):
-        x = self.arg
-        k = _sum_index("k")
-        if self.axis == 0:
-            return x[i, j] - sp.log(sp.Sum(sp.exp(x[k, j]), (k, 0, x.shape[0] - 1)))
-        return x[i, j] - sp.log(sp.Sum(sp.exp(x[i, k]), (k, 0, x.shape[1] - 1)))
+        return self.arg[i, j] - sp.log(self._exp_sum(i, j))
 
 
 class Elementwise(MatrixExpr):
