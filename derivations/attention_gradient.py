@@ -8,7 +8,6 @@ causal attention (M lower triangular): the masked softmax has the same Jacobian 
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from workbench.codegen import numeric
@@ -110,10 +109,6 @@ def as_probability(x: sp.Mul) -> sp.Basic:
         row_total = sp.Sum(M[r, k] * sp.exp(S[r, k]), (k, 0, T - 1))
         x = x / (factor * M[r, c]) * P[r, c] * row_total
     return x
-
-
-def _definition_steps(chain: Chain, name, note: str) -> Chain:
-    return chain.apply(rules.Definition((name,)), note)
 
 
 def build() -> Derivation:
@@ -259,7 +254,3 @@ class CausalMask(sp.MatrixExpr):
             if not (i.is_Integer and j.is_Integer)
             else sp.Integer(1 if j <= i else 0)
         )
-
-
-def causal_mask_array(size: int) -> np.ndarray:
-    return np.tril(np.ones((size, size)))

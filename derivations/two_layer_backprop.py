@@ -121,10 +121,6 @@ def pre_activations(inputs):
     return [inputs["W1"] @ inputs["x"] + inputs["b1"]]
 
 
-def batch_pre_activations(inputs):
-    return [inputs["X"] @ inputs["W1"].T + inputs["b1"].T]
-
-
 def backprop_through_output(target):
     """∂L/∂target for a parameter of the output layer or below, via δ₂."""
     return Chain(sp.Derivative(L, target), DEFINITIONS).apply(

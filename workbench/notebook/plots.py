@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.checks.runner import case_functions
 from workbench.codegen import numeric
 from workbench.core.derivation import Case, Derivation
 from workbench.notebook.canvas import Plot, Plots, _figure
 from workbench.notebook.curves import plot_result_curves
-from workbench.render.figures import ATTENTION_INPUTS, attention_matrices, step_size_errors
+from workbench.render.figures import (
+    ATTENTION_INPUTS,
+    attention_matrices,
+    case_inputs,
+    heatmap,
+    step_size_errors,
+)
 
 
 def _case(derivation: Derivation, case: str | None) -> Case:
@@ -36,26 +41,8 @@ def _case(derivation: Derivation, case: str | None) -> Case:
 
 def _evaluate(c: Case, seed: int):
     """The case's compiled functions and its seeded inputs, as the checks use them."""
-    args, f, grad = case_functions(c)
-    inputs = numeric.sample_inputs(c.samplers, c.numeric_size, seed)
-    return args, f, grad, [np.asarray(inputs[a], dtype=float) for a in args]
-
-
-def heatmap(ax, values: np.ndarray, title: str, diverging: bool = True) -> None:
-    """A matrix as colours, with every entry written on it when it is small."""
-    values = np.real(np.asarray(values, dtype=complex)).reshape(np.shape(values)[0], -1)
-    limit = float(np.max(np.abs(values))) or 1.0
-    cmap, low = ("RdBu_r", -limit) if diverging else ("viridis", 0.0)
-    image = ax.imshow(values, cmap=cmap, vmin=low, vmax=limit)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title(title, fontsize=10)
-    ax.set_xticks(range(values.shape[1]))
-    ax.set_yticks(range(values.shape[0]))
-    if values.size <= 64:  # small enough to print every entry legibly
-        for (r, col), v in np.ndenumerate(values):
-            dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
-            colour = "white" if dark else "black"
-            ax.text(col, r, f"{v:.2f}", ha="center", va="center", fontsize=7, color=colour)
+    args, f, grad, values = case_inputs(c, seed)
+    return args, f, grad, [np.asarray(v, dtype=float) for v in values]
 
 
 def is_vector_output(c: Case) -> bool:
@@ -72,7 +59,7 @@ def plot_jacobian(derivation: Derivation, case: str | None = None, seed: int = 0
     wrt = c.wrt[0].name
     fig = _figure(4.4, 3.5)
     ax = fig.add_subplot()
-    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
+    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]", fontsize=7)
     ax.set_xlabel(f"j (entry of {wrt})")
     ax.set_ylabel("i (entry of the output)")
     caption = (
@@ -184,7 +171,7 @@ def plot_gradients(derivation: Derivation, case: str | None = None, seed: int = 
     grads = grad(*values)
     fig = _figure(2.6 * len(grads) + 0.6, 3.0)
     for ax, w, g in zip(fig.subplots(1, len(grads), squeeze=False)[0], c.wrt, grads, strict=True):
-        heatmap(ax, np.real(g), f"∂L/∂{w.name}")
+        heatmap(ax, np.real(g), f"∂L/∂{w.name}", fontsize=7)
     pairs = zip(c.wrt, grads, strict=True)
     shapes = ", ".join(f"{w.name}: {g.shape[0]}×{g.shape[1]}" for w, g in pairs)
     caption = (
@@ -201,8 +188,8 @@ def plot_attention(derivation: Derivation, case: str | None = None, seed: int = 
     p, d_scores = attention_matrices({a.name: v for a, v in zip(args, values, strict=True)})
     fig = _figure(7.0, 3.0)
     left, right = fig.subplots(1, 2)
-    heatmap(left, p, "attention P (rows sum to 1)", diverging=False)
-    heatmap(right, d_scores, "∂L/∂S (rows sum to 0)")
+    heatmap(left, p, "attention P (rows sum to 1)", diverging=False, fontsize=7)
+    heatmap(right, d_scores, "∂L/∂S (rows sum to 0)", fontsize=7)
     for ax in (left, right):
         ax.set_xlabel("key")
         ax.set_ylabel("query")

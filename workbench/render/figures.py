@@ -40,7 +40,9 @@ __all__ = [
     "Figure",
     "attention_maps",
     "attention_matrices",
+    "case_inputs",
     "figures_for",
+    "heatmap",
     "jacobian_heatmap",
     "step_size_curve",
     "step_size_errors",
@@ -88,7 +90,14 @@ def _pdf(fig) -> bytes:
     return buffer.getvalue()
 
 
-def _heatmap(ax, values: np.ndarray, title: str, diverging: bool = True) -> None:
+def heatmap(
+    ax, values: np.ndarray, title: str, diverging: bool = True, fontsize: float = 6
+) -> None:
+    """A matrix as colours, with every entry written on it when it is small.
+
+    Shared by the handouts' figures and the notebooks' plots, so both label alike.
+    """
+    values = np.real(np.asarray(values, dtype=complex)).reshape(np.shape(values)[0], -1)
     limit = float(np.max(np.abs(values))) or 1.0
     image = ax.imshow(
         values,
@@ -103,15 +112,16 @@ def _heatmap(ax, values: np.ndarray, title: str, diverging: bool = True) -> None
         for (r, c), v in np.ndenumerate(values):
             dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
             color = "white" if dark else "black"
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6, color=color)
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=fontsize, color=color)
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
 
 
-def _inputs(case: Case, seed: int):
+def case_inputs(case: Case, seed: int):
+    """(inputs in order, forward, gradient, the seeded input values), as the checks use them."""
     args, f, grad = case_functions(case)
     inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
-    return args, f, grad, [inputs[a] for a in args]
+    return args, f, grad, [np.asarray(inputs[a]) for a in args]
 
 
 def _sizes(case: Case) -> str:
@@ -126,12 +136,12 @@ def _is_vector_output(case: Case) -> bool:
 # ---------------------------------------------------------------- the figures
 def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
     """The Jacobian of a vector-valued case at its seeded random input."""
-    _, _, grad, values = _inputs(case, seed)
+    _, _, grad, values = case_inputs(case, seed)
     jacobian = np.real(grad(*values)[0])
     wrt, wrt_tex = case.wrt[0].name, expr_to_latex(case.wrt[0])
     fig = _figure(4.6, 3.6)
     ax = fig.add_subplot()
-    _heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
+    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
     ax.set_xlabel(f"j (entry of {wrt})")
     ax.set_ylabel("i (entry of the output)")
     row_sums = float(np.max(np.abs(jacobian.sum(axis=1))))
@@ -158,7 +168,7 @@ def step_size_errors(case: Case, seed: int = 0):
     compared with the closed form; returns (h for differences, their errors, h for the
     complex step, its errors).
     """
-    args, f, grad, values = _inputs(case, seed)
+    args, f, grad, values = case_inputs(case, seed)
     position = args.index(case.wrt[0])
     rng = np.random.default_rng(seed + 1)
     direction = rng.standard_normal(values[position].shape)
@@ -237,13 +247,13 @@ def attention_matrices(named: dict[str, np.ndarray]) -> tuple[np.ndarray, np.nda
 
 def attention_maps(case: Case, seed: int = 0) -> Figure:
     """Heatmaps of P and ∂L/∂S at the case's seeded inputs."""
-    args, _, _, values = _inputs(case, seed)
+    args, _, _, values = case_inputs(case, seed)
     named = {a.name: v for a, v in zip(args, values, strict=True)}
     p, d_scores = attention_matrices(named)
     fig = _figure(6.4, 2.9)
     left, right = fig.subplots(1, 2)
-    _heatmap(left, p, "attention P (rows sum to 1)", diverging=False)
-    _heatmap(right, d_scores, "∂L/∂S (rows sum to 0)")
+    heatmap(left, p, "attention P (rows sum to 1)", diverging=False)
+    heatmap(right, d_scores, "∂L/∂S (rows sum to 0)")
     for ax in (left, right):
         ax.set_xlabel("key")
         ax.set_ylabel("query")
