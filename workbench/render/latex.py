@@ -208,7 +208,7 @@ def number_to_latex(x: float, digits: int = 1) -> str:
 
     Example:
         >>> number_to_latex(2.84e-17), number_to_latex(1e-05, 0), number_to_latex(0.25)
-        ('2.8 \\times 10^{-17}', '10^{-5}', '0.25')
+        ('2.8 \\\\times 10^{-17}', '10^{-5}', '0.25')
     """
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else r"\infty"
