@@ -52,7 +52,14 @@ def test_unknown_slug_is_one_clear_line():
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.stderr
     assert "unknown derivation 'softmax-jacobain'" in lines[0]
-    assert "softmax-jacobian" in lines[0]
+    assert "did you mean 'softmax-jacobian'?" in lines[0]
+    assert len(lines[0]) <= 120, "the message names the close slug, not all of them"
+
+
+def test_an_unrelated_slug_gets_no_guess():
+    out = run("show", "xyz")
+    assert out.returncode == 2 and "did you mean" not in out.stderr
+    assert "(see `workbench list`)" in out.stderr
 
 
 def test_show_prints_steps_with_rules(capsys):
@@ -83,7 +90,7 @@ def test_check_table_and_exit_status_when_a_check_fails(monkeypatch, capsys):
     status = cli.main(["check", "softmax-jacobian", "--quiet"])
     out = capsys.readouterr().out
     assert status == 1
-    assert "✗" in out and "0 of 1 derivations passed" in out
+    assert "✗" in out and "0 of 1 derivation passed" in out
 
 
 def test_rules_lists_every_rule_once_within_80_columns(capsys):
@@ -118,3 +125,38 @@ def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     assert cli.main(["rules"]) == cli.SIGPIPE_STATUS
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("slug", ["softmax-jacobian", "attention-gradient", "layernorm-backward"])
+def test_show_fits_80_columns_when_not_a_terminal(slug, capsys):
+    assert cli.main(["show", slug]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    if slug == "attention-gradient":  # its sums run past 80 columns unwrapped
+        assert any(line.startswith("          ") for line in lines)
+
+
+def test_the_check_table_fits_80_columns_and_keeps_every_verdict():
+    from workbench.checks.report import CheckResult, DerivationReport
+
+    def checks(ok: bool):
+        return (
+            CheckResult("steps", True, "proved"),
+            CheckResult("closed form", True, "tested"),
+            CheckResult("sympy diff", True, "tested"),
+            CheckResult("finite differences", ok, "central", 2e-11, "" if ok else "x " * 80),
+            CheckResult("complex step", True, "complex-step", 3e-16),
+            CheckResult("numeric identity", True, "float64", 2e-16),
+            CheckResult("facts", True, "proved"),
+        )
+
+    slugs = ["logistic-regression-gradient", "softmax-jacobian", "nll-equals-cross-entropy"]
+    reports = [DerivationReport(s, s, checks(s != "softmax-jacobian")) for s in slugs]
+    narrow = cli.render_table(reports, 80)
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    legend = 1
+    assert narrow.count("✓S") == 6 + legend and narrow.count("✓N") == 6 + legend
+    assert "✗ 2e-11" in narrow
+    assert "✓S proved symbolically" in narrow
+    wide = cli.render_table(reports, 200)
+    assert "✓ proved" in wide and "✓S" not in wide and "logistic-regression-gradient" in wide

@@ -154,8 +154,29 @@ def _show(args) -> int:
     # lazy: `workbench --help` and `list` start without SymPy
     from workbench.render.text import render_steps
 
-    print(render_steps(registry.get(args.slug)))
+    print(fit_lines(render_steps(registry.get(args.slug)), terminal_width()))
     return 0
+
+
+def fit_lines(text: str, width: int) -> str:
+    """Each line wrapped to ``width``, its continuation indented under its own start."""
+    import textwrap  # lazy: `workbench --help` and `list` start without SymPy
+
+    out = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body))
+        out += textwrap.wrap(
+            body,
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent + "    ",
+            break_on_hyphens=False,
+        )
+    return "\n".join(out)
 
 
 def _check(args) -> int:
@@ -185,46 +206,91 @@ def _check(args) -> int:
     if args.json:
         print(json.dumps({"results": [r.to_dict() for r in reports]}, indent=2))
     else:
-        print(render_table(reports))
+        print(render_table(reports, terminal_width()))
         passed = sum(r.passed for r in reports)
+        noun = "derivation" if len(reports) == 1 else "derivations"
         print(
-            f"\n{passed} of {len(reports)} derivations passed every check "
+            f"\n{passed} of {len(reports)} {noun} passed every check "
             f"({time.monotonic() - start:.1f}s)."
         )
     return 0 if all(r.passed for r in reports) else 1
 
 
-def render_table(reports) -> str:
-    """The summary table: one row per derivation, one column per check."""
+def terminal_width() -> int:
+    """The terminal's width, or 80 columns when the output is not a terminal."""
+    import shutil  # lazy: `workbench --help` and `list` start without SymPy
 
-    def cell(check) -> str:
+    interactive = getattr(sys.stdout, "isatty", lambda: False)()
+    return shutil.get_terminal_size((80, 24)).columns if interactive else 80
+
+
+MARK_LEGEND = "✓S proved symbolically · ✓N tested at random points · a number: worst relative error"
+
+
+def render_table(reports, width: int = 80) -> str:
+    """The summary table: one row per derivation, one column per check, ``width`` wide.
+
+    Where the full words (``✓ proved``, one-line headers) do not fit, each cell takes its
+    short form (``✓S``, ``✓N``) with a legend under the table, headers break between
+    words and slugs at their hyphens. A failed check's detail follows, wrapped.
+    """
+    import textwrap  # lazy: `workbench --help` and `list` start without SymPy
+
+    short_method = {"proved": "S", "tested": "N"}
+
+    def cell(check, short: bool) -> str:
         mark = "✓" if check.passed else "✗"
         if check.max_error is not None:
             return f"{mark} {check.max_error:.0e}"
+        if short and check.method in short_method:
+            return mark + short_method[check.method]
         return f"{mark} {check.method}"
 
     names: list[str] = []
     for report in reports:
         names += [c.name for c in report.checks if c.name not in names]
-    header = ["derivation", *names]
-    rows = []
+
+    def layout(short: bool) -> list[str]:
+        headers = [["derivation"], *[(n.split() if short else [n]) for n in names]]
+        rows = []
+        for report in reports:
+            by_name = {c.name: c for c in report.checks}
+            rows.append([cell(by_name[n], short) if n in by_name else "-" for n in names])
+        widths = [max(len(w) for w in h) for h in headers[1:]]
+        widths = [max(w, *(len(r[i]) for r in rows)) for i, w in enumerate(widths)]
+        room = width - sum(widths) - 2 * len(widths)
+        slug_width = max(len("derivation"), min(room, max(len(r.slug) for r in reports)))
+        widths = [slug_width, *widths]
+        depth = max(len(h) for h in headers)
+        out = []
+        for line in range(depth):  # headers sit on their last line, as in a spreadsheet
+            words = [h[line - depth + len(h)] if line >= depth - len(h) else "" for h in headers]
+            out.append("  ".join(w.ljust(n) for w, n in zip(words, widths, strict=True)))
+        out.append("  ".join("─" * n for n in widths))
+        for report, row in zip(reports, rows, strict=True):
+            slug = textwrap.wrap(report.slug, slug_width, break_long_words=True) or [""]
+            out.append("  ".join(c.ljust(n) for c, n in zip([slug[0], *row], widths, strict=True)))
+            out += slug[1:]
+        return [line.rstrip() for line in out]
+
+    lines = layout(short=False)
+    short = max(len(line) for line in lines) > width
+    if short:
+        lines = layout(short=True) + textwrap.wrap(MARK_LEGEND, width)
     for report in reports:
-        by_name = {c.name: c for c in report.checks}
-        rows.append([report.slug, *[cell(by_name[n]) if n in by_name else "-" for n in names]])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
-    failures = [(r.slug, c) for r in reports for c in r.checks if not c.passed]
-    for slug, check in failures:
-        lines.append(f"\n✗ {slug} / {check.name}: {check.detail}")
+        for check in report.checks:
+            if not check.passed:
+                lines.append("")
+                lines += textwrap.wrap(
+                    f"✗ {report.slug} / {check.name}: {check.detail}",
+                    width,
+                    subsequent_indent="  ",
+                )
     return "\n".join(lines)
 
 
 def _rules(args) -> int:
-    import shutil  # lazy: `workbench --help` and `list` start without SymPy
-    import textwrap
+    import textwrap  # lazy: `workbench --help` and `list` start without SymPy
 
     # lazy: `workbench --help` and `list` start without SymPy
     from workbench.core.vocabulary import entries
@@ -233,7 +299,7 @@ def _rules(args) -> int:
         rows = [{"name": e.name, "statements": list(e.statements)} for e in entries()]
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    width = shutil.get_terminal_size((80, 24)).columns if sys.stdout.isatty() else 80
+    width = terminal_width()
     for entry in entries():
         print(entry.name)
         for statement in entry.statements:

@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib
 import importlib.util
 from functools import cache
@@ -46,8 +47,9 @@ def module_name(slug: str) -> str:
 
 def _require(slug: str) -> None:
     if slug not in slugs():
-        known = ", ".join(slugs())
-        raise UnknownDerivation(f"unknown derivation {slug!r}; known: {known}")
+        close = difflib.get_close_matches(slug, slugs(), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise UnknownDerivation(f"unknown derivation {slug!r}{hint} (see `workbench list`)")
 
 
 @cache
