@@ -1,20 +1,29 @@
-"""Time limits interrupt pure-Python work and survive a swallowed interrupt."""
+"""Time limits interrupt pure-Python work, hold on any thread, count only their own
+thread's CPU time, and leave signal handlers and interval timers as they were."""
 
 from __future__ import annotations
 
+import functools
+import math
+import signal
+import threading
 import time
 
 import pytest
 
-from workbench.checks.timebox import run_in_child, time_limit
+from workbench.checks.timebox import call_with_limit, fork_is_safe, run_in_child, time_limit
 from workbench.errors import TimeBudgetExceeded
+
+
+def _spin():
+    while True:
+        pass
 
 
 def test_time_limit_interrupts_a_loop():
     start = time.monotonic()
-    with pytest.raises(TimeBudgetExceeded), time_limit(0.2):
-        while True:
-            pass
+    with pytest.raises(TimeBudgetExceeded, match="exceeded"), time_limit(0.2):
+        _spin()
     assert time.monotonic() - start < 5
 
 
@@ -22,12 +31,10 @@ def test_a_swallowed_interrupt_is_repeated():
     swallowed = []
     with pytest.raises(TimeBudgetExceeded), time_limit(0.1):
         try:
-            while True:
-                pass
+            _spin()
         except TimeBudgetExceeded:
             swallowed.append(True)  # as a callback that ignores exceptions would
-        while True:
-            pass
+        _spin()
     assert swallowed
 
 
@@ -38,18 +45,122 @@ def test_child_process_is_killed_at_its_limit():
 
 
 def test_no_interrupt_reaches_code_after_the_block():
-    import os
-    import signal
-
-    with time_limit(5):
+    with time_limit(0.05):
         pass
-    os.kill(os.getpid(), signal.SIGPROF)  # a late signal is ignored, not raised
-    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0)
+    time.sleep(0.2)  # a late interrupt would strike here
+    started = time.process_time()
+    while time.process_time() - started < 0.2:
+        pass
 
 
 def test_an_outer_limit_still_fires_after_an_inner_one():
     with pytest.raises(TimeBudgetExceeded), time_limit(0.4):
         with time_limit(0.1):
             pass
-        while True:
+        _spin()
+
+
+def test_an_inner_limit_that_expires_is_caught_inside_the_outer_one():
+    with time_limit(5), pytest.raises(TimeBudgetExceeded), time_limit(0.1):
+        _spin()
+    # the outer block ended normally: nothing pending
+    time.sleep(0.1)
+
+
+def test_signal_handlers_and_interval_timers_are_left_as_they_were():
+    """Failed before this fix: SIGPROF was left ignored for good, a user's ITIMER_PROF
+    interval of 1.0 s came back as 0.05 s, and a running profiler timer disabled the limit."""
+
+    def handler(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGPROF, handler)
+    try:
+        signal.setitimer(signal.ITIMER_PROF, 100.0, 1.0)
+        with pytest.raises(TimeBudgetExceeded), time_limit(0.2):
+            _spin()  # the limit holds although a profiler timer runs
+        with time_limit(1):
             pass
+        assert signal.getsignal(signal.SIGPROF) is handler
+        remaining, interval = signal.getitimer(signal.ITIMER_PROF)
+        assert interval == 1.0
+        assert 90 < remaining <= 100
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+    assert signal.getsignal(signal.SIGPROF) is previous
+
+
+def test_the_limit_holds_in_a_worker_thread():
+    """Failed before this fix: off the main thread time_limit was a no-op."""
+    outcome = []
+
+    def work():
+        started = time.monotonic()
+        try:
+            with time_limit(0.3):
+                _spin()
+        except TimeBudgetExceeded:
+            outcome.append(time.monotonic() - started)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive()
+    assert outcome and outcome[0] < 10
+
+
+def test_other_threads_cpu_time_is_not_counted():
+    """Failed before this fix: ITIMER_PROF counts every thread of the process, so a busy
+    neighbour thread used up this computation's budget."""
+    stop = threading.Event()
+
+    def neighbour():
+        while not stop.is_set():
+            pass
+
+    busy = threading.Thread(target=neighbour)
+    busy.start()
+    try:
+        started = time.thread_time()
+        with time_limit(0.5):
+            # Sleeping costs this thread no CPU; only the neighbour burns CPU meanwhile.
+            time.sleep(1.5)
+        assert time.thread_time() - started < 0.5
+    finally:
+        stop.set()
+        busy.join()
+
+
+def test_no_watchdog_thread_outlives_the_limits():
+    with time_limit(1):
+        assert threading.active_count() >= 2
+    assert fork_is_safe()
+
+
+def test_a_child_from_a_threaded_process_is_not_forked():
+    """Failed before this fix: run_in_child forked whatever threads were alive."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not fork_is_safe()
+        assert run_in_child(functools.partial(pow, 3), 20, 4) == 81
+        with pytest.raises(TimeBudgetExceeded):
+            run_in_child(time.sleep, 0.5, 30)
+    finally:
+        stop.set()
+        other.join()
+
+
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, 1e308, -math.inf])
+def test_unusable_limits_are_refused_with_a_clear_error(seconds):
+    """Failed before this fix: inf and 1e308 reached select() and raised OverflowError."""
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        run_in_child(lambda: 1, seconds)
+    with pytest.raises(ValueError, match="finite number of seconds"), time_limit(seconds):
+        pass
+
+
+def test_call_with_limit_returns_the_value():
+    assert call_with_limit(lambda: 6 * 7, 1) == 42

@@ -51,19 +51,16 @@ def default_workers() -> int:
 def run_parallel(tasks: list[Callable[[], object]], workers: int | None = None) -> list:
     """Run independent tasks in forked worker processes (results must pickle).
 
-    Forked workers inherit SymPy's warm cache and the derivation objects. Off the main
-    thread (a notebook's worker thread, say), or without fork, the tasks run here.
+    Forked workers inherit SymPy's warm cache and the derivation objects. In a process
+    with other threads (a notebook's kernel, say) forking is unsafe, and without fork the
+    tasks cannot be handed over (they are closures): then the tasks run here.
     """
     import multiprocessing
-    import threading
+
+    from workbench.checks.timebox import fork_is_safe
 
     workers = default_workers() if workers is None else workers
-    usable = (
-        workers > 1
-        and len(tasks) > 1
-        and "fork" in multiprocessing.get_all_start_methods()
-        and threading.current_thread() is threading.main_thread()
-    )
+    usable = workers > 1 and len(tasks) > 1 and fork_is_safe()
     if not usable:
         return [task() for task in tasks]
     from concurrent.futures import ProcessPoolExecutor

@@ -1,23 +1,41 @@
-"""Run a computation with a time limit.
+"""Run a computation with a time limit, leaving the calling process as it was.
 
-Budgets are **CPU seconds** of the working process (``ITIMER_PROF``), so a verdict does
-not depend on how busy the machine is: a true identity that takes two seconds to prove
-on an idle machine is not "undecided" on a loaded one. On an idle machine CPU time and
-wall time agree. SymPy is pure Python, so the timer's signal interrupts it promptly;
-that is the default on the main thread. Elsewhere (worker threads) and for work that
-may sit in C code (huge integer powers), :func:`run_in_child` forks, waits on the wall
-clock, and kills.
+:func:`time_limit` bounds the **CPU seconds of the calling thread**: a verdict does not
+depend on how busy the machine is or on what other threads of the process do (a true
+identity that takes two seconds on an idle machine is not "undecided" on a loaded one).
+It installs no signal handler and no interval timer, so a profiler's ``ITIMER_PROF``, a
+user's ``SIGPROF`` handler and a notebook's threads are untouched, and it holds on any
+thread. A small watchdog thread, running only while some limit is active, reads the
+thread's CPU clock and, once the budget is spent, raises :class:`TimeBudgetExceeded` in
+that thread (CPython's asynchronous exception), again every :data:`RETRY_INTERVAL` until
+the block ends, in case some callback swallowed it.
+
+Such an exception reaches Python code only: work that sits in C (a huge integer power)
+is bounded by :func:`run_in_child`, which runs it in a child process and kills it on the
+wall clock. The child is forked when this process has one thread (cheap: it inherits
+SymPy's warm cache); with other threads alive (a Jupyter kernel has several) forking is
+unsafe, and the child comes from the ``forkserver`` start method instead.
+
+Example:
+    >>> with time_limit(5):
+    ...     total = sum(range(1000))
+    >>> run_in_child(pow, 5, 2, 10)
+    1024
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import os
 import pickle
+import select
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import TypeVar
 
 from workbench.errors import TimeBudgetExceeded
@@ -25,98 +43,232 @@ from workbench.errors import TimeBudgetExceeded
 T = TypeVar("T")
 
 RETRY_INTERVAL = 0.05  # seconds between repeated interrupts once a limit has expired
+POLL_INTERVAL = 0.01  # how often the watchdog reads the clocks: the overshoot of a limit
+MAX_SECONDS = 1e6  # longer "limits" are a mistake (inf, 1e308), refused with ValueError
+START_SECONDS = 60.0  # a forkserver child may take this long to import before its clock runs
 
 
-def _alarm_available() -> bool:
-    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+class _Expired(TimeBudgetExceeded):
+    """Raised asynchronously in a thread whose budget is spent (no arguments: CPython
+    instantiates the class itself); :func:`time_limit` turns it into a message."""
+
+
+def check_seconds(seconds: float, what: str = "seconds") -> float:
+    """``seconds`` as a float if it is a usable limit, else :class:`ValueError`/TypeError.
+
+    Example:
+        >>> check_seconds(2)
+        2.0
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"{what} must be a number of seconds, not {type(seconds).__name__}")
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        raise ValueError(f"{what} must be a finite number of seconds, at most {MAX_SECONDS:g}")
+    return float(seconds)
+
+
+# ---------------------------------------------------------------- in this process
+@dataclass(eq=False)
+class _Limit:
+    """One active :func:`time_limit`: whose clock, when it runs out, whether it fired."""
+
+    thread: int
+    clock: Callable[[], float]
+    deadline: float
+    expired: bool = False
+    next_shot: float = 0.0
+
+
+class _Watchdog:
+    """The limits of all threads, and the one thread that enforces them while any exist."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.limits: list[_Limit] = []
+        self.thread: threading.Thread | None = None
+        self.stop: threading.Event | None = None
+
+    def add(self, limit: _Limit) -> None:
+        with self.changed:
+            self.limits.append(limit)
+            if self.thread is None:
+                self.stop = threading.Event()
+                self.thread = threading.Thread(
+                    target=self._watch, args=(self.stop,), name="workbench-timebox", daemon=True
+                )
+                self.thread.start()
+
+    def remove(self, limit: _Limit) -> None:
+        """Forget ``limit``; no interrupt for it can arrive once this returns."""
+        finished = None
+        with self.changed:
+            if limit in self.limits:
+                self.limits.remove(limit)
+            # Under the lock, so no shot is half-fired: a pending interrupt is withdrawn.
+            _raise_in(limit.thread, None)
+            if not self.limits and self.thread is not None:
+                finished, self.thread = self.thread, None
+                self.stop.set()
+                self.changed.notify_all()
+        if finished is not None:
+            # Wait for it to end: a process with no extra threads may fork safely again.
+            finished.join()
+
+    def _watch(self, stop: threading.Event) -> None:
+        with self.changed:
+            while not stop.is_set():
+                now = time.monotonic()
+                for limit in self.limits:
+                    if now >= limit.next_shot and limit.clock() >= limit.deadline:
+                        limit.expired = True
+                        limit.next_shot = now + RETRY_INTERVAL
+                        _raise_in(limit.thread, _Expired)
+                self.changed.wait(POLL_INTERVAL)
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
+    """Raise ``exception`` in ``thread`` when it next runs Python code (None: withdraw)."""
+    set_async = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    if set_async is not None:
+        set_async(ctypes.c_ulong(thread), ctypes.py_object(exception) if exception else None)
+
+
+def _thread_clock() -> Callable[[], float]:
+    """A function reading the calling thread's CPU seconds, from any thread."""
+    try:
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+        time.clock_gettime(clock)
+    except (AttributeError, OSError):  # no per-thread CPU clock here: fall back on the wall
+        return time.monotonic
+    return lambda: time.clock_gettime(clock)
 
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`TimeBudgetExceeded` inside the block after ``seconds`` of CPU time.
+    """Raise :class:`TimeBudgetExceeded` inside the block after ``seconds`` of its CPU time.
 
-    Nested limits keep the tighter one. Off the main thread this is a no-op; use
-    :func:`run_in_child` there for a hard bound.
+    The CPU time is the calling thread's own. Limits nest (each holds); any thread may
+    use them; no signal handler or timer of the process is touched.
+
+    Raises:
+        TimeBudgetExceeded: the block ran out of time, or ``seconds <= 0``.
+        ValueError: ``seconds`` is not finite or absurdly large.
     """
+    seconds = check_seconds(seconds)
     if seconds <= 0:
         raise TimeBudgetExceeded("no time left in the budget")
-    if not _alarm_available():
-        yield
-        return
-
-    previous_remaining, _ = signal.getitimer(signal.ITIMER_PROF)
-    if previous_remaining and previous_remaining < seconds:
-        yield  # an outer, tighter limit already governs
-        return
-
-    state = {"active": True}
-
-    def _expire(signum, frame):
-        # Once the block has ended the handler does nothing, so an interrupt that is
-        # already on its way can never strike the code that follows the block.
-        if state["active"]:
-            raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
-
-    started = time.process_time()
-    old_handler = signal.signal(signal.SIGPROF, _expire)
-    # Repeat every 50 ms after expiry: an exception raised inside a callback that
-    # swallows it (a GC callback, a __del__) would otherwise lose the limit for good.
-    signal.setitimer(signal.ITIMER_PROF, seconds, RETRY_INTERVAL)
+    clock = _thread_clock()
+    limit = _Limit(threading.get_ident(), clock, clock() + seconds)
+    _WATCHDOG.add(limit)
     try:
         yield
+    except _Expired:
+        if limit.expired:  # ours, not an enclosing limit's: say which budget ran out
+            raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded") from None
+        raise
     finally:
-        state["active"] = False
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        # SIGPROF's default action ends the process; never leave that in place.
-        signal.signal(
-            signal.SIGPROF, signal.SIG_IGN if old_handler == signal.SIG_DFL else old_handler
-        )
-        if previous_remaining:  # an outer limit resumes with what it has left
-            used = time.process_time() - started
-            signal.setitimer(
-                signal.ITIMER_PROF, max(previous_remaining - used, 1e-3), RETRY_INTERVAL
-            )
+        _remove(limit)
+
+
+def _remove(limit: _Limit) -> None:
+    # An interrupt may land while the limit is being removed; removal is idempotent, so
+    # finish it, then let the interrupt propagate as the block's own ending.
+    late: BaseException | None = None
+    while True:
+        try:
+            _WATCHDOG.remove(limit)
+            break
+        except _Expired as error:
+            late = error
+    if late is not None and limit.expired:
+        raise TimeBudgetExceeded("time budget exceeded") from None
 
 
 def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
-    """``fn()`` under :func:`time_limit` on the main thread, else in a child process."""
-    if _alarm_available():
-        with time_limit(seconds):
-            return fn()
-    return run_in_child(fn, seconds)
-
-
-def run_in_child(fn: Callable[[], T], seconds: float) -> T:
-    """Run ``fn`` in a forked child; kill it after ``seconds``. The result must pickle."""
-    if not hasattr(os, "fork"):
+    """``fn()`` under :func:`time_limit` (any thread)."""
+    with time_limit(seconds):
         return fn()
+
+
+# ---------------------------------------------------------------- in a child process
+def fork_is_safe() -> bool:
+    """Whether this process may fork: it can, and no other thread could hold a lock the
+    child would then wait on for ever."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def run_in_child(fn: Callable[..., T], seconds: float, *args: object) -> T:
+    """``fn(*args)`` in a child process, killed after ``seconds`` on the wall clock.
+
+    The result must pickle. When forking is unsafe (see :func:`fork_is_safe`), ``fn`` and
+    ``args`` must pickle too (a module-level function, :func:`functools.partial`); if they
+    do not, the work runs here under :func:`time_limit`, which bounds Python code only.
+    """
+    seconds = check_seconds(seconds)
+    if seconds <= 0:
+        raise TimeBudgetExceeded("no time left in the budget")
+    if fork_is_safe():
+        return _run_forked(fn, args, seconds)
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    try:
+        job = pickle.dumps((fn, args))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        job = None
+    if job is None or not ({"forkserver", "spawn"} & set(methods)):
+        return call_with_limit(lambda: fn(*args), seconds)
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_child_main, args=(job, send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        ready = _wait_readable(receive.fileno(), START_SECONDS)
+        if ready and receive.recv_bytes() == b"ready":
+            ready = _wait_readable(receive.fileno(), seconds)
+        if not ready:
+            raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
+        try:
+            payload = receive.recv_bytes()
+        except EOFError:
+            payload = b""
+    finally:
+        receive.close()
+        with suppress(ProcessLookupError, AttributeError):
+            child.kill()
+        child.join()
+    return _result(payload)
+
+
+def _child_main(job: bytes, send) -> None:
+    """The body of a ``forkserver``/``spawn`` child: say it is ready, run, send back."""
+    fn, args = pickle.loads(job)
+    send.send_bytes(b"ready")
+    send.send_bytes(_outcome(lambda: fn(*args)))
+    send.close()
+
+
+def _run_forked(fn: Callable[..., T], args: tuple, seconds: float) -> T:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         os.close(read_fd)
         try:
-            payload = pickle.dumps(("ok", fn()))
-        except BaseException as exc:  # report any failure to the parent
-            payload = pickle.dumps(("error", repr(exc)))
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
+            with os.fdopen(write_fd, "wb") as out:
+                out.write(_outcome(lambda: fn(*args)))
+        finally:
+            os._exit(0)
     os.close(write_fd)
-    import select
-
     chunks: list[bytes] = []
     try:
-        remaining = seconds
-        import time
-
         end = time.monotonic() + seconds
         while True:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
+            if not _wait_readable(read_fd, end - time.monotonic()):
                 raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded")
-            ready, _, _ = select.select([read_fd], [], [], remaining)
-            if not ready:
-                continue
             chunk = os.read(read_fd, 1 << 16)
             if not chunk:
                 break
@@ -126,7 +278,29 @@ def run_in_child(fn: Callable[[], T], seconds: float) -> T:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-    status, value = pickle.loads(b"".join(chunks)) if chunks else ("error", "child died")
+    return _result(b"".join(chunks))
+
+
+def _wait_readable(fd: int, seconds: float) -> bool:
+    """Whether ``fd`` becomes readable within ``seconds`` (waits in short slices, so a
+    long limit never reaches ``select`` as a value it cannot take)."""
+    end = time.monotonic() + seconds
+    while (remaining := end - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], min(remaining, 1.0))
+        if ready:
+            return True
+    return False
+
+
+def _outcome(work: Callable[[], object]) -> bytes:
+    try:
+        return pickle.dumps(("ok", work()))
+    except BaseException as exc:  # report any failure to the parent
+        return pickle.dumps(("error", repr(exc)))
+
+
+def _result(payload: bytes):
+    status, value = pickle.loads(payload) if payload else ("error", "child died")
     if status != "ok":
         raise TimeBudgetExceeded(f"bounded computation failed: {value}")
     return value
