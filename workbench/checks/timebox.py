@@ -68,6 +68,12 @@ def check_seconds(seconds: float, what: str = "seconds") -> float:
 
 
 # ---------------------------------------------------------------- in this process
+# An asynchronous exception can land at any function call of the limited thread, so the
+# code that thread runs to end a limit takes no lock it could leave held: a flag, then a
+# C-level lock in a ``with`` statement (released by the statement whatever happens).
+_SET_ASYNC = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+
+
 @dataclass(eq=False)
 class _Limit:
     """One active :func:`time_limit`: whose clock, when it runs out, whether it fired."""
@@ -76,64 +82,61 @@ class _Limit:
     clock: Callable[[], float]
     deadline: float
     expired: bool = False
+    done: bool = False
     next_shot: float = 0.0
 
 
 class _Watchdog:
-    """The limits of all threads, and the one thread that enforces them while any exist."""
+    """The limits of all threads, and the one thread that enforces them while any is live."""
 
     def __init__(self) -> None:
-        self.changed = threading.Condition()
+        self.lock = threading.Lock()
         self.limits: list[_Limit] = []
         self.thread: threading.Thread | None = None
-        self.stop: threading.Event | None = None
 
     def add(self, limit: _Limit) -> None:
-        with self.changed:
+        with self.lock:
             self.limits.append(limit)
             if self.thread is None:
-                self.stop = threading.Event()
                 self.thread = threading.Thread(
-                    target=self._watch, args=(self.stop,), name="workbench-timebox", daemon=True
+                    target=self._watch, name="workbench-timebox", daemon=True
                 )
                 self.thread.start()
 
-    def remove(self, limit: _Limit) -> None:
-        """Forget ``limit``; no interrupt for it can arrive once this returns."""
-        finished = None
-        with self.changed:
-            if limit in self.limits:
-                self.limits.remove(limit)
-            # Under the lock, so no shot is half-fired: a pending interrupt is withdrawn.
-            _raise_in(limit.thread, None)
-            if not self.limits and self.thread is not None:
-                finished, self.thread = self.thread, None
-                self.stop.set()
-                self.changed.notify_all()
-        if finished is not None:
-            # Wait for it to end: a process with no extra threads may fork safely again.
-            finished.join()
+    def withdraw(self, limit: _Limit) -> None:
+        """After ``limit.done`` is set: take back an interrupt on its way (under the lock,
+        so none is half-fired); the watchdog fires no more for it."""
+        with self.lock:
+            if _SET_ASYNC is not None:
+                _SET_ASYNC(ctypes.c_ulong(limit.thread), None)
 
-    def _watch(self, stop: threading.Event) -> None:
-        with self.changed:
-            while not stop.is_set():
+    def settle(self) -> None:
+        """With no live limit, wait for the watchdog to end (at most one poll)."""
+        with self.lock:
+            if any(not limit.done for limit in self.limits):
+                return
+            thread = self.thread
+        if thread is not None:
+            thread.join()
+
+    def _watch(self) -> None:
+        while True:
+            with self.lock:
+                self.limits = [limit for limit in self.limits if not limit.done]
+                if not self.limits:
+                    self.thread = None
+                    return
                 now = time.monotonic()
                 for limit in self.limits:
                     if now >= limit.next_shot and limit.clock() >= limit.deadline:
                         limit.expired = True
                         limit.next_shot = now + RETRY_INTERVAL
-                        _raise_in(limit.thread, _Expired)
-                self.changed.wait(POLL_INTERVAL)
+                        if _SET_ASYNC is not None:
+                            _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
+            time.sleep(POLL_INTERVAL)
 
 
 _WATCHDOG = _Watchdog()
-
-
-def _raise_in(thread: int, exception: type[BaseException] | None) -> None:
-    """Raise ``exception`` in ``thread`` when it next runs Python code (None: withdraw)."""
-    set_async = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
-    if set_async is not None:
-        set_async(ctypes.c_ulong(thread), ctypes.py_object(exception) if exception else None)
 
 
 def _thread_clock() -> Callable[[], float]:
@@ -162,29 +165,30 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise TimeBudgetExceeded("no time left in the budget")
     clock = _thread_clock()
     limit = _Limit(threading.get_ident(), clock, clock() + seconds)
-    _WATCHDOG.add(limit)
     try:
+        _WATCHDOG.add(limit)
         yield
     except _Expired:
         if limit.expired:  # ours, not an enclosing limit's: say which budget ran out
             raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded") from None
         raise
     finally:
-        _remove(limit)
+        limit.done = True  # first, and a plain store: from here on it never fires
+        _withdraw(limit)
 
 
-def _remove(limit: _Limit) -> None:
-    # An interrupt may land while the limit is being removed; removal is idempotent, so
-    # finish it, then let the interrupt propagate as the block's own ending.
-    late: BaseException | None = None
+def _withdraw(limit: _Limit) -> None:
+    # An interrupt fired just before ``done`` may land in here: withdrawing is
+    # idempotent, so finish it, then end the block as the interrupt meant to.
+    late = False
     while True:
         try:
-            _WATCHDOG.remove(limit)
+            _WATCHDOG.withdraw(limit)
             break
-        except _Expired as error:
-            late = error
-    if late is not None and limit.expired:
-        raise TimeBudgetExceeded("time budget exceeded") from None
+        except _Expired:
+            late = True
+    if late:
+        raise TimeBudgetExceeded("time budget exceeded")
 
 
 def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
@@ -197,6 +201,7 @@ def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
 def fork_is_safe() -> bool:
     """Whether this process may fork: it can, and no other thread could hold a lock the
     child would then wait on for ever."""
+    _WATCHDOG.settle()
     return hasattr(os, "fork") and threading.active_count() == 1
 
 

@@ -13,13 +13,57 @@ from collections.abc import Iterable, Mapping
 
 import sympy as sp
 from sympy.concrete.delta import deltasummation
+from sympy.concrete.expr_with_limits import ExprWithLimits
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench.core import sympy_patches
-
-sympy_patches.install()  # Sum.free_symbols without a rebuild per query: see the module
-
 Definitions = Mapping[sp.Basic, sp.Basic]
+
+
+# ---------------------------------------------------------------- free symbols
+def free_symbols(expr: sp.Basic) -> set[sp.Basic]:
+    """The symbols ``expr`` mentions free, as written: what SymPy's ``free_symbols`` gives
+    on an expression in normal form, but without its cost on sums.
+
+    SymPy 1.14 masks a sum's variable by rebuilding the whole body (``xreplace`` of the
+    variable by itself counts as a change), and rebuilding each ``W[k, l]`` revalidates
+    its indices; over index-notation normal forms that was most of their time. Here a
+    sum's body is walked once, its variable dropped and its limits' symbols added; nothing
+    is rebuilt, so a body such as ``Mul(k, y, 0, evaluate=False)`` still mentions ``y``
+    (SymPy's rebuild evaluates it to 0). SymPy itself is left untouched.
+
+    Example:
+        >>> k, n, y = sp.symbols("k n y", integer=True)
+        >>> sorted(free_symbols(sp.Sum(k * y, (k, 0, n - 1))), key=str)
+        [n, y]
+    """
+    found: set[sp.Basic] = set()
+    seen: set[sp.Basic] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        kind = type(node)
+        if isinstance(node, sp.Symbol):
+            found.add(node)
+        elif kind.free_symbols is ExprWithLimits.free_symbols and all(
+            isinstance(limit[0], sp.Symbol) for limit in node.limits
+        ):
+            inner = free_symbols(node.function)
+            for variable, *bounds in node.limits:
+                if bounds:
+                    inner.discard(variable)
+                    for bound in bounds:
+                        stack.append(bound)
+                else:  # an indefinite limit leaves its variable free, as in SymPy
+                    inner.add(variable)
+            found |= inner
+        elif kind.free_symbols is sp.Basic.free_symbols:
+            stack.extend(node.args)
+        else:  # a class with its own rule (matrix symbols, derivatives, ...): SymPy's
+            found |= node.free_symbols
+    return found
 
 
 # ---------------------------------------------------------------- definitions
@@ -78,13 +122,13 @@ def _mentioned(expr, definitions: Definitions, target: sp.Basic) -> set[sp.Basic
     """The defined names, and ``target``, that ``expr`` mentions."""
     wanted = set(definitions) | {target}
     found = {m for m in expr.atoms(sp.MatrixSymbol) if m in wanted}
-    return found | {s for s in expr.free_symbols if s in wanted}
+    return found | {s for s in free_symbols(expr) if s in wanted}
 
 
 def names_in(expr: sp.Basic, definitions: Definitions) -> set[sp.Basic]:
     """The defined names that occur in ``expr``."""
     found = {e.parent for e in expr.atoms(MatrixElement) if e.parent in definitions}
-    return found | {s for s in expr.free_symbols if s in definitions}
+    return found | {s for s in free_symbols(expr) if s in definitions}
 
 
 def _derivatives_at_points(expr: sp.Basic, names) -> sp.Basic:
@@ -173,9 +217,20 @@ def _split_single(body: sp.Basic, limit) -> sp.Basic:
     var, lo, hi = limit
     total = sp.Integer(0)
     for term in sp.Add.make_args(sp.expand(body, power_exp=False)):
-        const, dep = term.as_independent(var, as_Add=False)
+        const, dep = _split_factors(term, var)
         total += const * (sp.Sum(dep, (var, lo, hi)) if dep != 1 else (hi - lo + 1))
     return total
+
+
+def _split_factors(term: sp.Basic, var: sp.Symbol) -> tuple[sp.Basic, sp.Basic]:
+    """``term.as_independent(var, as_Add=False)`` for a commutative product, deciding
+    dependence with :func:`free_symbols` (SymPy's test rebuilds every sum factor)."""
+    if not term.is_commutative:
+        return term.as_independent(var, as_Add=False)
+    const, dep = [], []
+    for factor in sp.Mul.make_args(term):
+        (dep if var in free_symbols(factor) else const).append(factor)
+    return sp.Mul(*const), sp.Mul(*dep)
 
 
 def split_sums(expr: sp.Basic) -> sp.Basic:
@@ -274,7 +329,7 @@ def canonical(expr: sp.Basic) -> sp.Basic:
     """
     taken = [
         int(s.name[2:])
-        for s in expr.free_symbols
+        for s in free_symbols(expr)
         if isinstance(s, sp.Symbol) and s.name.startswith("_s") and s.name[2:].isdigit()
     ]
     start = 1 + max(taken, default=-1)
