@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from workbench.cli import args as cli_args
 from workbench.errors import WorkbenchError
 
 DESCRIPTION = """\
@@ -55,10 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("slugs", nargs="*", metavar="SLUG", help="slugs to check (default: all)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    p.add_argument("--seed", type=int, default=0, help="seed for random points (default 0)")
+    p.add_argument(
+        "--seed", type=cli_args.seed, default=0, help="seed for random points (default 0)"
+    )
     p.add_argument(
         "--budget",
-        type=float,
+        type=cli_args.seconds,
         default=None,
         help="CPU seconds per equality decision (default 20)",
     )

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from workbench.cli import args as cli_args
 from workbench.errors import HandoutError
 
 DESCRIPTION = """\
@@ -67,7 +68,9 @@ def register(subparsers) -> None:
         help="also write one course pack: title page, contents, every derivation in order",
     )
     p.add_argument("--force", action="store_true", help="overwrite files that differ")
-    p.add_argument("--seed", type=int, default=0, help="seed of the checks' random points")
+    p.add_argument(
+        "--seed", type=cli_args.seed, default=0, help="seed of the checks' random points"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(run=_run)
 

@@ -7,7 +7,10 @@ Registered by :mod:`workbench.cli.commands` through ``register(subparsers)``; th
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+
+from workbench.cli import args as cli_args
 
 DESCRIPTION = """\
 Check a derivative worked out by hand (homework, a custom layer, a paper), and if it is
@@ -77,9 +80,14 @@ def register(subparsers) -> None:
     p.add_argument("--layout", choices=("gradient", "jacobian"), help="see 'layouts' below")
     p.add_argument("--case", help="with SLUG: which of its cases (default: the first)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-    p.add_argument("--seed", type=int, default=0, help="seed for random points (default 0)")
     p.add_argument(
-        "--timeout", type=float, default=None, help="seconds before giving up (default 8)"
+        "--seed", type=cli_args.seed, default=0, help="seed for random points (default 0)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=cli_args.seconds,
+        default=None,
+        help="seconds before giving up (default 8)",
     )
     p.set_defaults(run=_run)
 
@@ -106,7 +114,7 @@ def _shapes(specs: list[str]) -> dict[str, str]:
     shapes: dict[str, str] = {}
     for spec in specs:
         name, equals, size = spec.partition("=")
-        if not equals or not name or not size:
+        if not equals or not name or not re.fullmatch(r"[0-9]+(x[0-9]+)?", size.strip()):
             raise ParseError(f"--shape {spec!r}: expected NAME=N or NAME=MxN, e.g. z=4 or X=3x2")
         shapes[name.strip()] = size.strip()
     return shapes

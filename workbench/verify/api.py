@@ -23,7 +23,9 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from workbench.checks.timebox import run_in_child, time_limit
+from workbench.checks.timebox import check_seconds, run_in_child, time_limit
 from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.verify.claim_format import to_latex, unparse
@@ -50,7 +52,7 @@ from workbench.verify.problems import (
     shapes_from,
 )
 from workbench.verify.report import VerifyReport
-from workbench.verify.steps import verify_steps
+from workbench.verify.steps import read_file, verify_steps
 
 DEFAULT_TIMEOUT = 8.0  # seconds for one verification; with process start, under 10 s
 MEMORY_BYTES = 2 << 30  # address space the child may add to what it inherits
@@ -79,14 +81,25 @@ def check_claim(
         layout: ``"gradient"`` (the shape of ``wrt``; default for a scalar function) or
             ``"jacobian"`` (J[i, j] = ∂fᵢ/∂xⱼ; default for a vector function).
         seed: seeds the random points.
-        timeout: seconds before giving up with an ``error`` verdict.
+        timeout: seconds before giving up with an ``error`` verdict (at most 10⁶). With
+            ``isolate`` wall seconds of the child; without, CPU seconds of the calling
+            thread, which bound Python code only.
         isolate: run in a child process with time and memory limits (default).
+
+    Raises:
+        TypeError: an argument of the wrong type (``function=None``, ``shapes="A=3"``).
+        ValueError: an unusable ``seed`` (negative) or ``timeout`` (not finite, ≤ 0).
+        Text that cannot be understood is not raised: it gets an ``error`` verdict.
 
     Example:
         >>> check_claim("sum(softmax(z))", "z", "0*z", shapes={"z": 3}).verdict
         'correct'
     """
-    return _run(lambda: _claim(function, wrt, claim, shapes, layout, seed), timeout, isolate)
+    for name, text in (("function", function), ("wrt", wrt), ("claim", claim)):
+        _check_text(name, text)
+    shapes = _check_options(shapes, layout, seed, timeout)
+    work = functools.partial(_claim, function, wrt, claim, shapes, layout, seed)
+    return _run(work, timeout, isolate)
 
 
 def check_steps(
@@ -106,18 +119,26 @@ def check_steps(
             with ``=``; ``#`` starts a note; the first may be ``diff(F, x)``), or a path.
         source: how messages name the input (default: the file name, or ``steps``).
 
+    A path is read at most :data:`~workbench.verify.steps.MAX_BYTES` bytes; anything but a
+    regular file (a FIFO, ``/dev/zero``) is refused without waiting on it.
+
+    Raises:
+        TypeError, ValueError: as :func:`check_claim`.
+
     Example:
         >>> check_steps("diff(x**2, x)\\n= 2x").verdict
         'correct'
     """
+    shapes = _check_options(shapes, layout, seed, timeout)
     if isinstance(steps, os.PathLike):
         path = Path(steps)
         source = source or path.name
         try:
-            steps = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            return error_report(f"{source}: cannot read: {error}", kind="steps")
-    work = lambda: verify_steps(str(steps), source or "steps", shapes, layout, seed)  # noqa: E731
+            steps = read_file(path, source)
+        except ParseError as error:
+            return error_report(str(error), kind="steps")
+    _check_text("steps", steps)
+    work = functools.partial(verify_steps, steps, source or "steps", shapes, layout, seed)
     return _run(work, timeout, isolate, kind="steps")
 
 
@@ -133,21 +154,86 @@ def check_catalogue_claim(
 ) -> VerifyReport:
     """Is ``claim`` the catalogue result ``slug``, written in the derivation's own symbols?
 
+    Raises:
+        TypeError, ValueError: as :func:`check_claim`.
+
     Example:
         >>> check_catalogue_claim("softmax-jacobian", "diag(s) - s @ s.T").verdict
         'correct'
     """
-    # lazy: a catalogue claim loads the check runner and the registry's derivations
-    from workbench.verify.catalogue import verify_catalogue_claim
-
+    for name, text in (("slug", slug), ("claim", claim)):
+        _check_text(name, text)
+    for name, text in (("wrt", wrt), ("case", case)):
+        if text is not None:
+            _check_text(name, text)
+    _check_options(None, None, seed, timeout)
     try:
-        derivation = registry.get(slug)  # built here, so a child inherits the cached build
+        registry.get(slug)  # built here, so a forked child inherits the cached build
     except WorkbenchError as error:
         return error_report(str(error), kind="catalogue")
     except Exception as error:  # a derivation under construction: report, do not crash
         return error_report(f"cannot build {slug}: {error}", kind="catalogue")
-    work = lambda: verify_catalogue_claim(derivation, claim, wrt, case, seed)  # noqa: E731
+    work = functools.partial(_catalogue_claim, slug, claim, wrt, case, seed)
     return _run(work, timeout, isolate, kind="catalogue")
+
+
+def _catalogue_claim(slug, claim, wrt, case, seed) -> VerifyReport:
+    # lazy: a catalogue claim loads the check runner and the registry's derivations
+    from workbench.verify.catalogue import verify_catalogue_claim
+
+    return verify_catalogue_claim(registry.get(slug), claim, wrt, case, seed)
+
+
+# ---------------------------------------------------------------- argument checks
+SHAPE_TEXT = re.compile(r"[0-9]+(x[0-9]+)?")  # ASCII digits only: "²".isdigit() is True
+MAX_CONSTANT_DIGITS = 4000  # Python prints no integer of more than 4300 digits
+
+
+def _check_text(name: str, value: object) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, not {type(value).__name__}")
+
+
+def _check_options(shapes, layout, seed, timeout) -> dict | None:
+    """Raise TypeError/ValueError for misuse of the API; returns ``shapes`` as a dict."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an integer, not {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed must be 0 or more, not {seed}")
+    if check_seconds(timeout, "timeout") <= 0:
+        raise ValueError(f"timeout must be more than 0 seconds, not {timeout}")
+    if layout is not None and not isinstance(layout, str):
+        raise TypeError(f"layout must be a string, not {type(layout).__name__}")
+    if shapes is None:
+        return None
+    if not isinstance(shapes, Mapping):
+        raise TypeError(
+            f"shapes must be a mapping such as {{'A': '3x3', 'z': 4}}, not {type(shapes).__name__}"
+        )
+    for name, size in shapes.items():
+        if not isinstance(name, str):
+            raise TypeError(f"shapes: a name must be a string, not {type(name).__name__}")
+        sizes = size if isinstance(size, tuple) else (size,)
+        if isinstance(size, str):
+            if not SHAPE_TEXT.fullmatch(size.strip()):
+                raise ValueError(f"shapes[{name!r}]: {size!r} is not N or MxN, e.g. 4 or 3x2")
+        elif not (
+            1 <= len(sizes) <= 2
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in sizes)
+        ):
+            raise TypeError(f"shapes[{name!r}]: expected 4, '3x2' or (3, 2), not {size!r}")
+    return dict(shapes)
+
+
+def _check_constants(expr, where: str) -> None:
+    """Refuse an integer too long to print, before it costs a verdict at the end."""
+    for atom in expr.atoms(sp.Rational):
+        digits = max(abs(atom.p).bit_length(), atom.q.bit_length()) * 0.30103  # log10(2)
+        if digits > MAX_CONSTANT_DIGITS:
+            raise ParseError(
+                f"{where}: a constant of about {int(digits)} digits is too large "
+                f"(at most {MAX_CONSTANT_DIGITS})"
+            )
 
 
 # ---------------------------------------------------------------- one claim
@@ -164,6 +250,8 @@ def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
     except ParseError as error:
         raise ParseError(f"--function: {error}") from None
     claimed = build_input(claim_node, scope, "--claim")
+    for where, expr in (("--function", value), ("--claim", claimed)):
+        _check_constants(expr, where)
     problem = Problem(
         claim=claimed,
         expected=truth,
@@ -201,7 +289,7 @@ def _run(work: Callable[[], VerifyReport], timeout: float, isolate: bool, kind="
     start = time.monotonic()
     if isolate:
         try:
-            report = run_in_child(lambda: _guarded(work, kind, limit_memory=True), timeout)
+            report = run_in_child(functools.partial(_guarded, work, kind, True), timeout)
         except TimeBudgetExceeded as error:
             report = error_report(_gave_up(timeout, error), kind)
     else:

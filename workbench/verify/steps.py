@@ -18,7 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
+from pathlib import Path
 
 import sympy as sp
 
@@ -43,6 +46,38 @@ from workbench.verify.report import VerifyReport
 
 MAX_LINES = 60
 MAX_CHARACTERS = 60_000
+MAX_BYTES = 4 * MAX_CHARACTERS  # UTF-8 takes at most four bytes a character
+
+
+def read_file(path: Path, source: str) -> str:
+    """The text of a steps file, read without trusting it.
+
+    Only a regular file is read (a FIFO with no writer would wait for ever, ``/dev/zero``
+    never ends), it is opened without blocking, and at most :data:`MAX_BYTES` bytes are
+    read, so a huge file costs no memory before it is refused.
+
+    Raises:
+        ParseError: one line saying what is wrong with the file.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise ParseError(f"{source}: cannot read: {error.strerror or error}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise ParseError(f"{source}: not a regular file")
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise ParseError(f"{source}: cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(handle)
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"{source}: too long (more than {MAX_BYTES} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ParseError(f"{source}: not UTF-8 text (byte {error.start + 1})") from None
 
 
 def read_steps(text: str, source: str = "steps") -> list[tuple[int, str, int]]:
