@@ -33,6 +33,10 @@ class ParseError(WorkbenchError):
         super().__init__(f"{message}{where}")
 
 
+class NonFiniteInput(WorkbenchError, ValueError):
+    """An input of generated code with a NaN or an infinity, when it was asked to check."""
+
+
 class TimeBudgetExceeded(WorkbenchError):
     """Work that did not finish within its time budget."""
 

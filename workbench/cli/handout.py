@@ -98,8 +98,16 @@ def _run(args) -> int:
         planned = registry.planned()
         if planned:
             say(f"skipped {len(planned)} planned derivation(s) with no module yet")
-    options = HandoutOptions(Path(args.output), args.pdf, args.combined, args.force, args.seed)
-    written, failed = make_handouts(slugs, options, say)
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise HandoutError(f"{output} exists and is not a folder; name a folder with -o")
+    options = HandoutOptions(output, args.pdf, args.combined, args.force, args.seed)
+    try:
+        written, failed = make_handouts(slugs, options, say)
+    except OSError as error:  # unwritable folder, full disk, a folder where a file goes
+        raise HandoutError(
+            f"cannot write the handouts in {output}: {describe_os_error(error)}"
+        ) from None
     for path, status in written:
         print(f"{status:<11} {path}")
     if failed:
@@ -110,3 +118,9 @@ def _run(args) -> int:
         )
         return 1
     return 0
+
+
+def describe_os_error(error: OSError) -> str:
+    """``path: reason`` in one line, e.g. ``out/a.tex: Permission denied``."""
+    reason = error.strerror or type(error).__name__
+    return f"{error.filename}: {reason}" if error.filename else reason

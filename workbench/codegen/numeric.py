@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 
@@ -25,6 +26,7 @@ import sympy as sp
 
 from workbench.codegen.printer import StableNumPyPrinter, prepare
 from workbench.core.functions import Elementwise, LogSoftmax, MaskedSoftmax, Softmax
+from workbench.errors import NonFiniteInput
 
 
 # ---------------------------------------------------------------- stable helpers
@@ -119,23 +121,64 @@ def _concrete(args, expr, sizes):
 
 
 def compile_numpy(
-    args: Sequence[sp.MatrixSymbol], expr, sizes: Mapping[sp.Symbol, int] | None = None
+    args: Sequence[sp.MatrixSymbol],
+    expr,
+    sizes: Mapping[sp.Symbol, int] | None = None,
+    *,
+    check_finite: bool = False,
 ) -> Callable:
     """Lambdify ``expr`` (a matrix expression) into vectorised NumPy, sizes made concrete.
 
-    The function is cached, so checking many points costs one code generation.
+    The function is cached, so checking many points costs one code generation. With
+    ``check_finite`` (as in SciPy) every call first checks its inputs and raises
+    :class:`~workbench.errors.NonFiniteInput`, a ``ValueError``, naming the input and the
+    entry that is NaN or infinite; by default inputs are not inspected (no cost), and a
+    NaN in gives NaN out.
+
+    Example:
+        >>> x = sp.MatrixSymbol("x", 2, 1)
+        >>> compile_numpy([x], 2 * x, check_finite=True)(np.array([[1.0], [np.nan]]))
+        Traceback (most recent call last):
+        ...
+        workbench.errors.NonFiniteInput: input x has a non-finite entry nan at [1, 0]
     """
     arguments, concrete = _concrete(args, expr, sizes)
-    return _compile(arguments, prepare([concrete])[0])
+    compiled = _compile(arguments, prepare([concrete])[0])
+    return _checking_finite(compiled, arguments) if check_finite else compiled
+
+
+def _checking_finite(compiled: Callable, arguments: Sequence) -> Callable:
+    names = [str(a) for a in arguments]
+
+    @functools.wraps(compiled)
+    def checked(*values):
+        for name, value in zip(names, values, strict=False):
+            array = np.asarray(value)
+            if not np.issubdtype(array.dtype, np.number):
+                continue
+            bad = ~np.isfinite(array)
+            if bad.any():
+                where = [int(i) for i in np.argwhere(bad)[0]] if array.ndim else []
+                entry = array[tuple(where)] if where else array
+                at = f" at {where}" if where else ""
+                raise NonFiniteInput(f"input {name} has a non-finite entry {entry}{at}")
+        return compiled(*values)
+
+    return checked
 
 
 def compile_numpy_all(
-    args: Sequence[sp.MatrixSymbol], exprs: Sequence, sizes: Mapping[sp.Symbol, int] | None = None
+    args: Sequence[sp.MatrixSymbol],
+    exprs: Sequence,
+    sizes: Mapping[sp.Symbol, int] | None = None,
+    *,
+    check_finite: bool = False,
 ) -> Callable:
     """Lambdify several expressions into one function returning a tuple of arrays.
 
     One code generation with common subexpressions shared: the gradients of a network
-    compute its forward pass once, not once per gradient.
+    compute its forward pass once, not once per gradient. ``check_finite``: as in
+    :func:`compile_numpy`.
 
     Example:
         >>> import numpy as np, sympy as sp
@@ -146,7 +189,8 @@ def compile_numpy_all(
     """
     concrete = [_concrete(args, e, sizes) for e in exprs]
     arguments = concrete[0][0] if concrete else tuple(args)
-    return _compile(arguments, tuple(prepare([expr for _, expr in concrete])))
+    compiled = _compile(arguments, tuple(prepare([expr for _, expr in concrete])))
+    return _checking_finite(compiled, arguments) if check_finite else compiled
 
 
 def source(args: Sequence[sp.MatrixSymbol], expr, sizes=None) -> str:

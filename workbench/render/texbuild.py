@@ -17,11 +17,16 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import re
+import secrets
 import shutil
+import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,15 +161,66 @@ def write_outputs(outputs: Mapping[Path, bytes], force: bool = False) -> list[tu
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step: a reader sees the old file or the new one, never half."""
+    """Replace ``path`` in one step: a reader sees the old file or the new one, never half.
+
+    A new file gets the mode the umask gives (0644 under the usual 022); a replaced file
+    keeps its own. Hidden temporary files that a killed run left beside ``path`` are
+    removed first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temporaries(path)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    # The pid in the name tells a later run whether the writer is still alive.
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    # os.open applies the umask to 0o666, as open() does for any new file.
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as out:
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+STALE_SECONDS = 24 * 3600  # a temporary file this old is stale whoever wrote it
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove ``.<name>.<pid>.<random>.tmp`` files beside ``path`` whose writer is gone.
+
+    Returns:
+        the files removed.
+    """
+    removed = []
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = candidate.name[len(path.name) + 2 :].split(".", 1)[0]
+        try:
+            age = time.time() - candidate.stat().st_mtime
+        except OSError:
+            continue
+        if (pid.isdigit() and _alive(int(pid))) and age < STALE_SECONDS:
+            continue
+        with contextlib.suppress(OSError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
