@@ -306,3 +306,36 @@ def test_generated_code_checks_its_inputs_when_asked():
     both = numeric.compile_numpy_all([z], [Softmax(z), 2 * z], check_finite=True)
     with pytest.raises(NonFiniteInput):
         both(np.full((3, 1), np.inf))
+
+
+# ---------------------------------------------------------------- the table
+def test_the_reliability_table_states_the_limits_in_force():
+    """The table's numbers are the constants the code uses (a changed limit fails here)."""
+    from workbench.checks import equivalence
+    from workbench.render import texbuild
+    from workbench.verify import interpret, lexer, parsing
+    from workbench.verify import steps as verify_steps
+
+    table = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text()
+
+    def spaced(n: int) -> str:
+        return f"{n:,}".replace(",", " ")
+
+    phrases = [
+        f"{lexer.MAX_LENGTH} characters",
+        f"numbers of {lexer.MAX_DIGITS} digits",
+        f"{parsing.MAX_DEPTH} nested operations",
+        f"\\|p\\| ≤ {interpret.MAX_EXPONENT}",
+        f"≤ {spaced(interpret.MAX_BITS)} bits",
+        f"{verify.MAX_CONSTANT_DIGITS} digits",
+        f"sizes 1 to {interpret.MAX_SIZE}",
+        f"at most {spaced(verify_steps.MAX_BYTES)} bytes read",
+        f"{spaced(verify_steps.MAX_CHARACTERS)} characters, {verify_steps.MAX_LINES} steps",
+        f"default {verify.DEFAULT_TIMEOUT:g}",
+        f"{verify.MEMORY_BYTES >> 30} GiB",
+        f"(default {equivalence.DEFAULT_BUDGET:g};",
+        f"past {equivalence.SYMBOLIC_SIZE_CAP} operations",
+        f"{texbuild.TIMEOUT:g} s a pass, at most {texbuild.MAX_PASSES} passes",
+    ]
+    missing = [phrase for phrase in phrases if phrase not in table]
+    assert not missing
