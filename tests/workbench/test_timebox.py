@@ -164,3 +164,24 @@ def test_unusable_limits_are_refused_with_a_clear_error(seconds):
 
 def test_call_with_limit_returns_the_value():
     assert call_with_limit(lambda: 6 * 7, 1) == 42
+
+
+def test_limits_hold_again_and_again_under_a_profiler():
+    """Failed before this fix: under cProfile the second limit hung for ever (a withdrawn
+    interrupt left CPython checking for one on every call)."""
+    import cProfile
+
+    outcomes = []
+
+    def three_limits():
+        for _ in range(3):
+            try:
+                with time_limit(0.1):
+                    while True:
+                        abs(1)
+            except TimeBudgetExceeded:
+                outcomes.append(True)
+
+    profiler = cProfile.Profile()
+    profiler.runcall(three_limits)
+    assert outcomes == [True, True, True]

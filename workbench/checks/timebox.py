@@ -84,6 +84,8 @@ class _Limit:
     expired: bool = False
     done: bool = False
     next_shot: float = 0.0
+    shots: int = 0  # interrupts fired ...
+    seen: int = 0  # ... and the count when the block last caught one
 
 
 class _Watchdog:
@@ -104,10 +106,13 @@ class _Watchdog:
                 self.thread.start()
 
     def withdraw(self, limit: _Limit) -> None:
-        """After ``limit.done`` is set: take back an interrupt on its way (under the lock,
-        so none is half-fired); the watchdog fires no more for it."""
+        """After ``limit.done`` is set: take back an interrupt still on its way (under the
+        lock, so none is half-fired); the watchdog fires no more for it.
+
+        Only when one may be on its way: CPython keeps checking for a withdrawn interrupt
+        on every loop and call until another one arrives, which slows all threads."""
         with self.lock:
-            if _SET_ASYNC is not None:
+            if limit.shots != limit.seen and _SET_ASYNC is not None:
                 _SET_ASYNC(ctypes.c_ulong(limit.thread), None)
 
     def settle(self) -> None:
@@ -130,6 +135,7 @@ class _Watchdog:
                 for limit in self.limits:
                     if now >= limit.next_shot and limit.clock() >= limit.deadline:
                         limit.expired = True
+                        limit.shots += 1
                         limit.next_shot = now + RETRY_INTERVAL
                         if _SET_ASYNC is not None:
                             _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
@@ -169,6 +175,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         _WATCHDOG.add(limit)
         yield
     except _Expired:
+        limit.seen = limit.shots
         if limit.expired:  # ours, not an enclosing limit's: say which budget ran out
             raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded") from None
         raise
@@ -186,6 +193,7 @@ def _withdraw(limit: _Limit) -> None:
             _WATCHDOG.withdraw(limit)
             break
         except _Expired:
+            limit.seen = limit.shots
             late = True
     if late:
         raise TimeBudgetExceeded("time budget exceeded")
