@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mpmath
+import pytest
 import sympy as sp
 
 from workbench.checks.directional import (
@@ -75,3 +77,16 @@ def test_only_the_wrong_input_fails_and_assumptions_are_used():
     # Without Σ y = 1 the z-gradient s − y is wrong, and the check says so.
     verdicts = compare_along_directions(loss, [gradient_z], [z, y], {n: 4})
     assert verdicts[0].equal is False
+
+
+@pytest.mark.parametrize("size", [4, 32])
+def test_directional_check_compares_at_sixty_digits(size):
+    """Failed before the fix (passed at n = 4 and 32): SymPy's ⟨∇f, t⟩ and the contracted
+    claim were rounded to doubles before they were compared, so a claim off by 1e-30
+    relative on one entry of the softmax Jacobian passed."""
+    right = Claim(z, s_i * (sp.KroneckerDelta(i, j) - s_j), (i, j))
+    tiny = sp.Rational(1, 10**30) * s_i * s_j * sp.KroneckerDelta(i, 0) * sp.KroneckerDelta(j, 1)
+    off = Claim(z, s_i * (sp.KroneckerDelta(i, j) - s_j) + tiny, (i, j))
+    prepared = DirectionalCheck(_softmax(), [right, off])
+    assert [v.equal for v in prepared.compare([z], {n: size})] == [True, False]
+    assert mpmath.mp.prec == 53

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mpmath
+import pytest
 import sympy as sp
 
 from workbench.checks.equivalence import check_equal
@@ -133,3 +135,26 @@ def test_large_explicit_matrices_are_evaluated_on_their_dag():
     wrong[3, 7] = wrong[3, 7] * (1 + sp.Rational(1, 10**12))
     caught = check_equal(truth, wrong)
     assert caught.equal is False and caught.counterexample is not None
+
+
+def _softmax_jacobian_off_by(n: int, relative: sp.Rational):
+    """SymPy's Jacobian of softmax, sᵢ(δᵢⱼ − sⱼ), and the same with ``relative``·s₀s₁ added
+    to entry (0, 1) (which is −s₀s₁): off by ``relative`` on that entry."""
+    z = sp.MatrixSymbol("z", n, 1)
+    s = Softmax(z).as_explicit().doit()
+    truth = s.jacobian(list(z.as_explicit()))
+    form = sp.Matrix(n, n, lambda a, b: s[a] * ((1 if a == b else 0) - s[b]))
+    off = sp.Matrix(form)
+    off[0, 1] += relative * s[0] * s[1]
+    return truth, form, off
+
+
+@pytest.mark.parametrize("n", [4, 32])
+def test_high_precision_means_sixty_digits(n):
+    """Failed before the fix (equal at n = 4 and 32): the 60-digit values were rounded to
+    doubles before they were compared, so a difference of 1e-30 relative vanished."""
+    truth, form, off = _softmax_jacobian_off_by(n, sp.Rational(1, 10**30))
+    assert check_equal(truth, form).equal is True
+    caught = check_equal(truth, off)
+    assert (caught.equal, caught.tier) == (False, "high-precision")
+    assert mpmath.mp.prec == 53  # no precision leaks out of the check

@@ -67,3 +67,16 @@ def test_what_it_cannot_evaluate_is_unsupported():
         Evaluator({}, {}).value(sp.Function("phi")(sp.Integer(1)))
     with pytest.raises(Unsupported):  # an index nobody bound
         Evaluator({n: 3}, {"z": _column(1, 2, 3)}).value(z[i, 0])
+
+
+def test_real_keeps_the_working_precision_and_leaves_the_context_alone():
+    """Failed before the fix: real() rounded each 60-digit value to mpmath's default 53 bits."""
+    from workbench.checks.evaluation import DIGITS, real
+
+    with mpmath.workdps(DIGITS):
+        third = mpmath.mpf(1) / 3
+        complex_third = mpmath.mpc(third, 0)
+    kept = real(third, 1e-35)
+    assert kept == third  # all 60 digits, not the nearest double
+    assert mpmath.mp.prec == 53  # and the global context is as it was
+    assert real(complex_third, 1e-35) == third

@@ -269,14 +269,17 @@ def _as_mpf(value):
 
 
 def real(value, imaginary_tolerance: float):
-    """A finite real mpf from an evaluated value; an imaginary part above
-    ``imaginary_tolerance`` (relative to the real part, or absolute below 1) or a value
-    that is not finite makes the point inadmissible."""
+    """A finite real mpf from an evaluated value, at the working precision; an imaginary
+    part above ``imaginary_tolerance`` (relative to the real part, or absolute below 1) or
+    a value that is not finite makes the point inadmissible."""
     if isinstance(value, mpmath.mpc):
         if abs(value.imag) > imaginary_tolerance * max(abs(value.real), 1):
             raise Inadmissible("not real")
         value = value.real
-    value = mpmath.mpf(value)
+    # mpf() rounds to the context's precision: at mpmath's default 53 bits it would turn
+    # every 60-digit value into a double, and the comparisons after it into float ones.
+    with mpmath.workdps(DIGITS):
+        value = mpmath.mpf(value)
     if not mpmath.isfinite(value):
         raise Inadmissible("not finite")
     return value
