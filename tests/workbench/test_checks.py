@@ -127,3 +127,36 @@ def test_a_wrong_backprop_gradient_is_caught_and_named():
     ).check("sympy diff")
     failed = {item["what"].split(":")[0] for item in check.items if not item["passed"]}
     assert failed == {"[batch (tanh)] d/dW1"}
+
+
+def test_numeric_checks_judge_each_gradient_against_its_own_scale():
+    """Failed before the fix: L = 100 xᵀx + yᵀy with ∂L/∂y off by 1e-6 (central) or 1e-10
+    (complex step) relative passed, since the error was measured against the scale of
+    ∂L/∂x, about 100 times larger."""
+    import sympy as sp
+
+    from workbench.codegen import numeric
+    from workbench.core.derivation import Case
+
+    n = sp.Symbol("n", integer=True, positive=True)
+    x, y = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("y", n, 1)
+
+    def case(error):
+        return Case(
+            name="two scales",
+            forward=100 * x.T * x + y.T * y,
+            wrt=(x, y),
+            gradients=(200 * x, 2 * (1 + sp.Float(error)) * y),
+            samplers={x: numeric.logits(1.0), y: numeric.logits(1.0)},
+            sizes=({n: 2},),
+            numeric_size={n: 4},
+        )
+
+    for check, error in (("finite differences", 1e-6), ("complex step", 1e-10)):
+        right = dataclasses.replace(sj.build(), cases=(case(0.0),))
+        wrong = dataclasses.replace(sj.build(), cases=(case(error),))
+        assert check_derivation(right, only=(check,)).checks[0].passed
+        report = check_derivation(wrong, only=(check,)).checks[0]
+        assert not report.passed, report.detail
+        (item,) = report.items
+        assert item["block_errors"]["y"] > item["tolerance"] > item["block_errors"]["x"]

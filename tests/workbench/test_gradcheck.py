@@ -86,3 +86,28 @@ def test_real_only_code_is_refused_by_the_complex_step():
         check_gradient(
             lambda x: float(np.sum(x.real**2)), lambda x: 2 * x, np.ones(2), method="complex-step"
         )
+
+
+@pytest.mark.parametrize(("method", "error"), [("central", 1e-6), ("complex-step", 1e-10)])
+def test_an_error_in_a_small_block_is_judged_against_its_own_scale(method, error):
+    """Failed before the fix: one scale over all inputs (here that of ∂f/∂x, about 100×
+    ∂f/∂y) made an error of 1e-6 (central) or 1e-10 (complex step) relative in ∂f/∂y look
+    like 1e-8 or 1e-12, within tolerance."""
+    x, y = rng.uniform(0.5, 1.5, 5), rng.uniform(0.5, 1.5, 5)
+
+    def f(x, y):
+        return 100 * np.sum(x**2) + np.sum(y**2)
+
+    def right(x, y):
+        return 200 * x, 2 * y
+
+    def wrong(x, y):
+        return 200 * x, 2 * y * (1 + error)
+
+    assert check_gradient(f, right, x, y, method=method).passed
+    report = check_gradient(f, wrong, x, y, method=method)
+    assert not report.passed
+    assert len(report.block_errors) == 2
+    small = report.block_errors[1]
+    assert report.max_rel_error == small and error / 2 < small < 2 * error
+    assert report.block_errors[0] < report.tolerance  # ∂f/∂x itself is right

@@ -388,6 +388,10 @@ def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResul
                 "passed": report.passed,
                 "method": method,
                 "max_rel_error": report.max_rel_error,
+                # Each gradient against its own scale (workbench.checks.gradcheck), by input.
+                "block_errors": {
+                    w.name: error for w, error in zip(case.wrt, report.block_errors, strict=True)
+                },
                 "step": report.step,
                 "tolerance": report.tolerance,
                 "warnings": list(report.warnings),
@@ -395,7 +399,7 @@ def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResul
         )
     detail = (
         f"{len(items)} cases, worst relative error {worst:.2e} "
-        f"(tolerance {items[0]['tolerance']:.0e})"
+        f"(tolerance {items[0]['tolerance']:.0e}, per gradient against its own scale)"
         if items
         else "no cases"
     )
