@@ -158,3 +158,32 @@ def test_high_precision_means_sixty_digits(n):
     caught = check_equal(truth, off)
     assert (caught.equal, caught.tier) == (False, "high-precision")
     assert mpmath.mp.prec == 53  # no precision leaks out of the check
+
+
+def _softmax_jacobian_forms(n: int):
+    """The softmax Jacobian by the quotient rule, (eₐSδₐᵦ − eₐeᵦ)/S², and as sₐ(δₐᵦ − sᵦ),
+    built entry by entry (SymPy's own jacobian takes minutes at n = 128)."""
+    z = sp.MatrixSymbol("z", n, 1)
+    e = [sp.exp(z[k, 0]) for k in range(n)]
+    total = sp.Add(*e)
+    s = [v / total for v in e]
+    quotient = sp.Matrix(
+        n, n, lambda a, b: (e[a] * total * (1 if a == b else 0) - e[a] * e[b]) / total**2
+    )
+    return quotient, sp.Matrix(n, n, lambda a, b: s[a] * ((1 if a == b else 0) - s[b]))
+
+
+def test_every_pre_check_counts_against_the_budget():
+    """Failed before the fix: at n = 128 forming a - b and the pre-checks on it ran before
+    the budget was looked at (6 of the 4 CPU seconds), and no verdict came."""
+    quotient, product = _softmax_jacobian_forms(128)
+    verdict = check_equal(quotient, product, budget=4.0)
+    assert (verdict.equal, verdict.method) == (True, "tested")
+    assert verdict.seconds <= 4.0 + 0.5  # the last point's evaluation may run over a little
+    wrong = sp.Matrix(product)
+    wrong[5, 100] = wrong[5, 100] * (1 + sp.Rational(1, 10**20))
+    caught = check_equal(quotient, wrong, budget=4.0)
+    assert caught.equal is False and caught.seconds <= 4.0 + 0.5
+    short = check_equal(quotient, product, budget=1.0)
+    assert short.seconds <= 1.0 + 0.5  # a verdict from fewer points, or undecided: in time
+    assert short.equal is not False

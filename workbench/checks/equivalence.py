@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,9 @@ PRECISION = 50  # significant digits for the high-precision tier
 RELATIVE_TOLERANCE = sp.Float("1e-35", PRECISION)
 
 SYMBOLIC_SIZE_CAP = 4000  # operations in a - b above which the symbolic tiers are skipped
+# A budget that stops the numeric tier of an explicit comparison midway still gives a
+# verdict when at least this many random points agreed in every entry (and says how many).
+MIN_POINTS = 2
 
 Assumption = tuple[sp.Basic, sp.Basic]  # lhs = rhs, e.g. (Sum(y[k, 0], ...), 1)
 
@@ -101,8 +105,8 @@ def check_equal(
             0 goes straight to the numeric tier.
     """
     start = time.process_time()  # CPU seconds: see workbench.checks.timebox
-    diff = _difference(a, b)
-    if diff is None:
+    a, b = _explicit(a), _explicit(b)
+    if not _shapes_agree(a, b):
         return Equivalence(False, "proved", "shape", 0.0, "the two sides have different shapes")
 
     def left() -> float:
@@ -112,66 +116,108 @@ def check_equal(
         return Equivalence(equal, method, tier, time.process_time() - start, detail, counterexample)
 
     # Symbolic tiers may use at most 60% of the budget; the numeric tier is the safety net.
-    # Past a size cap, expand/cancel only burn the budget: go straight to the points.
+    # Everything before the numeric tier, a - b and the pre-checks on it included, runs
+    # within that share: on a 128×128 Jacobian they alone take seconds.
     symbolic_share = 0.6 * budget if symbolic_budget is None else min(symbolic_budget, budget)
-    if _operation_count(diff, SYMBOLIC_SIZE_CAP) > SYMBOLIC_SIZE_CAP:
-        symbolic_share = 0.0
-    tiers = [("structural", _structural), ("rational", _rational)]
-    if _exponentials_without_indices(diff):
-        tiers = tiers[1:]  # the rational field does all that expansion can, and more
-    for tier, decide in tiers:
-        try:
-            share = min(symbolic_share - (budget - left()), left())
-            if share <= 0:
-                break
-            if call_with_limit(lambda decide=decide: decide(diff, assumptions), share):
-                return verdict(True, "proved", tier, f"{tier} tier reduced a - b to 0")
-        except TimeBudgetExceeded:
-            continue
-        except (TypeError, ValueError, NotImplementedError, AttributeError):
-            continue
+    proved_by = None
+    if symbolic_share > 0:
+        with contextlib.suppress(TimeBudgetExceeded):
+            proved_by = call_with_limit(
+                lambda: _symbolic(a, b, assumptions, symbolic_share, left), symbolic_share
+            )
+    if proved_by is not None:
+        return verdict(True, "proved", proved_by, f"{proved_by} tier reduced a - b to 0")
 
+    progress = Progress()
     try:
         outcome = call_with_limit(
-            lambda: _numeric(diff, a, b, assumptions, domain or {}, points, sizes, seed),
+            lambda: _numeric(a, b, assumptions, domain or {}, points, sizes, seed, progress),
             max(left(), 1e-3),
         )
     except TimeBudgetExceeded:
-        outcome = None
+        outcome = progress.partial(points)
     if outcome is not None:
         equal, tier, detail, example = outcome
         if equal is not None:
             return verdict(equal, "tested", tier, detail, example)
 
-    if left() > 0.05 and not _has_general_size(diff):
+    if left() > 0.05 and not _has_general_size(a) and not _has_general_size(b):
         try:
-            if run_in_child(lambda: _simplified_zero(diff), left()):
+            if run_in_child(lambda: _simplified_zero(_difference(a, b)), left()):
                 return verdict(True, "proved", "simplify", "simplify(a - b) returned 0")
         except TimeBudgetExceeded:
             pass
     return verdict(None, "undecided", "budget", "no tier decided within the time budget")
 
 
+def _symbolic(a, b, assumptions, share: float, left) -> str | None:
+    """The structural and rational tiers on a - b, within ``share`` seconds of the budget
+    (``left()`` is what remains of all of it): the tier that proved it, or None."""
+    started = left()
+    # Past a size cap, expand/cancel only burn the budget: go straight to the points.
+    entries = [*_entries_of(a), *_entries_of(b)]
+    if _operation_count(entries, SYMBOLIC_SIZE_CAP) > SYMBOLIC_SIZE_CAP:
+        return None
+    diff = _difference(a, b)
+    tiers = [("structural", _structural), ("rational", _rational)]
+    if _exponentials_without_indices(diff):
+        tiers = tiers[1:]  # the rational field does all that expansion can, and more
+    for tier, decide in tiers:
+        try:
+            remaining = share - (started - left())
+            if remaining <= 0:
+                break
+            if call_with_limit(lambda decide=decide: decide(diff, assumptions), remaining):
+                return tier
+        except TimeBudgetExceeded:
+            if left() <= 0 or share - (started - left()) <= 0:
+                raise
+            continue
+        except (TypeError, ValueError, NotImplementedError, AttributeError):
+            continue
+    return None
+
+
+class Progress:
+    """What the numeric tier has seen so far, kept when the budget stops it midway."""
+
+    def __init__(self) -> None:
+        self.tested = 0  # admissible points of an explicit comparison, all agreeing
+
+    def partial(self, asked: int):
+        """A verdict from the points evaluated before the budget ran out: at least
+        ``MIN_POINTS`` of them, each agreeing in every entry, and said so; else None."""
+        if self.tested < MIN_POINTS:
+            return None
+        return (
+            True,
+            "high-precision",
+            f"a - b vanished at {self.tested} random points (the budget ran out before "
+            f"the {asked} asked)",
+            None,
+        )
+
+
 # ---------------------------------------------------------------- tiers
-def _operation_count(diff, cap: int | None = None) -> int:
+def _operation_count(entries: Sequence[sp.Basic], cap: int | None = None) -> int:
     """SymPy's operation count of all entries; stops counting once past ``cap``.
 
     A tree has more nodes than operations, so while the node count stays under ``cap``
     the operations do too, and ``count_ops`` (slow on a cold cache) is not needed.
     """
-    if cap is not None and (nodes := _node_count(diff, cap)) < cap:
+    if cap is not None and (nodes := _node_count(entries, cap)) < cap:
         return nodes
     total = 0
-    for e in _entries(diff):
+    for e in entries:
         total += sp.count_ops(e, visual=False)
         if cap is not None and total > cap:
             break
     return total
 
 
-def _node_count(diff, cap: int) -> int:
+def _node_count(entries: Sequence[sp.Basic], cap: int) -> int:
     """Nodes of the expression trees, counted up to ``cap``."""
-    count, stack = 0, list(_entries(diff))
+    count, stack = 0, list(entries)
     while stack and count < cap:
         node = stack.pop()
         count += 1
@@ -186,6 +232,17 @@ def _exponentials_without_indices(diff) -> bool:
     return any(e.has(sp.exp) for e in entries) and not any(
         e.has(sp.Sum, sp.KroneckerDelta, sp.Product, sp.Integral, sp.Derivative) for e in entries
     )
+
+
+def _shapes_agree(a, b) -> bool:
+    """Whether explicit ``a`` and ``b`` can be compared: equal shapes, or a 1×1 matrix
+    and a scalar."""
+    shapes = [x.shape if isinstance(x, sp.MatrixBase) else None for x in (a, b)]
+    return shapes[0] == shapes[1] or ((1, 1) in shapes and None in shapes)
+
+
+def _entries_of(x) -> list[sp.Basic]:
+    return list(x) if isinstance(x, sp.MatrixBase) else [sp.sympify(x)]
 
 
 def _difference(a, b):
@@ -425,8 +482,11 @@ def _has_general_size(expr) -> bool:
 
 
 # ---------------------------------------------------------------- numeric tier
-def _numeric(diff, a, b, assumptions, domain, points, sizes, seed):
-    """Evaluate a - b at random points of every concrete instance. Returns a verdict tuple."""
+def _numeric(a, b, assumptions, domain, points, sizes, seed, progress=None):
+    """Evaluate a - b at random points of every concrete instance. Returns a verdict tuple.
+
+    ``progress`` (a :class:`Progress`) counts the agreeing points of an explicit
+    comparison as they are found, for a verdict if the budget stops it midway."""
     if not assumptions:  # large explicit expressions: evaluated on their DAG
         a_entries, b_entries = _paired_entries(a, b)
         outcome = equivalence_points.compare_at_points(
@@ -437,11 +497,12 @@ def _numeric(diff, a, b, assumptions, domain, points, sizes, seed):
             random.Random(seed),
             _draw_named,
             RELATIVE_TOLERANCE,
+            progress,
         )
         if outcome is not None:
             return outcome
     rng = random.Random(seed)
-    instances = _concrete_instances(diff, a, b, assumptions, sizes, seed)
+    instances = _concrete_instances(a, b, assumptions, sizes, seed)
     exact_only, tested = True, 0
     for label, a_entries, b_entries in instances:
         a_entries, b_entries = _generic_functions(a_entries, b_entries, rng)
@@ -631,7 +692,7 @@ def _paired_entries(a, b):
     return [sp.sympify(e) for e in a_entries], [sp.sympify(e) for e in b_entries]
 
 
-def _concrete_instances(diff, a, b, assumptions, sizes, seed):
+def _concrete_instances(a, b, assumptions, sizes, seed):
     """(label, a entries, b entries) at concrete sizes and indices, as plain symbols."""
     a_entries, b_entries = _paired_entries(a, b)
     size_syms = set()

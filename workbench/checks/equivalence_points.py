@@ -17,11 +17,19 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
+import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench.checks.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported, real
+from workbench.checks.evaluation import (
+    DIGITS,
+    Evaluator,
+    Inadmissible,
+    Unsupported,
+    real,
+    working_precision,
+)
 
 UNEVALUATED = (sp.Integral, sp.Product, sp.Derivative, sp.Subs, sp.Limit)
 
@@ -65,11 +73,13 @@ def compare_at_points(
     rng: random.Random,
     draw,
     tolerance,
+    progress=None,
 ):
     """The numeric tier's verdict tuple, or None when the fast path does not apply.
 
     ``draw(symbol_or_name, positive, domain, rng)`` gives a random rational, as the
-    general tier draws it.
+    general tier draws it. ``progress.tested``, if given, counts the points that agreed
+    so far (for a caller whose budget may stop this midway).
     """
     found = scan([*a_entries, *b_entries])
     if found is None:
@@ -79,6 +89,8 @@ def compare_at_points(
     for e in elements:
         rows, cols = shapes.get(e.parent.name, (0, 0))
         shapes[e.parent.name] = (max(rows, int(e.i) + 1), max(cols, int(e.j) + 1))
+    with working_precision():
+        relative = mpmath.mpf(str(tolerance))
     tested = 0
     for _attempt in range(8 * points):
         if tested >= points:
@@ -98,17 +110,21 @@ def compare_at_points(
             point.append((s.name, value))
         evaluator = Evaluator({}, values)
         try:
-            pairs = [
-                (_real(evaluator.value(x)), _real(evaluator.value(y)))
-                for x, y in zip(a_entries, b_entries, strict=True)
-            ]
+            with working_precision():  # once per point, not once per entry
+                pairs = [
+                    (_real(evaluator.value(x)), _real(evaluator.value(y)))
+                    for x, y in zip(a_entries, b_entries, strict=True)
+                ]
         except Inadmissible:
             continue  # outside the real domain, or not finite: draw another point
         except Unsupported:
             return None
-        tested += 1
-        for left, right in pairs:
-            if _differ(left, right, tolerance):
+        with working_precision():
+            differs = [_differ(left, right, relative) for left, right in pairs]
+        for (left, right), different in zip(pairs, differs, strict=True):
+            if different:
+                if progress is not None:
+                    progress.tested = 0  # a difference: no partial verdict of equality
                 example = {
                     "instance": "",
                     "point": ", ".join(f"{k} = {v}" for k, v in point),
@@ -118,16 +134,18 @@ def compare_at_points(
                 difference = sp.Float(left, DIGITS) - sp.Float(right, DIGITS)
                 detail = f"a - b = {sp.N(difference, 6)} at a random point"
                 return False, "high-precision", detail, example
+        tested += 1
+        if progress is not None:
+            progress.tested = tested
     if tested == 0:
         return None, "numeric", "no admissible random point found", None
     return True, "high-precision", f"a - b vanished at {tested} random points", None
 
 
-def _differ(left, right, tolerance) -> bool:
-    import mpmath
-
-    with mpmath.workdps(DIGITS):  # the difference at the working precision
-        return abs(left - right) > mpmath.mpf(str(tolerance)) * max(abs(left), abs(right), 1)
+def _differ(left, right, relative) -> bool:
+    """Whether two values differ by more than ``relative`` (an mpf) times the larger, or
+    1; called at the working precision."""
+    return abs(left - right) > relative * max(abs(left), abs(right), 1)
 
 
 def _real(value):

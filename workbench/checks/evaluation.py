@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 
 import mpmath
@@ -76,7 +77,7 @@ class Evaluator:
         env = dict(indices or {})
         try:
             # Constants are converted while compiling: at the working precision too.
-            with mpmath.workdps(DIGITS):
+            with working_precision():
                 return self._compile(sp.sympify(expr))[0](env)
         except KeyError as exc:  # an index the caller did not bind
             raise Unsupported(f"no value for the index {exc}") from None
@@ -268,6 +269,14 @@ def _as_mpf(value):
     return value
 
 
+def working_precision():
+    """A context at ``DIGITS`` significant digits (or more, if the caller set more); the
+    global mpmath context is restored on leaving it."""
+    if mpmath.mp.dps >= DIGITS:  # entering workdps per value costs more than the value
+        return contextlib.nullcontext()
+    return mpmath.workdps(DIGITS)
+
+
 def real(value, imaginary_tolerance: float):
     """A finite real mpf from an evaluated value, at the working precision; an imaginary
     part above ``imaginary_tolerance`` (relative to the real part, or absolute below 1) or
@@ -276,10 +285,11 @@ def real(value, imaginary_tolerance: float):
         if abs(value.imag) > imaginary_tolerance * max(abs(value.real), 1):
             raise Inadmissible("not real")
         value = value.real
-    # mpf() rounds to the context's precision: at mpmath's default 53 bits it would turn
-    # every 60-digit value into a double, and the comparisons after it into float ones.
-    with mpmath.workdps(DIGITS):
-        value = mpmath.mpf(value)
+    if not isinstance(value, mpmath.mpf):  # an int (a δ, a count): exact at 60 digits
+        # mpf() rounds to the context's precision: at mpmath's default 53 bits it would
+        # turn a 60-digit value into a double, and the comparisons after it into float ones.
+        with working_precision():
+            value = mpmath.mpf(value)
     if not mpmath.isfinite(value):
         raise Inadmissible("not finite")
     return value
