@@ -80,3 +80,32 @@ def test_real_keeps_the_working_precision_and_leaves_the_context_alone():
     assert kept == third  # all 60 digits, not the nearest double
     assert mpmath.mp.prec == 53  # and the global context is as it was
     assert real(complex_third, 1e-35) == third
+
+
+def test_factored_sums_keep_their_value_and_shed_work():
+    """Σ_q t[p, q]·Σ_s F(p, s)·K[s, q] (a contracted attention gradient, in small): the
+    factored form has F outside the q-sum, and the same value to 60 digits."""
+    from workbench.checks.evaluation import factor_sums
+
+    p, q, s = sp.symbols("p q s", integer=True)
+    K, t, F = (sp.MatrixSymbol(name, n, n) for name in ("K", "t", "F"))
+    inner = sp.Sum(
+        sp.exp(F[p, s]) * K[s, q] / sp.Sum(sp.exp(F[p, k]), (k, 0, n - 1)), (s, 0, n - 1)
+    )
+    contracted = sp.Sum(t[p, q] * (inner + K[p, q]), (p, 0, n - 1), (q, 0, n - 1))
+    factored = factor_sums(contracted)
+    assert factored != contracted
+    # F's exponential sits outside every sum over q now.
+    for node in sp.preorder_traversal(factored):
+        if isinstance(node, sp.Sum) and node.limits[0][0] == q:
+            assert not node.has(sp.exp)
+    import random
+
+    rng = random.Random(3)
+    values = {
+        name: [[sp.Rational(rng.randint(-190, 190), 97) for _ in range(4)] for _ in range(4)]
+        for name in ("K", "t", "F")
+    }
+    evaluator = Evaluator({n: 4}, values)
+    with mpmath.workdps(60):
+        assert abs(evaluator.value(factored) - evaluator.value(contracted)) < mpmath.mpf("1e-55")

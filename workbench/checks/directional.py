@@ -46,7 +46,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.equivalence import Equivalence
-from workbench.checks.evaluation import DIGITS, Evaluator, Inadmissible, Unsupported, real
+from workbench.checks.evaluation import Evaluator, Inadmissible, Unsupported, factor_sums, real
 
 __all__ = [
     "Claim",
@@ -121,8 +121,15 @@ class DirectionalCheck:
         self.output = sp.Dummy("r", integer=True)
         entry = substitute(forward[0, 0] if self.scalar else forward[self.output, 0])
         eps = sp.Dummy("ε")
-        self.truths = [directional(entry, c.wrt, eps) for c in claims]
+        # Both sides are evaluated as factored sums (evaluation.factor_sums): the same
+        # values, each factor computed once per index it reads. And the claim is
+        # contracted with t as one sum, once per point, not entry by entry.
+        self.truths = [factor_sums(directional(entry, c.wrt, eps)) for c in claims]
         self.claimed = [substitute(c.expr) for c in claims]
+        self.contracted = [
+            factor_sums(_contraction(expr, claim, self.scalar))
+            for expr, claim in zip(self.claimed, self.claims, strict=True)
+        ]
 
     def compare(
         self,
@@ -189,9 +196,13 @@ class DirectionalCheck:
     def _values(self, evaluator: Evaluator, rows: int) -> list[tuple[list, list]]:
         """Per claim: (SymPy's ⟨∇f, t⟩, the claim contracted with t), per output row."""
         out = []
-        for claim, truth, expr in zip(self.claims, self.truths, self.claimed, strict=True):
+        for claim, truth, contracted in zip(self.claims, self.truths, self.contracted, strict=True):
             sympys = [_real(evaluator.value(truth, {self.output: r})) for r in range(rows)]
-            claimed = [_real(v) for v in _contracted(evaluator, expr, claim, rows)]
+            first = claim.entry[0]
+            claimed = [
+                _real(evaluator.value(contracted, {first: r} if not self.scalar else {}))
+                for r in range(rows)
+            ]
             out.append((sympys, claimed))
         return out
 
@@ -244,22 +255,19 @@ def _first_difference(truth, value, sizes) -> dict | None:
     return None
 
 
-def _contracted(evaluator: Evaluator, expr, claim: Claim, rows: int) -> list:
-    """The claim contracted with its direction, Σ g·t, per output row."""
+def _contraction(expr: sp.Basic, claim: Claim, scalar: bool) -> sp.Basic:
+    """The claim contracted with its direction t, as one sum at general size: Σ g·t over
+    the entries of ``claim.wrt`` (a scalar forward), or, per output row (the claim's first
+    index, left free), over its input index (a column forward)."""
+    t = sp.MatrixSymbol(direction_name(claim.wrt), *claim.wrt.shape)
     first, second = claim.entry
-    t = evaluator.values[direction_name(claim.wrt)]
-    out = []
-    with mpmath.workdps(DIGITS):
-        for r in range(rows):
-            total = mpmath.mpf(0)
-            for a, t_row in enumerate(t):
-                for b, weight in enumerate(t_row):
-                    if weight:
-                        bound = {first: a, second: b} if rows == 1 else {first: r, second: a}
-                        indices = {k: v for k, v in bound.items() if isinstance(k, sp.Symbol)}
-                        total += evaluator.value(expr, indices) * weight
-            out.append(total)
-    return out
+    rows, cols = claim.wrt.shape
+    if not scalar:  # a Jacobian: row `first` of J times the column t
+        return sp.Sum(expr * t[second, 0], (second, 0, rows - 1))
+    out = expr * t[first, second]
+    limits = [(i, 0, extent - 1) for i, extent in ((first, rows), (second, cols))]
+    limits = [limit for limit in limits if isinstance(limit[0], sp.Symbol)]
+    return sp.Sum(out, *limits) if limits else out
 
 
 def _shape(matrix, sizes) -> tuple[int, int]:

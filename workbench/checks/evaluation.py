@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Callable, Mapping
 
 import mpmath
@@ -71,20 +72,33 @@ class Evaluator:
             self.values = {name: _as_mpf(v) for name, v in values.items()}
             self.constants = {k: _as_mpf(v) for k, v in (constants or {}).items()}
         self._compiled: dict[sp.Basic, Compiled] = {}
+        # Indices are numbered: the environment maps small ints, whose hashing is C's,
+        # where SymPy symbols hash through Python on every lookup.
+        self._slots: dict[sp.Symbol, int] = {}
+        self._names: list[sp.Symbol] = []
 
     def value(self, expr: sp.Basic, indices: Mapping[sp.Symbol, int] | None = None):
         """``expr`` with its free indices set to ``indices``, as an ``mpf`` (or ``mpc``)."""
-        env = dict(indices or {})
+        env = {self._slot(k): v for k, v in (indices or {}).items()}
         try:
             # Constants are converted while compiling: at the working precision too.
             with working_precision():
                 return self._compile(sp.sympify(expr))[0](env)
         except KeyError as exc:  # an index the caller did not bind
-            raise Unsupported(f"no value for the index {exc}") from None
+            (slot,) = exc.args
+            name = self._names[slot] if isinstance(slot, int) else slot
+            raise Unsupported(f"no value for the index {name}") from None
         except ZeroDivisionError:
             raise Inadmissible("division by zero") from None
 
     # -------------------------------------------------------- compilation
+    def _slot(self, index: sp.Symbol) -> int:
+        found = self._slots.get(index)
+        if found is None:
+            found = self._slots[index] = len(self._names)
+            self._names.append(index)
+        return found
+
     def _compile(self, expr: sp.Basic) -> Compiled:
         found = self._compiled.get(expr)
         if found is None:
@@ -117,6 +131,8 @@ class Evaluator:
         if rule is None:
             raise Unsupported(f"no numeric rule for {type(e).__name__}")
         children = [self._compile(a) for a in e.args]
+        if isinstance(e, sp.Mul) and len(children) > 2:
+            return _product_chain(children)
         free = _union(c[1] for c in children)
         fns = [c[0] for c in children]
         if len(fns) == 1:
@@ -139,7 +155,8 @@ class Evaluator:
             return (lambda env: scalar), ()
         # Anything else is an index (SymPy's own summation dummies carry no assumptions);
         # reading one that nothing bound raises KeyError, reported as Unsupported.
-        return (lambda env: env[s]), (s,)
+        slot = self._slot(s)
+        return (lambda env: env[slot]), (slot,)
 
     def _element(self, e: MatrixElement) -> Compiled:
         parent = e.parent
@@ -166,13 +183,14 @@ class Evaluator:
             constant = int(i)
             return (lambda env: constant), ()
         if isinstance(i, sp.Symbol) and i not in self.sizes:
-            return (lambda env: env[i]), (i,)
+            slot = self._slot(i)
+            return (lambda env: env[slot]), (slot,)
         fn, free = self._compile(i)
         return (lambda env: int(fn(env))), free
 
     def _sum(self, e: sp.Sum) -> Compiled:
         body, body_free = self._compile(e.function)
-        limits = [(var, self._index(lo), self._index(hi)) for var, lo, hi in e.limits]
+        limits = [(self._slot(var), self._index(lo), self._index(hi)) for var, lo, hi in e.limits]
         bound = {var for var, _, _ in limits}
         free = _union(
             [body_free]
@@ -217,6 +235,23 @@ class Evaluator:
 _MISSING = object()
 
 
+def _product_chain(children: list[Compiled]) -> Compiled:
+    """A product as a chain of partial products, fewest indices first, each cached on the
+    indices it reads: in F(p, s)·G(p, s)·K(s, q) the product F·G is computed once per
+    (p, s), not once per (p, s, q)."""
+    ordered = sorted(children, key=lambda c: len(c[1]))
+    fn, free = ordered[0]
+    for next_fn, next_free in ordered[1:]:
+        joined = _union([free, next_free])
+
+        def product(env, left=fn, right=next_fn):
+            return left(env) * right(env)
+
+        fn = product if len(joined) == len(next_free) == len(free) else _cached(product, joined)
+        free = joined
+    return fn, free
+
+
 def _cached(fn: Callable, free: tuple) -> Callable:
     cache: dict = {}
     if not free:
@@ -230,8 +265,10 @@ def _cached(fn: Callable, free: tuple) -> Callable:
 
         return run
 
+    key_of = operator.itemgetter(*free)  # a tuple of the indices' values (one: the value)
+
     def run_indexed(env):
-        key = tuple(env[s] for s in free)
+        key = key_of(env)
         try:
             return cache[key]
         except KeyError:
@@ -375,3 +412,98 @@ _RULES: dict[type, Callable] = {
     sp.Or: lambda *xs: any(xs),
     sp.Not: lambda x: not x,
 }
+
+
+# ---------------------------------------------------------------- sum factoring
+def factor_sums(expr: sp.Basic) -> sp.Basic:
+    """``expr`` with every sum's factors moved out of the sums they do not depend on.
+
+    The same value, cheaper to evaluate: Σ_q t[p, q] · Σ_s F(p, s)·K[s, q] is rewritten
+    Σ_s F(p, s) · Σ_q t[p, q]·K[s, q], so F is evaluated once per (p, s) instead of once
+    per (p, s, q). Sums are split over their terms, exchanged (when neither's limits
+    depend on the other's index) and products distributed over a sum of terms, so that
+    each factor lands in the innermost sum over an index it reads. Symbolic: done once,
+    at general sizes.
+
+    Example:
+        >>> n = sp.Symbol("n", integer=True, positive=True)
+        >>> p, s = sp.symbols("p s", integer=True)
+        >>> A, B = sp.MatrixSymbol("A", n, 1), sp.MatrixSymbol("B", n, 1)
+        >>> factor_sums(sp.Sum(A[p, 0] * B[s, 0], (p, 0, n - 1), (s, 0, n - 1)))
+        Sum(A[p, 0], (p, 0, n - 1))*Sum(B[s, 0], (s, 0, n - 1))
+    """
+    return _factored(sp.sympify(expr), {})
+
+
+_FREE: dict = {}  # expression → free symbols: SymPy recomputes them on every query
+
+
+def _free(e: sp.Basic) -> frozenset:
+    found = _FREE.get(e)
+    if found is None:
+        if len(_FREE) > 100_000:  # bounded: a long session must not keep every tree
+            _FREE.clear()
+        found = _FREE[e] = frozenset(e.free_symbols)
+    return found
+
+
+def _factored(e: sp.Basic, memo: dict) -> sp.Basic:
+    found = memo.get(e)
+    if found is not None:
+        return found
+    if isinstance(e, sp.Sum):
+        out = _factored(e.function, memo)
+        for var, lo, hi in e.limits:  # innermost first
+            out = _sum_of(out, var, lo, hi)
+    elif e.is_Atom or not e.args or isinstance(e, (MatrixElement, sp.Derivative, sp.Subs)):
+        out = e
+    elif isinstance(e, sp.Piecewise):
+        out = sp.Piecewise(*[(_factored(x, memo), c) for x, c in e.args])
+    else:
+        out = e.func(*[_factored(a, memo) for a in e.args])
+    memo[e] = out
+    return out
+
+
+def _sum_of(body: sp.Basic, var: sp.Symbol, lo: sp.Basic, hi: sp.Basic, depth: int = 0):
+    """An expression equal to Sum(body, (var, lo, hi)), with ``body``'s factors that do not
+    read ``var`` outside it and the sum pushed into an inner sum where it can go."""
+    if isinstance(body, sp.Add):
+        return sp.Add(*[_sum_of(term, var, lo, hi, depth) for term in body.args])
+    factors = sp.Mul.make_args(body)
+    outside = [f for f in factors if var not in _free(f)]
+    inside = [f for f in factors if var in _free(f)]
+    if not inside:  # Σ over an index the body does not read: keep the count to the loop
+        return sp.Mul(*outside) * sp.Sum(body, (var, lo, hi)) if outside else body
+    if depth < 8:  # distributing and pushing can nest; 8 levels is past any derivation
+        sums = [f for f in inside if isinstance(f, sp.Sum) and len(f.limits) == 1]
+        adds = [f for f in inside if isinstance(f, sp.Add)]
+        if len(inside) > 1 and adds:
+            # Σ_v c(v)·(x(v) + y(v)) = Σ_v c·x + Σ_v c·y: each term can then shed factors.
+            first = adds[0]
+            rest = [f for f in inside if f is not first]
+            pushed = sp.Add(
+                *[_sum_of(sp.Mul(*rest, t), var, lo, hi, depth + 1) for t in first.args]
+            )
+            return sp.Mul(*outside) * pushed
+        for inner in sums:
+            (u, lo_u, hi_u) = inner.limits[0]
+            if var in _free(lo_u) or var in _free(hi_u):
+                continue
+            rest = [f for f in inside if f is not inner]
+            g = inner.function
+            if not _indices(*rest) <= _indices(g) | {u}:
+                continue  # g would be evaluated over more indices than it reads now
+            taken = set().union(*(_free(f) for f in rest), _free(lo), _free(hi))
+            if u in taken or u == var:
+                fresh = sp.Dummy(str(u), integer=True)
+                g, u = g.xreplace({u: fresh}), fresh
+            # Σ_v r(v)·Σ_u g(u, v) = Σ_u Σ_v r(v)·g(u, v), the v-sum now innermost.
+            moved = _sum_of(sp.Mul(*rest, g), var, lo, hi, depth + 1)
+            return sp.Mul(*outside) * _sum_of(moved, u, lo_u, hi_u, depth + 1)
+    return sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), (var, lo, hi))
+
+
+def _indices(*exprs: sp.Basic) -> set:
+    """The free symbols that index: not sizes (positive), not matrices."""
+    return {s for e in exprs for s in _free(e) if isinstance(s, sp.Symbol) and not s.is_positive}
