@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from workbench.core.facts import Root
 
 from workbench.core import rules
 from workbench.core.derivation import Chain, Derivation, Exercise
@@ -98,7 +99,11 @@ def build() -> Derivation:
     peak = (
         Chain(H, DEFINITIONS)
         .apply(rules.Definition((H,)), "Write H out.")
-        .apply(Substitute((p, HALF)), "At the stationary point p = 1/2 both terms are 1/2 bit.")
+        .apply(
+            # Checked, not assumed: the facts check puts p = 1/2 back into H′(p) = 0.
+            Substitute(Root(p, HALF, (slope_result.derived, 0), "the stationary point")),
+            "At the stationary point p = 1/2 both terms are 1/2 bit.",
+        )
     )
     peak_result = peak.result("H(1/2)", sp.Integer(1), SCALAR, assumptions=((p, HALF),))
 

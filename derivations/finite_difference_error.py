@@ -197,7 +197,8 @@ def build() -> Derivation:
         Chain(total, DEFINITIONS)
         .apply(rules.Definition((total,)), "The total error bound.")
         .apply(
-            EvaluateAt(((h, BEST_STEP),)),
+            # The facts check puts h* back into the stationarity condition ∂E/∂h = 0.
+            EvaluateAt(((h, BEST_STEP),), condition=STATIONARY),
             "At the best step h*: the smallest error grows like ε to the power 2/3, not like ε.",
         )
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from workbench.core.facts import Root
 
 from workbench.core import rules
 from workbench.core.derivation import Chain, Derivation, Exercise
@@ -106,7 +107,7 @@ def build() -> Derivation:
             "Inside the sum, μ² − 2μxₖ + xₖ² is the square (xₖ − μ)².",
         )
         .apply(
-            rules.Substitute((mu, mean.current)),
+            rules.Substitute(Root(mu, mean.current, mean_condition, "∂ℓ/∂μ = 0")),
             "Both conditions hold at the maximum: put μ = μ̂ in.",
         )
     )

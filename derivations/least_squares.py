@@ -192,7 +192,11 @@ def build() -> Derivation:
         # Matrix-level results: the closed form is the entry of a matrix expression, kept
         # whole (MatrixElement) so it is compared as matrices, not as expanded sums.
         normal.result(
-            "∂L/∂w = 2XᵀX(w − w*)", MatrixElement(2 * X.T * X * (w - NORMAL), j, 0), (j, 0), w
+            "∂L/∂w = 2XᵀX(w − w*)",
+            MatrixElement(2 * X.T * X * (w - NORMAL), j, 0),
+            (j, 0),
+            w,
+            assumptions=(SolveLinear.invertible(X.T * X),),  # X has independent columns
         ),
         ridge.result(
             "∂R/∂w = 2(XᵀX + λI)w − 2Xᵀy",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
+from workbench.core.facts import Identity
 
 from workbench.codegen import numeric
 from workbench.core import rules
@@ -49,8 +50,35 @@ DEFINITIONS = {
     # X without row p and column k, so it does not contain any entry of row p.
     D: sp.Sum(S[p, k] * C[p, k], (k, 0, n - 1)),
 }
-# The adjugate formula for the inverse, X⁻¹ = adj(X)/det X with adj(X) = Cᵀ.
-ADJUGATE = (C[p, q], D * Sinv[q, p])
+
+
+def cofactor_model(sizes, rng) -> dict:
+    """What C, D and X⁻¹ mean for a random exact X at ``sizes``: cofactors by their
+    definition (signed minors), the determinant, and SymPy's inverse."""
+    size = int(sizes[n])
+    while True:
+        explicit = sp.Matrix(
+            size, size, lambda *_: sp.Rational(rng.randint(-9, 9), rng.randint(1, 4))
+        )
+        if explicit.det() != 0:
+            break
+    return {
+        S: explicit,
+        C: sp.Matrix(size, size, lambda i, c: explicit.cofactor(i, c)),
+        D: explicit.det(),
+        Sinv: explicit.inv(),
+    }
+
+
+# The adjugate formula for the inverse, X⁻¹ = adj(X)/det X with adj(X) = Cᵀ; checked by
+# the facts check at n = 2, …, 5 for every p, q, not assumed.
+ADJUGATE = Identity(
+    C[p, q],
+    D * Sinv[q, p],
+    "the adjugate formula X⁻¹ = Cᵀ/det X",
+    model=cofactor_model,
+    sizes=({n: 2}, {n: 3}, {n: 4}, {n: 5}),
+)
 
 
 class TraceOf(MatrixExpr):

@@ -184,7 +184,13 @@ def build() -> Derivation:
         definitions=DEFINITIONS,
         results=(
             gradient_result,
-            stationary.result("∂m/∂h = H(h − h*), h* = −H⁻¹g", factored, (j, 0), h),
+            stationary.result(
+                "∂m/∂h = H(h − h*), h* = −H⁻¹g",
+                factored,
+                (j, 0),
+                h,
+                assumptions=(SolveLinear.invertible(H),),
+            ),
         ),
         cases=(case,),
         symbolic_checks=(

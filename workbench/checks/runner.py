@@ -108,6 +108,7 @@ def check_derivation(
     runners["numeric identity"] = lambda: _check_identities(derivation, seed)
     runners["independent symbolic"] = lambda: _check_symbolic_routes(derivation, budget, seed)
     runners["numeric"] = lambda: _check_numeric_routes(derivation, seed)
+    runners["facts"] = lambda: _check_facts(derivation, budget, seed)
     results = []
     for name in only:
         say(f"{derivation.slug}: {name}")
@@ -125,6 +126,8 @@ def check_derivation(
 def applicable_checks(derivation: Derivation) -> tuple[str, ...]:
     """The checks that apply: the gradient checks need cases; the hooks need entries."""
     names = ["steps", "closed form"]
+    if any(step.facts for step in derivation.steps):
+        names.append("facts")
     if derivation.cases:
         names += ["sympy diff", "finite differences", "complex step"]
     if any(case.identities for case in derivation.cases):
@@ -239,6 +242,12 @@ def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResul
         for label, number, step, verdict in step_verdicts(derivation, budget, seed)
     ]
     return _summarise("steps", items)
+
+
+def _check_facts(derivation: Derivation, budget: float, seed: int) -> CheckResult:
+    from workbench.checks.fact_check import check_facts  # it builds on this module
+
+    return check_facts(derivation, budget, seed)
 
 
 def _check_closed_form(derivation: Derivation, budget: float, seed: int) -> CheckResult:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from workbench.core.algebra import canonical
+from workbench.core.facts import Fact, pair_of
 from workbench.core.rules import Context, Rule
 from workbench.errors import DerivationError
 
@@ -41,6 +42,8 @@ class Step:
     statement: str
     note: str
     assumptions: tuple = ()
+    facts: tuple[Fact, ...] = ()
+    """What the rule brought in and did not prove (see :mod:`workbench.core.facts`)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,11 @@ class Result:
     @property
     def derived(self) -> sp.Basic:
         return self.steps[-1].after
+
+    def assumed(self, step: Step) -> tuple[Fact, ...]:
+        """The facts ``step`` rests on that nothing checks and this result states:
+        the step is shown "assumed", never with a check mark."""
+        return tuple(f for f in step.facts if not f.checkable and pair_of(f) in self.assumptions)
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,7 @@ class Chain:
                 statement=rule.statement,
                 note=note,
                 assumptions=tuple(rule.assumptions),
+                facts=tuple(rule.facts_in(self.current, after)),
             )
         )
         self.current = after
@@ -223,4 +232,6 @@ class Chain:
         if not self.steps:
             raise DerivationError(f"{label}: a result needs at least one step")
         entry = tuple(entry) if entry is not None else None
-        return Result(label, tuple(self.steps), closed_form, entry, wrt, tuple(assumptions))
+        # Assumptions may be given as Facts; the result keeps their (lhs, rhs) pairs.
+        pairs = tuple(pair_of(a) for a in assumptions)
+        return Result(label, tuple(self.steps), closed_form, entry, wrt, pairs)

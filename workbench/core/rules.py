@@ -20,6 +20,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.core import algebra
+from workbench.core.facts import Fact, as_fact, pair_of
 from workbench.core.functions import derivative_of
 from workbench.errors import DerivationError
 
@@ -49,6 +50,11 @@ class Rule:
 
     def apply(self, expr: sp.Basic, ctx: Context) -> sp.Basic:
         raise NotImplementedError
+
+    def facts_in(self, before: sp.Basic, after: sp.Basic) -> tuple[Fact, ...]:
+        """The facts the step before → after relies on; by default its assumptions, taken
+        as given (so its result must state them, see :mod:`workbench.core.facts`)."""
+        return tuple(as_fact(a) for a in self.assumptions)
 
 
 def _on_derivatives(expr: sp.Basic, rewrite: Callable[[sp.Derivative], sp.Basic | None]):
@@ -306,15 +312,18 @@ class SplitSums(Rule):
 class Substitute(Rule):
     """use a stated fact: lhs → rhs (e.g. Σ_i y_i = 1)"""
 
-    fact: tuple = ()
+    fact: tuple | Fact = ()  # an (lhs, rhs) pair (assumed) or a Fact saying how it is known
     name: ClassVar[str] = "assumption"
 
     @property
     def assumptions(self):
-        return (self.fact,)
+        return (pair_of(self.fact),)
+
+    def facts_in(self, before, after):
+        return (as_fact(self.fact),)
 
     def apply(self, expr, ctx):
-        lhs, rhs = self.fact
+        lhs, rhs = pair_of(self.fact)
         return algebra.substitute_fact(algebra.canonical(expr), lhs, rhs)
 
 

@@ -21,6 +21,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.core import algebra
+from workbench.core.facts import Fact, Root
 from workbench.core.rules import Rule
 from workbench.errors import DerivationError
 
@@ -53,11 +54,19 @@ class EvaluateAt(Rule):
     """f(x) at x = x*: put in the value of each variable"""
 
     values: tuple = ()  # (symbol, value) pairs, e.g. ((h, h_star),) or ((eta, 1/10),)
+    # What singles the point out, (lhs, rhs) with lhs = rhs there, e.g. ∂E/∂h = 0: the
+    # ``facts`` check puts each value back into it. Without one, the point is assumed.
+    condition: tuple = ()
     name: ClassVar[str] = "evaluate at"
 
     @property
     def assumptions(self):
         return tuple(self.values)
+
+    def facts_in(self, before, after):
+        if self.condition:
+            return tuple(Root(v, value, self.condition) for v, value in self.values)
+        return tuple(Fact(v, value, "the point evaluated at") for v, value in self.values)
 
     def apply(self, expr, ctx):
         return expr.xreplace(dict(self.values))
@@ -256,6 +265,19 @@ class SolveLinear(Rule):
     unknown: sp.MatrixSymbol = None
     name: ClassVar[str] = "solve the linear condition"
 
+    @staticmethod
+    def invertible(matrix: sp.MatrixExpr) -> Fact:
+        """The fact A⁻¹·A = I this rule relies on for ``matrix``: an assumption to state."""
+        product = sp.MatMul(sp.Inverse(matrix), matrix, evaluate=False)  # kept, to be read
+        return Fact(product, sp.Identity(matrix.rows), f"{matrix} is invertible")
+
+    def facts_in(self, before, after):
+        found = []
+        for e in sp.preorder_traversal(before):
+            if isinstance(e, MatrixElement) and not isinstance(e.parent, sp.MatrixSymbol):
+                found.append(self.invertible(_coefficient(*_linear_parts(e.parent, self.unknown))))
+        return tuple(dict.fromkeys(found))
+
     def apply(self, expr, ctx):
         def factor(m: sp.MatrixExpr) -> sp.MatrixExpr:
             a, b = _linear_parts(m, self.unknown)
@@ -265,6 +287,12 @@ class SolveLinear(Rule):
             return a * (self.unknown - sp.Inverse(a) * b)
 
         return _on_matrix_entries(expr, factor)
+
+
+def _coefficient(a: sp.MatrixExpr, b=None) -> sp.MatrixExpr:
+    """The matrix SolveLinear inverts: A without its number, as in A·(w − A⁻¹b)."""
+    number, rest = a.as_coeff_mmul() if isinstance(a, sp.MatMul) else (1, a)
+    return rest if number != 1 else a
 
 
 VOCABULARY: tuple[type[Rule], ...] = (

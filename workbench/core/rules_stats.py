@@ -30,6 +30,7 @@ import sympy as sp
 from sympy.core.symbol import Str
 
 from workbench.core.algebra import canonical
+from workbench.core.facts import Root, SolvedRecurrence
 from workbench.core.rules import Rule
 from workbench.errors import DerivationError
 
@@ -146,18 +147,26 @@ class SolveRecurrence(Rule):
 
     name: ClassVar[str] = "solve the recurrence"
 
-    def apply(self, expr, ctx):
-        def solve(r: Recurrence):
-            x = sp.Function(r.name)
-            prev, k = r.update.variables
-            t = r.t
-            equation = x(t) - r.update.expr.xreplace({prev: x(t - 1), k: t})
-            solution = sp.rsolve(equation, x(t), {x(0): r.initial})
-            if solution is None:
-                raise DerivationError(f"rsolve found no closed form for {r.name}")
-            return sp.factor_terms(solution)
+    @staticmethod
+    def solution(r: Recurrence) -> sp.Basic:
+        x = sp.Function(r.name)
+        prev, k = r.update.variables
+        t = r.t
+        equation = x(t) - r.update.expr.xreplace({prev: x(t - 1), k: t})
+        solution = sp.rsolve(equation, x(t), {x(0): r.initial})
+        if solution is None:
+            raise DerivationError(f"rsolve found no closed form for {r.name}")
+        return sp.factor_terms(solution)
 
-        return _replace(expr, Recurrence, solve)
+    def facts_in(self, before, after):
+        # rsolve's answer is a fact the facts check confirms (put back into the recurrence).
+        return tuple(
+            SolvedRecurrence(r, self.solution(r), f"rsolve's solution of {r.name}")
+            for r in dict.fromkeys(before.atoms(Recurrence))
+        )
+
+    def apply(self, expr, ctx):
+        return _replace(expr, Recurrence, self.solution)
 
 
 @dataclass(frozen=True)
@@ -207,12 +216,19 @@ class Solve(Rule):
     def assumptions(self):
         return (self.condition,)
 
-    def apply(self, expr, ctx):
+    def root(self) -> sp.Basic:
         lhs, rhs = self.condition
         roots = sp.solve(sp.Eq(lhs, rhs), self.unknown, dict=False)
         if len(roots) != 1:
             raise DerivationError(f"expected one root for {self.unknown}, found {roots}")
-        return expr.xreplace({self.unknown: roots[0]})
+        return roots[0]
+
+    def facts_in(self, before, after):
+        # The root solve found is a fact the facts check confirms (put back in the condition).
+        return (Root(self.unknown, self.root(), self.condition, "the root solve found"),)
+
+    def apply(self, expr, ctx):
+        return expr.xreplace({self.unknown: self.root()})
 
 
 @dataclass(frozen=True)
