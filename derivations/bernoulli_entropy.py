@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from workbench.core.facts import Root
 
 from workbench.core import rules
 from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.facts import Root
 from workbench.core.rules import Substitute
 from workbench.core.rules_stats import Solve
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from workbench.core.facts import Root
 
 from workbench.core import rules
 from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.facts import Root
 from workbench.core.rules_stats import Solve, SplitTerms
 
 N = sp.Symbol("N", integer=True, positive=True)

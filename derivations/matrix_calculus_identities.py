@@ -12,12 +12,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixExpr
-from workbench.core.facts import Identity
 
 from workbench.codegen import numeric
 from workbench.core import rules
 from workbench.core.algebra import canonical
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.facts import Identity
 
 n = sp.Symbol("n", integer=True, positive=True)
 m = sp.Symbol("m", integer=True, positive=True)

@@ -68,10 +68,11 @@ def marks_for(
 
     Args:
         report: a report of ``derivation``'s checks; its ``steps`` check decides.
-        check: with no report, run the step checks now (``only=("steps",)``).
+        check: with no report, run the step and fact checks now.
     """
     if report is None and check:
-        report = derivation.check(only=("steps",), seed=seed)
+        # The facts check too: a step resting on a fact earns its mark only with it.
+        report = derivation.check(only=("steps", "facts"), seed=seed)
     if report is None:
         return None
     if report.slug != derivation.slug:

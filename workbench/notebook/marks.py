@@ -17,6 +17,7 @@ MARK_TEXT: Mapping[Mark, str] = {
     Mark.FAILED: "✗ failed",
     Mark.UNDECIDED: "? undecided",
     Mark.UNCHECKED: "not checked",
+    Mark.ASSUMED: "assumed",
 }
 MARK_HINT: Mapping[Mark, str] = {
     Mark.PROVED: "proved symbolically",
@@ -24,6 +25,7 @@ MARK_HINT: Mapping[Mark, str] = {
     Mark.FAILED: "the check found the two sides different",
     Mark.UNDECIDED: "no tier decided within the time budget",
     Mark.UNCHECKED: "no check was run on this step",
+    Mark.ASSUMED: "the step rests on a fact the result assumes; nothing checked that fact",
 }
 MARK_COLOUR: Mapping[Mark, str] = {
     Mark.PROVED: "#1a7f37",
@@ -31,6 +33,7 @@ MARK_COLOUR: Mapping[Mark, str] = {
     Mark.FAILED: "#cf222e",
     Mark.UNDECIDED: "#9a6700",
     Mark.UNCHECKED: "#6e7781",
+    Mark.ASSUMED: "#6e7781",
 }
 MARK_LATEX: Mapping[Mark, str] = {
     Mark.PROVED: r"\checkmark_{\mathrm{S}}",
@@ -38,6 +41,7 @@ MARK_LATEX: Mapping[Mark, str] = {
     Mark.FAILED: r"\times\ \text{failed}",
     Mark.UNDECIDED: r"?\ \text{undecided}",
     Mark.UNCHECKED: r"\text{not checked}",
+    Mark.ASSUMED: r"\text{assumed}",
 }
 
 

@@ -62,6 +62,7 @@ HANDOUT_STYLE = StepStyle(
         Mark.FAILED: r"\textcolor{wbred}{\ensuremath{\times}~failed}",
         Mark.UNDECIDED: r"\textcolor{wbred}{?~undecided}",
         Mark.UNCHECKED: r"\textcolor{wbgray}{not checked}",
+        Mark.ASSUMED: r"\textcolor{wbgray}{assumed}",
     },
     rule=r"\textsf{{{}}}",
 )

@@ -229,6 +229,7 @@ class Mark(enum.Enum):
     FAILED = "failed"  # the check found the two sides different
     UNDECIDED = "undecided"  # the check ran out of its time budget
     UNCHECKED = "unchecked"  # no check was run on this step
+    ASSUMED = "assumed"  # the step rests on a fact its result assumes (never a check mark)
 
     @property
     def earned(self) -> bool:
@@ -266,6 +267,7 @@ class StepStyle:
             Mark.FAILED: r"\ensuremath{\times}~failed",
             Mark.UNDECIDED: r"?~undecided",
             Mark.UNCHECKED: r"not checked",
+            Mark.ASSUMED: r"assumed",
         }
     )
     rule: str = "{}"

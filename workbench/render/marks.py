@@ -35,8 +35,33 @@ def step_marks(derivation: Derivation, report: DerivationReport) -> dict[tuple[s
             # The name checks.py gives the step's item: "<label> step <n> (<rule>)".
             item = items.get(f"{result.label} step {number} ({step.rule})")
             if item is not None:
-                marks[(result.label, number)] = mark_from_item(item)
+                marks[(result.label, number)] = _with_facts(
+                    mark_from_item(item), _fact_items(report, result.label, number), step
+                )
     return marks
+
+
+def _fact_items(report: DerivationReport, label: str, number: int) -> list[Mapping]:
+    return [
+        item
+        for item in _items(report, "facts").values()
+        if item.get("result") == label and item.get("step") == number
+    ]
+
+
+def _with_facts(mark: Mark, fact_items: list[Mapping], step) -> Mark:
+    """A step that rests on facts keeps its check mark only if every fact was checked:
+    a fact that failed fails the step, an assumed one makes it "assumed", and facts the
+    report did not judge (the facts check was not run) leave it "not checked"."""
+    if not step.facts or not mark.earned:
+        return mark
+    if len(fact_items) < len(step.facts):
+        return Mark.UNCHECKED
+    if any(not item.get("passed") for item in fact_items):
+        return Mark.FAILED
+    if any(item.get("method") == "assumed" for item in fact_items):
+        return Mark.ASSUMED
+    return mark
 
 
 def closed_form_mark(report: DerivationReport, label: str) -> Mark:

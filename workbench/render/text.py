@@ -106,6 +106,8 @@ def render_steps(derivation) -> str:
         for number, step in enumerate(result.steps, 1):
             lines.append(f"{number:>2}. = {to_text(step.after)}")
             lines.append(f"      [{step.rule}] {step.note}")
+            for fact in result.assumed(step):  # shown as assumed: nothing checks it
+                lines.append(f"      assumed: {to_text(fact.lhs)} = {to_text(fact.rhs)}")
         lines.append(
             f"   closed form: {to_text(result.closed_form)}  "
             f"(entry {to_text(result.entry[0])},{to_text(result.entry[1])})"
