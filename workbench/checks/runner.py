@@ -237,11 +237,19 @@ def _resolved(facts, definitions):
 
 
 def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResult:
+    from dataclasses import replace
+
+    from workbench.checks import (
+        step_check,  # the independent route (it shares no helper with rules)
+    )
+
     items = [
         _item(f"{label} step {number} ({step.rule})", verdict)
         for label, number, step, verdict in step_verdicts(derivation, budget, seed)
     ]
-    return _summarise("steps", items)
+    items = step_check.independent_items(derivation, items, seed)
+    outcome = _summarise("steps", items)
+    return replace(outcome, detail=f"{outcome.detail}; {step_check.summary(items)}")
 
 
 def _check_facts(derivation: Derivation, budget: float, seed: int) -> CheckResult:

@@ -1,0 +1,457 @@
+"""An independent route for the steps check: concrete sizes, SymPy's own ``diff``, exact points.
+
+The rules and the main steps check share the index algebra of :mod:`workbench.core.algebra`
+(unfolding, delta collapse, normalisation). A mistake there could make a rule and its
+check agree. This route shares none of it: it has its own small substitution and
+expansion code and leaves differentiation to SymPy's ``diff``.
+
+For one step ``before → after`` (under the step's facts):
+
+1. pick concrete sizes (each size symbol 2, 3 or 4, varied so that sizes differ) and
+   random values of the free indices within their ranges;
+2. write both sides out: every sum expanded term by term, every defined name replaced by
+   its definition, every matrix entry a plain symbol, every ``Derivative`` evaluated by
+   ``sympy.diff`` (the variable's own name held fixed inside it, as in a computation
+   graph), every fact solved for one of its symbols and put in;
+3. evaluate both at exact random rational points, compared exactly or, where exp/log
+   leave irrational values, at 60 significant digits.
+
+It decides "tested" (equal at every point and size tried), "failed" (a counterexample),
+or "undecided" (a construct it cannot write out, or its time budget ran out); the steps
+check reports which route decided.
+
+Example:
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> check_step(sp.Derivative(x**3, x), 3 * x**2, {}).equal
+    True
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+from sympy.stats.rv import RandomSymbol
+
+from workbench.checks.timebox import time_limit
+from workbench.errors import TimeBudgetExceeded
+
+SIZE_SETS = (2, 3, 4)  # the first size of each set; further sizes alternate with it ± 1
+POINTS = 2  # random points (with fresh index values) per size set
+BUDGET = 2.0  # CPU seconds per step for this route, all sizes together
+PRECISION = 60  # significant digits where the values are not rational
+TOLERANCE = sp.Float("1e-45", PRECISION)  # relative; 60-digit rounding is about 1e-58
+UNDECIDED = "undecided"
+
+
+@dataclass(frozen=True)
+class StepVerdict:
+    """The independent route's verdict on one step."""
+
+    equal: bool | None
+    method: str  # "tested", "failed" or "undecided"
+    detail: str
+    sizes: tuple[Mapping, ...] = field(default=())
+    points: int = 0
+
+
+class _Unsupported(Exception):
+    """A construct this route does not write out; the step is left undecided here."""
+
+
+# ---------------------------------------------------------------- writing out
+class _Writer:
+    """Writes expressions out at one concrete size: plain symbols, no sums, no names."""
+
+    def __init__(self, definitions: Mapping, values: Mapping[sp.Symbol, int], numbers=None):
+        self.values = {k: sp.Integer(v) for k, v in values.items()}
+        self.definitions = {self.concrete(k): self.concrete(v) for k, v in definitions.items()}
+        self.elements: dict[sp.Symbol, MatrixElement] = {}  # symbol → the entry it stands for
+        self.symbols: dict[MatrixElement, sp.Symbol] = {}
+        # With ``numbers`` (a function of a symbol), every input that is not differentiated
+        # is a random number at once: far smaller expressions for SymPy to differentiate.
+        self.numbers = numbers
+        self.variables: set = set()  # names differentiated somewhere: kept as symbols
+        self.memo: dict = {}
+
+    def concrete(self, expr):
+        """Sizes and indices by integers, matrices with their concrete shapes."""
+        expr = sp.sympify(expr)
+        matrices = {
+            m: sp.MatrixSymbol(m.name, *(sp.sympify(d).xreplace(self.values) for d in m.shape))
+            for m in expr.atoms(sp.MatrixSymbol)
+        }
+        return expr.xreplace({**matrices, **self.values})
+
+    def symbol(self, e: MatrixElement) -> sp.Symbol:
+        key = MatrixElement(e.parent, sp.Integer(e.i), sp.Integer(e.j))
+        if key not in self.symbols:
+            s = sp.Symbol(f"{e.parent.name}[{int(e.i)},{int(e.j)}]")
+            self.symbols[key], self.elements[s] = s, key
+        return self.symbols[key]
+
+    def leaf(self, s: sp.Symbol, base) -> sp.Basic:
+        """An input: a number now, unless something differentiates with respect to it."""
+        if self.numbers is None or base in self.variables:
+            return s
+        return self.numbers(s)
+
+    def name_of(self, s: sp.Symbol) -> str:
+        return self.elements[s].parent.name if s in self.elements else s.name
+
+    def write(self, expr, held: frozenset = frozenset()) -> sp.Basic:
+        """``expr`` written out; names in ``held`` stay as symbols (see Derivative)."""
+        key = (expr, held)
+        if key not in self.memo:  # the same entry is met many times: write it once
+            self.memo[key] = self._write(expr, held)
+        return self.memo[key]
+
+    def _write(self, expr, held: frozenset) -> sp.Basic:
+        e = expr
+        if isinstance(e, RandomSymbol):
+            raise _Unsupported("a random variable")
+        if isinstance(e, sp.Derivative):
+            return self._derivative(e, held)
+        if isinstance(e, (sp.Sum, sp.Product)):
+            return self._sum(e, held)
+        if isinstance(e, MatrixElement):
+            return self._element(e, held)
+        if isinstance(e, sp.Symbol):
+            if e in self.values:
+                return self.values[e]
+            if e in self.definitions and e not in held:
+                return self.write(self.definitions[e], held)
+            return self.leaf(e, e) if e not in held else e
+        if isinstance(e, sp.Subs):
+            inner = self.write(e.expr, held)
+            points = [self.write(p, held) for p in e.point]
+            return self.write(inner.xreplace(dict(zip(e.variables, points, strict=True))), held)
+        if isinstance(e, sp.MatrixExpr):
+            raise _Unsupported(f"a whole matrix {e}")
+        if e.is_Atom or not e.args or isinstance(e, (sp.Lambda,)):
+            return e
+        args = tuple(
+            a if isinstance(a, (sp.Lambda, sp.core.symbol.Str)) else self.write(a, held)
+            for a in e.args
+        )
+        return e.func(*args)
+
+    def _sum(self, e, held):
+        var, lo, hi = e.limits[-1]  # the last limit is the outermost
+        lo, hi = self.write(lo, held), self.write(hi, held)
+        if not (lo.is_Integer and hi.is_Integer):
+            raise _Unsupported(f"a sum with limits {lo}..{hi}")
+        combine = sp.Add if isinstance(e, sp.Sum) else sp.Mul
+        return combine(
+            *[
+                self.write(self._rebuilt(e, e.function, var, value), held)
+                for value in range(int(lo), int(hi) + 1)
+            ]
+        )
+
+    @staticmethod
+    def _rebuilt(e, body, var, value):
+        """``e`` without its outermost limit, that variable set to ``value``."""
+        inner = e.limits[:-1]
+        piece = e.func(body, *inner) if inner else body
+        return piece.xreplace({var: sp.Integer(value)})
+
+    def _element(self, e: MatrixElement, held):
+        i, j = self.write(e.i, held), self.write(e.j, held)
+        if not (i.is_Integer and j.is_Integer):
+            raise _Unsupported(f"an entry {e} with indices that are not numbers")
+        parent = e.parent
+        if isinstance(parent, sp.MatrixSymbol):
+            if parent in self.definitions and parent not in held:
+                return self.write(sp.sympify(self.definitions[parent])[i, j], held)
+            s = self.symbol(MatrixElement(parent, i, j))
+            return s if parent in held else self.leaf(s, parent)
+        # A compound matrix: SymPy writes it out (as_explicit) once its matrices are.
+        explicit = parent.xreplace(
+            {m: self._explicit(m, held) for m in parent.atoms(sp.MatrixSymbol)}
+        )
+        return self.write(sp.Matrix(explicit.doit())[int(i), int(j)], held)
+
+    def _explicit(self, m: sp.MatrixSymbol, held) -> sp.Matrix:
+        rows, cols = (int(d) for d in m.shape)
+        return sp.Matrix(rows, cols, lambda r, c: self._element(MatrixElement(m, r, c), held))
+
+    def _derivative(self, d: sp.Derivative, held):
+        variables = []
+        for v, count in d.variable_count:
+            if isinstance(v, MatrixElement):
+                base = v.parent
+                i, j = self.write(v.i, held), self.write(v.j, held)
+                s = self.symbol(MatrixElement(base, i, j))
+            elif isinstance(v, sp.Symbol):
+                base, s = v, v
+            else:
+                raise _Unsupported(f"a derivative with respect to {v}")
+            variables.append((base, s, count))
+        bases = frozenset(b for b, _, _ in variables)
+        body = self.write(d.expr, held | bases)
+        for _, s, count in variables:
+            body = sp.diff(body, s, count)
+        # The held names are unfolded now that the derivative is taken.
+        return self.write(self._unhold(body, bases - held, held), held)
+
+    def _unhold(self, expr, released, held):
+        back = {
+            s: e
+            for s, e in self.elements.items()
+            if e.parent in released and e.parent in self.definitions and s in expr.free_symbols
+        }
+        back.update({s: s for s in released if isinstance(s, sp.Symbol) and s in expr.free_symbols})
+        if not back:
+            return expr
+        expr = _at_points(expr, set(back))
+        return expr.xreplace({s: self.write(e, held) for s, e in back.items()})
+
+
+def _at_points(expr, symbols: set):
+    """Derivative(f(s), s) → Subs(Derivative(f(t), t), t, s) for s about to be replaced:
+    an unevaluated derivative (of a function SymPy cannot differentiate further) keeps
+    its value when s becomes an expression or a number."""
+
+    def at_point(d: sp.Derivative):
+        (v, count), *rest = d.variable_count
+        if rest or v not in symbols:
+            return d
+        t = sp.Dummy("t")
+        return sp.Subs(sp.Derivative(d.expr.xreplace({v: t}), (t, count)), t, v)
+
+    if not expr.has(sp.Derivative):
+        return expr
+    return expr.replace(lambda e: isinstance(e, sp.Derivative), at_point)
+
+
+# ---------------------------------------------------------------- facts
+def _solve_fact(lhs, rhs, prefer: set) -> dict | None:
+    """One symbol of lhs = rhs in terms of the others: a linear one if there is one."""
+    equation = sp.together(lhs - rhs)
+    numerator = sp.numer(equation)
+    candidates = sorted(equation.free_symbols, key=lambda s: (s not in prefer, str(s)))
+    linear = [s for s in candidates if _linear_in(numerator, s)]
+    for s in linear + [c for c in candidates if c not in linear]:
+        try:
+            roots = sp.solve(equation, s, dict=False)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        if len(roots) == 1:
+            return {s: roots[0]}
+    return None
+
+
+def _linear_in(numerator, s) -> bool:
+    try:
+        return sp.Poly(numerator, s).degree() == 1
+    except sp.PolynomialError:
+        return False
+
+
+# ---------------------------------------------------------------- points
+def _draw(name: str, positive: bool, domain: Mapping, rng: random.Random) -> sp.Rational:
+    low, high = domain.get(name, (0.25, 2.0) if positive else (-2.0, 2.0))
+    # Exact rationals with a denominator up to 97: random enough, cheap to compute with.
+    q = rng.randint(7, 97)
+    return sp.Rational(rng.randint(int(low * q) + 1, max(int(high * q), int(low * q) + 1)), q)
+
+
+def _same(a, b) -> bool | None:
+    difference = a - b
+    if difference == 0:
+        return True
+    try:
+        da, db, dd = (sp.N(x, PRECISION) for x in (a, b, difference))
+    except (TypeError, ValueError):
+        return None
+    if not all(x.is_number and x.is_finite is not False for x in (da, db, dd)):
+        return None
+    if not all(x.is_real or abs(sp.im(x)) < TOLERANCE for x in (da, db, dd)):
+        return None
+    scale = max(abs(da), abs(db), sp.Float(1, PRECISION))
+    return bool(abs(dd) <= TOLERANCE * scale)
+
+
+# ---------------------------------------------------------------- the route
+def _free(expr) -> set[sp.Symbol]:
+    found = {s for s in sp.sympify(expr).atoms(sp.Symbol)}
+    for s in sp.sympify(expr).atoms(sp.Sum, sp.Product):
+        found -= {lim[0] for lim in s.limits}
+    return found
+
+
+def _size_symbols(exprs) -> list[sp.Symbol]:
+    found = set()
+    for e in exprs:
+        found |= {s for s in _free(e) if s.is_integer and s.is_positive}
+        for m in sp.sympify(e).atoms(sp.MatrixSymbol):
+            found |= {s for d in m.shape for s in sp.sympify(d).free_symbols}
+    return sorted(found, key=str)
+
+
+def _index_bounds(exprs, indices, writer: _Writer) -> dict:
+    bounds = {}
+    for e in exprs:
+        for el in sp.sympify(e).atoms(MatrixElement):
+            for axis, index in enumerate(el.indices):
+                if index in indices:
+                    dim = sp.sympify(el.parent.shape[axis]).xreplace(writer.values)
+                    if dim.is_Integer:
+                        bounds[index] = min(bounds.get(index, int(dim)), int(dim))
+    smallest = min(writer.values.values(), default=sp.Integer(2))
+    return {i: bounds.get(i, int(smallest)) for i in indices}
+
+
+def check_step(
+    before: sp.Basic,
+    after: sp.Basic,
+    definitions: Mapping,
+    facts: Sequence = (),
+    *,
+    domain: Mapping | None = None,
+    seed: int = 0,
+    budget: float = BUDGET,
+) -> StepVerdict:
+    """Decide before == after (under ``facts``) by the independent route (see module)."""
+    domain = domain or {}
+    sides = [before, after, *[x for pair in facts for x in pair]]
+    sizes = _size_symbols([*sides, *definitions.values(), *definitions])
+    indices = sorted(
+        {s for e in sides for s in _free(e) if s.is_integer and not s.is_positive}, key=str
+    )
+    rng = random.Random(seed)
+    tried, points, trouble = [], 0, []
+    try:
+        with time_limit(budget):
+            for number, first in enumerate(SIZE_SETS):
+                # Neighbouring sizes differ by one, alternately up and down, so that a
+                # transposed index or a swapped size shows.
+                values = {s: first + (k + number) % 2 for k, s in enumerate(sizes)}
+                try:
+                    for _ in range(POINTS):
+                        outcome = _one_point(
+                            before, after, definitions, facts, values, indices, domain, rng
+                        )
+                        if outcome is not True:
+                            return _verdict(outcome, tried, points, values)
+                        points += 1
+                except (_Unsupported, TimeBudgetExceeded):
+                    raise
+                except RecursionError as exc:  # a nesting this route cannot write out
+                    raise _Unsupported("an expression nested too deeply") from exc
+                except Exception as exc:  # e.g. a singular matrix at this size: try the next
+                    trouble.append(f"{_said(values)}: {type(exc).__name__}: {exc}")
+                    continue
+                tried.append(dict(values))
+                if not sizes:
+                    break  # no size to vary: more sets would repeat the same check
+    except _Unsupported as exc:
+        return StepVerdict(None, UNDECIDED, f"not written out: {exc}")
+    except TimeBudgetExceeded:
+        pass  # the sizes done so far stand; none done is undecided, below
+    if not tried:
+        why = "; ".join(trouble) or f"no size done within {budget:g} s"
+        return StepVerdict(None, UNDECIDED, why[:300])
+    at = ", ".join(_said(v) for v in tried)
+    return StepVerdict(
+        True, "tested", f"equal at {points} exact points ({at})", tuple(tried), points
+    )
+
+
+def _said(values: Mapping) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items()) or "no sizes"
+
+
+def _verdict(outcome, tried, points, values) -> StepVerdict:
+    if outcome is None:
+        return StepVerdict(None, UNDECIDED, f"a side is not a number at {_said(values)}")
+    return StepVerdict(False, "failed", outcome, tuple(tried), points)
+
+
+def _one_point(before, after, definitions, facts, values, indices, domain, rng):
+    """True if equal at one random point; a message if not; None if not decidable."""
+    drawn: dict = {}
+
+    def numbers(s: sp.Symbol):
+        if s not in drawn:
+            drawn[s] = _draw(writer.name_of(s), bool(s.is_positive), domain, rng)
+        return drawn[s]
+
+    # Facts are solved for one of their symbols, so with facts every input stays a symbol.
+    writer = _Writer(definitions, values, None if facts else numbers)
+    concrete = [writer.concrete(e) for e in (before, after)]
+    writer.variables = {
+        v.parent if isinstance(v, MatrixElement) else v
+        for e in concrete
+        for d in e.atoms(sp.Derivative)
+        for v, _ in d.variable_count
+    }
+    bounds = _index_bounds([before, after, *[x for p in facts for x in p]], indices, writer)
+    at = {i: sp.Integer(rng.randrange(bounds[i])) for i in indices}
+    writer.values.update(at)
+    a, b = (writer.write(writer.concrete(e).xreplace(at)) for e in concrete)
+    for lhs, rhs in facts:
+        if isinstance(lhs, sp.MatrixExpr) or isinstance(rhs, sp.MatrixExpr):
+            continue  # a matrix fact (A⁻¹A = I) holds for the explicit matrices by itself
+        left, right = (writer.write(writer.concrete(x).xreplace(at)) for x in (lhs, rhs))
+        solution = _solve_fact(left, right, (a.free_symbols | b.free_symbols))
+        if solution is None:
+            raise _Unsupported(f"the fact {lhs} = {rhs} could not be solved for a symbol")
+        a, b = a.xreplace(solution), b.xreplace(solution)
+    point = {s: numbers(s) for s in sorted(a.free_symbols | b.free_symbols, key=str)}
+    same = _same(a.xreplace(point), b.xreplace(point))
+    if same is False:
+        where = ", ".join(f"{k}={v}" for k, v in {**values}.items())
+        return f"differ at {where} (sizes and indices) and a random exact point"
+    return same
+
+
+# ---------------------------------------------------------------- in the steps check
+def independent_items(derivation, items: list[dict], seed: int = 0) -> list[dict]:
+    """The steps check's items with this route's verdict merged in, step by step.
+
+    A step fails if either route finds the two sides different; ``decided by`` says
+    which route(s) decided, ``independent`` what this route found.
+    """
+    from workbench.checks.runner import run_parallel  # the steps check's own worker pool
+
+    steps = [(result, step) for result in derivation.results for step in result.steps]
+    verdicts = run_parallel(
+        [
+            lambda step=step: check_step(
+                step.before,
+                step.after,
+                derivation.definitions,
+                step.assumptions,
+                domain=derivation.domain,
+                seed=seed,
+            )
+            for _, step in steps
+        ]
+    )
+    return [_merged(item, v) for item, v in zip(items, verdicts, strict=True)]
+
+
+def _merged(item: dict, verdict: StepVerdict) -> dict:
+    merged = {**item, "independent": verdict.method, "independent detail": verdict.detail}
+    if verdict.equal is False:
+        merged.update(passed=False, method="failed", detail=f"independent route: {verdict.detail}")
+        merged["decided by"] = "independent route"
+    elif not item["passed"]:
+        merged["decided by"] = "resolved route"
+    elif verdict.equal is True:
+        merged["decided by"] = "both routes"
+    else:
+        merged["decided by"] = "resolved route only"
+    return merged
+
+
+def summary(items: list[dict]) -> str:
+    """How many steps each route decided, for the steps check's detail."""
+    both = sum(item.get("decided by") == "both routes" for item in items)
+    return f"{both} of {len(items)} steps also tested by the independent route (SymPy diff/doit)"
