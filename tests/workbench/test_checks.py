@@ -160,3 +160,83 @@ def test_numeric_checks_judge_each_gradient_against_its_own_scale():
         assert not report.passed, report.detail
         (item,) = report.items
         assert item["block_errors"]["y"] > item["tolerance"] > item["block_errors"]["x"]
+
+
+# ---------------------------------------------------------------- facts and the independent route
+def test_an_assumed_fact_is_shown_assumed_in_every_face():
+    """Σ y = 1 is an assumption of ∂L/∂z: its step is marked "assumed", never ✓, in the
+    report's marks, the LaTeX, the notebook and the terminal (failed before the facts
+    check: the step carried ✓S)."""
+    from workbench.notebook.display import MARK_TEXT, result_html
+    from workbench.render.handout import HANDOUT_STYLE, step_marks
+    from workbench.render.latex import Mark, steps_to_latex
+    from workbench.render.text import render_steps
+
+    derivation = ce.build()
+    report = check_derivation(derivation, only=("steps", "facts"))
+    facts = report.check("facts")
+    assert facts.passed and [item["method"] for item in facts.items] == ["assumed"]
+    marks = step_marks(derivation, report)
+    result = derivation.results[0]
+    number = next(n for n, step in enumerate(result.steps, 1) if step.facts)
+    assert marks[(result.label, number)] is Mark.ASSUMED
+    assert all(m.earned for (label, n), m in marks.items() if n != number)
+    latex = steps_to_latex(result, {n: m for (_, n), m in marks.items()}, HANDOUT_STYLE)
+    assert latex.count("assumed") == 1
+    assert MARK_TEXT[Mark.ASSUMED] in result_html(result, marks)
+    assert "assumed: Σ_k=0..n-1 (y[k]) = 1" in render_steps(derivation)
+
+
+def test_a_step_whose_fact_failed_is_marked_failed():
+    """The facts check's verdict reaches the step: a failed fact fails the step's mark."""
+    from workbench.render.handout import step_marks
+    from workbench.render.latex import Mark
+
+    derivation = ce.build()
+    report = check_derivation(derivation, only=("steps", "facts"))
+    facts = report.check("facts")
+    broken = dataclasses.replace(
+        facts, passed=False, items=tuple({**item, "passed": False} for item in facts.items)
+    )
+    doctored = dataclasses.replace(report, checks=(report.check("steps"), broken))
+    assert Mark.FAILED in step_marks(derivation, doctored).values()
+    without = dataclasses.replace(report, checks=(report.check("steps"),))
+    assert Mark.UNCHECKED in step_marks(derivation, without).values()
+
+
+def test_identity_fact_is_checked_at_several_sizes():
+    from derivations import matrix_calculus_identities as mc
+    from workbench.checks.fact_check import judge
+
+    passed, method, detail = judge(mc.ADJUGATE, mc.build(), (), 5.0, 0)
+    assert passed and method == "tested" and "{n: 5}" in detail
+    transposed = dataclasses.replace(mc.ADJUGATE, rhs=mc.D * mc.Sinv[mc.p, mc.q])
+    assert judge(transposed, mc.build(), (), 5.0, 0)[0] is False
+
+
+def test_independent_route_decides_a_wrong_derivative_at_several_sizes():
+    import sympy as sp
+
+    from workbench.checks.step_check import check_step
+
+    x = sp.Symbol("x")
+    assert check_step(sp.Derivative(x**3, x), 3 * x**2, {}).equal is True
+    assert check_step(sp.Derivative(x**3, x), 2 * x**2, {}).equal is False
+    n = sp.Symbol("n", integer=True, positive=True)
+    j, k = sp.symbols("j k", integer=True)
+    z = sp.MatrixSymbol("z", n, 1)
+    total = sp.Sum(z[k, 0] ** 2, (k, 0, n - 1))
+    right = check_step(sp.Derivative(total, z[j, 0]), 2 * z[j, 0], {})
+    assert right.equal is True and any(v[n] >= 4 for v in right.sizes)
+    # Σ_k z_k δ_kj collapsed twice over: what a doubled delta collapse would give.
+    assert check_step(sp.Derivative(total, z[j, 0]), 4 * z[j, 0], {}).equal is False
+
+
+def test_independent_route_uses_the_steps_facts():
+    """Under Σ y = 1 the cross-entropy gradient's last step holds; without it, it does not."""
+    from workbench.checks.step_check import check_step
+
+    derivation = ce.build()
+    step = next(step for step in derivation.results[0].steps if step.assumptions)
+    assert check_step(step.before, step.after, derivation.definitions, step.assumptions).equal
+    assert check_step(step.before, step.after, derivation.definitions, ()).equal is False
