@@ -8,11 +8,13 @@ about 0.469 bits.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
 
 from workbench.core import rules
-from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.facts import Root
 from workbench.core.rules import Substitute
 from workbench.core.rules_stats import Solve
@@ -123,22 +125,44 @@ def build() -> Derivation:
         ),
         definitions=definitions,
         results=(slope_result, curvature_result, argmax_result, peak_result),
-        cases=(),
-        symbolic_checks=_symbolic_checks(slope_result, curvature_result),
-        numeric_checks=NUMERIC_CHECKS,
+        cases=(_numeric_case(),),
+        symbolic_checks=_symbolic_checks(
+            slope_result, curvature_result, argmax_result, peak_result
+        ),
+        numeric_checks=_numeric_checks(argmax_result),
         exercises=_exercises(),
         domain={"p": (0.02, 0.98)},
     )
 
 
+def _numeric_case() -> Case:
+    """H against its slope at random p: SymPy's diff, finite differences, complex step.
+
+    A scalar case: p is a 1×1 input and there are no sizes, so one concrete setting is
+    all there is.
+    """
+    coin = sp.MatrixSymbol("p", 1, 1)
+    at_input = {p: coin[0, 0]}
+    return Case(
+        name="H(p) at random p",
+        forward=sp.ImmutableMatrix([[DEFINITIONS[H].xreplace(at_input)]]),
+        wrt=(coin,),
+        gradients=(sp.ImmutableMatrix([[SLOPE.xreplace(at_input)]]),),
+        samplers={coin: lambda rng, shape: rng.uniform(0.05, 0.95, shape)},
+        sizes=({},),
+        numeric_size={},
+    )
+
+
 # ---------------------------------------------------------------- independent routes
-def _symbolic_checks(slope_result, curvature_result):
+def _symbolic_checks(slope_result, curvature_result, argmax_result, peak_result):
+    # Each reads the derived result, so a wrong derivation cannot pass them.
     entropy = DEFINITIONS[H]
     return (
         ("H′ against SymPy's diff", lambda: (sp.diff(entropy, p), slope_result.derived)),
         ("H″ against SymPy's diff", lambda: (sp.diff(entropy, p, 2), curvature_result.derived)),
-        ("p* against SymPy's solve of H′ = 0", lambda: (_only_root(), HALF)),
-        ("H(1/2) evaluated by SymPy", lambda: (entropy.subs(p, HALF), sp.Integer(1))),
+        ("p* against SymPy's solve of H′ = 0", lambda: (_only_root(), argmax_result.derived)),
+        ("H(1/2) evaluated by SymPy", lambda: (entropy.subs(p, HALF), peak_result.derived)),
     )
 
 
@@ -164,11 +188,12 @@ def _closed(q) -> float:
     return float(DEFINITIONS[H].subs(p, q))
 
 
-def _grid_maximum(seed: int):
-    """The maximiser of H on a grid of 10 001 points in (0, 1): within a grid step of 1/2."""
+def _grid_maximum(argmax, seed: int):
+    """The maximiser of H on a grid of 10 001 points in (0, 1): within a grid step of the
+    derived p*."""
     grid = np.linspace(1e-6, 1 - 1e-6, 10_001)
     values = -(grid * np.log2(grid) + (1 - grid) * np.log2(1 - grid))
-    return grid[np.argmax(values)], 0.5, 2e-4
+    return grid[np.argmax(values)], float(argmax), 2e-4
 
 
 def _slope_by_differences(seed: int):
@@ -180,9 +205,13 @@ def _slope_by_differences(seed: int):
     return numeric, slope(points), 1e-8
 
 
-NUMERIC_CHECKS = (
-    ("H(0.9) by sampling 200 000 flips (5 standard errors)", _sampled_entropy),
-    ("argmax of H on a grid is 1/2", _grid_maximum),
-    ("H′ against central differences", _slope_by_differences),
-    ("H(0.9) against the textbook 0.469 bits (±0.001)", lambda seed: (_closed(0.9), 0.469, 2.2e-3)),
-)
+def _numeric_checks(argmax_result):
+    return (
+        ("H(0.9) by sampling 200 000 flips (5 standard errors)", _sampled_entropy),
+        ("argmax of H on a grid is the derived p*", partial(_grid_maximum, argmax_result.derived)),
+        ("H′ against central differences", _slope_by_differences),
+        (
+            "H(0.9) against the textbook 0.469 bits (±0.001)",
+            lambda seed: (_closed(0.9), 0.469, 2.2e-3),
+        ),
+    )

@@ -120,6 +120,20 @@ class LogDet(MatrixExpr):
         return f"logdet({printer._print(self.arg)})"
 
 
+class Cofactors(MatrixExpr):
+    """The cofactor matrix of a square matrix (concrete sizes only): the matrix the
+    Laplace expansion's C stands for, so that SymPy can differentiate det X itself."""
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: self.arg.shape)
+
+    def _entry(self, i, j, **kwargs):
+        return self.arg.as_explicit().cofactor(i, j)
+
+    def as_explicit(self):
+        return sp.ImmutableMatrix(self.arg.as_explicit().cofactor_matrix())
+
+
 def is_laplace_sum(e: sp.Basic) -> bool:
     """Σₖ X_pk C_pk, up to the name of k: the determinant, expanded along row p."""
     return isinstance(e, sp.Sum) and canonical(e) == canonical(DEFINITIONS[D])
@@ -315,6 +329,8 @@ def build() -> Derivation:
             wrt=(S,),
             gradients=(sp.Inverse(S).T,),
             samplers={S: near_identity},
+            # What the derivation's names stand for: the cofactors and the inverse of X.
+            substitutions={C: Cofactors(S), Sinv: sp.Inverse(S)},
             sizes=({n: 1}, {n: 2}, {n: 3}),
             numeric_size={n: 4},
         ),

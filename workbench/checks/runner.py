@@ -125,11 +125,17 @@ def check_derivation(
 
 def applicable_checks(derivation: Derivation) -> tuple[str, ...]:
     """The checks that apply: the gradient checks need cases; the hooks need entries."""
+    from workbench.checks.sympy_diff import result_routes  # it builds on this module
+
     names = ["steps", "closed form"]
     if any(step.facts for step in derivation.steps):
         names.append("facts")
+    # SymPy's diff (or evaluation) of the definitions reads every result it can, with or
+    # without a case; the numeric gradient checks need a case.
+    if derivation.cases or set(result_routes(derivation).values()) - {"case"}:
+        names.append("sympy diff")
     if derivation.cases:
-        names += ["sympy diff", "finite differences", "complex step"]
+        names += ["finite differences", "complex step"]
     if any(case.identities for case in derivation.cases):
         names.append("numeric identity")
     if derivation.symbolic_checks:

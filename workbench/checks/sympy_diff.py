@@ -15,8 +15,12 @@ closed form). Two ways, by size:
 
 from __future__ import annotations
 
+import itertools
+import random
+
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks import directional
 from workbench.checks.equivalence import check_equal
@@ -78,6 +82,7 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
         tasks += [lambda case=case, s=s: entrywise(case, s) for s in case.sizes if s not in large]
         if large:
             tasks.append(lambda case=case, large=large: along_directions(case, large))
+    tasks += result_tasks(derivation, budget, seed)
     items = [item for batch in run_parallel(tasks) for item in batch]
     return _summarise("sympy diff", items)
 
@@ -192,3 +197,278 @@ def _explicit_entries(matrix, sizes) -> list[list[sp.Basic]]:
     if not all(entry.is_Rational for entry in explicit):
         raise directional.Unsupported(f"{matrix} is not a matrix of numbers at {sizes}")
     return explicit.tolist()
+
+
+# ---------------------------------------------------------------- every result
+# Sizes at which a result that no case instantiates is written out (one value per size
+# symbol, distinct symbols offset so that a transposed size is noticed).
+RESULT_SIZES = (2, 3, 5)
+# Sizes (with their cases) at which one result is written out.
+RESULT_SETTINGS = 3
+# Index assignments compared per size: all of them up to this many, else a seeded sample.
+RESULT_ENTRIES = 3
+
+
+def result_routes(derivation: Derivation) -> dict[str, str]:
+    """How the ``sympy diff`` check reads each result's *derived* expression.
+
+    ``"case"``: a case instantiates it and compares it with SymPy's diff of the case's
+    forward; ``"diff"``: a derivative compared, at concrete sizes, with SymPy's own diff
+    of its definition; ``"definition"``: an identity (no fact, no rule that only holds
+    under a condition) compared with SymPy's own evaluation of its definition. A result
+    missing here is read by the derivation's own routes (its numeric or symbolic checks).
+    """
+    bound = {label for case in derivation.cases for label in case.results.values()}
+    routes = {}
+    for result in derivation.results:
+        if result.label in bound:
+            routes[result.label] = "case"
+        elif result.goal.has(sp.Derivative):
+            routes[result.label] = "diff"
+        elif _is_identity(result):
+            routes[result.label] = "definition"
+    return routes
+
+
+def _is_identity(result) -> bool:
+    """An equality chain from definitions alone: every step an identity, no fact used."""
+    return not result.assumptions and all(
+        not step.assumptions and step.rule not in CONDITIONAL_RULES for step in result.steps
+    )
+
+
+# Rules whose ``after`` equals ``before`` only under a condition or in a limit: the
+# derived expression is then not SymPy's evaluation of the goal's definition.
+CONDITIONAL_RULES = frozenset(
+    {
+        "solve",
+        "solve the linear condition",
+        "solve the recurrence",
+        "unroll the recurrence",
+        "linearity of expectation",
+        "evaluate at",
+    }
+)
+
+
+def result_tasks(derivation: Derivation, budget: float, seed: int) -> list:
+    """The results no case instantiates, each against SymPy's own diff (or evaluation) of
+    its definition, written out at concrete sizes: one task per result and size, each
+    returning its items. Nothing of the rule helpers is used: definitions are unfolded,
+    sums written out, a case's substitutions applied, and ``sympy.diff`` differentiates."""
+    routes = result_routes(derivation)
+    tasks = []
+    for result in derivation.results:
+        route = routes.get(result.label)
+        if route in {"diff", "definition"}:
+            tasks += [
+                lambda result=result, case=case, sizes=sizes, route=route: _result_items(
+                    derivation, result, route, case, sizes, budget, seed
+                )
+                for case, sizes in _result_settings(derivation, result)
+            ]
+    return tasks
+
+
+def result_items(derivation: Derivation, budget: float, seed: int) -> list[dict]:
+    """The items of :func:`result_tasks`, run here."""
+    return [item for task in result_tasks(derivation, budget, seed) for item in task()]
+
+
+def _result_settings(derivation: Derivation, result) -> list[tuple[Case | None, dict]]:
+    """Where a result is written out: at each size of each case that gives every size
+    symbol it needs (with that case's substitutions: a mask, a concrete activation), else
+    at :data:`RESULT_SIZES` (distinct size symbols offset, so a transposed size shows)."""
+    needed = algebra.size_symbols(result.goal) | algebra.size_symbols(result.derived)
+    if not needed:
+        return [(None, {})]
+    inputs = _input_names(result, derivation.definitions)
+    # A case that fixes a variable the result differentiates by (λ = 1/2, say) cannot
+    # write it out.
+    variables = {algebra.base(v) for d in result.goal.atoms(sp.Derivative) for v in d.variables}
+    covering = [
+        case
+        for case in derivation.cases
+        if inputs <= {m.name for m in (*case.samplers, *case.substitutions)}
+        and not variables & set(case.substitutions)
+    ]
+    per_case = [[(case, dict(s)) for s in case.sizes if needed <= set(s)] for case in covering]
+    # Round robin over the cases (a mask and none, say), at most RESULT_SETTINGS in all:
+    # writing a large definition out costs about a second per size.
+    settings = [
+        setting
+        for column in itertools.zip_longest(*per_case)
+        for setting in column
+        if setting is not None
+    ][:RESULT_SETTINGS]
+    if settings:
+        return settings
+    ordered = sorted(needed, key=str)
+    return [
+        (None, {symbol: base + offset for offset, symbol in enumerate(ordered)})
+        for base in RESULT_SIZES
+    ]
+
+
+def _input_names(result, definitions) -> set[str]:
+    """The matrices a result's goal and derived expression rest on, by name."""
+    unfolded = (algebra.unfold(e, definitions) for e in (result.goal, result.derived))
+    return {m.name for e in unfolded for m in e.atoms(sp.MatrixSymbol)}
+
+
+def _result_items(derivation, result, route, case, sizes, budget, seed) -> list[dict]:
+    definitions = derivation.definitions
+    substitutions = {} if case is None else _sized_substitutions(case, sizes)
+    indices = sorted(
+        algebra.index_symbols(result.goal) | algebra.index_symbols(result.derived), key=str
+    )
+    ranges = _index_ranges(result.goal, indices, sizes)
+    combos = list(itertools.product(*(range(r) for r in ranges)))
+    if len(combos) > RESULT_ENTRIES:
+        combos = random.Random(f"{seed}:{result.label}:{sizes}").sample(combos, RESULT_ENTRIES)
+    truth_at = _SympySide(result.goal, definitions, sizes, substitutions)
+    claim_at = _SympySide(result.derived, definitions, sizes, substitutions)
+    what = "SymPy's diff" if route == "diff" else "SymPy's evaluation"
+    where = f" [{case.name}]" if case is not None and len(derivation.cases) > 1 else ""
+    items = []
+    for combo in combos:
+        values = dict(zip(indices, combo, strict=True))
+        verdict = _compare_explicit(
+            derivation, truth_at(values), claim_at(values), [], budget, seed
+        )
+        label = _size_label({**sizes, **values}) or "a random point"
+        items.append(
+            _item(
+                f"{result.label}: derived result against {what} of its definition"
+                f"{where} at {label}",
+                verdict,
+            )
+        )
+    return items
+
+
+def _sized_substitutions(case: Case, sizes) -> dict:
+    """A case's substitutions with their matrices written out at ``sizes``."""
+    return {
+        old: sp.ImmutableMatrix(algebra.instantiate(new, sizes).as_explicit())
+        if isinstance(new, sp.MatrixExpr)
+        else new
+        for old, new in case.substitutions.items()
+    }
+
+
+class _SympySide:
+    """An expression at concrete sizes, then at concrete indices: every derivative taken
+    by ``sympy.diff`` of its body, unfolded (the variable's own name held, a partial
+    derivative in the computation graph) and written out; then every name unfolded.
+
+    The sums are written out once per size, indices still free; each entry then only
+    substitutes its indices.
+    """
+
+    def __init__(self, expr: sp.Basic, definitions, sizes, substitutions):
+        self.definitions = definitions
+        self.defined = {
+            name.name: name for name in definitions if isinstance(name, sp.MatrixSymbol)
+        }
+        self.sizes = sizes
+        self.substitutions = substitutions
+        self.unexpanded: dict[sp.Dummy, tuple] = {}
+        marked = {}
+        for d in _outermost(expr):
+            dummy = sp.Dummy("D")
+            variables = [v for v, count in d.variable_count for _ in range(count)]
+            held = {algebra.base(v) for v in variables}
+            # A derivative inside the body is SymPy's too: ``doit`` takes it.
+            body = algebra.unfold(d.expr, definitions, keep=held)
+            self.unexpanded[dummy] = (body, variables)
+            marked[d] = dummy
+        self.unexpanded_rest = algebra.unfold(expr.xreplace(marked), definitions)
+        try:
+            self.held = {
+                dummy: (self._written_out(body), variables)
+                for dummy, (body, variables) in self.unexpanded.items()
+            }
+            self.rest = self._written_out(self.unexpanded_rest)
+        except (IndexError, TypeError):
+            # A sum over a shifted index, or an explicit matrix, cannot be written out
+            # with its index free: each entry is written out on its own.
+            self.held = self.rest = None
+
+    def _written_out(self, expr, at=None):
+        at = self.sizes if at is None else at
+        return substitute(algebra.instantiate(expr, at), self.substitutions).doit()
+
+    def __call__(self, values) -> sp.Basic:
+        at = {**self.sizes, **values}
+        if self.held is not None:
+            try:
+                return self._evaluate(self.held, self.rest, at)
+            except (IndexError, TypeError):
+                pass
+        # Each entry written out on its own: slower, and sure to stay in range.
+        held = {
+            dummy: (self._written_out(body, at), variables)
+            for dummy, (body, variables) in self.unexpanded.items()
+        }
+        return self._evaluate(held, self._written_out(self.unexpanded_rest, at), at)
+
+    def _evaluate(self, held, rest, at) -> sp.Basic:
+        derivatives = {}
+        for dummy, (body, variables) in held.items():
+            body = algebra.instantiate(body, at)
+            derivative = sp.diff(body, *[algebra.instantiate(v, at) for v in variables])
+            derivatives[dummy] = self._unfold_held(derivative, variables)
+        return algebra.instantiate(rest.xreplace(derivatives), at)
+
+    def _unfold_held(self, expr, variables):
+        """The names a derivative held fixed, unfolded after it is taken (at concrete
+        sizes and entries, so by name)."""
+        for _ in range(16):  # definitions nest a few levels deep
+            held = {
+                e
+                for e in expr.atoms(MatrixElement)
+                if getattr(e.parent, "name", None) in self.defined
+            }
+            scalars = {v for v in variables if v in self.definitions}
+            if not held and not expr.free_symbols & scalars:
+                return expr
+            entries = {
+                e: self._written_out(
+                    algebra.unfold(
+                        self.definitions[self.defined[e.parent.name]][e.i, e.j], self.definitions
+                    )
+                )
+                for e in held
+            }
+            entries.update(
+                {v: self._written_out(algebra.unfold(v, self.definitions)) for v in scalars}
+            )
+            expr = expr.xreplace(entries)
+        raise RecursionError("definitions do not terminate")
+
+
+def _outermost(expr: sp.Basic) -> list[sp.Derivative]:
+    """The derivatives in ``expr`` that no other derivative contains."""
+    if isinstance(expr, sp.Derivative):
+        return [expr]
+    return list(dict.fromkeys(d for arg in expr.args for d in _outermost(arg)))
+
+
+def _index_ranges(goal: sp.Basic, indices, sizes) -> list[int]:
+    """Each free index's range: the dimension of a matrix the goal indexes with it."""
+    ranges = []
+    for index in indices:
+        for element in goal.atoms(MatrixElement):
+            dims = [sp.sympify(d).subs(sizes) for d in element.parent.shape]
+            position = [p for p, e in enumerate((element.i, element.j)) if e == index]
+            if position:
+                ranges.append(int(dims[position[0]]))
+                break
+        else:
+            # An index that labels no matrix entry (a frequency, say) runs over the one
+            # size there is.
+            if len(sizes) != 1:
+                raise ValueError(f"index {index} of {goal} indexes no matrix")
+            ranges.append(int(next(iter(sizes.values()))))
+    return ranges
