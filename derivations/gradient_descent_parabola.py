@@ -9,6 +9,7 @@ f(xₖ) = 9·0.64ᵏ, plotted by :func:`plot_iterates`.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -128,45 +129,45 @@ def _gd_update(value: sp.Basic) -> sp.Basic:
     return value - eta * sp.diff((x - c) ** 2, x).subs(x, value)
 
 
-def sympy_solution_satisfies_recurrence() -> tuple[sp.Basic, sp.Basic]:
+# Each route reads the derived result it checks (bound in build()), so a wrong
+# derivation cannot pass it.
+def sympy_solution_satisfies_recurrence(solution) -> tuple[sp.Basic, sp.Basic]:
     """x_{k+1} − (x_k − η f′(x_k)) for the derived solution, at general k."""
-    solution = build().result("xₖ").derived
     return solution.subs(k, k + 1) - _gd_update(solution), sp.Integer(0)
 
 
-def sympy_solution_starts_at_x0() -> tuple[sp.Basic, sp.Basic]:
-    return build().result("xₖ").derived.subs(k, 0), x0
+def sympy_solution_starts_at_x0(solution) -> tuple[sp.Basic, sp.Basic]:
+    return solution.subs(k, 0), x0
 
 
-def sympy_telescoping_sum() -> tuple[sp.Basic, sp.Basic]:
+def sympy_telescoping_sum(solution) -> tuple[sp.Basic, sp.Basic]:
     """xₖ = x₀ − η Σ_{j<k} f′(xⱼ), the sum done by SymPy's summation (a geometric series)."""
-    solution = build().result("xₖ").derived
     slopes = sp.diff((x - c) ** 2, x).subs(x, solution.subs(k, j))
     return x0 - eta * sp.summation(slopes, (j, 0, k - 1)), solution
 
 
-def numeric_seed_iterates(seed: int):
-    """The seed's 50 steps, run in float64, against 3 − 3·0.8ᵏ."""
-    closed = sp.lambdify(k, SEED_ITERATES, "numpy")
+def numeric_seed_iterates(iterates, seed: int):
+    """The seed's 50 steps, run in float64, against the derived 3 − 3·0.8ᵏ."""
+    closed = sp.lambdify(k, iterates, "numpy")
     return run_gradient_descent(), closed(np.arange(SEED_STEPS + 1)), 1e-12
 
 
-def numeric_seed_losses(seed: int):
+def numeric_seed_losses(losses_derived, seed: int):
     """log f(xₖ) of the run against log(9·0.64ᵏ): compares the tiny late losses too.
 
     xₖ − 3 loses about 1e-11 relative accuracy by k = 50 (x₅₀ ≈ 3 − 4e-5), so log f is off
     by ~2e-11 at most: 1e-9 of the largest |log f| is a safe bound.
     """
     losses = (run_gradient_descent() - 3.0) ** 2
-    closed = sp.lambdify(k, sp.log(SEED_LOSSES), "numpy")
+    closed = sp.lambdify(k, sp.log(losses_derived), "numpy")
     return np.log(losses), closed(np.arange(SEED_STEPS + 1)), 1e-9
 
 
-def numeric_random_parabola(seed: int):
-    """Random η ∈ (0, 1), x₀ and c: 50 steps against the general solution."""
+def numeric_random_parabola(solution, seed: int):
+    """Random η ∈ (0, 1), x₀ and c: 50 steps against the derived general solution."""
     rng = np.random.default_rng(seed)
     lr, start, minimum = rng.uniform(0.01, 0.99), rng.normal(0, 5), rng.normal(0, 5)
-    closed = sp.lambdify((k, eta, x0, c), GENERAL, "numpy")
+    closed = sp.lambdify((k, eta, x0, c), solution, "numpy")
     expected = closed(np.arange(SEED_STEPS + 1), lr, start, minimum)
     return run_gradient_descent(SEED_STEPS, lr, start, minimum), expected, 1e-12
 
@@ -195,6 +196,13 @@ def build() -> Derivation:
         .apply(SolveRecurrence(), "f(xₖ) = (xₖ − 3)² at the solved iterates.")
         .apply(rules.Algebra("expand"), "(−3·0.8ᵏ)² = 9·0.64ᵏ.")
     )
+    results = (
+        one_step.result("one step: xₖ₊₁ − c", ONE_STEP, SCALAR),
+        general.result("xₖ", GENERAL, SCALAR),
+        seed.result("xₖ for the seed's numbers", SEED_ITERATES, SCALAR),
+        losses.result("f(xₖ) for the seed's numbers", SEED_LOSSES, SCALAR),
+    )
+    solution, iterates, seed_losses = (r.derived for r in results[1:])
     return Derivation(
         slug="gradient-descent-parabola",
         title="Gradient descent on a parabola",
@@ -212,25 +220,32 @@ def build() -> Derivation:
             ("x₀, xₖ", "the start and the iterate after k steps"),
         ),
         definitions=DEFINITIONS,
-        results=(
-            one_step.result("one step: xₖ₊₁ − c", ONE_STEP, SCALAR),
-            general.result("xₖ", GENERAL, SCALAR),
-            seed.result("xₖ for the seed's numbers", SEED_ITERATES, SCALAR),
-            losses.result("f(xₖ) for the seed's numbers", SEED_LOSSES, SCALAR),
-        ),
+        results=results,
         cases=(),
         symbolic_checks=(
             (
                 "the solution satisfies xₖ₊₁ = xₖ − η f′(xₖ) (SymPy's diff)",
-                sympy_solution_satisfies_recurrence,
+                partial(sympy_solution_satisfies_recurrence, solution),
             ),
-            ("the solution starts at x₀", sympy_solution_starts_at_x0),
-            ("telescoping: x₀ − η Σ f′(xⱼ) by SymPy's summation", sympy_telescoping_sum),
+            ("the solution starts at x₀", partial(sympy_solution_starts_at_x0, solution)),
+            (
+                "telescoping: x₀ − η Σ f′(xⱼ) by SymPy's summation",
+                partial(sympy_telescoping_sum, solution),
+            ),
         ),
         numeric_checks=(
-            ("seed: 50 steps in float64 against 3 − 3·0.8ᵏ", numeric_seed_iterates),
-            ("seed: log f(xₖ) against log(9·0.64ᵏ)", numeric_seed_losses),
-            ("random η ∈ (0, 1), x₀, c: 50 steps against the solution", numeric_random_parabola),
+            (
+                "seed: 50 steps in float64 against 3 − 3·0.8ᵏ",
+                partial(numeric_seed_iterates, iterates),
+            ),
+            (
+                "seed: log f(xₖ) against log(9·0.64ᵏ)",
+                partial(numeric_seed_losses, seed_losses),
+            ),
+            (
+                "random η ∈ (0, 1), x₀, c: 50 steps against the solution",
+                partial(numeric_random_parabola, solution),
+            ),
         ),
         exercises=exercises(),
     )

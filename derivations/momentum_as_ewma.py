@@ -8,6 +8,8 @@ g/(1 − β) makes the effective learning rate η/(1 − β): ten times η at β
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
 
@@ -110,53 +112,75 @@ def build() -> Derivation:
         definitions={},
         results=results,
         cases=(),
-        symbolic_checks=SYMBOLIC_CHECKS,
-        numeric_checks=NUMERIC_CHECKS,
+        symbolic_checks=_symbolic_checks(*results),
+        numeric_checks=_numeric_checks(*results),
         exercises=_exercises(),
         domain={"beta": (0.05, 0.95)},
     )
 
 
 # ---------------------------------------------------------------- independent routes
-def _summed_series():
-    """The unrolled sum with a constant gradient, summed by SymPy's summation."""
-    return sp.summation(UNROLLED.function.subs(grad(k), g), (k, 1, t)), CONSTANT
+# Every route reads the derived results it checks, so a wrong derivation cannot pass them.
+def _symbolic_checks(unrolled, constant, fixed):
+    def summed_series():
+        """The derived unrolled sum with a constant gradient, summed by SymPy."""
+        series = unrolled.derived.replace(grad, lambda step: g).doit()
+        return series, constant.derived
+
+    def recurrence_residual():
+        """Substitute the constant-gradient solution back: vₜ − βvₜ₋₁ − g."""
+        derived = constant.derived
+        return derived - beta * derived.subs(t, t - 1) - g, sp.Integer(0)
+
+    def fixed_point_limit():
+        """The constant-gradient solution as t → ∞ (|β| < 1) against the derived v*."""
+        return constant.derived.subs(beta**t, 0), fixed.derived
+
+    return (
+        ("constant g: SymPy's summation of the unrolled series", summed_series),
+        ("constant g: the solution satisfies vₜ = βvₜ₋₁ + g", recurrence_residual),
+        ("constant g: the solution starts at v₀ = 0", lambda: (constant.derived.subs(t, 0), 0)),
+        ("constant g: the solution tends to v*", fixed_point_limit),
+    )
 
 
-def _recurrence_residual():
-    """Substitute the constant-gradient solution back: vₜ − βvₜ₋₁ − g."""
-    derived = build().result("vₜ for constant g").derived
-    return derived - beta * derived.subs(t, t - 1) - g, sp.Integer(0)
+def _numeric_checks(unrolled, constant, fixed):
+    return (
+        (
+            "50 random gradients: iteration against the unrolled sum",
+            partial(_simulate_unrolled, unrolled.derived),
+        ),
+        (
+            "constant gradient: iteration against the solved recurrence",
+            partial(_simulate_constant, constant.derived),
+        ),
+        (
+            "constant gradient: the step tends to ηv* = ηg/(1 − β)",
+            partial(_simulate_effective_step, fixed.derived),
+        ),
+    )
 
 
-def _initial_value():
-    return build().result("vₜ for constant g").derived.subs(t, 0), sp.Integer(0)
-
-
-SYMBOLIC_CHECKS = (
-    ("constant g: SymPy's summation of the unrolled series", _summed_series),
-    ("constant g: the solution satisfies vₜ = βvₜ₋₁ + g", _recurrence_residual),
-    ("constant g: the solution starts at v₀ = 0", _initial_value),
-)
-
-
-def _simulate_unrolled(seed: int):
-    """Run the iteration on 50 random gradients; compare with Σ βᵗ⁻ᵏ gₖ."""
+def _simulate_unrolled(unrolled, seed: int):
+    """Run the iteration on 50 random gradients; compare with the derived Σ βᵗ⁻ᵏ gₖ."""
     rng = np.random.default_rng(seed)
     b, gradients = rng.uniform(0.5, 0.99), rng.standard_normal(50)
     v = 0.0
     for gk in gradients:
         v = b * v + gk
-    t_end = len(gradients)
-    weights = b ** (t_end - np.arange(1, t_end + 1))
-    return v, weights @ gradients, 1e-12
+    table = sp.Lambda(
+        k,
+        sp.Piecewise(*[(float(gk), sp.Eq(k, i + 1)) for i, gk in enumerate(gradients)], (0, True)),
+    )
+    derived = unrolled.replace(grad, table).subs({beta: b, t: len(gradients)}).doit()
+    return v, float(derived), 1e-12
 
 
-def _simulate_constant(seed: int):
+def _simulate_constant(constant, seed: int):
     """Run the iteration on a constant gradient; compare every vₜ with g(1 − βᵗ)/(1 − β)."""
     rng = np.random.default_rng(seed)
     b, gk = rng.uniform(0.5, 0.99), rng.standard_normal()
-    closed = sp.lambdify((beta, g, t), CONSTANT, "numpy")
+    closed = sp.lambdify((beta, g, t), constant, "numpy")
     v, simulated = 0.0, []
     for _ in range(30):
         v = b * v + gk
@@ -164,19 +188,13 @@ def _simulate_constant(seed: int):
     return simulated, closed(b, gk, np.arange(1, 31)), 1e-12
 
 
-def _simulate_effective_step(seed: int):
-    """Heavy ball on a constant gradient for 2000 steps: the last step is ηg/(1 − β)."""
+def _simulate_effective_step(fixed, seed: int):
+    """Heavy ball on a constant gradient for 2000 steps: the last step is η times the
+    derived fixed point v* = g/(1 − β)."""
     rng = np.random.default_rng(seed)
     b, gk, lr = rng.uniform(0.5, 0.95), rng.standard_normal(), rng.uniform(0.01, 0.1)
     x, v = 0.0, 0.0
     for _ in range(2000):
         v = b * v + gk
         x_before, x = x, x - lr * v
-    return x_before - x, lr * gk / (1 - b), 1e-12
-
-
-NUMERIC_CHECKS = (
-    ("50 random gradients: iteration against the unrolled sum", _simulate_unrolled),
-    ("constant gradient: iteration against the solved recurrence", _simulate_constant),
-    ("constant gradient: the step tends to ηg/(1 − β)", _simulate_effective_step),
-)
+    return x_before - x, lr * float(fixed.subs({beta: b, g: gk})), 1e-12

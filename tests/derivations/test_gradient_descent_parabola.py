@@ -56,7 +56,7 @@ def test_a_guessed_solution_is_caught(derivation):
 
 def test_a_wrong_simulation_target_is_caught(derivation):
     def off_by_one_step(seed):
-        run, expected, rtol = gd.numeric_seed_iterates(seed)
+        run, expected, rtol = gd.numeric_seed_iterates(gd.SEED_ITERATES, seed)
         return run[1:], expected[:-1], rtol
 
     broken = dataclasses.replace(derivation, numeric_checks=(("shifted", off_by_one_step),))
