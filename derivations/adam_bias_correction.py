@@ -9,6 +9,8 @@ mean, which SymPy's rsolve solves: E[mₜ] = (1 − β₁ᵗ)E[g]. Dividing by 1
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import sympy as sp
 
@@ -132,30 +134,41 @@ def build() -> Derivation:
         definitions={},
         results=results,
         cases=(),
-        symbolic_checks=SYMBOLIC_CHECKS,
-        numeric_checks=NUMERIC_CHECKS,
+        symbolic_checks=_symbolic_checks(*results),
+        numeric_checks=_numeric_checks(*results),
         exercises=_exercises(),
         domain={"beta1": (0.05, 0.95), "beta2": (0.05, 0.95)},
     )
 
 
 # ---------------------------------------------------------------- independent routes
-def _summation_route():
-    """E[mₜ] by SymPy's summation of the unrolled form with E[gₖ] = γ put in."""
-    return sp.summation((1 - beta1) * beta1 ** (t - k) * gamma, (k, 1, t)), MEAN_M
+# Every route reads the derived results it checks, so a wrong derivation cannot pass them.
+def _symbolic_checks(unrolled, mean_m, mean_v, corrected_m, corrected_v):
+    def summation_route():
+        """The expectation of the derived unrolled sum, E[gₖ] = γ, summed by SymPy."""
+        return unrolled.derived.replace(grad, lambda step: gamma).doit(), mean_m.derived
 
+    def residual(mean, decay, stationary):
+        """The derived mean satisfies μₜ = βμₜ₋₁ + (1 − β)·(stationary mean)."""
+        mu = mean.derived
+        return mu - decay * mu.subs(t, t - 1) - (1 - decay) * stationary, sp.Integer(0)
 
-def _residual():
-    """The derived E[mₜ] satisfies μₜ = β₁μₜ₋₁ + (1 − β₁)γ."""
-    mu = build().result("E[mₜ]").derived
-    return mu - beta1 * mu.subs(t, t - 1) - (1 - beta1) * gamma, sp.Integer(0)
+    return (
+        ("E[mₜ] by SymPy's summation of the unrolled sum", summation_route),
+        ("E[mₜ] satisfies the recurrence of the means", lambda: residual(mean_m, beta1, gamma)),
+        ("E[mₜ] starts at 0", lambda: (mean_m.derived.subs(t, 0), sp.Integer(0))),
+        ("E[vₜ] satisfies the recurrence of the means", lambda: residual(mean_v, beta2, s)),
+        ("E[vₜ] starts at 0", lambda: (mean_v.derived.subs(t, 0), sp.Integer(0))),
+        (
+            "E[m̂ₜ] is E[mₜ]/(1 − β₁ᵗ)",
+            lambda: (mean_m.derived / (1 - beta1**t), corrected_m.derived),
+        ),
+        (
+            "E[v̂ₜ] is E[vₜ]/(1 − β₂ᵗ)",
+            lambda: (mean_v.derived / (1 - beta2**t), corrected_v.derived),
+        ),
+    )
 
-
-SYMBOLIC_CHECKS = (
-    ("E[mₜ] by SymPy's summation of the unrolled sum", _summation_route),
-    ("E[mₜ] satisfies the recurrence of the means", _residual),
-    ("E[mₜ] starts at 0", lambda: (build().result("E[mₜ]").derived.subs(t, 0), sp.Integer(0))),
-)
 
 RUNS, STEPS = 20_000, 12
 
@@ -172,8 +185,9 @@ def _run_moments(gradients: np.ndarray, b1: float, b2: float):
     return np.array(ms).T, np.array(vs).T
 
 
-def _monte_carlo(which: int):
-    """Mean over 20 000 runs of Adam's moments on gradients N(γ, 1), against (1 − βᵗ)·mean.
+def _monte_carlo(which: int, derived_mean):
+    """Mean over 20 000 runs of Adam's moments on gradients N(γ, 1), against the derived
+    (1 − βᵗ)·mean.
 
     Tolerance: 5 standard errors of the run mean (measured from the runs), relative to
     the largest expected value.
@@ -185,7 +199,9 @@ def _monte_carlo(which: int):
         gradients = mean + rng.standard_normal((RUNS, STEPS))
         samples = _run_moments(gradients, b1, b2)[which]
         steps = np.arange(1, STEPS + 1)
-        expected = (1 - b1**steps) * mean if which == 0 else (1 - b2**steps) * (mean**2 + 1.0)
+        # E[g] = 0.7 and E[g²] = 0.7² + 1 in the derived mean.
+        at = {beta1: b1, beta2: b2, gamma: mean, s: mean**2 + 1.0}
+        expected = sp.lambdify(t, derived_mean.subs(at), "numpy")(steps)
         standard_error = samples.std(axis=0) / np.sqrt(RUNS)
         tolerance = 5 * standard_error.max() / np.abs(expected).max()
         return samples.mean(axis=0), expected, float(tolerance)
@@ -193,18 +209,31 @@ def _monte_carlo(which: int):
     return route
 
 
-def _constant_gradient(seed: int):
+def _constant_gradient(corrected_m, corrected_v, seed: int):
     """A constant gradient g: the corrected moments are exactly g and g² at every step."""
     rng = np.random.default_rng(seed)
     g, b1, b2 = rng.standard_normal(), rng.uniform(0.5, 0.99), rng.uniform(0.9, 0.9999)
     ms, vs = _run_moments(np.full((1, 30), g), b1, b2)
     steps = np.arange(1, 31)
     corrected = np.concatenate([ms[0] / (1 - b1**steps), vs[0] / (1 - b2**steps)])
-    return corrected, np.concatenate([np.full(30, g), np.full(30, g * g)]), 1e-12
+    # A constant gradient is its own mean: γ = g and s = g² in the derived E[m̂ₜ], E[v̂ₜ].
+    expected_m = float(corrected_m.subs({gamma: g, beta1: b1}))
+    expected_v = float(corrected_v.subs({s: g * g, beta2: b2}))
+    return corrected, np.concatenate([np.full(30, expected_m), np.full(30, expected_v)]), 1e-12
 
 
-NUMERIC_CHECKS = (
-    ("E[mₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)", _monte_carlo(0)),
-    ("E[vₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)", _monte_carlo(1)),
-    ("constant gradient: m̂ₜ = g and v̂ₜ = g² exactly", _constant_gradient),
-)
+def _numeric_checks(unrolled, mean_m, mean_v, corrected_m, corrected_v):
+    return (
+        (
+            "E[mₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)",
+            _monte_carlo(0, mean_m.derived),
+        ),
+        (
+            "E[vₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)",
+            _monte_carlo(1, mean_v.derived),
+        ),
+        (
+            "constant gradient: m̂ₜ = g and v̂ₜ = g² exactly",
+            partial(_constant_gradient, corrected_m.derived, corrected_v.derived),
+        ),
+    )

@@ -9,11 +9,13 @@ the same h² truncation but subtracts nothing, so h can be tiny.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import sympy as sp
 
 from workbench.core import rules
-from workbench.core.derivation import Chain, Derivation, Exercise
+from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.rules_extra import EvaluateAt
 from workbench.core.rules_stats import Solve
 
@@ -202,7 +204,7 @@ def build() -> Derivation:
             "At the best step h*: the smallest error grows like ε to the power 2/3, not like ε.",
         )
     )
-    return Derivation(
+    derivation = Derivation(
         slug="finite-difference-error",
         title="The error of finite differences",
         summary=(
@@ -246,4 +248,59 @@ def build() -> Derivation:
             ("complex step at h = 1e-20 against the exact derivative", numeric_complex_step),
         ),
         exercises=exercises(),
+    )
+    # Routes that read the derived optimum, so a wrong h* or E(h*) cannot pass, and a
+    # numeric case for the slope of the error bound.
+    best_step, smallest_error = (
+        derivation.result("best step h*"),
+        derivation.result("smallest error E(h*)"),
+    )
+    return dataclasses.replace(
+        derivation,
+        cases=(*derivation.cases, _numeric_case()),
+        symbolic_checks=(
+            *derivation.symbolic_checks,
+            *_optimum_checks(best_step, smallest_error),
+        ),
+    )
+
+
+def _optimum_checks(best_step, smallest_error):
+    bound = DEFINITIONS[total]
+
+    def stationary():
+        """SymPy's diff of E vanishes at the derived h*."""
+        return sp.diff(bound, h).subs(h, best_step.derived), sp.Integer(0)
+
+    def minimum():
+        """SymPy's second derivative of E at the derived h* is M > 0: a minimum."""
+        return sp.diff(bound, h, 2).subs(h, best_step.derived), curvature
+
+    def value():
+        """E at the derived h*, by SymPy, against the derived smallest error."""
+        return bound.subs(h, best_step.derived), smallest_error.derived
+
+    return (
+        ("SymPy's diff of E vanishes at the derived h*", stationary),
+        ("SymPy's E″ at the derived h* is M > 0", minimum),
+        ("E at the derived h* against the derived E(h*)", value),
+    )
+
+
+def _numeric_case() -> Case:
+    """The error bound E(h) against its slope ∂E/∂h at random h: SymPy's diff, finite
+    differences, complex step. Moderate constants (ε = 1/100, F = 2, M = 3) keep h near 1,
+    where a finite difference of E itself is accurate; a scalar case, without sizes."""
+    step = sp.MatrixSymbol("h", 1, 1)
+    constants = {eps: sp.Rational(1, 100), size: sp.Integer(2), curvature: sp.Integer(3)}
+    at_input = {h: step[0, 0], **constants}
+    slope = h * curvature / 3 - eps * size / h**2
+    return Case(
+        name="E(h) at random h",
+        forward=sp.ImmutableMatrix([[DEFINITIONS[total].xreplace(at_input)]]),
+        wrt=(step,),
+        gradients=(sp.ImmutableMatrix([[slope.xreplace(at_input)]]),),
+        samplers={step: lambda rng, shape: rng.uniform(0.2, 2.0, shape)},
+        sizes=({},),
+        numeric_size={},
     )
