@@ -1,11 +1,14 @@
-"""The decision on one comparison: the equality tiers decide, domain points confirm.
+"""The decision on one comparison: every tier and every point is evidence, none is dropped.
 
-:func:`decide` runs :func:`~workbench.checks.equivalence.check_equal` (structural, rational,
-exact points, high precision, simplify; bounded in time) and then evaluates the claim
-and the expected value at exact random points where the function is real and finite,
-to 30 digits. A claim is correct when the two agree at every such point, *symbolic*
-when a tier also proved it; a disagreement is a counterexample. :func:`compare` adds
-the diagnosis of a wrong claim.
+:func:`decide` evaluates the claim and the expected value, to 30 digits, at exact random
+points where the function is real and finite (the same at 45 digits, so cancellation is
+not mistaken for a value), and at points built on each side of every kink of a piecewise
+claim (:mod:`workbench.verify.regions`); it runs :func:`~workbench.checks.equivalence.check_equal`
+(structural, rational, exact points, high precision, simplify; bounded in time). A
+difference found by a tier at a point where the function is defined is a counterexample,
+as is a difference at any test point. A claim is correct only when nothing differs:
+*symbolic* when a tier also proved it, *numeric* (a probabilistic test) when not. No
+admissible point at all is an error, not a verdict. :func:`compare` adds the diagnosis.
 
 Example:
     >>> import sympy as sp
@@ -17,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import sympy as sp
@@ -25,8 +29,21 @@ from workbench.checks.equivalence import check_equal
 from workbench.errors import WorkbenchError
 from workbench.verify.diagnosis import diagnose
 from workbench.verify.interpret import Value, describe, shape
-from workbench.verify.points import Point, Problem, agree, draw_points, evaluate, plain, plain_point
-from workbench.verify.problems import candidate_terms, claim_terms
+from workbench.verify.points import (
+    Point,
+    Problem,
+    Sample,
+    agree,
+    defined_at,
+    evaluate,
+    free_symbols,
+    plain,
+    plain_point,
+    sample_points,
+    solve_facts,
+)
+from workbench.verify.problems import candidate_terms, claim_terms, transposed_factors
+from workbench.verify.regions import kinks, on_a_kink, region_of, region_points, uncovered
 
 EQUALITY_BUDGET = 4.0  # seconds for the symbolic equality tiers of one comparison
 POINTS = 4  # random points where the function is defined
@@ -54,28 +71,56 @@ def compare(problem: Problem, seed: int, nodes=(), claim_node=None, scope=None) 
             problem,
             terms=candidate_terms(list(nodes), scope),
             claim_terms=claim_terms(claim_node, scope) if claim_node is not None else (),
+            transposed=transposed_factors(claim_node, scope) if claim_node is not None else (),
         )
     return replace(outcome, diagnosis=diagnose(problem, outcome.points))
 
 
 def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> Outcome:
-    """The equality tiers decide; exact points where the function is defined confirm."""
-    points = tuple(
-        draw_points(
+    """The verdict on ``problem``: every piece of evidence counts, none is discarded.
+
+    The claim is correct only when no equality tier found a difference at a point where the
+    function is defined, and the claim equals the expected value at every test point: the
+    random ones, and one on each side of every kink of a piecewise claim.
+
+    Raises:
+        WorkbenchError: no test point was found where the function is real and finite
+            (nowhere defined: there is nothing to judge), or the tiers and the points
+            contradict each other.
+    """
+    needed = (problem.expected, *problem.defined)
+    kink_list = kinks([problem.claim, *needed])
+    sample = sample_points(
+        problem.variables,
+        needed,
+        extra=[problem.claim],
+        facts=problem.facts,
+        domain=problem.domain,
+        count=POINTS,
+        seed=seed,
+        avoid=on_a_kink(kink_list) if kink_list else None,
+    )
+    built: list[Point] = []
+    if kink_list:
+        built = region_points(
+            kink_list,
             problem.variables,
-            (problem.expected, *problem.defined),
-            extra=[problem.claim],
-            facts=problem.facts,
-            domain=problem.domain,
-            count=POINTS,
+            needed,
+            problem.facts,
+            problem.domain,
+            have=sample.points,
             seed=seed,
         )
-    )
+    points = (*sample.points, *built)
+    if not points:
+        raise WorkbenchError(
+            "the function is defined nowhere it was tried: no test point found where it is "
+            "real and finite, so there is nothing to judge the claim on"
+        )
     claim_shape, true_shape = shape(problem.claim), shape(problem.expected)
     if claim_shape != true_shape:
         detail = f"the claim is {describe(claim_shape)}, {problem.noun} {describe(true_shape)}"
-        example = _counterexample(problem, points[0]) if points else None
-        return Outcome("incorrect", "symbolic", detail, points, example)
+        return Outcome("incorrect", "symbolic", detail, points, _counterexample(problem, points[0]))
     equivalence = check_equal(
         problem.claim,
         problem.expected,
@@ -85,22 +130,86 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
         seed=seed,
     )
     proved = equivalence.equal is True and equivalence.method == "proved"
-    if not points:
-        if proved:
-            detail = f"{equivalence.detail} (no point found where the function is real)"
-            return Outcome("correct", "symbolic", detail, points)
-        raise WorkbenchError("no test point found where the function is real and finite")
+    ignored = ""
+    if equivalence.equal is False:
+        found = _tier_point(problem, equivalence.counterexample, points[0])
+        if found is not None and defined_at(needed, found):
+            claimed, true = evaluate(problem.claim, found), evaluate(problem.expected, found)
+            if claimed is None or true is None or not agree(claimed, true):
+                detail = f"the {equivalence.tier} tier found {equivalence.detail}"
+                example = _counterexample(problem, found)
+                return Outcome("incorrect", "numeric", detail, (found, *points), example)
+            raise WorkbenchError(
+                f"no verdict: the {equivalence.tier} tier found {equivalence.detail}, but at "
+                "that point the claim and the expected value agree to 20 digits"
+            )
+        ignored = (
+            f"; the {equivalence.tier} tier's difference lies where the function is not "
+            "defined, so it does not count"
+        )
     for point in points:
         claimed, true = evaluate(problem.claim, point), evaluate(problem.expected, point)
         if claimed is None or true is None or not agree(claimed, true):
-            detail = f"differs from {problem.noun} at a random point where the function is defined"
+            where = "a point built on one side of a kink" if point in built else "a random point"
+            detail = f"differs from {problem.noun} at {where} where the function is defined"
             return Outcome("incorrect", "numeric", detail, points, _counterexample(problem, point))
-    where = f"{len(points)} random points where the function is real"
+    where = _where(problem, sample, built, kink_list)
     if proved:
         detail = f"proved by the {equivalence.tier} tier; confirmed to 20 digits at {where}"
-        return Outcome("correct", "symbolic", detail, points)
-    detail = f"equal to 20 digits at {where}; not proved symbolically ({equivalence.detail})"
-    return Outcome("correct", "numeric", detail, points)
+        return Outcome("correct", "symbolic", detail + ignored, points)
+    detail = (
+        f"equal to 20 digits at {where}; not proved symbolically, a probabilistic test "
+        f"({equivalence.detail})"
+    )
+    return Outcome("correct", "numeric", detail + ignored, points)
+
+
+def _where(problem: Problem, sample: Sample, built: list[Point], kink_list) -> str:
+    """How many points in how many regions, and what was sampled, in words."""
+    points = [*sample.points, *built]
+    drawn = sample.describe()
+    if problem.domain:
+        drawn += ", or from the result's declared domain"
+    if not kink_list:
+        return f"{len(points)} points where the function is real ({drawn})"
+    regions = {region_of(kink_list, p) for p in points}
+    names = ", ".join(sp.sstr(k) for k in kink_list[:4]) + (", …" if len(kink_list) > 4 else "")
+    text = (
+        f"{len(points)} points in {len(regions)} regions of the kinks at {names} = 0 "
+        f"({drawn}; {len(built)} built on a side of a kink no random point reached)"
+    )
+    missed = uncovered(kink_list, points)
+    if missed:
+        text += f"; {len(missed)} side(s) of a kink reached by no point where it is defined"
+    return text
+
+
+_TIER_POINT = re.compile(r"(?:^|, )(\S+?) = (-?\d+(?:/\d+)?)(?=, |$)")
+
+
+def _tier_point(problem: Problem, counterexample, filler: Point) -> Point | None:
+    """The point of an equality tier's counterexample, if it names every symbol exactly.
+
+    Inputs neither side depends on (V, in a claim about ∂L/∂V) take ``filler``'s values.
+    """
+    if not counterexample or counterexample.get("instance"):
+        return None
+    symbols = {s.name: s for s in free_symbols([problem.claim, problem.expected])}
+    symbols |= {s.name: s for s in free_symbols([*problem.variables.values(), *problem.defined])}
+    point: Point = {}
+    for match in _TIER_POINT.finditer(str(counterexample.get("point", ""))):
+        name, value = match.groups()
+        if name not in symbols:
+            return None
+        point[symbols[name]] = sp.Rational(value)
+    needed = free_symbols([problem.claim, problem.expected, *problem.defined])
+    if not needed <= set(point):
+        return None
+    point = {**filler, **point}
+    for symbol, expression in solve_facts(problem.facts):
+        if symbol in point and sp.simplify(point[symbol] - expression.xreplace(point)) != 0:
+            return None  # the tier's point does not satisfy the facts
+    return point
 
 
 def _counterexample(problem: Problem, point: Point) -> dict:

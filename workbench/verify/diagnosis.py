@@ -40,7 +40,16 @@ def diagnose(problem: Problem, points: Sequence[Point]) -> str:
     claim_shape, true_shape = shape(problem.claim), shape(problem.expected)
     if claim_shape != true_shape:
         return _wrong_shape(problem, points, values, claim_shape, true_shape)
-    for check in (_foreign_names, _proportional, _transposed, _symmetric_only, _assumption):
+    checks = (
+        _foreign_names,
+        _proportional,
+        _transposed,
+        _transposed_factor,
+        _symmetric_only,
+        _assumption,
+        _one_side,
+    )
+    for check in checks:
         message = check(problem, points, values)
         if message:
             return message
@@ -149,6 +158,46 @@ def _transposed(problem: Problem, points, values) -> str | None:
     return message + (f"; {problem.convention}" if problem.convention else "")
 
 
+def _transposed_factor(problem: Problem, points, values) -> str | None:
+    """One square factor of the claim transposed makes it right: a transpose forgotten."""
+    for change, variant in problem.transposed:
+        if shape(variant) != shape(problem.expected):
+            continue
+        if _factor(*_pairs(values, points, variant, problem.expected)) == 1:
+            message = (
+                f"a transpose forgotten or misplaced: with {change}, {problem.subject} equals "
+                f"{problem.noun}"
+            )
+            return message + (f"; {problem.convention}" if problem.convention else "")
+    return None
+
+
+def _one_side(problem: Problem, points, values) -> str | None:
+    """Right on one side of a kink and wrong on the other: a branch of a piecewise claim."""
+    from workbench.verify.regions import kinks, region_of
+
+    kink_list = kinks([problem.claim, problem.expected, *problem.defined])
+    if not kink_list:
+        return None
+    for index, kink in enumerate(kink_list):
+        right, wrong = set(), set()
+        for point in points:
+            side = region_of(kink_list, point, values)[index]
+            claimed, true = _pairs(values, [point], problem.claim, problem.expected)
+            if side == 0 or not claimed:
+                continue
+            same = _factor(claimed, true) == 1
+            (right if same else wrong).add(side)
+        if right and wrong and not right & wrong:
+            good, bad = ("> 0", "< 0") if 1 in right else ("< 0", "> 0")
+            return (
+                f"wrong on one side of a kink: {problem.subject} equals {problem.noun} where "
+                f"{sp.sstr(kink)} {good} but not where {sp.sstr(kink)} {bad} (a branch of a "
+                "step, abs, sign or relu is wrong or missing)"
+            )
+    return None
+
+
 def _moved(problem: Problem, points, values, move) -> list[Point]:
     """Points changed by ``move`` (then re-solved for the facts), where still admissible."""
     solved = solve_facts(problem.facts)
@@ -169,9 +218,17 @@ def _agrees_on(problem: Problem, points, values) -> Fraction | None:
     return _factor(claimed, true) if claimed else None
 
 
+def _free(value: Value) -> bool:
+    """Every entry its own symbol: an input the points can move. A case may fix one (the
+    causal mask's 0/1 entries), and a fixed entry cannot be symmetrised or normalised."""
+    return all(isinstance(e, sp.Symbol) for e in value) and len(set(value)) == len(value)
+
+
 def _symmetric_only(problem: Problem, points, values) -> str | None:
     for name, value in problem.variables.items():
         if not is_matrix(value) or value.shape[0] != value.shape[1] or value.shape[0] < 2:
+            continue
+        if not _free(value):
             continue
         size = value.shape[0]
 
@@ -194,6 +251,8 @@ def _symmetric_only(problem: Problem, points, values) -> str | None:
 def _assumption(problem: Problem, points, values) -> str | None:
     for name, value in problem.variables.items():
         if name == problem.wrt or not is_matrix(value) or value.shape == (1, 1):
+            continue
+        if not _free(value):
             continue
         rows = (
             [list(value)] if 1 in value.shape else [list(value.row(r)) for r in range(value.rows)]

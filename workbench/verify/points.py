@@ -31,6 +31,10 @@ Point = dict[sp.Symbol, sp.Expr]
 Fact = tuple[sp.Expr, sp.Expr]
 
 DIGITS = 30
+# A value is trusted at a point only if it reads the same at this higher precision:
+# 1/(sin(x)**2 + cos(x)**2 - 1) evaluates to a "finite" 1e138 at 30 digits and to 1e195
+# at 45 (cancellation, not a value), and such a point must not count as "defined".
+CHECK_DIGITS = 45
 RELATIVE_TOLERANCE = sp.Float("1e-20", DIGITS)
 PLAIN_DIGITS = 10  # significant digits shown in a counterexample
 # Draws per phase, and the interval of each: ordinary, positive, wide positive.
@@ -56,6 +60,8 @@ class Problem:
         convention: the layout in words, quoted when a claim is transposed.
         terms: named sub-expressions (text, value), candidates for a missing term.
         claim_terms: the claim's own additive terms (text, value).
+        transposed: the claim rebuilt with one square factor transposed (what was
+            changed, in words; value), for "a transpose forgotten".
     """
 
     claim: Value
@@ -70,6 +76,7 @@ class Problem:
     convention: str = ""
     terms: tuple[tuple[str, Value], ...] = ()
     claim_terms: tuple[tuple[str, Value], ...] = ()
+    transposed: tuple[tuple[str, Value], ...] = ()
 
 
 def entries(value: Value) -> list[sp.Expr]:
@@ -105,11 +112,13 @@ def solve_facts(facts: Sequence[Fact]) -> list[tuple[sp.Symbol, sp.Expr]]:
     return solved
 
 
-def evaluate(value: Value, point: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Expr] | None:
+def evaluate(
+    value: Value, point: Mapping[sp.Symbol, sp.Expr], digits: int = DIGITS
+) -> list[sp.Expr] | None:
     """Entries of ``value`` at ``point``, to 30 digits; None where one is not a finite number."""
     out = []
     for entry in entries(value):
-        number = sp.N(entry.xreplace(point), DIGITS)
+        number = sp.N(entry.xreplace(point), digits)
         if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
             return None
         out.append(number)
@@ -124,10 +133,39 @@ def is_real(numbers: Sequence[sp.Expr]) -> bool:
     return True
 
 
+def defined_at(values: Sequence[Value], point: Mapping[sp.Symbol, sp.Expr]) -> bool:
+    """Every value real and finite at ``point``, and the same at 30 and at 45 digits."""
+    found = [evaluate(v, point) for v in values]
+    if not all(v is not None and is_real(v) for v in found):
+        return False
+    again = [evaluate(v, point, CHECK_DIGITS) for v in values]
+    return all(v is not None and agree(first, v) for first, v in zip(found, again, strict=True))
+
+
 def agree(left: Sequence[sp.Expr], right: Sequence[sp.Expr]) -> bool:
     """Entrywise equal to 20 significant digits (relative to the size of the values)."""
     scale = max([sp.Integer(1), *(abs(v) for v in left), *(abs(v) for v in right)])
     return all(abs(a - b) <= RELATIVE_TOLERANCE * scale for a, b in zip(left, right, strict=True))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Random test points, and the interval each one's entries were drawn from."""
+
+    points: tuple[Point, ...]
+    intervals: tuple[tuple[float, float], ...]
+
+    def describe(self) -> str:
+        """``"4 drawn at random from [-2, 2]"``: what was sampled, in words."""
+        counts: dict[tuple[float, float], int] = {}
+        for interval in self.intervals:
+            counts[interval] = counts.get(interval, 0) + 1
+        if not counts:
+            return "none drawn at random"
+        where = " and ".join(f"{n} from [{low:g}, {high:g}]" for (low, high), n in counts.items())
+        if len(counts) == 1:
+            where = where.split(" ", 1)[1]
+        return f"{len(self.points)} exact rationals drawn at random {where}"
 
 
 def draw_points(
@@ -151,11 +189,31 @@ def draw_points(
         count: how many points.
         seed: seeds the draws.
     """
+    found = sample_points(
+        variables, defined, extra=extra, facts=facts, domain=domain, count=count, seed=seed
+    )
+    return list(found.points)
+
+
+def sample_points(
+    variables: Mapping[str, Value],
+    defined: Sequence[Value],
+    *,
+    extra: Iterable[Value] = (),
+    facts: Sequence[Fact] = (),
+    domain: Mapping[str, tuple[float, float]] | None = None,
+    count: int = 4,
+    seed: int = 0,
+    avoid: Callable[[Point], bool] | None = None,
+) -> Sample:
+    """:func:`draw_points`, with the intervals drawn from; ``avoid(point)`` rejects a point
+    (one exactly on a kink, where no derivative exists)."""
     rng = random.Random(seed)
     solved = solve_facts(facts)
     dependent = {symbol for symbol, _ in solved}
     symbols = sorted(free_symbols([*defined, *extra, *variables.values()]) - dependent, key=str)
     points: list[Point] = []
+    intervals: list[tuple[float, float]] = []
     draws = [(interval, phase > 0) for phase, (interval, n) in enumerate(PHASES) for _ in range(n)]
     for interval, positive in draws:
         if len(points) >= count:
@@ -163,10 +221,17 @@ def draw_points(
         point = _draw(symbols, variables, domain or {}, rng, interval, positive)
         for symbol, expression in solved:
             point[symbol] = expression.xreplace(point)
-        values = [evaluate(v, point) for v in defined]
-        if all(v is not None and is_real(v) for v in values):
+        if avoid is not None and avoid(point):
+            continue
+        if defined_at(defined, point):
             points.append(point)
-    return points
+            intervals.append(interval)
+    return Sample(tuple(points), tuple(intervals))
+
+
+def rational(low: float, high: float, rng: random.Random) -> sp.Rational:
+    """An exact random rational in [low, high], with denominator :data:`DENOMINATOR`."""
+    return _rational(low, high, rng)
 
 
 def _draw(symbols, variables, domain, rng: random.Random, interval, positive: bool) -> Point:

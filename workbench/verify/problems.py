@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace as dc_replace
 
 import sympy as sp
 
@@ -24,6 +25,8 @@ from workbench.verify.interpret import Scope, Value, build, describe, is_matrix,
 from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
 
 MAX_TERMS = 40  # sub-expressions tried as a missing term
+MAX_SCALED = 6  # vectors, and scalars, whose products are tried as a missing term
+MAX_TRANSPOSED = 8  # factors of a claim tried transposed
 LAYOUTS = ("gradient", "jacobian")
 
 
@@ -152,6 +155,15 @@ def candidate_terms(nodes: list[Node], scope: Scope) -> tuple[tuple[str, Value],
                     continue
     terms = {text: value for text, (_, value) in pieces.items()}
     vectors = [(n, v) for n, v in pieces.values() if is_matrix(v) and v.shape[1] == 1]
+    scalars = [
+        (n, v) for n, v in pieces.values() if not is_matrix(v) and sp.sympify(v).free_symbols
+    ]
+    # A vector scaled by a scalar the derivation computes: the −p·⟨g, p⟩ that the
+    # softmax's vector-Jacobian product subtracts.
+    for node, value in vectors[:MAX_SCALED]:
+        for other, scalar in scalars[:MAX_SCALED]:
+            product = Binary("*", node, other, 0)
+            terms.setdefault(unparse(product), value * scalar)
     for node, value in pieces.values():
         if is_matrix(value) and value.shape[0] == value.shape[1]:
             terms.setdefault(unparse(Transpose(node, 0)), value.T)
@@ -161,6 +173,49 @@ def candidate_terms(nodes: list[Node], scope: Scope) -> tuple[tuple[str, Value],
             outer = Binary("@", node, Transpose(other, 0), 0)
             terms.setdefault(unparse(outer), value * second.T)
     return tuple(sorted(terms.items(), key=lambda item: len(item[0])))
+
+
+def transposed_factors(node: Node, scope: Scope) -> tuple[tuple[str, Value], ...]:
+    """The claim rebuilt with one square factor transposed: ``P @ G`` → ``P.T @ G``.
+
+    Each name that is a square matrix is tried as its transpose (and ``P.T`` as ``P``),
+    one occurrence at a time; what changed is said in words, e.g. "P.T in place of P".
+    """
+    out: list[tuple[str, Value]] = []
+    for sub in walk(node):
+        if len(out) >= MAX_TRANSPOSED:
+            break
+        target = sub.operand if isinstance(sub, Transpose) else sub
+        if not isinstance(target, Name):
+            continue
+        try:
+            value = build(target, scope)
+        except ParseError:
+            continue
+        if not is_matrix(value) or value.shape[0] != value.shape[1] or value.shape[0] < 2:
+            continue
+        new = target if isinstance(sub, Transpose) else Transpose(target, 0)
+        try:
+            rebuilt = build(_replaced(node, sub, new), scope)
+        except ParseError:
+            continue
+        out.append((f"{unparse(new)} in place of {unparse(sub)}", rebuilt))
+    return tuple(out)
+
+
+def _replaced(node: Node, old: Node, new: Node) -> Node:
+    """``node`` with the sub-tree ``old`` (that very object) replaced by ``new``."""
+    if node is old:
+        return new
+    if isinstance(node, Unary | Transpose):
+        return dc_replace(node, operand=_replaced(node.operand, old, new))
+    if isinstance(node, Binary):
+        return dc_replace(
+            node, left=_replaced(node.left, old, new), right=_replaced(node.right, old, new)
+        )
+    if isinstance(node, Call):
+        return dc_replace(node, args=tuple(_replaced(a, old, new) for a in node.args))
+    return node
 
 
 def function_call_wrt(node: Node, source: str, offset: int) -> tuple[Node, str]:
