@@ -140,3 +140,70 @@ def test_a_function_defined_nowhere_gets_no_verdict():
     report = check_claim("1/(sin(x)**2 + cos(x)**2 - 1)", "x", "0", isolate=False)
     assert report.verdict == "error" and report.exit_status == 2
     assert "no test point found where it is real and finite" in report.error
+
+
+# ---------------------------------------------------------------- shapes and constants
+@pytest.mark.parametrize(
+    ("function", "wrt", "claim", "name", "what"),
+    [
+        ("x.T @ A @ x", "x", "2*A @ x", "x", ".T"),
+        ("trace(A @ X @ B)", "X", "B @ A", "A", "@"),
+        ("det(X)", "X", "det(X)*inv(X).T", "X", "det(...)"),
+        ("sum(softmax(z))", "z", "0*z", "z", "softmax(...)"),
+        ("a*x", "x", "outer(a, x)", "a", "outer(...)"),
+        ("x**2", "x", "diag(2x)", "x", "diag(...)"),
+    ],
+)
+def test_a_matrix_operation_on_an_undeclared_name_names_the_shape_to_add(
+    function, wrt, claim, name, what
+):
+    """Failed before this fix: x.T @ A @ x claimed 2*A @ x, and trace(A @ X @ B) claimed
+    B @ A, both without --shape, were "✓ correct" (x.T of a scalar was the scalar)."""
+    report = check_claim(function, wrt, claim, isolate=False)
+    assert report.verdict == "error" and report.exit_status == 2, report.detail
+    assert f"--shape {name}=N" in report.error and what in report.error, report.error
+    assert "\n" not in report.error
+
+
+def test_a_declared_one_by_one_product_may_be_transposed():
+    """(x.T @ y).T is a 1×1 of declared vectors, not a forgotten shape."""
+    report = check_claim("(x.T @ y).T", "x", "y", shapes={"x": 3, "y": 3}, isolate=False)
+    assert report.verdict == "correct", report.error
+
+
+@pytest.mark.parametrize(
+    ("function", "claim"),
+    [("e^x", "e^x"), ("exp(pi*x)", "pi*exp(pi*x)"), ("x*e", "e")],
+)
+def test_e_and_pi_are_the_constants(function, claim):
+    """Failed before this fix: e^x claimed e^x was "incorrect … at e = 0.0309"."""
+    report = check_claim(function, "x", claim, isolate=False)
+    assert report.verdict == "correct", (report.diagnosis, report.error)
+    assert "e" not in (report.counterexample or {}).get("point", {})
+
+
+def test_e_is_not_a_variable():
+    """--wrt e and --shape e=3 say e is a constant, not something silently accepted."""
+    assert "constant" in check_claim("e*x", "e", "x", isolate=False).error
+    assert "constant" in check_claim("x", "x", "1", shapes={"e": 3}, isolate=False).error
+
+
+def test_the_command_line_refuses_a_missing_shape_and_knows_e():
+    """The two commands of the issue, as a user types them. Failed before this fix."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+
+    def run(*args):
+        command = [sys.executable, "-m", "workbench", "verify", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=root, timeout=60)
+
+    done = run("--function", "x.T @ A @ x", "--wrt", "x", "--claim", "2*A @ x")
+    assert done.returncode == 2 and "correct" not in done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1 and "--shape x=N" in done.stderr
+    done = run("--function", "e^x", "--wrt", "x", "--claim", "e^x")
+    assert done.returncode == 0 and "✓ correct" in done.stdout, done.stdout + done.stderr
+    done = run("--help")
+    assert "constants" in done.stdout and "pi" in done.stdout

@@ -35,7 +35,9 @@ examples:
 
 the language:
   names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a matrix;
-               undeclared names are scalars
+               undeclared names are scalars, and a scalar cannot take .T, @, trace,
+               det, inv, diag, outer or softmax: the error names the --shape to add
+  constants    e (Euler's number, so e^x is exp(x)) and pi; every other name is a variable
   operators    + - * / (scalar, or entry by entry), ** or ^ (power), @ (matrix
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
   functions    exp log sqrt sin cos tanh sigmoid relu step abs sign (entry by entry),

@@ -26,7 +26,7 @@ import sympy as sp
 
 from workbench.core.functions import ELEMENTWISE
 from workbench.errors import ParseError
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, walk
 
 Value = sp.Expr | sp.ImmutableMatrix
 Shape = tuple[int, int]
@@ -51,6 +51,10 @@ SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 }
 
 
+# The constants of the claim language; every other undeclared name is a real variable.
+CONSTANTS: dict[str, sp.Expr] = {"e": sp.E, "pi": sp.pi}
+
+
 @dataclass(frozen=True)
 class Scope:
     """The names an expression may use.
@@ -67,6 +71,8 @@ class Scope:
     def lookup(self, name: str, column: int) -> Value:
         if name in self.values:
             return self.values[name]
+        if name in CONSTANTS:  # after the values: a catalogue result may name a size e
+            return CONSTANTS[name]
         if self.open:
             return sp.Symbol(name, real=True)
         known = ", ".join(sorted(self.values)) or "none"
@@ -155,12 +161,51 @@ def _unary(node: Unary, scope: Scope) -> Value:
 
 def _transpose(node: Transpose, scope: Scope) -> Value:
     operand = build(node.operand, scope)
+    _shaped(node.operand, operand, scope, ".T", node.column)
     return operand.T if is_matrix(operand) else operand
 
 
 def _binary(node: Binary, scope: Scope) -> Value:
     left, right = build(node.left, scope), build(node.right, scope)
+    if node.op == "@":
+        _shaped(node.left, left, scope, "@", node.column)
+        _shaped(node.right, right, scope, "@", node.column)
     return _OPERATORS[node.op](left, right, node)
+
+
+# Operations that mean nothing on a scalar: one written on a name without a declared
+# shape is a forgotten --shape (x.T @ A @ x with x and A scalars is x²A, and "2*A @ x"
+# would pass as its derivative), so it is an error that names the --shape to add.
+# Inferring a size instead would check at a size the user never chose.
+MATRIX_ONLY = frozenset({"trace", "det", "inv", "diag", "outer", "softmax"})
+
+
+def _shaped(operand: Node, value: Value, scope: Scope, what: str, column: int) -> None:
+    """Refuse ``what`` (.T, @, trace, ...) on a scalar built only from undeclared names.
+
+    A 1×1 result of declared matrices (``x.T @ y``) may be transposed or multiplied; a
+    catalogue claim (closed scope) uses the derivation's own shapes and is not checked.
+    """
+    if not scope.open or is_matrix(value):
+        return
+    names = []
+    for sub in walk(operand):
+        if isinstance(sub, Name):
+            if sub.name in scope.values:
+                return  # built from a declared shape: a 1×1 product, not a forgotten shape
+            if sub.name not in CONSTANTS and sub.name not in names:
+                names.append(sub.name)
+    if not names:
+        raise ParseError(f"{what} of a number: it needs a vector or a matrix", column)
+    listed = ", ".join(names)
+    first = names[0]
+    raise ParseError(
+        f"{listed} {'is' if len(names) == 1 else 'are'} used with {what} but "
+        f"{'has' if len(names) == 1 else 'have'} no declared shape (undeclared names are "
+        f"scalars): add --shape {first}=N for a column or --shape {first}=MxN for a matrix "
+        f"(shapes={{'{first}': ...}} in Python)",
+        column,
+    )
 
 
 def _entrywise(left: Value, right: Value, op, node: Binary, verb: str) -> Value:
@@ -258,6 +303,9 @@ def _call(node: Call, scope: Scope) -> Value:
     if node.function == "eye":
         return _eye(node, scope)
     args = [build(a, scope) for a in node.args]
+    if node.function in MATRIX_ONLY:
+        for arg_node, arg in zip(node.args, args, strict=True):
+            _shaped(arg_node, arg, scope, f"{node.function}(...)", node.column)
     if node.function in SCALAR_FUNCTIONS:
         function = SCALAR_FUNCTIONS[node.function]
         return args[0].applyfunc(function) if is_matrix(args[0]) else function(args[0])

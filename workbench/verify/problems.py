@@ -21,13 +21,23 @@ import sympy as sp
 
 from workbench.errors import ParseError
 from workbench.verify.claim_format import unparse
-from workbench.verify.interpret import Scope, Value, build, describe, is_matrix, parse_shape, shape
+from workbench.verify.interpret import (
+    CONSTANTS,
+    Scope,
+    Value,
+    build,
+    describe,
+    is_matrix,
+    parse_shape,
+    shape,
+)
 from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
 
 MAX_TERMS = 40  # sub-expressions tried as a missing term
 MAX_SCALED = 6  # vectors, and scalars, whose products are tried as a missing term
 MAX_TRANSPOSED = 8  # factors of a claim tried transposed
 LAYOUTS = ("gradient", "jacobian")
+CONSTANT_WORDS = {"e": "Euler's number, e = 2.718…", "pi": "π = 3.14159…"}
 
 
 def parse_input(text: str, source: str, offset: int = 0) -> Node:
@@ -109,7 +119,7 @@ def names_in(*nodes: Node) -> list[str]:
     seen: dict[str, None] = {}
     for node in nodes:
         for n in walk(node):
-            if isinstance(n, Name):
+            if isinstance(n, Name) and n.name not in CONSTANTS:
                 seen.setdefault(n.name)
     return list(seen)
 
@@ -245,6 +255,8 @@ def check_layout(layout: str | None) -> None:
 def check_wrt(name: str, function_names: list[str], source: str = "--wrt") -> None:
     if not name.isidentifier() or not name.isascii():
         raise ParseError(f"{source}: {name!r} is not a variable name")
+    if name in CONSTANTS:
+        raise ParseError(f"{source}: {name} is a constant ({CONSTANT_WORDS[name]}), not a variable")
     if name not in function_names:
         known = ", ".join(function_names) or "no variables"
         raise ParseError(f"{source}: the function does not contain {name} (it has {known})")
@@ -256,6 +268,10 @@ def shapes_from(declared: Mapping[str, object] | None) -> dict[str, tuple[int, i
     for name, spec in (declared or {}).items():
         if not (name.isidentifier() and name.isascii()) or name.startswith("__"):
             raise ParseError(f"--shape: {name!r} is not a variable name")
+        if name in CONSTANTS:
+            raise ParseError(
+                f"--shape: {name} is a constant ({CONSTANT_WORDS[name]}), not a variable"
+            )
         if isinstance(spec, tuple):
             out[name] = parse_shape("x".join(str(int(s)) for s in spec))
         else:
