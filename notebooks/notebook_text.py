@@ -57,7 +57,7 @@ STAGE_CLAIMS = {
         "the entropy of a coin, in nats, by p",
     ),
     "optimisation": ('check_claim("(x - 3)**2", "x", "2*x - 3")', "the parabola (x − 3)²"),
-    "numerical methods": ('check_claim("exp(sin(x))", "x", "exp(cos(x))")', "exp(sin x)"),
+    "numerical methods": ('check_claim("exp(sin(x))", "x", "exp(sin(x))")', "exp(sin x)"),
 }
 
 

@@ -376,8 +376,8 @@ check_catalogue_claim("attention-gradient", my_answer, wrt="V", case="causal mas
 Each row of ∂L/∂S is the softmax's vector-Jacobian product: for one row of scores s with
 upstream gradient g (that row of ∂L/∂P), the gradient of ⟨g, softmax(s)⟩ is
 p ∘ (g − ⟨g, p⟩), where p = softmax(s). The first attempt below forgets the
-subtraction, the part that makes the row sum to zero; fix it (`sum` adds all entries,
-`*` multiplies entry by entry).
+subtraction, the part that makes the row sum to zero: the verifier names the missing
+term, −p⟨g, p⟩. Fix it (`sum` adds all entries, `*` multiplies entry by entry).
 """),
         code("""
 my_answer = "softmax(s) * g"  # edit me

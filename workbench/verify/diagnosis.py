@@ -48,6 +48,7 @@ def diagnose(problem: Problem, points: Sequence[Point]) -> str:
         _symmetric_only,
         _assumption,
         _one_side,
+        _scalar_factor,
     )
     for check in checks:
         message = check(problem, points, values)
@@ -170,6 +171,33 @@ def _transposed_factor(problem: Problem, points, values) -> str | None:
             )
             return message + (f"; {problem.convention}" if problem.convention else "")
     return None
+
+
+def _scalar_factor(problem: Problem, points, values) -> str | None:
+    """A scalar claim off by a simple non-constant factor: the inner derivative of a chain."""
+    if is_matrix(problem.expected) or is_matrix(problem.claim) or problem.claim == 0:
+        return None
+    try:
+        with time_limit(SIMPLIFY_SECONDS):
+            ratio = sp.simplify(sp.sympify(problem.expected) / problem.claim)
+    except Exception:  # out of time or SymPy gave up: no diagnosis, not an error
+        return None
+    numerator, denominator = sp.fraction(ratio)
+    if not ratio.free_symbols or isinstance(numerator, sp.Add) or sp.count_ops(ratio) > 6:
+        return None
+    if denominator.free_symbols and _shares_factor(problem.claim, denominator):
+        return None  # 2x/(2x + 1) undoes the claim 2x + 1: a wrong term, not a factor
+    return (
+        f"off by a factor {sp.sstr(ratio)}: {problem.noun} is {problem.subject} times "
+        f"{sp.sstr(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
+    )
+
+
+def _shares_factor(claim: sp.Expr, denominator: sp.Expr) -> bool:
+    try:
+        return sp.gcd(sp.expand(claim), sp.expand(denominator)).free_symbols != set()
+    except Exception:  # not polynomial in any generators SymPy can find: assume it does
+        return True
 
 
 def _one_side(problem: Problem, points, values) -> str | None:

@@ -36,6 +36,8 @@ DIGITS = 30
 # at 45 (cancellation, not a value), and such a point must not count as "defined".
 CHECK_DIGITS = 45
 RELATIVE_TOLERANCE = sp.Float("1e-20", DIGITS)
+FLOAT_AGREEMENT = 1e-6  # double precision vs 30 digits, for a value that is really defined
+CACHED_VALUES = 512  # values kept at their points (and compiled), per process
 PLAIN_DIGITS = 10  # significant digits shown in a counterexample
 # Draws per phase, and the interval of each: ordinary, positive, wide positive.
 PHASES = (((-2.0, 2.0), 12), ((0.25, 2.0), 12), ((0.25, 10.0), 12))
@@ -116,6 +118,16 @@ def evaluate(
     value: Value, point: Mapping[sp.Symbol, sp.Expr], digits: int = DIGITS
 ) -> list[sp.Expr] | None:
     """Entries of ``value`` at ``point``, to 30 digits; None where one is not a finite number."""
+    key = (value, frozenset(point.items()), digits)
+    if key in _EVALUATED:  # the same value at the same point: checking a point, then judging
+        return _EVALUATED[key]
+    if len(_EVALUATED) > CACHED_VALUES:
+        _EVALUATED.clear()
+    _EVALUATED[key] = found = _evaluate(value, point, digits)
+    return found
+
+
+def _evaluate(value: Value, point: Mapping[sp.Symbol, sp.Expr], digits: int):
     out = []
     for entry in entries(value):
         number = sp.N(entry.xreplace(point), digits)
@@ -134,12 +146,35 @@ def is_real(numbers: Sequence[sp.Expr]) -> bool:
 
 
 def defined_at(values: Sequence[Value], point: Mapping[sp.Symbol, sp.Expr]) -> bool:
-    """Every value real and finite at ``point``, and the same at 30 and at 45 digits."""
+    """Every value real and finite at ``point``, and the same at 30 and at 45 digits.
+
+    Where double precision already agrees with the 30 digits (to 1e-6), the 45-digit
+    evaluation is skipped: garbage from cancellation cannot agree with a second, unrelated
+    computation to six digits, and the 45-digit one costs as much as the first.
+    """
     found = [evaluate(v, point) for v in values]
     if not all(v is not None and is_real(v) for v in found):
         return False
-    again = [evaluate(v, point, CHECK_DIGITS) for v in values]
-    return all(v is not None and agree(first, v) for first, v in zip(found, again, strict=True))
+    for value, first in zip(values, found, strict=True):
+        if _agrees_in_floats(value, point, first):
+            continue
+        again = evaluate(value, point, CHECK_DIGITS)
+        if again is None or not agree(first, again):
+            return False
+    return True
+
+
+def _agrees_in_floats(value: Value, point, exact: Sequence[sp.Expr]) -> bool:
+    if len(_FLOATS._compiled) > CACHED_VALUES:
+        _FLOATS._compiled.clear()
+    floats = _FLOATS(value, point)
+    if floats is None:
+        return False
+    for number, approximate in zip(exact, floats, strict=True):
+        target = complex(number)
+        if abs(approximate - target) > FLOAT_AGREEMENT * max(1.0, abs(target)):
+            return False
+    return True
 
 
 def agree(left: Sequence[sp.Expr], right: Sequence[sp.Expr]) -> bool:
@@ -287,8 +322,9 @@ class FastValues:
     compiled falls back to ``evalf``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fallback: bool = True) -> None:
         self._compiled: dict = {}
+        self._fallback = fallback  # False: double precision only, never evalf
 
     def __call__(self, value: Value, point: Mapping[sp.Symbol, sp.Expr]) -> list[complex] | None:
         compiled = self._compiled.get(value)
@@ -297,10 +333,14 @@ class FastValues:
         try:
             numbers = compiled(point)
         except (ArithmeticError, ValueError, TypeError, NameError, KeyError):
-            numbers = _slow(value, point)
+            numbers = _slow(value, point) if self._fallback else None
         if numbers is None or not all(cmath.isfinite(n) for n in numbers):
             return None
         return numbers
+
+
+_EVALUATED: dict = {}
+_FLOATS = FastValues(fallback=False)  # independent of evalf: a second computation
 
 
 def _compile(value: Value) -> Callable[[Mapping], list[complex]]:
@@ -309,8 +349,12 @@ def _compile(value: Value) -> Callable[[Mapping], list[complex]]:
     try:
         function = sp.lambdify(symbols, items, modules=[_NAMESPACE], cse=True)
     except Exception:  # an expression the printer does not know: evaluate slowly instead
-        return lambda point: _slow(value, point)
+        return _not_compiled
     return lambda point: [complex(v) for v in function(*[float(point[s]) for s in symbols])]
+
+
+def _not_compiled(point) -> list[complex]:
+    raise TypeError("not compiled")  # FastValues falls back to evalf, if it may
 
 
 def _slow(value: Value, point) -> list[complex] | None:
