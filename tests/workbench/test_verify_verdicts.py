@@ -207,3 +207,46 @@ def test_the_command_line_refuses_a_missing_shape_and_knows_e():
     assert done.returncode == 0 and "✓ correct" in done.stdout, done.stdout + done.stderr
     done = run("--help")
     assert "constants" in done.stdout and "pi" in done.stdout
+
+
+# ---------------------------------------------------------------- no internal errors
+def _random_expression(rng, depth: int) -> str:
+    atoms = ["x", "y", "A", "z", "2", "0", "1/2", "e", "pi"]
+    calls = ["exp", "log", "sqrt", "sin", "tanh", "relu", "step", "abs", "sign", "sum"]
+    calls += ["trace", "det", "inv", "diag", "softmax"]
+    if depth == 0 or rng.random() < 0.3:
+        return rng.choice(atoms)
+    roll = rng.random()
+    if roll < 0.4:
+        op = rng.choice(["+", "-", "*", "/", "@", "**"])
+        return f"({_random_expression(rng, depth - 1)} {op} {_random_expression(rng, depth - 1)})"
+    if roll < 0.5:
+        return f"{_random_expression(rng, depth - 1)}.T"
+    return f"{rng.choice(calls)}({_random_expression(rng, depth - 1)})"
+
+
+def test_no_user_input_reaches_the_internal_error_branch():
+    """Random claims in the claim language, and catalogue claims against a case with fixed
+    entries: each gets a verdict or a clear one-line error, never "internal error".
+
+    Failed before this fix: any wrong catalogue claim about the causal-mask case of
+    attention-gradient ended in "internal error: KeyError: 0".
+    """
+    import random
+
+    from workbench.verify.api import check_catalogue_claim
+
+    rng = random.Random(12)
+    shapes = [None, {"x": 3}, {"x": 3, "A": "3x3"}, {"x": 2, "A": "2x3", "z": 2}]
+    for number in range(40):
+        function, claim = _random_expression(rng, 3), _random_expression(rng, 3)
+        report = check_claim(
+            function, rng.choice("xzA"), claim, shapes=rng.choice(shapes), seed=number,
+            isolate=False, timeout=5,
+        )  # fmt: skip
+        assert "internal error" not in (report.error or ""), (function, claim, report.error)
+    for claim in ("P @ G", "G", "0", "P * G", "trace(P) * G", "e * P.T @ G"):
+        report = check_catalogue_claim(
+            "attention-gradient", claim, wrt="V", case="causal mask", isolate=False
+        )
+        assert report.verdict in ("correct", "incorrect"), (claim, report.error)

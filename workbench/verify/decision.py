@@ -175,7 +175,8 @@ def _where(problem: Problem, sample: Sample, built: list[Point], kink_list) -> s
     regions = {region_of(kink_list, p) for p in points}
     names = ", ".join(sp.sstr(k) for k in kink_list[:4]) + (", …" if len(kink_list) > 4 else "")
     text = (
-        f"{len(points)} points in {len(regions)} regions of the kinks at {names} = 0 "
+        f"{len(points)} points in {len(regions)} region{'s' if len(regions) > 1 else ''} "
+        f"of the kinks at {names} = 0 "
         f"({drawn}; {len(built)} built on a side of a kink no random point reached)"
     )
     missed = uncovered(kink_list, points)
