@@ -250,3 +250,10 @@ def test_no_user_input_reaches_the_internal_error_branch():
             "attention-gradient", claim, wrt="V", case="causal mask", isolate=False
         )
         assert report.verdict in ("correct", "incorrect"), (claim, report.error)
+
+
+def test_one_message_names_every_missing_shape():
+    """trace(A @ X @ B) needs three declarations; the message names all of them at once
+    (failed before this fix: the first message named only A)."""
+    report = check_claim("trace(A @ X @ B)", "X", "B @ A", isolate=False)
+    assert "--shape A=N X=N B=N" in report.error, report.error

@@ -180,6 +180,10 @@ def _binary(node: Binary, scope: Scope) -> Value:
 MATRIX_ONLY = frozenset({"trace", "det", "inv", "diag", "outer", "softmax"})
 
 
+class MissingShape(ParseError):
+    """A name used as a vector or matrix without a declared shape."""
+
+
 def _shaped(operand: Node, value: Value, scope: Scope, what: str, column: int) -> None:
     """Refuse ``what`` (.T, @, trace, ...) on a scalar built only from undeclared names.
 
@@ -188,23 +192,60 @@ def _shaped(operand: Node, value: Value, scope: Scope, what: str, column: int) -
     """
     if not scope.open or is_matrix(value):
         return
-    names = []
-    for sub in walk(operand):
-        if isinstance(sub, Name):
-            if sub.name in scope.values:
-                return  # built from a declared shape: a 1×1 product, not a forgotten shape
-            if sub.name not in CONSTANTS and sub.name not in names:
-                names.append(sub.name)
+    names = _undeclared(operand, scope)
+    if names is None:
+        return  # built from a declared shape: a 1×1 product, not a forgotten shape
     if not names:
         raise ParseError(f"{what} of a number: it needs a vector or a matrix", column)
-    listed = ", ".join(names)
-    first = names[0]
-    raise ParseError(
-        f"{listed} {'is' if len(names) == 1 else 'are'} used with {what} but "
-        f"{'has' if len(names) == 1 else 'have'} no declared shape (undeclared names are "
-        f"scalars): add --shape {first}=N for a column or --shape {first}=MxN for a matrix "
-        f"(shapes={{'{first}': ...}} in Python)",
-        column,
+    raise MissingShape(missing_shapes(names, [what]), column)
+
+
+def _undeclared(node: Node, scope: Scope) -> list[str] | None:
+    """The undeclared names in ``node``; None if it uses a declared one."""
+    names: list[str] = []
+    for sub in walk(node):
+        if isinstance(sub, Name):
+            if sub.name in scope.values:
+                return None
+            if sub.name not in CONSTANTS and sub.name not in names:
+                names.append(sub.name)
+    return names
+
+
+def matrix_uses(node: Node, scope: Scope) -> tuple[list[str], list[str]]:
+    """Every undeclared name used with .T, @ or a matrix function, and those operations.
+
+    So one message can name every ``--shape`` a forgotten declaration needs, not one per
+    attempt: ``trace(A @ X @ B)`` needs A, X and B.
+    """
+    names: list[str] = []
+    operations: list[str] = []
+    for sub in walk(node):
+        if isinstance(sub, Transpose):
+            operands, what = [sub.operand], ".T"
+        elif isinstance(sub, Binary) and sub.op == "@":
+            operands, what = [sub.left, sub.right], "@"
+        elif isinstance(sub, Call) and sub.function in MATRIX_ONLY:
+            operands, what = list(sub.args), f"{sub.function}(...)"
+        else:
+            continue
+        for operand in operands:
+            found = _undeclared(operand, scope)
+            if found:
+                names += [n for n in found if n not in names]
+                operations += [what] if what not in operations else []
+    return names, operations
+
+
+def missing_shapes(names: list[str], operations: list[str]) -> str:
+    """The one-line message for names used as matrices without a declared shape."""
+    plural = len(names) > 1
+    shapes = " ".join(f"{n}=N" for n in names)
+    return (
+        f"{', '.join(names)} {'are' if plural else 'is'} used with {' and '.join(operations)} "
+        f"but {'have' if plural else 'has'} no declared shape (undeclared names are scalars): "
+        f"add --shape {shapes}, with N a size for a column or MxN for a matrix "
+        f"(shapes={{...}} in Python)"
     )
 
 

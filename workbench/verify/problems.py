@@ -23,11 +23,14 @@ from workbench.errors import ParseError
 from workbench.verify.claim_format import unparse
 from workbench.verify.interpret import (
     CONSTANTS,
+    MissingShape,
     Scope,
     Value,
     build,
     describe,
     is_matrix,
+    matrix_uses,
+    missing_shapes,
     parse_shape,
     shape,
 )
@@ -51,6 +54,11 @@ def parse_input(text: str, source: str, offset: int = 0) -> Node:
 def build_input(node: Node, scope: Scope, source: str, offset: int = 0) -> Value:
     try:
         return build(node, scope)
+    except MissingShape as error:  # name every shape missing, not only the first met
+        names, operations = matrix_uses(node, scope)
+        if names:
+            error = MissingShape(missing_shapes(names, operations), error.column)
+        raise located(error, source, offset) from None
     except ParseError as error:
         raise located(error, source, offset) from None
 
