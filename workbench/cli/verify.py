@@ -15,12 +15,14 @@ from workbench.cli import args as cli_args
 DESCRIPTION = """\
 Check a derivative worked out by hand (homework, a custom layer, a paper), and if it is
 wrong, say where: a counterexample and the usual mistake it makes (transposed, sign,
-constant factor, symmetric-only, missing term, an unstated assumption).
+constant factor, symmetric-only, missing term, an unstated assumption, a wrong branch).
 
 The verdict comes from bounded symbolic equality tiers, confirmed at exact random
-points where the function is real and finite. Exit status: 0 the claim is right
-everywhere it is defined; 1 it is wrong; 2 the input could not be understood (one line
-says what and where) or no verdict was reached within --timeout.
+points where the function is real and finite, and at points built on each side of every
+kink of step, abs, sign or relu; a difference any of them finds makes the claim wrong.
+Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2 the input
+could not be understood (one line says what and where), the function is defined
+nowhere it was tried, or no verdict was reached within --timeout.
 """
 
 EPILOG = """\
