@@ -188,7 +188,10 @@ def verify_catalogue_claim(
                 derivation, node, shown, outcome, counterexample, f"at {where}: {outcome.detail}"
             )
     method = "symbolic" if methods == {"symbolic"} else "numeric"
-    detail = f"case {case.name!r}, ∂/∂{variable.name}, equal at every size ({'; '.join(details)})"
+    detail = (
+        f"case {case.name!r}, ∂/∂{variable.name}, equal at every size ({'; '.join(details)}); "
+        f"at {where}: {outcome.detail}"  # the points and regions, at the last size
+    )
     return VerifyReport(
         verdict="correct",
         method=method,
