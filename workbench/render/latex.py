@@ -29,6 +29,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -47,6 +48,7 @@ __all__ = [
     "mark_of",
     "notes_to_latex",
     "number_to_latex",
+    "printed_names",
     "rule_to_latex",
     "step_to_latex",
     "steps_to_latex",
@@ -201,6 +203,64 @@ def expr_to_latex(expr) -> str:
         '\\\\delta_{ij}'
     """
     return WorkbenchLatexPrinter().doprint(expr)
+
+
+def printed_names(expr) -> dict[str, Any]:
+    """Each name of ``expr`` keyed by the LaTeX it prints as: the scope in which a
+    reader of this notation (:mod:`workbench.verify.latex_reader`) reads ``expr`` back.
+
+    Every free symbol, matrix, indexed base and undefined function of ``expr`` is keyed
+    by its printed LaTeX; so is every sub-expression the printer writes in a form that
+    does not show its arguments (a recurrence ``m_{t}``, a stationary mean, a
+    derivation's own matrix function such as ``\\operatorname{LSE}``): those read back
+    verbatim, as themselves.
+
+    Raises:
+        ValueError: when two different names print alike, so no reader could tell them
+            apart — a defect of the printed formula.
+    """
+    scope: dict[str, Any] = {}
+
+    def add(key: str, value) -> None:
+        if key in scope and scope[key] != value:
+            raise ValueError(f"{scope[key]} and {value} both print as {key!r}")
+        scope[key] = value
+
+    from sympy.stats.rv import RandomSymbol
+
+    expr = sp.sympify(expr)
+    # A sum's own limits name its variable; a derivative's variable (the j of z_j) is
+    # not free in SymPy's sense but is a name of the printed formula all the same.
+    bound = {
+        limit[0] for node in expr.atoms(sp.Sum, sp.Product) for limit in node.limits
+    } - expr.free_symbols
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if _verbatim(node):
+            add(expr_to_latex(node), node)  # what is inside is not printed: not a name
+        elif isinstance(node, RandomSymbol):
+            add(expr_to_latex(node), node)
+        elif isinstance(node, sp.Symbol | sp.MatrixSymbol | sp.IndexedBase):
+            if node not in bound:
+                add(expr_to_latex(node), node)
+        else:
+            if isinstance(node, sp.core.function.AppliedUndef):
+                head = expr_to_latex(node.func(sp.Symbol("x"))).split(r"{\left(")[0]
+                add(head, node.func)
+            stack.extend(node.args)
+    if any(getattr(p.base, "name", None) == "e" for p in expr.atoms(sp.Pow)):
+        raise ValueError("a power of the symbol e prints like exp")
+    return scope
+
+
+def _verbatim(node) -> bool:
+    """Nodes printed without their arguments, or by a class the reader does not know."""
+    cls = type(node)
+    module = cls.__module__ or ""
+    if cls.__name__ in ("Recurrence", "StationaryMean"):
+        return True
+    return module.startswith("derivations") and hasattr(cls, "_latex")
 
 
 def number_to_latex(x: float, digits: int = 1) -> str:
