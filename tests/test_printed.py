@@ -16,20 +16,6 @@ from workbench.verify.latex_reader import read_back
 from workbench.core import registry
 from workbench.render.latex import printed_names
 
-# Known printing defects, each with the test that shows it. An entry here is strict: the
-# test must fail for that slug, so the mark goes once the printer is fixed.
-PRINTER_DEFECTS = {
-    "attention-gradient": "the LaTeX printer drops the grouping of (GVᵀ ⊙ P)𝟏 under a minus",
-}
-
-
-def _params():
-    for slug in registry.slugs():
-        marks = []
-        if slug in PRINTER_DEFECTS:
-            marks.append(pytest.mark.xfail(strict=True, reason=PRINTER_DEFECTS[slug]))
-        yield pytest.param(slug, id=slug, marks=marks)
-
 
 def _handout_section(derivation) -> str:
     from workbench.checks.report import DerivationReport
@@ -83,7 +69,7 @@ def _assert_reads_back(where: str, latex: str, source) -> None:
     assert verdict.equal, f"{where}: printed {latex!r} reads as {value}, not {source} ({verdict})"
 
 
-@pytest.mark.parametrize("slug", list(_params()))
+@pytest.mark.parametrize("slug", registry.slugs())
 def test_handout_formulas_read_back(slug):
     """Every step row and every boxed result of the handout section.
 
@@ -120,7 +106,7 @@ def test_notebook_formulas_read_back(slug):
             _assert_reads_back(f"{result.label} row {number}", latex, source)
 
 
-@pytest.mark.parametrize("slug", list(_params()))
+@pytest.mark.parametrize("slug", registry.slugs())
 def test_notebook_html_formulas_read_back(slug):
     """The notebook's HTML table of each result: the goal, every step, the closed form.
 

@@ -73,6 +73,11 @@ EXPRESSIONS = [
     (Elementwise("square", z), r"z^{\circ 2}"),
     (DiagMatrix(s) - s * s.T, r"\operatorname{diag}\left(s\right) - s s^{\top}"),
     (sp.HadamardProduct(S, M), r"S \odot M"),
+    # A negated product keeps the grouping of its factors; before the fix it printed
+    # "- S \odot M S", which reads as -S ⊙ (M S).
+    (sp.MatMul(-1, sp.HadamardProduct(S, M), S), r"- \left(S \odot M\right) S"),
+    (sp.MatMul(-2, S, M), r"- 2 S M"),
+    (sp.MatMul(sp.Rational(-1, 2), S, M), r"- \frac{1}{2} S M"),
     (sp.OneMatrix(N, 1), r"\mathbf{1}_{N}"),
     (sp.OneMatrix(1, N), r"\mathbf{1}_{N}^{\top}"),
     (sp.Identity(n), r"I_{n}"),
@@ -84,6 +89,16 @@ EXPRESSIONS = [
 @pytest.mark.parametrize(("expr", "expected"), EXPRESSIONS, ids=[e for _, e in EXPRESSIONS])
 def test_expression_golden(expr, expected):
     assert expr_to_latex(expr) == expected
+
+
+@pytest.mark.parametrize(("expr", "expected"), EXPRESSIONS, ids=[e for _, e in EXPRESSIONS])
+def test_expression_golden_reads_back(expr, expected):
+    """The reader of workbench.verify.latex_reader inverts every golden line of the printer."""
+    from workbench.render.latex import printed_names
+    from workbench.verify.latex_reader import read_back
+
+    value, verdict = read_back(expected, expr, printed_names(expr))
+    assert verdict.equal, f"{expected!r} reads as {value}"
 
 
 def _step(rule="quotient rule"):

@@ -152,6 +152,23 @@ class WorkbenchLatexPrinter(LatexPrinter):
     def _print_Transpose(self, expr):
         return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\top}}"
 
+    def _print_MatMul(self, expr):
+        # SymPy measures each factor of -X Y against the precedence of the whole, which for
+        # a negated product is that of a sum: a Hadamard factor then lost its parentheses,
+        # and -(A ⊙ B) C printed as -A ⊙ B C. Each factor is measured against a product.
+        args = list(expr.args)
+        sign = ""
+        if expr.could_extract_minus_sign():
+            args = args[1:] if args[0] == -1 else [-args[0], *args[1:]]
+            sign = "- "
+
+        def factor(arg) -> str:
+            if not isinstance(arg, sp.MatrixExpr | sp.Add):  # a scalar coefficient as itself
+                return self._print(arg)
+            return self.parenthesize(arg, PRECEDENCE["Mul"], strict=False)
+
+        return sign + " ".join(factor(a) for a in args)
+
     def _print_HadamardProduct(self, expr):
         return r" \odot ".join(self.parenthesize(a, PRECEDENCE["Mul"]) for a in expr.args)
 

@@ -399,6 +399,9 @@ class _Reader:
         matched = self.scope_name()
         if matched is not None:
             return matched
+        if self._word_at(r"H\left("):  # the printer's Heaviside step, H(0) = 0
+            self.pos += 1
+            return sp.Heaviside(self.group(r"\left(", r"\right)"), 0)
         for command, handler in self._COMMANDS:
             if self.at(command):
                 return handler(self)
