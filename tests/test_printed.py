@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from workbench.verify.latex_reader import read_back
 
 from workbench.core import registry
 from workbench.render.latex import printed_names
+from workbench.verify.latex_reader import read_back
 
 
 def _handout_section(derivation) -> str:
@@ -127,3 +127,88 @@ def test_notebook_html_formulas_read_back(slug):
             _assert_reads_back(f"{result.label} step {number}", latex[2:], step.after)
         _, closed = _split_relation(formulas[-1])
         _assert_reads_back(f"{result.label} closed form", closed, result.closed_form)
+
+
+# ---------------------------------------------------------------- plain text
+CLOSED_FORM_LINE = re.compile(r"^   closed form: (.*)  \((?:entry [^)]*|a scalar)\)$", re.M)
+TIMEOUT = 60.0  # seconds per claim: generous, so a busy machine cannot turn ✓ into "no verdict"
+
+
+def _shown_closed_forms(derivation) -> dict[str, str]:
+    """Result label → its closed form exactly as ``workbench show`` prints it."""
+    from workbench.render.text import render_steps
+
+    forms = CLOSED_FORM_LINE.findall(render_steps(derivation))
+    assert len(forms) == len(derivation.results)
+    return dict(zip((r.label for r in derivation.results), forms, strict=True))
+
+
+def _assert_shown_forms_verify(slug: str, cases) -> None:
+    from workbench.verify.api import check_catalogue_claim
+
+    derivation = registry.get(slug)
+    shown = _shown_closed_forms(derivation)
+    for case in cases:
+        for variable, label in case.results.items():
+            claim = shown[label]
+            report = check_catalogue_claim(
+                slug, claim, wrt=variable.name, case=case.name, timeout=TIMEOUT
+            )
+            assert report.verdict == "correct", (
+                f"{slug} --case {case.name!r} --wrt {variable.name} --claim {claim!r}: "
+                f"{report.verdict}: {report.error or report.detail}"
+            )
+
+
+@pytest.mark.parametrize("slug", registry.slugs())
+def test_what_show_prints_verifies_in_the_first_case(slug):
+    """``workbench verify SLUG --claim "<what show printed>"`` is ✓ for every result a case
+    instantiates (here the first case; every case in the slow run).
+
+    Failed before the claim language read ``phi_prime`` (two-layer-backprop), ``ones``
+    (attention-gradient, layernorm-backward) and ``lambda`` (least-squares, pca-variance),
+    and before a catalogue claim could name a case's fixed parameters (λ = 1/2, ε).
+    """
+    cases = registry.get(slug).cases[:1]
+    _assert_shown_forms_verify(slug, cases)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", registry.slugs())
+def test_what_show_prints_verifies_in_every_case(slug):
+    _assert_shown_forms_verify(slug, registry.get(slug).cases[1:])
+
+
+@pytest.mark.parametrize(
+    ("slug", "wrt", "wrong"),
+    [
+        ("attention-gradient", "V", "P @ G"),  # printed "expected P.T*G" before the fix
+        ("cross-entropy-gradient", "z", "y - s"),
+        ("softmax-jacobian", None, "diag(s) - s.T @ s"),
+    ],
+)
+def test_the_expected_line_is_a_claim_that_verifies(slug, wrt, wrong):
+    """A wrong claim's "expected" is printed in the claim language: pasted back, it is ✓.
+
+    Failed before the fix: the expected line was SymPy's text, ``P.T*G``, where ``*`` is
+    the matrix product although in the claim language it is entry by entry.
+    """
+    from workbench.verify.api import check_catalogue_claim
+    from workbench.verify.parsing import parse
+
+    report = check_catalogue_claim(slug, wrong, wrt=wrt, timeout=TIMEOUT)
+    assert report.verdict == "incorrect"
+    parse(report.expected)  # the claim language reads it
+    again = check_catalogue_claim(slug, report.expected, wrt=wrt, timeout=TIMEOUT)
+    assert again.verdict == "correct", (report.expected, again.error or again.detail)
+
+
+def test_a_planted_mistake_in_a_shown_closed_form_is_rejected():
+    """The test above can fail: the printed closed form with φ′ dropped is ✗."""
+    from workbench.verify.api import check_catalogue_claim
+
+    shown = _shown_closed_forms(registry.get("two-layer-backprop"))["∂L/∂b₁"]
+    planted = shown.replace("phi_prime(a)", "phi(a)")
+    assert planted != shown
+    report = check_catalogue_claim("two-layer-backprop", planted, wrt="b1", timeout=TIMEOUT)
+    assert report.verdict == "incorrect"

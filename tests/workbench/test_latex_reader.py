@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from workbench.verify.latex_reader import MAX_DEPTH, MAX_LENGTH, read_back, read_latex
 
 from workbench.core.functions import Elementwise, phi
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex, printed_names
+from workbench.verify.latex_reader import MAX_DEPTH, MAX_LENGTH, read_back, read_latex
 
 n = sp.Symbol("n", integer=True, positive=True)
 i, j, k = sp.symbols("i j k", integer=True)

@@ -92,7 +92,8 @@ MALFORMED = [
     ("x = 1", "'=' is not allowed"),
     ("x[0]", "brackets [ ] are not allowed"),
     ("'x'", "string literals are not allowed"),
-    ("lambda: 0", "'lambda' is a Python keyword"),
+    ("lambda: 0", "':' is not allowed"),  # lambda is a name (λ); the colon is refused
+    ("x if y else z", "'if' is a Python keyword"),
     ("__class__", "dunder names"),
     ("x 2", "a number cannot follow directly"),
     ("1" * 40, "number too long"),

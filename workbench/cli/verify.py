@@ -44,7 +44,10 @@ the language:
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
   functions    exp log sqrt sin cos tanh sigmoid relu step abs sign (entry by entry),
                sum (all entries) trace det inv diag (vector → diagonal matrix)
-               outer(u, v) softmax (of a vector) eye(n)
+               outer(u, v) softmax (of a vector) eye(n) ones(m, n)
+               tanh_prime sigmoid_prime relu_prime square (entry by entry);
+               with SLUG, phi and phi_prime: the case's activation and its derivative
+               (so a closed form printed by `workbench show` can be pasted back)
   a 1×1 result counts as a scalar. A claim starting with '-' needs --claim=-...
 
 layouts:

@@ -7,6 +7,7 @@ sums as ``Σ_k=0..n-1 (...)`` and derivatives as ``∂(...)/∂z[j]``.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.str import StrPrinter
 
 BOUND_NAMES = "klrtuvw"  # avoids i, j, p, q (free indices) and n, m, d (sizes)
@@ -84,6 +85,13 @@ class TextPrinter(StrPrinter):
     def _print_OneMatrix(self, expr):
         return f"ones({self._print(expr.rows)}, {self._print(expr.cols)})"
 
+    # In the claim language ** is entry by entry: the matrix inverse is inv(X), not X**(-1).
+    def _print_Inverse(self, expr):
+        return f"inv({self._print(expr.arg)})"
+
+    def _print_Identity(self, expr):
+        return f"eye({self._print(expr.rows)})"
+
 
 def to_text(expr) -> str:
     return TextPrinter().doprint(expr)
@@ -108,8 +116,11 @@ def render_steps(derivation) -> str:
             lines.append(f"      [{step.rule}] {step.note}")
             for fact in result.assumed(step):  # shown as assumed: nothing checks it
                 lines.append(f"      assumed: {to_text(fact.lhs)} = {to_text(fact.rhs)}")
-        lines.append(
-            f"   closed form: {to_text(result.closed_form)}  "
-            f"(entry {to_text(result.entry[0])},{to_text(result.entry[1])})"
-        )
+        closed, entry = result.closed_form, result.entry
+        if isinstance(closed, MatrixElement) and entry is not None:
+            # An entry of a matrix expression: print the matrix (brackets are not claim
+            # language); the entry is said beside it.
+            closed, entry = closed.parent, (closed.i, closed.j)
+        where = f"(entry {to_text(entry[0])},{to_text(entry[1])})" if entry else "(a scalar)"
+        lines.append(f"   closed form: {to_text(closed)}  {where}")
     return "\n".join(lines)

@@ -22,7 +22,9 @@ import sympy as sp
 from workbench.checks.runner import concrete_assumptions, substitute
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
+from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
+from workbench.render.text import to_text
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
@@ -136,9 +138,39 @@ def catalogue_scope(derivation: Derivation, case: Case, sizes) -> tuple[Scope, d
     for name in sorted(defined, key=lambda m: m.name):
         expanded = algebra.expand_names(name, derivation.definitions)
         thunks[name.name] = lambda e=expanded: explicit(e, sizes, case)
+    # Scalars the derivation defines (σ² in layer norm) and parameters the case fixes
+    # (λ = 1/2): a closed form printed by `workbench show` uses their names.
+    for name in sorted(derivation.definitions, key=str):
+        if isinstance(name, sp.Symbol) and _is_scalar(derivation.definitions[name]):
+            expanded = algebra.resolve(name, derivation.definitions)
+            thunks.setdefault(name.name, lambda e=expanded: explicit(e, sizes, case))
+    for old, new in case.substitutions.items():
+        if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
+            thunks.setdefault(old.name, lambda v=new: sp.sympify(v))
     for size, number in sizes.items():
         thunks.setdefault(str(size), lambda v=number: sp.Integer(v))
-    return Scope(_Lazy(thunks), open=False), inputs
+    return Scope(_Lazy(thunks), open=False, functions=activation(case)), inputs
+
+
+def _is_scalar(value) -> bool:
+    return not isinstance(value, sp.MatrixExpr | sp.MatrixBase)
+
+
+def activation(case: Case) -> dict[str, Callable]:
+    """``phi`` and ``phi_prime`` for a case that substitutes the activation φ.
+
+    φ′ is the engine's named derivative where there is one (ReLU′ is the step with
+    H(0) = 0, as in the case's own closed form), else SymPy's derivative of φ.
+    """
+    function = case.substitutions.get(phi)
+    if function is None:
+        return {}
+    named = [n for n, f in ELEMENTWISE.items() if f is function and f"{n}_prime" in ELEMENTWISE]
+    if named:
+        return {"phi": function, "phi_prime": ELEMENTWISE[f"{named[0]}_prime"]}
+    t = sp.Dummy("t")
+    slope = sp.diff(function(t), t)
+    return {"phi": function, "phi_prime": lambda u: slope.subs(t, u)}
 
 
 def _symbols(value):
@@ -196,7 +228,7 @@ def verify_catalogue_claim(
         verdict="correct",
         method=method,
         parsed_claim=unparse(node),
-        expected=sp.sstr(shown),
+        expected=to_text(shown),  # in the claim language
         kind="catalogue",
         claim_latex=to_latex(node),
         expected_latex=sp.latex(shown),
@@ -210,7 +242,7 @@ def _report(derivation, node, shown, outcome, counterexample, detail) -> VerifyR
         verdict="incorrect",
         method=outcome.method,
         parsed_claim=unparse(node),
-        expected=sp.sstr(shown),
+        expected=to_text(shown),  # in the claim language
         counterexample=counterexample,
         diagnosis=outcome.diagnosis,
         kind="catalogue",

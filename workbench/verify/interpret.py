@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -48,7 +48,14 @@ SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "step": ELEMENTWISE["step"],
     "abs": sp.Abs,
     "sign": sp.sign,
+    "tanh_prime": ELEMENTWISE["tanh_prime"],
+    "sigmoid_prime": ELEMENTWISE["sigmoid_prime"],
+    "relu_prime": ELEMENTWISE["relu_prime"],
+    "square": ELEMENTWISE["square"],
 }
+
+# Functions that only a scope can define: the activation of a catalogue case.
+SCOPED_FUNCTIONS = ("phi", "phi_prime")
 
 
 # The constants of the claim language; every other undeclared name is a real variable.
@@ -63,10 +70,13 @@ class Scope:
         values: name → value (a scalar expression or an explicit matrix).
         open: when True, an undeclared name is a real scalar symbol; when False it is
             an error (a catalogue claim must use the derivation's own names).
+        functions: scalar functions this scope defines, applied entrywise, e.g. ``phi``
+            and ``phi_prime`` for the activation of a catalogue case.
     """
 
     values: Mapping[str, Value]
     open: bool = True
+    functions: Mapping[str, Callable[[sp.Expr], sp.Expr]] = field(default_factory=dict)
 
     def lookup(self, name: str, column: int) -> Value:
         if name in self.values:
@@ -343,13 +353,21 @@ def _call(node: Call, scope: Scope) -> Value:
         raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
     if node.function == "eye":
         return _eye(node, scope)
+    if node.function == "ones":
+        return _ones(node, scope)
     args = [build(a, scope) for a in node.args]
     if node.function in MATRIX_ONLY:
         for arg_node, arg in zip(node.args, args, strict=True):
             _shaped(arg_node, arg, scope, f"{node.function}(...)", node.column)
-    if node.function in SCALAR_FUNCTIONS:
-        function = SCALAR_FUNCTIONS[node.function]
+    if node.function in scope.functions or node.function in SCALAR_FUNCTIONS:
+        function = scope.functions.get(node.function) or SCALAR_FUNCTIONS[node.function]
         return args[0].applyfunc(function) if is_matrix(args[0]) else function(args[0])
+    if node.function in SCOPED_FUNCTIONS:
+        raise ParseError(
+            f"{node.function} is the activation of a catalogue result's case "
+            "(e.g. workbench verify two-layer-backprop --case tanh); it is not defined here",
+            node.column,
+        )
     return _MATRIX_FUNCTIONS[node.function](*args, node=node)
 
 
@@ -358,6 +376,13 @@ def _eye(node: Call, scope: Scope) -> Value:
     if not (getattr(size, "is_Integer", False) and 1 <= size <= MAX_SIZE):
         raise ParseError(f"eye(n) needs a whole number n from 1 to {MAX_SIZE}", node.column)
     return sp.ImmutableMatrix(sp.eye(int(size)))
+
+
+def _ones(node: Call, scope: Scope) -> Value:
+    sizes = [build(a, scope) for a in node.args]
+    if not all(getattr(s, "is_Integer", False) and 1 <= s <= MAX_SIZE for s in sizes):
+        raise ParseError(f"ones(m, n) needs whole numbers from 1 to {MAX_SIZE}", node.column)
+    return sp.ImmutableMatrix(sp.ones(int(sizes[0]), int(sizes[1])))
 
 
 def _square(value: Value, node: Call) -> sp.ImmutableMatrix:

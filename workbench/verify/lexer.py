@@ -129,7 +129,9 @@ def _name(text: str, i: int, tokens: list[Token]) -> int:
     word = text[start:i]
     if word.startswith("__") or word.endswith("__"):
         raise ParseError(f"dunder names like {word!r} are not allowed", start + 1)
-    if keyword.iskeyword(word):
+    # Nothing is ever evaluated; "lambda" is refused only as a habit from Python, and it
+    # is the usual name of a regularisation weight or a Lagrange multiplier.
+    if keyword.iskeyword(word) and word != "lambda":
         raise ParseError(f"{word!r} is a Python keyword, not allowed in an expression", start + 1)
     tokens.append(Token(NAME, word, start + 1))
     return i

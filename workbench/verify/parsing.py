@@ -48,6 +48,11 @@ FUNCTIONS: dict[str, int] = {
         ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "step", "sign"], 1
     ),  # scalar, or elementwise on a matrix
     **dict.fromkeys(["sum", "trace", "det", "inv", "diag", "softmax", "eye"], 1),
+    # Derivatives of the activations, the entrywise square, and the activation φ of a
+    # catalogue case with its derivative φ′ (what `workbench show` prints).
+    **dict.fromkeys(["tanh_prime", "sigmoid_prime", "relu_prime", "square"], 1),
+    **dict.fromkeys(["phi", "phi_prime"], 1),
+    "ones": 2,  # ones(m, n): the m×n matrix of ones
     "outer": 2,
     "diff": 2,  # only as the first line of a steps file
 }

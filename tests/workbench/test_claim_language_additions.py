@@ -1,0 +1,74 @@
+"""What the claim language gained so that `workbench show`'s closed forms can be pasted back.
+
+Each failed before its addition: ``ones``, the activations' derivatives and ``square`` were
+unknown functions, ``lambda`` was refused as a Python keyword, and ``phi``/``phi_prime``
+had no meaning anywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from workbench.errors import ParseError
+from workbench.render.text import to_text
+from workbench.verify.interpret import Scope, build, declare
+from workbench.verify.parsing import parse
+
+
+def _build(text, shapes=None, **scope):
+    return build(parse(text), Scope(declare(shapes or {}), **scope))
+
+
+def test_ones_is_the_matrix_of_ones():
+    assert _build("ones(2, 3)") == sp.ImmutableMatrix(sp.ones(2, 3))
+    assert _build("ones(2, 2) @ x", {"x": (2, 1)}) == sp.ImmutableMatrix(
+        [[sp.Symbol("x[0]", real=True) + sp.Symbol("x[1]", real=True)]] * 2
+    )
+
+
+@pytest.mark.parametrize("text", ["ones(0, 2)", "ones(2, 11)", "ones(x, 2)", "ones(1/2, 2)"])
+def test_ones_needs_small_whole_sizes(text):
+    with pytest.raises(ParseError, match=r"ones\(m, n\) needs whole numbers"):
+        _build(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("tanh_prime", 1 - sp.tanh(sp.Symbol("x", real=True)) ** 2),
+        ("relu_prime", sp.Heaviside(sp.Symbol("x", real=True), 0)),
+        ("square", sp.Symbol("x", real=True) ** 2),
+    ],
+)
+def test_the_derivatives_of_the_activations(name, value):
+    assert _build(f"{name}(x)") == value
+
+
+def test_sigmoid_prime_is_the_derivative_of_sigmoid():
+    x = sp.Symbol("x", real=True)
+    difference = _build("sigmoid_prime(x)") - sp.diff(_build("sigmoid(x)"), x)
+    assert sp.simplify(difference) == 0
+
+
+def test_phi_is_defined_only_by_a_scope():
+    with pytest.raises(ParseError, match="activation of a catalogue result's case"):
+        _build("phi_prime(x)")
+    x = sp.Symbol("x", real=True)
+    assert _build("phi_prime(x)", functions={"phi_prime": lambda u: 1 - sp.tanh(u) ** 2}) == (
+        1 - sp.tanh(x) ** 2
+    )
+
+
+def test_lambda_is_a_name():
+    assert _build("2*lambda") == 2 * sp.Symbol("lambda", real=True)
+
+
+def test_the_text_printer_writes_the_inverse_and_the_identity_in_the_claim_language():
+    """Failed before: X**(-1) (entrywise in the claim language) and I (an unknown name)."""
+    X = sp.MatrixSymbol("X", 2, 2)
+    text = to_text(sp.Inverse(X.T) * X + 2 * sp.Identity(2))
+    assert "**" not in text and "inv(X.T)" in text and "eye(2)" in text
+    explicit = _build(text, {"X": (2, 2)})
+    X2 = sp.ImmutableMatrix(2, 2, lambda i, j: sp.Symbol(f"X[{i},{j}]", real=True))
+    assert sp.simplify(explicit - (X2.T.inv() * X2 + 2 * sp.eye(2))) == sp.zeros(2, 2)
