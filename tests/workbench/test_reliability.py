@@ -266,7 +266,7 @@ print("ok")
 
 def test_checks_do_not_fork_from_a_process_with_threads(monkeypatch):
     """Failed before: run_parallel forked a process whose other threads were alive."""
-    from workbench.checks import runner as checks
+    from workbench.checks import parallel as checks
 
     forks = []
     real_fork = os.fork

@@ -29,6 +29,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.equivalence import check_equal
 from workbench.checks.report import CheckResult
+from workbench.checks.resolved import compare_resolved
 from workbench.core.derivation import Derivation
 from workbench.core.facts import Fact, Identity, Root, SolvedRecurrence
 
@@ -103,8 +104,6 @@ def judge(fact: Fact, derivation: Derivation, stated, budget: float, seed: int):
 
 
 def _decide(a, b, derivation: Derivation, budget: float, seed: int):
-    from workbench.checks.runner import compare_resolved  # it builds on this module's layer
-
     return compare_resolved(a, b, derivation, (), budget, seed)
 
 

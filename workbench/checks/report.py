@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,34 @@ class DerivationReport:
             "seconds": round(self.seconds, 3),
             "checks": [c.to_dict() for c in self.checks],
         }
+
+
+def timed(result: CheckResult, seconds: float) -> CheckResult:
+    """The result with the seconds it took."""
+    return replace(result, seconds=round(seconds, 3))
+
+
+def summarise(name: str, items: list[dict]) -> CheckResult:
+    """One check from its items: passed if every item did, "proved" if every item was."""
+    failed = [item for item in items if not item["passed"]]
+    if not items:
+        return CheckResult(name, False, "error", None, "nothing to check")
+    if failed:
+        first = failed[0]
+        detail = f"{len(failed)} of {len(items)} failed; first: {first['what']}: {first['detail']}"
+        return CheckResult(name, False, first["method"], None, detail, items=tuple(items))
+    methods = {item["method"] for item in items}
+    method = "proved" if methods == {"proved"} else "tested"
+    return CheckResult(name, True, method, None, f"{len(items)} comparisons", items=tuple(items))
+
+
+def item(what: str, verdict) -> dict:
+    """One comparison's verdict as an item of a check."""
+    return {
+        "what": what,
+        "passed": verdict.equal is True,
+        "method": verdict.method if verdict.equal is not False else "failed",
+        "tier": verdict.tier,
+        "seconds": round(verdict.seconds, 4),
+        "detail": verdict.detail,
+    }

@@ -38,6 +38,7 @@ from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.stats.rv import RandomSymbol
 
+from workbench.checks.parallel import run_parallel
 from workbench.checks.timebox import time_limit
 from workbench.errors import TimeBudgetExceeded
 
@@ -437,8 +438,6 @@ def independent_items(derivation, items: list[dict], seed: int = 0) -> list[dict
     A step fails if either route finds the two sides different; ``decided by`` says
     which route(s) decided, ``independent`` what this route found.
     """
-    from workbench.checks.runner import run_parallel  # the steps check's own worker pool
-
     steps = [(result, step) for result in derivation.results for step in result.steps]
     verdicts = run_parallel(
         [

@@ -23,18 +23,16 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks import directional
-from workbench.checks.equivalence import check_equal
-from workbench.checks.report import CheckResult
-from workbench.checks.runner import (
-    _item,
-    _summarise,
+from workbench.checks.concrete import (
     concrete_assumptions,
     explicit_forward,
     instantiate_result,
-    run_parallel,
     substitute,
     sympy_gradient,
 )
+from workbench.checks.equivalence import check_equal
+from workbench.checks.parallel import run_parallel
+from workbench.checks.report import CheckResult, item, summarise
 from workbench.codegen import numeric
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
@@ -84,7 +82,7 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
             tasks.append(lambda case=case, large=large: along_directions(case, large))
     tasks += result_tasks(derivation, budget, seed)
     items = [item for batch in run_parallel(tasks) for item in batch]
-    return _summarise("sympy diff", items)
+    return summarise("sympy diff", items)
 
 
 def _size_label(sizes) -> str:
@@ -123,7 +121,7 @@ def _identity_items(derivation, case: Case, sizes, budget: float, seed: int) -> 
             budget,
             seed,
         )
-        items.append(_item(f"[{case.name}] {name} at {_size_label(sizes)}", verdict))
+        items.append(item(f"[{case.name}] {name} at {_size_label(sizes)}", verdict))
     return items
 
 
@@ -143,7 +141,7 @@ def _entrywise_items(derivation, case: Case, sizes, resolved, budget, seed) -> l
             what = "closed form"
             claim = substitute(closed.subs(sizes).as_explicit(), case.substitutions).doit()
         verdict = _compare_explicit(derivation, truth, claim, assumptions, budget, seed)
-        items.append(_item(f"[{case.name}] d/d{wrt.name}: {what} at {_size_label(sizes)}", verdict))
+        items.append(item(f"[{case.name}] d/d{wrt.name}: {what} at {_size_label(sizes)}", verdict))
     return items
 
 
@@ -182,7 +180,7 @@ def _directional_items(derivation, case: Case, sizes, prepared, seed) -> list[di
     )
     label = _size_label(sizes)
     return [
-        _item(
+        item(
             f"[{case.name}] d/d{claim.wrt.name}: "
             f"{'derived result' if claim.wrt in case.results else 'closed form'} at {label}",
             verdict,
@@ -338,7 +336,7 @@ def _result_items(derivation, result, route, case, sizes, budget, seed) -> list[
         )
         label = _size_label({**sizes, **values}) or "a random point"
         items.append(
-            _item(
+            item(
                 f"{result.label}: derived result against {what} of its definition"
                 f"{where} at {label}",
                 verdict,

@@ -5,5 +5,6 @@ mathematics made pdflatex-safe, handouts and their sections, the code panel, han
 figures, and writing files / building PDFs with pdflatex.
 
 May import: :mod:`workbench.checks`, :mod:`workbench.codegen`, :mod:`workbench.core` and
-:mod:`workbench.errors` (a handout shows a check report, so it runs the checks).
+:mod:`workbench.errors` (a handout shows a check report, so it runs the checks); never
+the verifier, which stands above it and prints with its printers.
 """

@@ -5,8 +5,9 @@ concrete sizes, shapes checked) → test points → decision → diagnosis → r
 entry points are :func:`check_claim`, :func:`check_steps` and
 :func:`check_catalogue_claim` (in :mod:`~workbench.verify.api`, re-exported here).
 
-May import: :mod:`workbench.checks`, :mod:`workbench.codegen`, :mod:`workbench.core` and
-:mod:`workbench.errors`; not the other faces.
+May import: :mod:`workbench.render` (its printers write the verifier's messages),
+:mod:`workbench.checks`, :mod:`workbench.codegen`, :mod:`workbench.core` and
+:mod:`workbench.errors`; not the notebook or the command line.
 """
 
 from __future__ import annotations

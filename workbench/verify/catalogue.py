@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 import sympy as sp
 
-from workbench.checks.runner import concrete_assumptions, substitute
+from workbench.checks.concrete import concrete_assumptions, substitute
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi

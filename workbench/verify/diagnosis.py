@@ -29,6 +29,7 @@ import sympy as sp
 from workbench.checks.timebox import time_limit
 from workbench.verify.interpret import Value, describe, is_matrix, shape
 from workbench.verify.points import FastValues, Point, Problem, free_symbols, solve_facts
+from workbench.verify.regions import kinks, region_of
 
 CLOSE = 1e-9  # relative agreement of two float evaluations that are mathematically equal
 SIMPLIFY_SECONDS = 0.5
@@ -202,8 +203,6 @@ def _shares_factor(claim: sp.Expr, denominator: sp.Expr) -> bool:
 
 def _one_side(problem: Problem, points, values) -> str | None:
     """Right on one side of a kink and wrong on the other: a branch of a piecewise claim."""
-    from workbench.verify.regions import kinks, region_of
-
     kink_list = kinks([problem.claim, problem.expected, *problem.defined])
     if not kink_list:
         return None

@@ -36,6 +36,8 @@ from typing import Any
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench.checks.equivalence import Equivalence, check_equal
+from workbench.core.algebra import canonical
 from workbench.core.functions import (
     ELEMENTWISE,
     Elementwise,
@@ -169,9 +171,6 @@ def read_back(latex: str, source, names: Mapping[str, Any], *, budget: float = 4
     Raises:
         ParseError: the LaTeX could not be read.
     """
-    from workbench.checks.equivalence import Equivalence, check_equal
-    from workbench.core.algebra import canonical
-
     value = canonical(read_latex(latex, names))
     if value == source:
         return value, Equivalence(True, "proved", "structural", 0.0, "read back identically")

@@ -1,0 +1,89 @@
+"""A derivation's case at concrete sizes: its forward, SymPy's gradient of it, a result
+written out, and the case's facts, as explicit SymPy expressions.
+
+Shared by SymPy's diff check and the verifier's catalogue claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from workbench.core import algebra
+from workbench.core.derivation import Case, Derivation
+
+
+def substitute(expr, substitutions: Mapping) -> sp.Basic:
+    """Apply a case's substitutions: abstract functions by concrete ones, a matrix by a
+    matrix expression (entry by entry, e.g. a mask by all ones), symbols by values."""
+    for old, new in substitutions.items():
+        if isinstance(old, sp.FunctionClass):
+            expr = expr.replace(old, new)
+        elif isinstance(old, sp.MatrixSymbol):
+            # By name: at concrete sizes the matrix is a new MatrixSymbol of concrete shape.
+            expr = expr.replace(
+                lambda e, old=old: (
+                    isinstance(e, MatrixElement)
+                    and isinstance(e.parent, sp.MatrixSymbol)
+                    and e.parent.name == old.name
+                ),
+                lambda e, new=new: new[e.i, e.j],
+            )
+            if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
+                expr = expr.xreplace({old: new})
+        else:
+            expr = expr.xreplace({old: new})
+    return expr
+
+
+def explicit_forward(case: Case, sizes: Mapping) -> sp.Matrix:
+    """The case's definition written out at concrete ``sizes`` (substitutions applied)."""
+    return substitute(case.forward.subs(sizes).as_explicit(), case.substitutions).doit()
+
+
+def sympy_gradient(case: Case, sizes: Mapping, wrt: sp.MatrixSymbol, forward=None) -> sp.Matrix:
+    """SymPy's own derivative of ``case.forward`` at concrete ``sizes``.
+
+    Gradient layout for a scalar forward; numerator-layout Jacobian for a vector one.
+    """
+    forward = explicit_forward(case, sizes) if forward is None else forward
+    x = wrt.subs(sizes).as_explicit()
+    if forward.shape == (1, 1):
+        loss = forward[0, 0]
+        return sp.Matrix(x.shape[0], x.shape[1], lambda a, b: sp.diff(loss, x[a, b]))
+    if x.shape[1] != 1 or forward.shape[1] != 1:
+        raise ValueError("Jacobians are taken of column vectors with respect to column vectors")
+    return sp.Matrix(forward.shape[0], x.shape[0], lambda r, c: sp.diff(forward[r, 0], x[c, 0]))
+
+
+def instantiate_result(derivation: Derivation, label: str, case: Case, sizes, resolved=None):
+    """The general-n derived result written out as a matrix at concrete ``sizes``."""
+    result = derivation.result(label)
+    if resolved is None:
+        resolved = algebra.resolve(result.derived, derivation.definitions)
+    # Expand the sums once at these sizes, indices still free; each entry then only
+    # substitutes its indices (the deltas evaluate as they are rebuilt). The case's
+    # concrete functions (φ = ReLU, say) go in last: SymPy sums Piecewise terms poorly.
+    expanded = algebra.instantiate(resolved, sizes)
+    rows, cols = (int(sp.sympify(d).subs(sizes)) for d in result.closed_form.shape)
+    row_index, col_index = result.entry
+
+    def entry(a, b):
+        values = {}
+        if isinstance(row_index, sp.Symbol):
+            values[row_index] = a
+        if isinstance(col_index, sp.Symbol):
+            values[col_index] = b
+        return substitute(algebra.instantiate(expanded, values), case.substitutions).doit()
+
+    return sp.Matrix(rows, cols, entry)
+
+
+def concrete_assumptions(case: Case, sizes) -> list:
+    """The case's facts at concrete sizes, as (lhs, rhs) pairs of explicit expressions."""
+    facts = case.assumptions(sizes) if callable(case.assumptions) else case.assumptions
+    return [
+        (algebra.instantiate(lhs, sizes), algebra.instantiate(rhs, sizes)) for lhs, rhs in facts
+    ]

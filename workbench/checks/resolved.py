@@ -1,0 +1,58 @@
+"""Two expressions compared once derivatives are evaluated and definitions unfolded.
+
+The comparison the steps and closed-form checks make, and the facts check too.
+"""
+
+from __future__ import annotations
+
+from workbench.checks.equivalence import check_equal
+from workbench.core import algebra
+from workbench.core.derivation import Derivation
+
+
+def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: int):
+    """Decide a == b after evaluating derivatives and unfolding definitions.
+
+    First lazily (names both sides share stay folded: small expressions, often proved);
+    only if that does not show equality, fully resolved down to the inputs.
+    """
+    defs = derivation.definitions
+    lazy_a, lazy_b = algebra.resolve_pair(a, b, defs)
+    lazy = check_equal(
+        lazy_a,
+        lazy_b,
+        assumptions=_resolved_lazily(facts, lazy_a, defs),
+        domain=derivation.domain,
+        budget=budget,
+        seed=seed,
+    )
+    if lazy.equal:
+        return lazy
+    return check_equal(
+        algebra.resolve(a, defs),
+        algebra.resolve(b, defs),
+        assumptions=_resolved(facts, defs),
+        domain=derivation.domain,
+        budget=budget,
+        seed=seed,
+    )
+
+
+def _resolved_lazily(facts, expr, definitions):
+    """Facts unfolded as far as ``expr`` is: names that ``expr`` no longer mentions go."""
+    present = algebra.names_in(expr, definitions)
+    out = []
+    for lhs, rhs in facts:
+        for _ in range(16):
+            extra = algebra.names_in(lhs, definitions) - present
+            if not extra:
+                break
+            lhs = algebra.unfold(lhs, {k: definitions[k] for k in extra})
+        out.append((lhs, rhs))
+    return tuple(out)
+
+
+def _resolved(facts, definitions):
+    return tuple(
+        (algebra.resolve(lhs, definitions), algebra.resolve(rhs, definitions)) for lhs, rhs in facts
+    )
