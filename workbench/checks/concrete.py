@@ -68,7 +68,7 @@ def instantiate_result(derivation: Derivation, label: str, case: Case, sizes, re
     # concrete functions (φ = ReLU, say) go in last: SymPy sums Piecewise terms poorly.
     expanded = algebra.instantiate(resolved, sizes)
     rows, cols = (int(sp.sympify(d).subs(sizes)) for d in result.closed_form.shape)
-    row_index, col_index = result.entry
+    row_index, col_index = result.entry if result.entry is not None else (0, 0)
 
     def entry(a, b):
         values = {}

@@ -40,6 +40,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -283,6 +284,7 @@ def _check_layout(claim: Claim, rows: int, shapes) -> None:
     if shape is None:
         raise Unsupported(f"{claim.wrt.name} is not an input")
     first, second = claim.entry
+    needed: tuple[tuple[Any, Any], ...]
     if rows == 1:
         needed = ((first, shape[0]), (second, shape[1]))
     elif shape[1] == 1:

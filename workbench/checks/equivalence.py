@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -167,7 +168,7 @@ def _symbolic(a, b, assumptions, share: float, left) -> str | None:
             remaining = share - (started - left())
             if remaining <= 0:
                 break
-            if call_with_limit(lambda decide=decide: decide(diff, assumptions), remaining):
+            if call_with_limit(functools.partial(decide, diff, assumptions), remaining):
                 return tier
         except TimeBudgetExceeded:
             if left() <= 0 or share - (started - left()) <= 0:

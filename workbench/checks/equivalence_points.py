@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -95,7 +96,7 @@ def compare_at_points(
     for _attempt in range(8 * points):
         if tested >= points:
             break
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             name: [[sp.Integer(0)] * cols for _ in range(rows)]
             for name, (rows, cols) in shapes.items()
         }

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import operator
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import mpmath
 import sympy as sp
@@ -45,7 +46,7 @@ class Inadmissible(Exception):
     """The point lies outside the real domain (log of a negative number, δ at 0, ...)."""
 
 
-Compiled = tuple[Callable[[dict], object], tuple]  # (env → value, the indices it reads)
+Compiled = tuple[Callable[[dict], Any], tuple]  # (env → value, the indices it reads)
 
 
 class Evaluator:

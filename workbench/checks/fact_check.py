@@ -155,7 +155,7 @@ def _identity(fact: Identity, seed: int):
     compared, sizes_seen = 0, []
     for number, sizes in enumerate(fact.sizes):
         rng = random.Random(seed * 1000 + number)
-        meanings = fact.model(sizes, rng)
+        meanings = fact.model(sizes, rng) if fact.model is not None else {}
         lhs, rhs = (_concrete(side, sizes) for side in fact.pair)
         indices = sorted(
             (lhs - rhs).free_symbols & {s for s in _symbols(lhs, rhs) if _is_index(s)}, key=str

@@ -105,10 +105,9 @@ def check_gradient(
     tol = TOLERANCE[method] if tolerance is None else tolerance
     xs = [np.asarray(x, dtype=float) for x in inputs]
     positions = list(range(len(xs))) if wrt is None else list(wrt)
-    claimed = grad(*xs)
-    if len(positions) == 1 and not isinstance(claimed, (tuple, list)):
-        claimed = (claimed,)
-    claimed = [np.asarray(g) for g in claimed]
+    given = grad(*xs)
+    single = len(positions) == 1 and not isinstance(given, (tuple, list))
+    claimed = [np.asarray(given)] if single else [np.asarray(g) for g in given]
     out_shape = np.shape(f(*xs))
     rng = np.random.default_rng(seed)
 
@@ -127,9 +126,9 @@ def check_gradient(
                 coords = rng.choice(x.size, size=max_coordinates, replace=False)
             estimate = np.empty((g.shape[0], coords.size))
             for col, c in enumerate(coords):
-                e = np.zeros(x.size)
-                e[c] = 1.0
-                e = e.reshape(x.shape)
+                unit = np.zeros(x.size)
+                unit[c] = 1.0
+                e = unit.reshape(x.shape)
                 if method == "central":
                     estimate[:, col] = _central_along(f, xs, pos, e, h).reshape(-1)
                 else:

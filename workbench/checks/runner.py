@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 
@@ -112,8 +113,14 @@ def step_verdicts(derivation: Derivation, budget: float = DEFAULT_BUDGET, seed: 
     ]
     verdicts = run_parallel(
         [
-            lambda step=step: compare_resolved(
-                step.after, step.before, derivation, step.assumptions, budget, seed
+            functools.partial(
+                compare_resolved,
+                step.after,
+                step.before,
+                derivation,
+                step.assumptions,
+                budget,
+                seed,
             )
             for _, _, step in located
         ]
@@ -181,7 +188,9 @@ def case_functions(case: Case):
 
 def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResult:
     name = "finite differences" if method == "central" else "complex step"
-    worst, items, passed, warnings = 0.0, [], True, []
+    worst, passed = 0.0, True
+    items: list[dict] = []
+    warnings: list[str] = []
     for case in derivation.cases:
         args, f, grad = case_functions(case)
         inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)

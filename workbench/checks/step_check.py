@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -315,7 +316,7 @@ def _size_symbols(exprs) -> list[sp.Symbol]:
 
 
 def _index_bounds(exprs, indices, writer: _Writer) -> dict:
-    bounds = {}
+    bounds: dict = {}
     for e in exprs:
         for el in sp.sympify(e).atoms(MatrixElement):
             for axis, index in enumerate(el.indices):
@@ -345,7 +346,9 @@ def check_step(
         {s for e in sides for s in _free(e) if s.is_integer and not s.is_positive}, key=str
     )
     rng = random.Random(seed)
-    tried, points, trouble = [], 0, []
+    tried: list = []
+    points = 0
+    trouble: list = []
     try:
         with time_limit(budget):
             for number, first in enumerate(SIZE_SETS):
@@ -441,7 +444,8 @@ def independent_items(derivation, items: list[dict], seed: int = 0) -> list[dict
     steps = [(result, step) for result in derivation.results for step in result.steps]
     verdicts = run_parallel(
         [
-            lambda step=step: check_step(
+            functools.partial(
+                check_step,
                 step.before,
                 step.after,
                 derivation.definitions,

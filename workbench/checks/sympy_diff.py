@@ -15,8 +15,10 @@ closed form). Two ways, by size:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -74,12 +76,12 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
                 items += _entrywise_items(derivation, case, sizes, resolved, budget, seed)
         return items
 
-    tasks = []
+    tasks: list[Callable[[], object]] = []
     for case in derivation.cases:
         large = [s for s in case.sizes if _input_entries(case, s) > ENTRYWISE_INPUTS]
-        tasks += [lambda case=case, s=s: entrywise(case, s) for s in case.sizes if s not in large]
+        tasks += [functools.partial(entrywise, case, s) for s in case.sizes if s not in large]
         if large:
-            tasks.append(lambda case=case, large=large: along_directions(case, large))
+            tasks.append(functools.partial(along_directions, case, large))
     tasks += result_tasks(derivation, budget, seed)
     items = [item for batch in run_parallel(tasks) for item in batch]
     return summarise("sympy diff", items)
@@ -382,6 +384,8 @@ class _SympySide:
             self.unexpanded[dummy] = (body, variables)
             marked[d] = dummy
         self.unexpanded_rest = algebra.unfold(expr.xreplace(marked), definitions)
+        self.held: dict | None
+        self.rest: sp.Basic | None
         try:
             self.held = {
                 dummy: (self._written_out(body), variables)
@@ -391,7 +395,7 @@ class _SympySide:
         except (IndexError, TypeError):
             # A sum over a shifted index, or an explicit matrix, cannot be written out
             # with its index free: each entry is written out on its own.
-            self.held = self.rest = None
+            self.held, self.rest = None, None
 
     def _written_out(self, expr, at=None):
         at = self.sizes if at is None else at

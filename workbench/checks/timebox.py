@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from workbench.errors import TimeBudgetExceeded
 
@@ -234,7 +234,8 @@ def run_in_child(fn: Callable[..., T], seconds: float, *args: object) -> T:
         job = None
     if job is None or not ({"forkserver", "spawn"} & set(methods)):
         return call_with_limit(lambda: fn(*args), seconds)
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    # Any: the typing stubs give a context chosen at run time no Process attribute.
+    context: Any = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_child_main, args=(job, send), daemon=True)
     child.start()

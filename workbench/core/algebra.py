@@ -227,7 +227,8 @@ def _split_factors(term: sp.Basic, var: sp.Symbol) -> tuple[sp.Basic, sp.Basic]:
     dependence with :func:`free_symbols` (SymPy's test rebuilds every sum factor)."""
     if not term.is_commutative:
         return term.as_independent(var, as_Add=False)
-    const, dep = [], []
+    const: list[sp.Basic] = []
+    dep: list[sp.Basic] = []
     for factor in sp.Mul.make_args(term):
         (dep if var in free_symbols(factor) else const).append(factor)
     return sp.Mul(*const), sp.Mul(*dep)

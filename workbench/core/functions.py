@@ -18,6 +18,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sympy as sp
 from sympy.core.symbol import Str
 from sympy.matrices.expressions.matexpr import MatrixExpr
@@ -47,7 +50,7 @@ def _sigmoid(x):
 
 # The scalar meaning of each elementwise name. ReLU's derivative is the Heaviside
 # step with H(0) = 0, the convention every framework uses at the kink.
-ELEMENTWISE: dict[str, object] = {
+ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
     "phi": phi,
     "phi_prime": derivative_of(phi),
     "tanh_prime": lambda x: 1 - sp.tanh(x) ** 2,

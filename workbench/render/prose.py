@@ -183,7 +183,9 @@ def _mathlike(word: str) -> bool:
         return True
     call = re.match(r"^[(\[]?([A-Za-z]{2,})(\(.*)?$", core)  # log, diag(s), (softmax(z))
     return (
-        bool(call) and call.group(1) in FUNCTION_WORDS and bool(MATHLIKE.match(call.group(2) or ""))
+        call is not None
+        and call.group(1) in FUNCTION_WORDS
+        and bool(MATHLIKE.match(call.group(2) or ""))
     )
 
 

@@ -163,9 +163,9 @@ def check_catalogue_claim(
     """
     for name, text in (("slug", slug), ("claim", claim)):
         _check_text(name, text)
-    for name, text in (("wrt", wrt), ("case", case)):
-        if text is not None:
-            _check_text(name, text)
+    for name, optional in (("wrt", wrt), ("case", case)):
+        if optional is not None:
+            _check_text(name, optional)
     _check_options(None, None, seed, timeout)
     try:
         registry.get(slug)  # built here, so a forked child inherits the cached build

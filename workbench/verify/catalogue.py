@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import sympy as sp
@@ -31,6 +32,11 @@ from workbench.verify.interpret import Scope, Value
 from workbench.verify.points import Problem
 from workbench.verify.problems import build_input, parse_input
 from workbench.verify.report import VerifyReport
+
+
+def _given(value: Value) -> Value:
+    """An input's value, as a scope's thunk returns it."""
+    return value
 
 
 def choose_case(derivation: Derivation, wrt: str | None, case: str | None) -> tuple[Case, int]:
@@ -134,21 +140,23 @@ def catalogue_scope(derivation: Derivation, case: Case, sizes) -> tuple[Scope, d
         found |= gradient.atoms(sp.MatrixSymbol)
     base = sorted(found - defined, key=lambda m: m.name)
     inputs = {m.name: explicit(m, sizes, case) for m in base}
-    thunks: dict[str, Callable[[], Value]] = {n: (lambda v=v: v) for n, v in inputs.items()}
+    thunks: dict[str, Callable[[], Value]] = {
+        n: functools.partial(_given, v) for n, v in inputs.items()
+    }
     for name in sorted(defined, key=lambda m: m.name):
         expanded = algebra.expand_names(name, derivation.definitions)
-        thunks[name.name] = lambda e=expanded: explicit(e, sizes, case)
+        thunks[name.name] = functools.partial(explicit, expanded, sizes, case)
     # Scalars the derivation defines (σ² in layer norm) and parameters the case fixes
     # (λ = 1/2): a closed form printed by `workbench show` uses their names.
     for name in sorted(derivation.definitions, key=str):
         if isinstance(name, sp.Symbol) and _is_scalar(derivation.definitions[name]):
             expanded = algebra.resolve(name, derivation.definitions)
-            thunks.setdefault(name.name, lambda e=expanded: explicit(e, sizes, case))
+            thunks.setdefault(name.name, functools.partial(explicit, expanded, sizes, case))
     for old, new in case.substitutions.items():
         if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
-            thunks.setdefault(old.name, lambda v=new: sp.sympify(v))
+            thunks.setdefault(old.name, functools.partial(sp.sympify, new))
     for size, number in sizes.items():
-        thunks.setdefault(str(size), lambda v=number: sp.Integer(v))
+        thunks.setdefault(str(size), functools.partial(sp.Integer, number))
     return Scope(_Lazy(thunks), open=False, functions=activation(case)), inputs
 
 

@@ -207,7 +207,8 @@ def _one_side(problem: Problem, points, values) -> str | None:
     if not kink_list:
         return None
     for index, kink in enumerate(kink_list):
-        right, wrong = set(), set()
+        right: set = set()
+        wrong: set = set()
         for point in points:
             side = region_of(kink_list, point, values)[index]
             claimed, true = _pairs(values, [point], problem.claim, problem.expected)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 import sympy as sp
 
@@ -28,7 +29,9 @@ from workbench.core.functions import ELEMENTWISE
 from workbench.errors import ParseError
 from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, walk
 
-Value = sp.Expr | sp.ImmutableMatrix
+# A SymPy scalar (sp.Expr) or matrix (sp.ImmutableMatrix). SymPy's classes carry too few
+# annotations for their arithmetic to be checked, so the alias is Any to the type checker.
+Value: TypeAlias = Any
 Shape = tuple[int, int]
 
 MAX_SIZE = 10  # rows or columns of a declared matrix, and n in eye(n)
@@ -428,7 +431,7 @@ def _outer(u: Value, v: Value, node: Call) -> Value:
     return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
 
 
-_MATRIX_FUNCTIONS = {
+_MATRIX_FUNCTIONS: dict[str, Callable[..., Value]] = {
     "sum": lambda a, node: sp.Add(*a) if is_matrix(a) else a,
     "trace": lambda a, node: _square(a, node).trace(),
     "det": lambda a, node: _square(a, node).det(method="berkowitz"),
@@ -438,7 +441,7 @@ _MATRIX_FUNCTIONS = {
     "outer": _outer,
 }
 
-_BUILDERS = {
+_BUILDERS: dict[type, Callable[..., Value]] = {
     Number: _number,
     Name: _name,
     Unary: _unary,

@@ -121,7 +121,14 @@ _GREEK = frozenset(
     ]
 )
 # Commands whose braced argument is part of a name: \mathrm{NLL}, \hat{p}.
-_NAME_COMMANDS = (r"\mathrm", r"\operatorname", r"\mathbf", r"\mathit", r"\hat", r"\bar")
+_NAME_COMMANDS: tuple[str, ...] = (
+    r"\mathrm",
+    r"\operatorname",
+    r"\mathbf",
+    r"\mathit",
+    r"\hat",
+    r"\bar",
+)
 _NAME_COMMANDS += (r"\tilde", r"\vec", r"\dot")
 
 # Words after which a factor cannot start: the reader stops a product there.

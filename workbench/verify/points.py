@@ -152,8 +152,9 @@ def defined_at(values: Sequence[Value], point: Mapping[sp.Symbol, sp.Expr]) -> b
     evaluation is skipped: garbage from cancellation cannot agree with a second, unrelated
     computation to six digits, and the 45-digit one costs as much as the first.
     """
-    found = [evaluate(v, point) for v in values]
-    if not all(v is not None and is_real(v) for v in found):
+    evaluated = [evaluate(v, point) for v in values]
+    found = [v for v in evaluated if v is not None and is_real(v)]
+    if len(found) < len(evaluated):
         return False
     for value, first in zip(values, found, strict=True):
         if _agrees_in_floats(value, point, first):
