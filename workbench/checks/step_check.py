@@ -434,6 +434,147 @@ def _one_point(before, after, definitions, facts, values, indices, domain, rng):
     return same
 
 
+# ---------------------------------------------------------------- a whole chain
+CHAIN_BUDGET = 8.0  # CPU seconds for one chain's steps without facts, all sizes together
+
+
+def check_chain(
+    steps: Sequence,
+    definitions: Mapping,
+    *,
+    domain: Mapping | None = None,
+    seed: int = 0,
+    budget: float = BUDGET,
+) -> list[StepVerdict]:
+    """The verdict on each step of a chain (each step's ``after`` the next one's ``before``).
+
+    Steps without facts share their work: at each size and point, every expression of
+    the chain is written out once (one writer, one set of random numbers) and each step
+    compares two of them. Steps under facts are checked one by one (:func:`check_step`).
+    """
+    domain = domain or {}
+    verdicts: list[StepVerdict | None] = [None] * len(steps)
+    plain = []
+    for number, step in enumerate(steps):
+        if step.assumptions:
+            verdicts[number] = check_step(
+                step.before, step.after, definitions, step.assumptions, domain=domain, seed=seed
+            )
+        else:
+            plain.append(number)
+    if plain:
+        shared = _shared_chain([steps[k] for k in plain], definitions, domain, seed, budget)
+        for k, verdict in zip(plain, shared, strict=True):
+            verdicts[k] = verdict
+    return [v if v is not None else StepVerdict(None, UNDECIDED, "not checked") for v in verdicts]
+
+
+def _shared_chain(steps, definitions, domain, seed, budget) -> list[StepVerdict]:
+    expressions = list(dict.fromkeys(e for step in steps for e in (step.before, step.after)))
+    sizes = _size_symbols([*expressions, *definitions.values(), *definitions])
+    indices = sorted(
+        {s for e in expressions for s in _free(e) if s.is_integer and not s.is_positive}, key=str
+    )
+    rng = random.Random(seed)
+    tried: list[list] = [[] for _ in steps]
+    outcome: list[StepVerdict | None] = [None] * len(steps)
+    trouble: list[str] = []
+    try:
+        with time_limit(min(CHAIN_BUDGET, budget * len(steps))):
+            for number, first in enumerate(SIZE_SETS):
+                values = {s: first + (k + number) % 2 for k, s in enumerate(sizes)}
+                try:
+                    value = _chain_point(expressions, definitions, values, indices, domain, rng)
+                except (TimeBudgetExceeded, _Unsupported):
+                    raise
+                except Exception as exc:  # e.g. a singular matrix at this size: try the next
+                    trouble.append(f"{_said(values)}: {type(exc).__name__}: {exc}")
+                    continue
+                for k, step in enumerate(steps):
+                    if outcome[k] is not None:
+                        continue  # already failed or undecided at an earlier size
+                    same = _compare(value, step)
+                    if same is True:
+                        tried[k].append(dict(values))
+                    elif same is False:
+                        where = _said(value.where)
+                        outcome[k] = StepVerdict(
+                            False, "failed", f"differ at {where} and a random exact point"
+                        )
+                    elif not tried[k]:
+                        outcome[k] = StepVerdict(None, UNDECIDED, str(same or "not a number"))
+                if not sizes:
+                    break
+    except _Unsupported as exc:
+        trouble.append(f"not written out: {exc}")
+    except TimeBudgetExceeded:
+        trouble.append("out of time")
+    out: list[StepVerdict] = []
+    for k in range(len(steps)):
+        decided = outcome[k]
+        if decided is not None:
+            out.append(decided)
+        elif tried[k]:
+            at = ", ".join(_said(v) for v in tried[k])
+            detail = f"equal at {len(tried[k])} exact points ({at})"
+            out.append(StepVerdict(True, "tested", detail, tuple(tried[k]), len(tried[k])))
+        else:
+            out.append(StepVerdict(None, UNDECIDED, ("; ".join(trouble) or "not decided")[:300]))
+    return out
+
+
+@dataclass
+class _ChainValues:
+    """Each expression of a chain at one size and point: a number, or why it is not."""
+
+    where: dict
+    values: dict
+
+    def of(self, expr):
+        return self.values[expr]
+
+
+def _compare(point: _ChainValues, step):
+    a, b = point.of(step.before), point.of(step.after)
+    if isinstance(a, str) or isinstance(b, str):
+        return a if isinstance(a, str) else b
+    return _same(a, b)
+
+
+def _chain_point(expressions, definitions, values, indices, domain, rng) -> _ChainValues:
+    drawn: dict = {}
+
+    def numbers(s: sp.Symbol):
+        if s not in drawn:
+            drawn[s] = _draw(writer.name_of(s), bool(s.is_positive), domain, rng)
+        return drawn[s]
+
+    writer = _Writer(definitions, values, numbers)
+    concrete = {e: writer.concrete(e) for e in expressions}
+    writer.variables = {
+        v.parent if isinstance(v, MatrixElement) else v
+        for e in concrete.values()
+        for d in e.atoms(sp.Derivative)
+        for v, _ in d.variable_count
+    }
+    bounds = _index_bounds(expressions, indices, writer)
+    at = {i: sp.Integer(rng.randrange(bounds[i])) for i in indices}
+    writer.values.update(at)
+    out = {}
+    for e, c in concrete.items():
+        try:
+            written = writer.write(c.xreplace(at))
+            point = {s: numbers(s) for s in sorted(written.free_symbols, key=str)}
+            out[e] = written.xreplace(point)
+        except (TimeBudgetExceeded, _Unsupported):
+            raise
+        except RecursionError:
+            out[e] = "an expression nested too deeply"
+        except Exception as exc:  # this expression only: the other steps still count
+            out[e] = f"{type(exc).__name__}: {exc}"[:200]
+    return _ChainValues({**values, **at}, out)
+
+
 # ---------------------------------------------------------------- in the steps check
 def independent_items(derivation, items: list[dict], seed: int = 0) -> list[dict]:
     """The steps check's items with this route's verdict merged in, step by step.
@@ -441,21 +582,19 @@ def independent_items(derivation, items: list[dict], seed: int = 0) -> list[dict
     A step fails if either route finds the two sides different; ``decided by`` says
     which route(s) decided, ``independent`` what this route found.
     """
-    steps = [(result, step) for result in derivation.results for step in result.steps]
-    verdicts = run_parallel(
+    per_result = run_parallel(
         [
             functools.partial(
-                check_step,
-                step.before,
-                step.after,
+                check_chain,
+                result.steps,
                 derivation.definitions,
-                step.assumptions,
                 domain=derivation.domain,
                 seed=seed,
             )
-            for _, step in steps
+            for result in derivation.results
         ]
     )
+    verdicts = [v for chain in per_result for v in chain]
     return [_merged(item, v) for item, v in zip(items, verdicts, strict=True)]
 
 
