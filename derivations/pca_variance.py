@@ -9,12 +9,15 @@ the largest eigenvalue, equivalently the first right singular vector of X.
 
 from __future__ import annotations
 
+import dataclasses
+from functools import partial
+
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen import numeric
-from workbench.core import rules
+from workbench.core import algebra, rules
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.rules_extra import SquareOfSum, SumInside
 from workbench.core.rules_stats import Solve
@@ -219,7 +222,7 @@ def build() -> Derivation:
         results={w: gradient_result.label},
         substitutions={lam: HALF},  # for the general-λ derived result
     )
-    return Derivation(
+    derivation = Derivation(
         slug="pca-variance",
         title="PCA as variance maximisation",
         summary=(
@@ -261,3 +264,31 @@ def build() -> Derivation:
         ),
         exercises=exercises(),
     )
+    # A route that reads the derived multiplier, so a wrong λ cannot pass.
+    multiplier_result = derivation.result("λ at a stationary point")
+    return dataclasses.replace(
+        derivation,
+        symbolic_checks=(
+            *derivation.symbolic_checks,
+            (
+                "the derived λ at each eigenvector of S = [[2, 1], [1, 2]] is its eigenvalue",
+                partial(_derived_multiplier_at_eigenvectors, multiplier_result),
+            ),
+        ),
+    )
+
+
+def _derived_multiplier_at_eigenvectors(multiplier_result):
+    """The derived λ, written out at n = 2 with S = [[2, 1], [1, 2]] and w each of its
+    eigenvectors (SymPy's eigenvects), against the eigenvalue of that eigenvector."""
+    sigma = sp.Matrix([[2, 1], [1, 2]])
+    at_two = algebra.instantiate(multiplier_result.derived, {n: 2})
+    found, expected = [], []
+    for value, _, vectors in sigma.eigenvects():
+        entries = {
+            sp.MatrixSymbol("S", 2, 2)[a, b]: sigma[a, b] for a in range(2) for b in range(2)
+        }
+        entries.update({sp.MatrixSymbol("w", 2, 1)[a, 0]: vectors[0][a] for a in range(2)})
+        found.append(at_two.xreplace(entries))
+        expected.append(value)
+    return sp.Matrix(found), sp.Matrix(expected)
