@@ -5,6 +5,10 @@ vₜ = β₂vₜ₋₁ + (1 − β₂)gₜ², so early on they are shrunk toward
 with a stationary mean, taking expectations turns each recurrence into one for its
 mean, which SymPy's rsolve solves: E[mₜ] = (1 − β₁ᵗ)E[g]. Dividing by 1 − β₁ᵗ (and
 1 − β₂ᵗ for v) removes the bias exactly.
+
+No numeric case: the results are expectations under a recurrence, not gradients of an
+input. SymPy's summation and substitution into the recurrence of the means read them,
+and 20 000 simulated runs check them numerically.
 """
 
 from __future__ import annotations

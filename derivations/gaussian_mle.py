@@ -3,6 +3,10 @@
 The log-likelihood of N independent draws from N(μ, σ²) is
 ℓ = Σₖ [−(1/2) log(2πσ²) − (xₖ − μ)²/(2σ²)]. Setting both partial derivatives to zero and
 solving gives the sample mean and the (biased, 1/N) sample variance.
+
+No numeric case: the two derivatives are of a scalar log-likelihood in μ and σ²; each is
+compared with SymPy's diff of ℓ at N = 2, 3, 5, and the maximiser with Newton's method
+on finite differences at 40 random draws and with NumPy's mean and var.
 """
 
 from __future__ import annotations

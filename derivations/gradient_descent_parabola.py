@@ -5,6 +5,10 @@ iterates approach c geometrically when 0 < η < 1, overshoot and oscillate when
 1/2 < η < 1, and diverge when η > 1. The recurrence is solved by SymPy's rsolve; the
 seed's exercise (c = 3, x₀ = 0, η = 0.1, 50 steps) gives xₖ = 3 − 3·0.8ᵏ and
 f(xₖ) = 9·0.64ᵏ, plotted by :func:`plot_iterates`.
+
+No numeric case: the results solve a recurrence; they are not gradients of an input. The
+one derivative, the step, is compared with SymPy's diff of f; the solutions are
+substituted back into the recurrence by SymPy and compared with 50 steps run in float64.
 """
 
 from __future__ import annotations

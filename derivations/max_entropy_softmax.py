@@ -4,6 +4,10 @@ Of all distributions over n outcomes with a prescribed average of a feature f, t
 one that assumes least — the maximum-entropy one — is the Boltzmann (softmax) form.
 Derived from the stationarity of the Lagrangian ℒ = H(p) + λ₀(Σp − 1) + λ(Σpf − F):
 each ∂ℒ/∂pⱼ = 0 makes pⱼ an exponential of λfⱼ, and normalisation fixes λ₀.
+
+No numeric case: the result is the maximiser of a constrained problem. The derivative
+∂ℒ/∂pⱼ is compared with SymPy's diff at n = 2, 3, 5; the maximiser with SymPy's solve of
+the Lagrange conditions and with Newton's method.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Heavy-ball momentum keeps a running sum of past gradients, each older one discou
 by another factor β; (1 − β)vₜ is an exponentially weighted moving average. On a
 constant gradient the recurrence solves to vₜ = g(1 − βᵗ)/(1 − β), whose fixed point
 g/(1 − β) makes the effective learning rate η/(1 − β): ten times η at β = 0.9.
+
+No numeric case: the results solve a recurrence; they are not gradients of an input.
+SymPy's summation and substitution back into the recurrence read them, and the iteration
+run in float64 checks them numerically.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ How much knowing Y reduces the uncertainty about X. Writing the marginal p(x) as
 sum of the joint over y puts both entropies under one double sum, and the logs combine
 into the KL divergence between the joint distribution and the product of its
 marginals: zero exactly when X and Y are independent, positive otherwise.
+
+No numeric case: the result is a value, not a derivative. SymPy's evaluation of the
+definition at concrete sizes reads it, and NumPy's conditional entropies and sampling
+check it numerically.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ Adding the same number c to every logit multiplies the numerator and the denomin
 each softmax probability by e^c, which cancels. With c = −max zₖ every exponent is at
 most 0, so nothing overflows: softmax(z)ᵢ = exp(zᵢ − m)/Σₖ exp(zₖ − m). Derived at
 general n in index notation.
+
+No numeric case: the results are identities between values of softmax, not derivatives
+of an input. SymPy's evaluation of the definitions at n = 2, 3, 5 reads them (the sympy
+diff check), and the numeric routes shift the logits in float64.
 """
 
 from __future__ import annotations
