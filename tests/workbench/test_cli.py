@@ -160,3 +160,29 @@ def test_the_check_table_fits_80_columns_and_keeps_every_verdict():
     assert "✓S proved symbolically" in narrow
     wide = cli.render_table(reports, 200)
     assert "✓ proved" in wide and "✓S" not in wide and "logistic-regression-gradient" in wide
+
+
+def test_a_check_that_only_assumed_earns_no_check_mark_in_any_face():
+    """Failed before: a facts check whose every fact is an assumption passed, and the
+    table printed it as "✓ assumed", the notebook and the handout with a check mark."""
+    from workbench.checks.report import CheckResult, DerivationReport
+    from workbench.notebook.display import tabulate
+    from workbench.render.handout import HANDOUT_STYLE
+    from workbench.render.handout_sections import PASSED, Context, _check_row
+
+    assumed = CheckResult("facts", True, "assumed", items=({"method": "assumed"},))
+    mixed = CheckResult(
+        "facts", True, "tested", items=({"method": "assumed"}, {"method": "tested"})
+    )
+    report = DerivationReport("cross-entropy-gradient", "x", (assumed,))
+    for width in (80, 200):
+        table = cli.render_table([report], width)
+        row = next(line for line in table.splitlines() if line.startswith("cross"))
+        assert "assumed" in row and "✓" not in row
+    assert "✓N+A" in cli.render_table([DerivationReport("s", "x", (mixed,) * 9)], 80)
+    assert tabulate(report).rows()[0][0] == "assumed"
+    context = Context(None, report, {}, HANDOUT_STYLE, {}, (), 0)
+    assert PASSED not in _check_row(context, assumed) and "assumed" in _check_row(context, assumed)
+    assert PASSED in _check_row(context, mixed) and "1 assumed, not checked" in _check_row(
+        context, mixed
+    )

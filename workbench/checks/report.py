@@ -25,6 +25,17 @@ class CheckResult:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def assumed(self) -> int:
+        """How many of its items were assumed rather than checked (the facts check)."""
+        return sum(item.get("method") == "assumed" for item in self.items)
+
+    @property
+    def earned(self) -> bool:
+        """Whether the check earned a check mark: it passed, and checked something
+        (a facts check whose every fact is an assumption passed but earned nothing)."""
+        return self.passed and self.method != "assumed"
+
 
 @dataclass(frozen=True)
 class DerivationReport:

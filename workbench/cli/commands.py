@@ -227,7 +227,16 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((80, 24)).columns if interactive else 80
 
 
-MARK_LEGEND = "✓S proved symbolically · ✓N tested at random points · a number: worst relative error"
+# Column headers where the table must be narrow: two short lines each.
+SHORT_HEADER = {
+    "finite differences": "finite diffs",
+    "independent symbolic": "indep. symbolic",
+    "numeric": "indep. numeric",
+}
+MARK_LEGEND = (
+    "✓S proved symbolically · ✓N tested at random points · a number: worst relative error "
+    "· assumed (+A: some): facts the result assumes, not checked"
+)
 
 
 def render_table(reports, width: int = 80) -> str:
@@ -242,37 +251,45 @@ def render_table(reports, width: int = 80) -> str:
     short_method = {"proved": "S", "tested": "N"}
 
     def cell(check, short: bool) -> str:
+        if check.passed and not check.earned:  # nothing checked: every fact is assumed
+            return "assumed"
         mark = "✓" if check.passed else "✗"
         if check.max_error is not None:
             return f"{mark} {check.max_error:.0e}"
+        some_assumed = "+A" if check.assumed else ""
         if short and check.method in short_method:
-            return mark + short_method[check.method]
-        return f"{mark} {check.method}"
+            return mark + short_method[check.method] + some_assumed
+        return f"{mark} {check.method}" + (" + assumed" if check.assumed else "")
 
     names: list[str] = []
     for report in reports:
         names += [c.name for c in report.checks if c.name not in names]
 
     def layout(short: bool) -> list[str]:
-        headers = [["derivation"], *[(n.split() if short else [n]) for n in names]]
+        gap = " " if short else "  "
+        headers = [
+            ["derivation"],
+            *[(SHORT_HEADER.get(n, n).split() if short else [n]) for n in names],
+        ]
         rows = []
         for report in reports:
             by_name = {c.name: c for c in report.checks}
             rows.append([cell(by_name[n], short) if n in by_name else "-" for n in names])
         widths = [max(len(w) for w in h) for h in headers[1:]]
         widths = [max(w, *(len(r[i]) for r in rows)) for i, w in enumerate(widths)]
-        room = width - sum(widths) - 2 * len(widths)
+        room = width - sum(widths) - len(gap) * len(widths)
         slug_width = max(len("derivation"), min(room, max(len(r.slug) for r in reports)))
         widths = [slug_width, *widths]
         depth = max(len(h) for h in headers)
         out = []
         for line in range(depth):  # headers sit on their last line, as in a spreadsheet
             words = [h[line - depth + len(h)] if line >= depth - len(h) else "" for h in headers]
-            out.append("  ".join(w.ljust(n) for w, n in zip(words, widths, strict=True)))
-        out.append("  ".join("─" * n for n in widths))
+            out.append(gap.join(w.ljust(n) for w, n in zip(words, widths, strict=True)))
+        out.append(gap.join("─" * n for n in widths))
         for report, row in zip(reports, rows, strict=True):
             slug = textwrap.wrap(report.slug, slug_width, break_long_words=True) or [""]
-            out.append("  ".join(c.ljust(n) for c, n in zip([slug[0], *row], widths, strict=True)))
+            cells = zip([slug[0], *row], widths, strict=True)
+            out.append(gap.join(c.ljust(n) for c, n in cells))
             out += slug[1:]
         return [line.rstrip() for line in out]
 

@@ -231,9 +231,7 @@ class ReportView:
         out = []
         for c in self.report.checks:
             error = f"{c.max_error:.1e}" if c.max_error is not None else ""
-            out.append(
-                ("✓" if c.passed else "✗", c.name, c.method, error, f"{c.seconds:.2f}", c.detail)
-            )
+            out.append((_check_mark(c), c.name, c.method, error, f"{c.seconds:.2f}", c.detail))
         return out
 
     def _repr_html_(self) -> str:
@@ -243,7 +241,7 @@ class ReportView:
         )
         body = ""
         for row in self.rows():
-            colour = "#1a7f37" if row[0] == "✓" else "#cf222e"
+            colour = {"✓": "#1a7f37", "assumed": "#6e7781"}.get(row[0], "#cf222e")
             cells = [_cell(f"<b style='color:{colour}'>{row[0]}</b>")]
             cells += [_cell(html.escape(value)) for value in row[1:]]
             body += f"<tr>{''.join(cells)}</tr>"
@@ -262,6 +260,13 @@ class ReportView:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:
         printer.text(str(self))
+
+
+def _check_mark(check) -> str:
+    """✓ only for a check that earned it; "assumed" for one that rests on assumptions."""
+    if not check.passed:
+        return "✗"
+    return "✓" if check.earned else "assumed"
 
 
 def tabulate(report: DerivationReport) -> ReportView:

@@ -273,7 +273,10 @@ def _check_row(ctx: Context, check: CheckResult) -> str:
         count = len(check.items)
         how = f"{count} comparison{'s' if count > 1 else ''}: {how}"
     error = "" if check.max_error is None else f"${number_to_latex(check.max_error)}$"
-    return f"{text_to_latex(name)} & {_verdict(ctx, check.passed)} & {how} & {error} \\\\"
+    verdict = _verdict(ctx, check.passed) if check.earned or not check.passed else "assumed"
+    if check.earned and check.assumed:
+        how += f"; {check.assumed} assumed, not checked"
+    return f"{text_to_latex(name)} & {verdict} & {how} & {error} \\\\"
 
 
 def _cases_table(ctx: Context) -> str:
