@@ -72,3 +72,20 @@ def test_the_text_printer_writes_the_inverse_and_the_identity_in_the_claim_langu
     explicit = _build(text, {"X": (2, 2)})
     X2 = sp.ImmutableMatrix(2, 2, lambda i, j: sp.Symbol(f"X[{i},{j}]", real=True))
     assert sp.simplify(explicit - (X2.T.inv() * X2 + 2 * sp.eye(2))) == sp.zeros(2, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("((W2.T @ (s - y)) * phi_prime(a)) @ x.T", "((W2.T @ (s - y))*phi_prime(a)) @ x.T"),
+        ("W2.T @ (s - y) * phi(a)", "(W2.T @ (s - y))*phi(a)"),
+        ("2*A @ x", "2*A @ x"),  # a scalar coefficient reads unambiguously
+    ],
+)
+def test_the_parsed_claim_groups_an_entrywise_product_inside_a_matrix_product(text, shown):
+    """Failed before: ``W2.T @ (s - y)*phi_prime(a) @ x.T``, right by precedence (``*`` and
+    ``@`` bind equally, left to right) but read by a person as ``W2.T @ ((s - y)*φ′(a))``."""
+    from workbench.verify.claim_format import unparse
+
+    assert unparse(parse(text)) == shown
+    assert unparse(parse(shown)) == shown

@@ -109,7 +109,23 @@ def unparse(node: Node) -> str:
 
 def _wrapped_text(child: Node, precedence: int, right: bool, op: str) -> str:
     text = unparse(child)
-    return f"({text})" if _needs_parentheses(child, precedence, right, op) else text
+    if _needs_parentheses(child, precedence, right, op) or _mixes_products(child, op):
+        return f"({text})"
+    return text
+
+
+def _mixes_products(child: Node, op: str) -> bool:
+    """An entrywise product inside a matrix product, or the reverse, gets parentheses.
+
+    ``*`` and ``@`` bind equally, left to right, so ``A @ b*c @ d`` is already
+    ``((A @ b)*c) @ d``; but a reader would take it for ``A @ (b*c) @ d``. A scalar
+    coefficient (``2*A @ x``) reads unambiguously and stays bare.
+    """
+    if not isinstance(child, Binary):
+        return False
+    if op == "@" and child.op in ("*", "/"):
+        return not isinstance(child.left, Number)
+    return op in ("*", "/") and child.op == "@"
 
 
 # ---------------------------------------------------------------- LaTeX
