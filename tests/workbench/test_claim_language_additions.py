@@ -89,3 +89,36 @@ def test_the_parsed_claim_groups_an_entrywise_product_inside_a_matrix_product(te
 
     assert unparse(parse(text)) == shown
     assert unparse(parse(shown)) == shown
+
+
+_X, _Y = sp.MatrixSymbol("X", 2, 2), sp.MatrixSymbol("Y", 2, 2)
+_v = sp.MatrixSymbol("v", 2, 1)
+_a, _b = sp.symbols("a b")
+_VALUES = {
+    _X: sp.ImmutableMatrix([[1, 2], [3, 5]]),
+    _Y: sp.ImmutableMatrix([[2, -1], [1, 4]]),
+    _v: sp.ImmutableMatrix([[3], [-2]]),
+    _a: sp.Rational(1, 3),
+    _b: sp.Integer(2),
+}
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        (_a + _b) * _X * _X,  # printed "(a + b)*X**2" before: ** is entrywise in claims
+        sp.MatPow(_X, -2) * _Y,
+        sp.MatMul(-1, sp.HadamardProduct(_X, _Y), _X),
+        _X.T * _Y + 2 * sp.Identity(2),
+        sp.OneMatrix(2, 2) * sp.Inverse(_X) * _v,
+        sp.DiagMatrix(_v) * _Y - _v * _v.T,
+    ],
+    ids=str,
+)
+def test_the_claim_printer_prints_what_the_claim_language_reads_back(expr):
+    """``to_claim`` then parse and build, at numbers: the same matrix as SymPy's own."""
+    from workbench.codegen.claim_text import to_claim
+
+    scope = Scope({str(k): v for k, v in _VALUES.items()})
+    claimed = build(parse(to_claim(expr)), scope)
+    assert sp.ImmutableMatrix(claimed) == sp.ImmutableMatrix(expr.subs(_VALUES).doit())

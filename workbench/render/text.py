@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
-from sympy.printing.str import StrPrinter
+
+from workbench.codegen.claim_text import ClaimPrinter
 
 BOUND_NAMES = "klrtuvw"  # avoids i, j, p, q (free indices) and n, m, d (sizes)
 
@@ -22,8 +23,10 @@ def bound_name(symbol: sp.Symbol) -> str | None:
     return None
 
 
-class TextPrinter(StrPrinter):
-    """A compact one-line printer for index notation."""
+class TextPrinter(ClaimPrinter):
+    """A compact one-line printer for index notation; matrix expressions print in the
+    claim language (:class:`~workbench.codegen.claim_text.ClaimPrinter`), so a closed form shown
+    by ``workbench show`` can be pasted back as a claim."""
 
     def _print_Symbol(self, expr):
         return bound_name(expr) or super()._print_Symbol(expr)
@@ -52,45 +55,6 @@ class TextPrinter(StrPrinter):
     def _print_Derivative(self, expr):
         variables = "".join(f"∂{self._print(v)}" for v, c in expr.variable_count for _ in range(c))
         return f"∂({self._print(expr.expr)})/{variables}"
-
-    # Matrix expressions print in the syntax `workbench verify` reads, so a closed form
-    # shown by `workbench show` can be pasted back as a claim.
-    def _print_Transpose(self, expr):
-        return f"{self.parenthesize(expr.arg, 1000, strict=True)}.T"
-
-    def _print_MatMul(self, expr):
-        coeff, factors = expr.as_coeff_matrices()
-        body = " @ ".join(self.parenthesize(f, 60) for f in factors)
-        if coeff == 1:
-            return body
-        if coeff == -1:
-            return f"-{body}"
-        return f"{self._print(coeff)}*{body}"
-
-    def _print_HadamardProduct(self, expr):
-        return " * ".join(self.parenthesize(f, 60) for f in expr.args)
-
-    def _print_DiagMatrix(self, expr):
-        return f"diag({self._print(expr.args[0])})"
-
-    def _print_Softmax(self, expr):
-        return f"softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
-
-    def _print_LogSoftmax(self, expr):
-        return f"log_softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
-
-    def _print_Elementwise(self, expr):
-        return f"{expr.name}({self._print(expr.arg)})"
-
-    def _print_OneMatrix(self, expr):
-        return f"ones({self._print(expr.rows)}, {self._print(expr.cols)})"
-
-    # In the claim language ** is entry by entry: the matrix inverse is inv(X), not X**(-1).
-    def _print_Inverse(self, expr):
-        return f"inv({self._print(expr.arg)})"
-
-    def _print_Identity(self, expr):
-        return f"eye({self._print(expr.rows)})"
 
 
 def to_text(expr) -> str:

@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 import sympy as sp
 
 from workbench.checks.concrete import concrete_assumptions, substitute
+from workbench.codegen.claim_text import to_claim
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
-from workbench.render.text import to_text
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
@@ -236,7 +236,7 @@ def verify_catalogue_claim(
         verdict="correct",
         method=method,
         parsed_claim=unparse(node),
-        expected=to_text(shown),  # in the claim language
+        expected=to_claim(shown),  # in the claim language
         kind="catalogue",
         claim_latex=to_latex(node),
         expected_latex=sp.latex(shown),
@@ -250,7 +250,7 @@ def _report(derivation, node, shown, outcome, counterexample, detail) -> VerifyR
         verdict="incorrect",
         method=outcome.method,
         parsed_claim=unparse(node),
-        expected=to_text(shown),  # in the claim language
+        expected=to_claim(shown),  # in the claim language
         counterexample=counterexample,
         diagnosis=outcome.diagnosis,
         kind="catalogue",

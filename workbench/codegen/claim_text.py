@@ -1,0 +1,75 @@
+"""SymPy matrix expressions printed in the claim language that ``workbench verify`` reads.
+
+``@`` is the matrix product, ``*`` the entrywise product, ``.T`` the transpose,
+``inv(X)`` the inverse (``**`` is entrywise), ``eye(n)`` and ``ones(m, n)``, and the
+engine's functions by name (``diag``, ``softmax``, ``tanh_prime``, ...). Both the
+terminal text of ``workbench show`` and the verifier's "expected" line use it, so what
+either prints can be pasted back as a claim.
+
+Example:
+    >>> import sympy as sp
+    >>> P, G = sp.MatrixSymbol("P", 3, 3), sp.MatrixSymbol("G", 3, 2)
+    >>> to_claim(P.T * G)
+    'P.T @ G'
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+
+class ClaimPrinter(StrPrinter):
+    """SymPy's one-line printer, with matrix expressions in the claim language."""
+
+    def _print_Transpose(self, expr):
+        return f"{self.parenthesize(expr.arg, 1000, strict=True)}.T"
+
+    def _print_MatMul(self, expr):
+        coeff, factors = expr.as_coeff_matrices()
+        body = " @ ".join(self.parenthesize(f, 60) for f in factors)
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return f"-{body}"
+        # A sum as coefficient needs its parentheses: (a + b)*X @ Y, not a + b*X @ Y.
+        text = self._print(coeff)
+        return f"({text})*{body}" if isinstance(coeff, sp.Add) else f"{text}*{body}"
+
+    def _print_MatPow(self, expr):
+        # ** is entrywise in the claim language: X² is X @ X, X⁻¹ is inv(X).
+        base, exponent = expr.args
+        if exponent.is_Integer and exponent != 0:
+            power = " @ ".join([self.parenthesize(base, 60)] * int(abs(exponent)))
+            return power if exponent > 0 else f"inv({power})"
+        return super()._print_MatPow(expr)
+
+    def _print_HadamardProduct(self, expr):
+        return " * ".join(self.parenthesize(f, 60) for f in expr.args)
+
+    def _print_DiagMatrix(self, expr):
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Softmax(self, expr):
+        return f"softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
+
+    def _print_LogSoftmax(self, expr):
+        return f"log_softmax({self._print(expr.arg)}{', rows' if expr.axis == 1 else ''})"
+
+    def _print_Elementwise(self, expr):
+        return f"{expr.name}({self._print(expr.arg)})"
+
+    def _print_OneMatrix(self, expr):
+        return f"ones({self._print(expr.rows)}, {self._print(expr.cols)})"
+
+    # In the claim language ** is entry by entry: the matrix inverse is inv(X), not X**(-1).
+    def _print_Inverse(self, expr):
+        return f"inv({self._print(expr.arg)})"
+
+    def _print_Identity(self, expr):
+        return f"eye({self._print(expr.rows)})"
+
+
+def to_claim(expr: sp.Basic) -> str:
+    """``expr`` as claim-language text (see the module docstring)."""
+    return ClaimPrinter().doprint(expr)
