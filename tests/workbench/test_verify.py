@@ -200,3 +200,22 @@ def test_catalogue_claim_in_a_case_that_substitutes_a_matrix():
 
     assert check_catalogue_claim("attention-gradient", "P.T @ G", wrt="V").verdict == "correct"
     assert check_catalogue_claim("attention-gradient", "P @ G", wrt="V").verdict == "incorrect"
+
+
+def test_the_verifiers_expected_latex_is_the_handouts_printer_and_reads_back():
+    """Failed before: the catalogue verifier printed its "expected" with sp.latex, which
+    drops the grouping of (GVᵀ ⊙ P)𝟏 under a minus sign, so the notebook showed a formula
+    other than the one checked."""
+    from workbench.core import registry
+    from workbench.render.latex import expr_to_latex, printed_names
+    from workbench.verify.api import check_catalogue_claim
+    from workbench.verify.latex_reader import read_back
+
+    result = registry.get("attention-gradient").result("∂L/∂Q")
+    report = check_catalogue_claim("attention-gradient", "G @ K", wrt="Q", timeout=120)
+    assert report.verdict == "incorrect"
+    assert report.expected_latex == expr_to_latex(result.closed_form)
+    _, verdict = read_back(
+        report.expected_latex, result.closed_form, printed_names(result.closed_form)
+    )
+    assert verdict.equal is True

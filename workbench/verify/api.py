@@ -36,6 +36,7 @@ import sympy as sp
 from workbench.checks.timebox import check_seconds, run_in_child, time_limit
 from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
+from workbench.render.latex import expr_to_latex
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_text
@@ -272,7 +273,7 @@ def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
         counterexample=outcome.counterexample,
         diagnosis=outcome.diagnosis,
         claim_latex=to_latex(claim_node),
-        expected_latex=sp.latex(truth),
+        expected_latex=expr_to_latex(truth),
         convention=convention,
         detail=outcome.detail,
         confirmation=confirmation,

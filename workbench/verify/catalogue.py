@@ -26,6 +26,7 @@ from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
+from workbench.render.latex import expr_to_latex
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
@@ -239,7 +240,7 @@ def verify_catalogue_claim(
         expected=to_claim(shown),  # in the claim language
         kind="catalogue",
         claim_latex=to_latex(node),
-        expected_latex=sp.latex(shown),
+        expected_latex=expr_to_latex(shown),
         convention=derivation.conventions,
         detail=detail,
     )
@@ -255,7 +256,7 @@ def _report(derivation, node, shown, outcome, counterexample, detail) -> VerifyR
         diagnosis=outcome.diagnosis,
         kind="catalogue",
         claim_latex=to_latex(node),
-        expected_latex=sp.latex(shown),
+        expected_latex=expr_to_latex(shown),
         convention=derivation.conventions,
         detail=detail,
     )

@@ -23,9 +23,8 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-import sympy as sp
-
 from workbench.errors import ParseError
+from workbench.render.latex import expr_to_latex
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare, value_text
 from workbench.verify.interpret import Scope, declare
@@ -178,7 +177,7 @@ def verify_steps(
                 first_invalid_line=number,
                 kind="steps",
                 claim_latex=to_latex(nodes[k]),
-                expected_latex=sp.latex(values[k - 1]),
+                expected_latex=expr_to_latex(values[k - 1]),
                 convention=convention,
                 detail=f"line {number}: {outcome.detail}",
                 steps=tuple(records),
@@ -192,7 +191,7 @@ def verify_steps(
         first_invalid_line=None,
         kind="steps",
         claim_latex=to_latex(nodes[-1]),
-        expected_latex=sp.latex(values[0]),
+        expected_latex=expr_to_latex(values[0]),
         convention=convention,
         detail=f"all {len(records)} steps follow ({method})",
         steps=tuple(records),
