@@ -187,3 +187,28 @@ def test_every_pre_check_counts_against_the_budget():
     short = check_equal(quotient, product, budget=1.0)
     assert short.seconds <= 1.0 + 0.5  # a verdict from fewer points, or undecided: in time
     assert short.equal is not False
+
+
+def test_general_sizes_reach_past_three_and_the_report_says_which():
+    """Failed before the fix: tested at n = 2 and 3 only, sᵢ(δᵢⱼ − sⱼ) + (n − 2)(n − 3)sᵢsⱼ,
+    wrong for every n ≥ 4, was judged equal to the softmax Jacobian."""
+    from workbench.checks.equivalence import RANDOM_SIZES, general_sizes
+
+    n = sp.Symbol("n", integer=True, positive=True)
+    i, j, k = sp.symbols("i j k", integer=True)
+    z = sp.MatrixSymbol("z", n, 1)
+    total = sp.Sum(sp.exp(z[k, 0]), (k, 0, n - 1))
+    s_i, s_j = sp.exp(z[i, 0]) / total, sp.exp(z[j, 0]) / total
+    jacobian = sp.diff(s_i, z[j, 0])
+    right = s_i * (sp.KroneckerDelta(i, j) - s_j)
+    small_only = right + (n - 2) * (n - 3) * s_i * s_j
+    sizes = general_sizes(0)
+    assert len(sizes) >= 4 and max(sizes) >= 5 and sizes[-1] in RANDOM_SIZES
+    assert {general_sizes(seed)[-1] for seed in range(20)} == set(RANDOM_SIZES)  # drawn
+    caught = check_equal(jacobian, small_only, symbolic_budget=0)
+    assert caught.equal is False
+    assert not caught.counterexample["instance"].endswith(("n=2", "n=3"))  # found past 3
+    verdict = check_equal(jacobian, right, symbolic_budget=0)
+    assert (verdict.equal, verdict.method) == (True, "tested")
+    assert f"at sizes {', '.join(map(str, sizes))}" in verdict.detail
+    assert "random points across" in verdict.detail

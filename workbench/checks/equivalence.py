@@ -43,6 +43,14 @@ PRECISION = 50  # significant digits for the high-precision tier
 RELATIVE_TOLERANCE = sp.Float("1e-35", PRECISION)
 
 SYMBOLIC_SIZE_CAP = 4000  # operations in a - b above which the symbolic tiers are skipped
+# General-n expressions are tested at these sizes and one more drawn (seeded) from
+# RANDOM_SIZES: four sizes, two of them past 3 and one past 4, so a form right for n ≤ 3
+# only (or for small n by accident) meets a counterexample. Larger sizes cost more than
+# they find: a step's numeric tier instantiates every entry at each size.
+FIXED_SIZES = (2, 3, 4)
+RANDOM_SIZES = (5, 6)
+SMALL_SIZE_ASSIGNMENTS = 6  # index assignments (i = 0, j = 1, ...) tested at sizes ≤ 3
+LARGE_SIZE_ASSIGNMENTS = 2  # and at each larger size
 # A budget that stops the numeric tier of an explicit comparison midway still gives a
 # verdict when at least this many random points agreed in every entry (and says how many).
 MIN_POINTS = 2
@@ -85,7 +93,7 @@ def check_equal(
     domain: Mapping[str, tuple[float, float]] | None = None,
     budget: float = DEFAULT_BUDGET,
     points: int = 6,
-    sizes: Sequence[int] = (2, 3),
+    sizes: Sequence[int] | None = None,
     seed: int = 0,
     symbolic_budget: float | None = None,
 ) -> Equivalence:
@@ -100,12 +108,14 @@ def check_equal(
         budget: CPU seconds for the whole decision, all tiers together (see
             :mod:`workbench.checks.timebox`: on an idle machine, wall seconds).
         points: random points per concrete instance in the numeric tier.
-        sizes: sizes at which general-n expressions are instantiated numerically.
+        sizes: sizes at which general-n expressions are instantiated numerically
+            (default :func:`general_sizes` of ``seed``: 2, 3, 4 and a random one ≥ 5).
         seed: seeds the random points, so verdicts are reproducible.
         symbolic_budget: seconds the symbolic tiers may use (default 60% of ``budget``);
             0 goes straight to the numeric tier.
     """
     start = time.process_time()  # CPU seconds: see workbench.checks.timebox
+    sizes = general_sizes(seed) if sizes is None else tuple(sizes)
     a, b = _explicit(a), _explicit(b)
     if not _shapes_agree(a, b):
         return Equivalence(False, "proved", "shape", 0.0, "the two sides have different shapes")
@@ -149,6 +159,17 @@ def check_equal(
         except TimeBudgetExceeded:
             pass
     return verdict(None, "undecided", "budget", "no tier decided within the time budget")
+
+
+def general_sizes(seed: int = 0) -> tuple[int, ...]:
+    """The sizes at which the numeric tier instantiates general-n expressions: ``FIXED_SIZES``
+    and one drawn from ``RANDOM_SIZES`` by ``seed``.
+
+    Example:
+        >>> general_sizes(0)[:3]
+        (2, 3, 4)
+    """
+    return (*FIXED_SIZES, random.Random(f"sizes:{seed}").choice(RANDOM_SIZES))
 
 
 def _symbolic(a, b, assumptions, share: float, left) -> str | None:
@@ -503,7 +524,7 @@ def _numeric(a, b, assumptions, domain, points, sizes, seed, progress=None):
         if outcome is not None:
             return outcome
     rng = random.Random(seed)
-    instances = _concrete_instances(a, b, assumptions, sizes, seed)
+    instances, general = _concrete_instances(a, b, assumptions, sizes, seed)
     exact_only, tested = True, 0
     for label, a_entries, b_entries in instances:
         a_entries, b_entries = _generic_functions(a_entries, b_entries, rng)
@@ -546,6 +567,8 @@ def _numeric(a, b, assumptions, domain, points, sizes, seed, progress=None):
     detail = f"a - b vanished at {tested} random points" + (
         f" across {len(instances)} concrete instances" if len(instances) > 1 else ""
     )
+    if general:
+        detail += f" at sizes {', '.join(map(str, sizes))}"
     return True, tier, detail, None
 
 
@@ -694,7 +717,8 @@ def _paired_entries(a, b):
 
 
 def _concrete_instances(a, b, assumptions, sizes, seed):
-    """(label, a entries, b entries) at concrete sizes and indices, as plain symbols."""
+    """(label, a entries, b entries) at concrete sizes and indices, as plain symbols; and
+    whether the expressions had a general size (else ``sizes`` played no part)."""
     a_entries, b_entries = _paired_entries(a, b)
     size_syms = set()
     index_syms = set()
@@ -703,10 +727,13 @@ def _concrete_instances(a, b, assumptions, sizes, seed):
         index_syms |= algebra.index_symbols(e)
     if not size_syms and not index_syms:
         pairs = [_as_symbols(x, assumptions) for x in zip(a_entries, b_entries, strict=True)]
-        return [("", [p[0] for p in pairs], [p[1] for p in pairs])]
+        return [("", [p[0] for p in pairs], [p[1] for p in pairs])], False
     instances = []
     for size in sizes:
-        for values in algebra.index_assignments(index_syms, size, limit=6, seed=seed):
+        # Past the small sizes, fewer index assignments: each instance costs its own
+        # compilation, and at n ≥ 4 a wrong form shows at almost any entry and point.
+        limit = SMALL_SIZE_ASSIGNMENTS if size <= 3 else LARGE_SIZE_ASSIGNMENTS
+        for values in algebra.index_assignments(index_syms, size, limit=limit, seed=seed):
             values = {**{s: size for s in size_syms}, **values}
             label = ", ".join(f"{k}={v}" for k, v in sorted(values.items(), key=str))
             pairs = [
@@ -720,7 +747,7 @@ def _concrete_instances(a, b, assumptions, sizes, seed):
                 for x, y in zip(a_entries, b_entries, strict=True)
             ]
             instances.append((label, [p[0] for p in pairs], [p[1] for p in pairs]))
-    return instances
+    return instances, bool(size_syms)
 
 
 def _as_symbols(pair, assumptions):
@@ -733,9 +760,27 @@ def _as_symbols(pair, assumptions):
     for lhs, rhs in assumptions:
         eq = sp.sympify(lhs).xreplace(names) - sp.sympify(rhs).xreplace(names)
         unknowns = sorted(eq.free_symbols, key=str)
+        solution = _solved_linearly(eq, unknowns)
+        if solution is not None:
+            x, y = x.xreplace(solution), y.xreplace(solution)
+            continue
         for u in reversed(unknowns):
             solved = sp.solve(eq, u, dict=False)
             if len(solved) == 1:
                 x, y = x.xreplace({u: solved[0]}), y.xreplace({u: solved[0]})
                 break
     return x, y
+
+
+def _solved_linearly(eq: sp.Basic, unknowns: Sequence[sp.Symbol]) -> dict | None:
+    """{u: value} for the last unknown (by name) that ``eq = 0`` holds linearly, or None.
+
+    A linear unknown has one solution, read off without ``solve``; solving a large fact
+    (λ·Σw² = wᵀSw at n = 4) for each of the other, quadratic, unknowns first took seconds
+    per instance.
+    """
+    for u in reversed(unknowns):
+        slope = sp.diff(eq, u)
+        if slope != 0 and not slope.has(u):
+            return {u: -eq.xreplace({u: sp.S.Zero}) / slope}
+    return None
