@@ -43,7 +43,7 @@ from workbench.checks.parallel import run_parallel
 from workbench.checks.timebox import time_limit
 from workbench.errors import TimeBudgetExceeded
 
-SIZE_SETS = (2, 3, 4)  # the first size of each set; further sizes alternate with it ± 1
+SIZE_SETS = (2, 3, 4)  # the first size of each set; see _sizes_at for the others
 POINTS = 1  # random points (with fresh index values) per size set
 BUDGET = 1.5  # CPU seconds per step for this route, all sizes together
 PRECISION = 60  # significant digits where the values are not rational
@@ -354,7 +354,7 @@ def check_step(
             for number, first in enumerate(SIZE_SETS):
                 # Neighbouring sizes differ by one, alternately up and down, so that a
                 # transposed index or a swapped size shows.
-                values = {s: first + (k + number) % 2 for k, s in enumerate(sizes)}
+                values = _sizes_at(sizes, first, number)
                 try:
                     for _ in range(POINTS):
                         outcome = _one_point(
@@ -384,6 +384,12 @@ def check_step(
     return StepVerdict(
         True, "tested", f"equal at {points} exact points ({at})", tuple(tried), points
     )
+
+
+def _sizes_at(sizes: Sequence, first: int, number: int) -> dict:
+    """Size set ``number``: the first size is ``first`` (2, 3, 4); the others alternate
+    one above it or equal, so that across the sets some sizes differ and some agree."""
+    return {s: first + (k > 0) * ((k + number) % 2) for k, s in enumerate(sizes)}
 
 
 def _said(values: Mapping) -> str:
@@ -482,7 +488,7 @@ def _shared_chain(steps, definitions, domain, seed, budget) -> list[StepVerdict]
     try:
         with time_limit(min(CHAIN_BUDGET, budget * len(steps))):
             for number, first in enumerate(SIZE_SETS):
-                values = {s: first + (k + number) % 2 for k, s in enumerate(sizes)}
+                values = _sizes_at(sizes, first, number)
                 try:
                     value = _chain_point(expressions, definitions, values, indices, domain, rng)
                 except (TimeBudgetExceeded, _Unsupported):
