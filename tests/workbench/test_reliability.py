@@ -149,20 +149,22 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(tmp_path):
 
 # ---------------------------------------------------------------- 3, 5. time limits
 def test_check_claim_without_isolation_holds_its_timeout_in_a_worker_thread():
-    """Failed before: from a worker thread the timeout was ignored (120 s and running)."""
+    """Failed before: from a worker thread the timeout was ignored (still running at 40 s
+    here; 120 s and 2 GB in the review)."""
     outcome = []
-    hard = "sum(softmax(z)) * sum(softmax(z)) * sum(softmax(z)) * sum(softmax(z))"
     worker = threading.Thread(
         target=lambda: outcome.append(
-            verify.check_claim(hard, "z", "z", shapes={"z": 40}, timeout=1.0, isolate=False)
-        )
+            verify.check_claim("det(X)", "X", "X", shapes={"X": "8x8"}, timeout=1.0, isolate=False)
+        ),
+        daemon=True,
     )
     started = time.monotonic()
     worker.start()
     worker.join(60)
     assert not worker.is_alive()
-    assert time.monotonic() - started < 30
-    assert outcome[0].verdict in {"error", "incorrect"}
+    assert time.monotonic() - started < 40  # 1 s of CPU; the rest is a loaded machine
+    assert outcome[0].verdict == "error"
+    assert "no verdict within 1 s" in outcome[0].error
 
 
 @pytest.mark.parametrize("timeout", [math.inf, math.nan, 1e308, 0, -1])
