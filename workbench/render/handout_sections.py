@@ -18,7 +18,7 @@ from workbench.checks.report import CheckResult, DerivationReport
 from workbench.core import registry
 from workbench.core.derivation import Derivation
 from workbench.errors import WorkbenchError
-from workbench.render import codepanel
+from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
 from workbench.render.latex import (
     Mark,
@@ -26,7 +26,6 @@ from workbench.render.latex import (
     expr_to_latex,
     notes_to_latex,
     number_to_latex,
-    steps_to_latex,
     text_to_latex,
 )
 from workbench.render.marks import closed_form_mark, matrix_lhs
@@ -172,7 +171,7 @@ def derivation(ctx: Context, sub: str) -> str:
     for result in ctx.derivation.results:
         marks = {n: m for (label, n), m in ctx.marks.items() if label == result.label}
         out.append(_heading(sub, text_to_latex(result.label)))
-        out.append(steps_to_latex(result, marks, ctx.style))
+        out.append(layout.steps_block(result, marks, ctx.style))
         out.append(r"\begingroup\small" + "\n" + notes_to_latex(result) + "\n\\endgroup")
         assumed = ", ".join(
             f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
@@ -184,13 +183,18 @@ def derivation(ctx: Context, sub: str) -> str:
             + ", and the closed form in matrix notation that it was compared with; "
             + f"derived = closed form: {mark}\n"
             # One box a line: a long derived entry next to its closed form would overflow.
-            + rf"\begin{{gather*}}\boxed{{{expr_to_latex(result.goal)} = "
-            + rf"{expr_to_latex(result.derived)}}} \\"
-            + "\n"
-            + rf"\boxed{{{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}}}"
+            + r"\begin{gather*}"
+            + _box(rf"{expr_to_latex(result.goal)} = {expr_to_latex(result.derived)}")
+            + " \\\\\n"
+            + _box(rf"{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}")
             + r"\end{gather*}"
         )
     return "\n\n".join(out)
+
+
+def _box(latex: str) -> str:
+    """A boxed equation that never runs into the margin (scaled down when it would)."""
+    return layout.fit(rf"\boxed{{{latex}}}", r"0.95\linewidth")
 
 
 def figures(ctx: Context, chosen: list[Figure]) -> str:
@@ -255,8 +259,40 @@ def checked(ctx: Context) -> str:
     ]
     if ctx.derivation.cases:
         out.append(_cases_table(ctx))
+    try:
+        computations = report.check("numeric").items
+    except KeyError:
+        computations = ()
+    if computations:
+        out.append(_computations_table(computations))
     out += [_figure(ctx, f) for f in ctx.figures if f.name == "step-size"]
     return "\n\n".join(out)
+
+
+def _computations_table(items) -> str:
+    """Each independent computation with its error and its own tolerance; Monte Carlo
+    estimates named as such, with their sample count and why their tolerance is wide."""
+    rows, notes = [], []
+    for item in items:
+        monte_carlo = sampling.monte_carlo(str(item["what"]))
+        kind = "Monte Carlo" if monte_carlo else "float64"
+        if monte_carlo and not notes:
+            notes.append(sampling.explain(monte_carlo))
+        error = number_to_latex(item["max_rel_error"])
+        tolerance = number_to_latex(item.get("tolerance", float("nan")))
+        rows.append(
+            f"{text_to_latex(str(item['what']))} & {kind} & ${error}$ & ${tolerance}$ & "
+            f"{_verdict(None, item['passed'])} \\\\"
+        )
+    return (
+        "Independent computations: each compares the closed form with a computation that "
+        "does not use it, within the tolerance given beside it.\n\n"
+        f"\\begin{{tabularx}}{{\\linewidth}}{{@{{}}{RAGGED}lrrl@{{}}}}\n\\toprule\n"
+        "computation & kind & rel.\\ error & tolerance & \\\\\n\\midrule\n"
+        + "\n".join(rows)
+        + "\n\\bottomrule\n\\end{tabularx}"
+        + "".join(f"\n\n{note}" for note in notes)
+    )
 
 
 def _verdict(ctx: Context, passed: bool) -> str:
@@ -267,6 +303,12 @@ def _verdict(ctx: Context, passed: bool) -> str:
 def _check_row(ctx: Context, check: CheckResult) -> str:
     name = CHECK_NAMES.get(check.name, check.name)
     how = HOW.get(check.method, text_to_latex(check.method))
+    if check.name == "numeric" and check.items:
+        sampled = sum(bool(sampling.monte_carlo(str(i["what"]))) for i in check.items)
+        kinds = [f"{sampled} Monte Carlo"] if sampled else []
+        if sampled < len(check.items):
+            kinds.append(f"{len(check.items) - sampled} float64 evaluation")
+        how = f"{len(check.items)} computations: {', '.join(kinds)} (table below)"
     if check.name in ("steps", "closed form", "sympy diff") and check.items:
         methods = sorted({str(item.get("method")) for item in check.items})
         how = ", ".join(HOW.get(m, m) for m in methods)
@@ -322,9 +364,19 @@ def exercises(ctx: Context) -> str:
         + (rf" {{\small\color{{wbgray}}(From: {text_to_latex(e.source)}.)}}" if e.source else "")
         for e in ctx.derivation.exercises
     )
-    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"
+    return _list(items)
 
 
 def solutions(ctx: Context) -> str:
     items = "\n".join(rf"\item {text_to_latex(e.solution)}" for e in ctx.derivation.exercises)
-    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"
+    return _list(items)
+
+
+def _list(items: str) -> str:
+    """A numbered list of prose with numbers in it, kept inside the margins.
+
+    Tuples of numbers in inline math may break after their commas, and ``\\sloppy``
+    lets a line stretch rather than push an unbreakable source note into the margin.
+    """
+    body = layout.breakable_inline(items)
+    return f"\\begingroup\\sloppy\n\\begin{{enumerate}}\n{body}\n\\end{{enumerate}}\n\\endgroup"
