@@ -123,6 +123,7 @@ def test_handout_contents_in_order(derivation, report):
         "What was checked",
         "Exercises",
         "Worked solutions",
+        "Appendix: the step of the finite-difference check",
     ]
     assert r"\boxed{\frac{\partial s}{\partial z} = \operatorname{diag}\left(s\right)" in tex
     assert r"\begin{lstlisting}" in tex and "def jacobian_z(z):" in tex

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from workbench.checks.report import CheckResult
+from workbench.checks.report import CheckResult, DerivationReport
 from workbench.core import registry, stages
 from workbench.render import handout_sections, layout, sampling, texbuild
 from workbench.render.handout import Handout, build_handout, build_pack, pack_parts
@@ -162,6 +162,7 @@ def test_the_overfull_check_catches_a_display_that_is_not_broken(
     assert (tmp_path / "convolution-theorem.log").exists()  # the evidence is kept
 
 
+@pytest.mark.slow
 def test_solutions_with_tuples_of_numbers_stay_in_the_margins(tmp_path):
     require_pdflatex()
     derivation = registry.get("cross-entropy-gradient")
@@ -172,3 +173,70 @@ def test_solutions_with_tuples_of_numbers_stay_in_the_margins(tmp_path):
         handout, tex=handout.tex.replace(r"\allowbreak ", "").replace(r"\sloppy", "")
     )
     assert overfull_of(unbroken, tmp_path), "planted: without the breaks the solution overflows"
+
+
+# ---------------------------------------------------------------- figures
+def test_heatmap_cells_never_read_minus_zero():
+    """Failed before the fix: a value of -0.001 was written "-0.00"."""
+    from matplotlib.figure import Figure as MplFigure
+
+    from workbench.render.figures import heatmap
+
+    ax = MplFigure().add_subplot()
+    heatmap(ax, [[-0.001, 0.5], [-0.5, 0.0]], "")
+    assert [t.get_text() for t in ax.texts] == ["0.00", "0.50", "-0.50", "0.00"]
+
+
+@pytest.mark.parametrize(
+    "slug, name",
+    [
+        ("pca-variance", "variance-angle"),
+        ("adam-bias-correction", "bias-factor"),
+        ("gaussian-kl", "two-gaussians"),
+        ("convolution-theorem", "toeplitz"),
+        ("bernoulli-entropy", "closed-forms"),
+        ("gradient-descent-parabola", "closed-forms"),
+    ],
+)
+def test_a_result_gets_the_figure_of_its_closed_form(slug, name):
+    from workbench.render.result_figures import result_figures
+
+    assert [f.name for f in result_figures(registry.get(slug))] == [name]
+
+
+def test_the_bias_figure_needs_exactly_one_minus_beta_to_the_t():
+    """Momentum's (1 − βᵗ)/(1 − β) is not a bias factor: drawn as one, its caption lied."""
+    from workbench.render.result_figures import _bias_factor
+
+    beta, t, gamma = sp.symbols("beta1 t gamma")
+    assert _bias_factor(gamma * (1 - beta**t)) == (1 - beta**t, beta)
+    assert _bias_factor(gamma * (1 - beta**t) / (1 - beta)) is None
+    assert _bias_factor(gamma * (1 - beta ** (t + 1))) is None
+
+
+def test_the_toeplitz_figure_reads_the_band_off_the_closed_form():
+    from workbench.render.result_figures import toeplitz
+
+    result = registry.get("convolution-theorem").results[2]
+    caption = toeplitz(result).caption
+    assert "shifted one place to the right" in caption and "$K = 3$" in caption
+
+
+def test_step_size_plot_only_once_in_an_appendix_and_figures_stay_put(derivation_report):
+    derivation, report = derivation_report
+    tex = build_handout(derivation, report).tex
+    assert tex.count("step-size.pdf") == 1
+    assert tex.index("Appendix: the step of the finite-difference check") < tex.index(
+        "step-size.pdf"
+    )
+    assert tex.index("Worked solutions") < tex.index("step-size.pdf")
+    assert "\\begin{figure}[H]" in tex and "[!htbp]" not in tex
+    assert "pca-variance-variance-angle.pdf" in tex
+
+
+@pytest.fixture(scope="module")
+def derivation_report():
+    """PCA with an empty report: where figures go does not depend on the verdicts (and an
+    empty report marks nothing, so the handout says it is not verified)."""
+    derivation = registry.get("pca-variance")
+    return derivation, DerivationReport(derivation.slug, derivation.title, ())

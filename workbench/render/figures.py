@@ -61,7 +61,9 @@ class Figure:
 
 def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     """Every figure that fits ``derivation``, in the order the handout shows them."""
-    out = []
+    from workbench.render.result_figures import result_figures  # it imports this module
+
+    out = result_figures(derivation, seed)
     for number, case in enumerate(derivation.cases):
         if _is_vector_output(case):
             out.append(jacobian_heatmap(case, seed))
@@ -91,7 +93,14 @@ def _pdf(fig) -> bytes:
 
 
 def heatmap(
-    ax, values: np.ndarray, title: str, diverging: bool = True, fontsize: float = 6
+    ax,
+    values: np.ndarray,
+    title: str,
+    diverging: bool = True,
+    fontsize: float = 6,
+    annotate: bool = True,
+    colorbar: bool = True,
+    label: str = "",
 ) -> None:
     """A matrix as colours, with every entry written on it when it is small.
 
@@ -106,15 +115,27 @@ def heatmap(
         vmax=limit if diverging else max(limit, 1e-300),
     )
     ax.set_title(title, fontsize=10)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, shrink=0.8, label=label)
     rows, cols = values.shape
-    if rows * cols <= 64:  # small enough to print every entry legibly
+    if annotate and rows * cols <= 64:  # small enough to print every entry legibly
         for (r, c), v in np.ndenumerate(values):
             dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
             color = "white" if dark else "black"
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=fontsize, color=color)
+            ax.text(c, r, cell(v), ha="center", va="center", fontsize=fontsize, color=color)
     ax.set_xticks(range(cols))
     ax.set_yticks(range(rows))
+
+
+def cell(value: float) -> str:
+    """A heatmap entry to two decimals; a value that rounds to zero is "0.00", never "-0.00".
+
+    Example:
+        >>> cell(-0.001), cell(-0.5), cell(0.25)
+        ('0.00', '-0.50', '0.25')
+    """
+    text = f"{value:.2f}"
+    return "0.00" if float(text) == 0 else text
 
 
 def case_inputs(case: Case, seed: int):
@@ -141,9 +162,9 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
     wrt, wrt_tex = case.wrt[0].name, expr_to_latex(case.wrt[0])
     fig = _figure(4.6, 3.6)
     ax = fig.add_subplot()
-    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
-    ax.set_xlabel(f"j (entry of {wrt})")
-    ax.set_ylabel("i (entry of the output)")
+    heatmap(ax, jacobian, f"Jacobian $J_{{ij}}$ with respect to ${wrt}$", label="$J_{ij}$")
+    ax.set_xlabel(f"$j$ (entry ${wrt}_j$)")
+    ax.set_ylabel("$i$ (entry $i$ of the output)")
     row_sums = float(np.max(np.abs(jacobian.sum(axis=1))))
     asymmetry = float(np.max(np.abs(jacobian - jacobian.T))) if _square(jacobian) else None
     facts = f"the largest row sum is ${num(row_sums)}$ in absolute value"

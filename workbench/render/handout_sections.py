@@ -84,6 +84,12 @@ def render(ctx: Context, level: int) -> str:
     if ctx.derivation.exercises:
         parts.append(_heading(top, "Exercises") + exercises(ctx))
         parts.append(_heading(top, "Worked solutions") + solutions(ctx))
+    step_size = [f for f in ctx.figures if f.name == "step-size"][:1]  # once, at the end
+    if step_size:
+        parts.append(
+            _heading(top, "Appendix: the step of the finite-difference check")
+            + _figure(ctx, step_size[0])
+        )
     return "\n\n".join(parts)
 
 
@@ -203,7 +209,8 @@ def figures(ctx: Context, chosen: list[Figure]) -> str:
 
 def _figure(ctx: Context, figure: Figure) -> str:
     return (
-        "\\begin{figure}[!htbp]\n\\centering\n"
+        # [H]: here, never floated past the next heading into the exercises
+        "\\begin{figure}[H]\n\\centering\n"
         f"\\includegraphics[width={figure.width}]{{{ctx.figure_paths[figure.name]}}}\n"
         f"\\caption{{{figure.caption}}}\n\\end{{figure}}"
     )
@@ -265,7 +272,6 @@ def checked(ctx: Context) -> str:
         computations = ()
     if computations:
         out.append(_computations_table(computations))
-    out += [_figure(ctx, f) for f in ctx.figures if f.name == "step-size"]
     return "\n\n".join(out)
 
 
