@@ -240,3 +240,14 @@ def derivation_report():
     empty report marks nothing, so the handout says it is not verified)."""
     derivation = registry.get("pca-variance")
     return derivation, DerivationReport(derivation.slug, derivation.title, ())
+
+
+def test_a_scalar_loss_gets_heatmaps_of_its_gradients():
+    """Labelled in the inputs' symbols; file names stay ASCII ("aᵀx" made a Unicode path)."""
+    derivation = registry.get("matrix-calculus-identities")
+    from workbench.render.figures import figures_for
+
+    names = [f.name for f in figures_for(derivation)]
+    assert "gradients-a-x" in names and all(n.isascii() for n in names)
+    figure = next(f for f in figures_for(derivation) if f.name == "gradients-a-x")
+    assert r"$\partial L/\partial x$" in figure.caption

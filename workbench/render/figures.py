@@ -64,9 +64,12 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     from workbench.render.result_figures import result_figures  # it imports this module
 
     out = result_figures(derivation, seed)
+    loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
     for number, case in enumerate(derivation.cases):
         if _is_vector_output(case):
             out.append(jacobian_heatmap(case, seed))
+        if case is loss and not {a.name for a in case.samplers} >= ATTENTION_INPUTS:
+            out.append(gradient_heatmaps(case, seed))
         if {a.name for a in case.samplers} >= ATTENTION_INPUTS:
             out.append(attention_maps(case, seed))
         if number == 0:
@@ -176,6 +179,46 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
         f"{facts}. Red entries are positive, blue negative."
     )
     return Figure(f"jacobian-{_slug(case.name)}", _pdf(fig), caption, r"0.55\linewidth")
+
+
+def _is_scalar_loss(case: Case) -> bool:
+    """A scalar function of at least one vector or matrix input it is differentiated by."""
+    if numeric.shape_of(case.forward, case.numeric_size) != (1, 1):
+        return False
+    return any(numeric.shape_of(w, case.numeric_size) != (1, 1) for w in case.wrt)
+
+
+def gradient_heatmaps(case: Case, seed: int = 0) -> Figure:
+    """The derived gradients of a scalar loss, by each vector or matrix input, at the seeded
+    inputs of the checks (at most three, side by side)."""
+    _, _, grad, values = case_inputs(case, seed)
+    gradients = [np.real(np.asarray(g)) for g in grad(*values)]
+    chosen = [
+        (w, g)
+        for w, g in zip(case.wrt, gradients, strict=True)
+        if numeric.shape_of(w, case.numeric_size) != (1, 1)
+    ][:3]
+    fig = _figure(2.6 * len(chosen) + 0.6, 2.6)
+    axes = np.atleast_1d(fig.subplots(1, len(chosen)))
+    for ax, (w, g) in zip(axes, chosen, strict=True):
+        symbol = expr_to_latex(w)
+        matrix = g.reshape(g.shape[0], -1)
+        heatmap(
+            ax,
+            matrix,
+            f"$\\partial L/\\partial {symbol}$",
+            label=f"$\\partial L/\\partial {symbol}$",
+        )
+        ax.set_xlabel("column" if matrix.shape[1] > 1 else "")
+        ax.set_ylabel("row")
+    said = ", ".join(f"$\\partial L/\\partial {expr_to_latex(w)}$" for w, _ in chosen)
+    caption = (
+        f"The gradients {said} of case ``{text_to_latex(case.name)}'' ({_sizes(case)}) at the "
+        "random inputs of the checks, computed by the checked NumPy code of the closed form: "
+        "each has the shape of its input, entry by entry the derivative by that entry. Red "
+        "entries are positive (increasing that entry increases the loss), blue negative."
+    )
+    return Figure(f"gradients-{_slug(case.name)}", _pdf(fig), caption, r"0.9\linewidth")
 
 
 def _square(m: np.ndarray) -> bool:
@@ -301,4 +344,6 @@ def _mask(named: dict[str, np.ndarray]) -> np.ndarray | None:
 
 
 def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+    # ASCII only: the name becomes a file name that \\includegraphics must read.
+    slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower())
+    return "-".join(part for part in slug.split("-") if part)
