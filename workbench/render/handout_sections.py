@@ -183,6 +183,17 @@ def derivation(ctx: Context, sub: str) -> str:
             f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
         )
         mark = ctx.style.marks[closed_form_mark(ctx.report, result.label)]
+        derived, closed = expr_to_latex(result.derived), expr_to_latex(result.closed_form)
+        if derived == closed:  # a scalar result: its closed form is the same expression
+            out.append(
+                r"\textbf{Result}"
+                + (f" (using {assumed})" if assumed else "")
+                + f", the same as the closed form it was compared with: {mark}\n"
+                + r"\begin{gather*}"
+                + _box(rf"{expr_to_latex(result.goal)} = {derived}")
+                + r"\end{gather*}"
+            )
+            continue
         out.append(
             r"\textbf{Result}"
             + (f" (using {assumed})" if assumed else "")
