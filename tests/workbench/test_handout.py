@@ -127,7 +127,8 @@ def test_handout_contents_in_order(derivation, report):
     ]
     assert r"\boxed{\frac{\partial s}{\partial z} = \operatorname{diag}\left(s\right)" in tex
     assert r"\begin{lstlisting}" in tex and "def jacobian_z(z):" in tex
-    assert "latexify-py would drop the argument axis=0 of softmax" in tex
+    assert "drops keyword arguments such as \\texttt{axis=0}" in tex  # said once, not per listing
+    assert "Listing only" not in tex
     assert r"$n = 2$ \textcolor{wbgreen}" in tex  # a size SymPy's diff was checked at
     assert tex.isascii()
 

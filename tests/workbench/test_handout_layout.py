@@ -251,3 +251,9 @@ def test_a_scalar_loss_gets_heatmaps_of_its_gradients():
     assert "gradients-a-x" in names and all(n.isascii() for n in names)
     figure = next(f for f in figures_for(derivation) if f.name == "gradients-a-x")
     assert r"$\partial L/\partial x$" in figure.caption
+
+
+def test_a_derivation_without_cases_has_no_empty_code_section(convolution):
+    """Failed before: "From maths to code" held one paragraph and no listing."""
+    tex = build_handout(*convolution).tex
+    assert "From maths to code" not in tex and "Listing only" not in tex

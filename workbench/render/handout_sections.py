@@ -79,7 +79,8 @@ def render(ctx: Context, level: int) -> str:
     pictures = [f for f in ctx.figures if f.name != "step-size"]
     if pictures:
         parts.append(_heading(top, "Seeing the result") + figures(ctx, pictures))
-    parts.append(_heading(top, "From maths to code") + code(ctx, sub))
+    if ctx.derivation.cases:  # a derivation with no case has no code to show
+        parts.append(_heading(top, "From maths to code") + code(ctx, sub))
     parts.append(_heading(top, "What was checked") + checked(ctx))
     if ctx.derivation.exercises:
         parts.append(_heading(top, "Exercises") + exercises(ctx))
@@ -232,7 +233,10 @@ def code(ctx: Context, sub: str) -> str:
         "The closed forms, lambdified by SymPy to vectorised NumPy exactly as the checks "
         "ran them (at the sizes they were tested at). \\texttt{softmax}, "
         "\\texttt{log\\_softmax} and \\texttt{masked\\_softmax} are the numerically stable "
-        "helpers of \\texttt{workbench.codegen.numeric} (they subtract the maximum first)."
+        "helpers of \\texttt{workbench.codegen.numeric} (they subtract the maximum first). "
+        "Where latexify-py reads a listing faithfully its formula is shown beside it; it "
+        "reads code as scalar algebra and drops keyword arguments such as "
+        "\\texttt{axis=0}, so array code is shown as code only."
     ]
     for case in ctx.derivation.cases:
         sizes = _sizes(case.numeric_size)
@@ -249,9 +253,8 @@ def _sizes(sizes: Mapping) -> str:
 def _panel(panel: codepanel.CodePanel) -> str:
     listing = f"\\begin{{lstlisting}}\n{panel.source}\\end{{lstlisting}}"
     title = f"\\textbf{{{text_to_latex(panel.title[:1].upper() + panel.title[1:])}.}}"
-    if panel.latex is None:
-        why = text_to_latex(panel.why_not or "")
-        return f"{title} {{\\small\\color{{wbgray}}(Listing only: {why}.)}}\n{listing}"
+    if panel.latex is None:  # why not is said once, in the section's first paragraph
+        return f"{title}\n{listing}"
     return (
         f"{title}\n\n\\begin{{minipage}}[t]{{0.55\\linewidth}}\n{listing}\n\\end{{minipage}}"
         f"\\hfill\\begin{{minipage}}[t]{{0.4\\linewidth}}\\vspace{{0pt}}\n"
