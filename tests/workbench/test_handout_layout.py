@@ -68,13 +68,13 @@ def test_monte_carlo_checks_are_named_and_explained():
          "method": "numeric", "max_rel_error": 2e-16, "tolerance": 1e-10},
     )  # fmt: skip
     table = handout_sections._computations_table(items)
-    assert "& Monte Carlo &" in table and "& float64 &" in table
+    assert "& Monte Carlo &" in table and "& deterministic &" in table
     assert r"$N = 400\,000$ random draws" in table
     assert r"$5$ standard errors" in table and r"5.7 \times 10^{-7}" in table
     assert f"${number_to_latex(6.2e-3)}$ &" in table  # the tolerance, beside the error
     check = CheckResult("numeric", True, "numeric", 3.1e-3, items=items)
     row = handout_sections._check_row(None, check)
-    assert "1 Monte Carlo, 1 float64 evaluation" in row
+    assert "1 Monte Carlo, 1 deterministic" in row
 
 
 @pytest.mark.parametrize(

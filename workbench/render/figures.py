@@ -218,7 +218,8 @@ def gradient_heatmaps(case: Case, seed: int = 0) -> Figure:
         "each has the shape of its input, entry by entry the derivative by that entry. Red "
         "entries are positive (increasing that entry increases the loss), blue negative."
     )
-    return Figure(f"gradients-{_slug(case.name)}", _pdf(fig), caption, r"0.9\linewidth")
+    width = min(0.9, 0.1 + 0.27 * len(chosen))  # a single vector should not fill the page
+    return Figure(f"gradients-{_slug(case.name)}", _pdf(fig), caption, f"{width:.2f}\\linewidth")
 
 
 def _square(m: np.ndarray) -> bool:

@@ -295,7 +295,7 @@ def _computations_table(items) -> str:
     rows, notes = [], []
     for item in items:
         monte_carlo = sampling.monte_carlo(str(item["what"]))
-        kind = "Monte Carlo" if monte_carlo else "float64"
+        kind = "Monte Carlo" if monte_carlo else "deterministic"
         if monte_carlo and not notes:
             notes.append(sampling.explain(monte_carlo))
         error = number_to_latex(item["max_rel_error"])
@@ -327,7 +327,7 @@ def _check_row(ctx: Context, check: CheckResult) -> str:
         sampled = sum(bool(sampling.monte_carlo(str(i["what"]))) for i in check.items)
         kinds = [f"{sampled} Monte Carlo"] if sampled else []
         if sampled < len(check.items):
-            kinds.append(f"{len(check.items) - sampled} float64 evaluation")
+            kinds.append(f"{len(check.items) - sampled} deterministic")
         how = f"{len(check.items)} computations: {', '.join(kinds)} (table below)"
     if check.name in ("steps", "closed form", "sympy diff") and check.items:
         methods = sorted({str(item.get("method")) for item in check.items})
