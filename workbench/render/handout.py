@@ -164,7 +164,7 @@ def build_pack(handouts: list[Handout]) -> tuple[str, dict[str, bytes]]:
     checked = sum(h.passed for h in handouts)
     chapters = []
     for title, members in pack_parts(handouts):
-        chapters.append(f"\\part{{{text_to_latex(title)}}}\n\\clearpage\n")
+        chapters.append(f"\\part{{{text_to_latex(title)}}}\n")  # its first handout below it
         chapters.append("\n\\clearpage\n".join(h.body for h in members) + "\n\\clearpage\n")
     contents = "\n".join(chapters)
     tex = (
