@@ -257,3 +257,15 @@ def test_a_derivation_without_cases_has_no_empty_code_section(convolution):
     """Failed before: "From maths to code" held one paragraph and no listing."""
     tex = build_handout(*convolution).tex
     assert "From maths to code" not in tex and "Listing only" not in tex
+
+
+def test_backprop_gets_its_computational_graph_read_off_the_forward_expression():
+    from workbench.render.graph_figure import graph_nodes, wants_graph
+
+    case = registry.get("two-layer-backprop").cases[0]
+    labels = [node.label for node in graph_nodes(case.forward)]
+    assert {"W1", "b1", "W2", "b2", "x", "y"} <= set(labels)
+    assert "tanh (entrywise)" in labels and labels[-1] == "product"  # the loss comes last
+    assert wants_graph(case)
+    # A forward built with literal matrices and tuples would draw the code, not the maths.
+    assert not wants_graph(registry.get("logistic-regression-gradient").cases[0])

@@ -61,9 +61,14 @@ class Figure:
 
 def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     """Every figure that fits ``derivation``, in the order the handout shows them."""
-    from workbench.render.result_figures import result_figures  # it imports this module
+    # Both import this module's drawing helpers, so they are imported here, on use.
+    from workbench.render.graph_figure import computational_graph, wants_graph
+    from workbench.render.result_figures import result_figures
 
     out = result_figures(derivation, seed)
+    graph = next((c for c in derivation.cases if wants_graph(c)), None)
+    if graph is not None:
+        out.append(computational_graph(graph))
     loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
     for number, case in enumerate(derivation.cases):
         if _is_vector_output(case):
