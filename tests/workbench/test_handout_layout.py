@@ -196,6 +196,8 @@ def test_heatmap_cells_never_read_minus_zero():
         ("convolution-theorem", "toeplitz"),
         ("bernoulli-entropy", "closed-forms"),
         ("gradient-descent-parabola", "closed-forms"),
+        ("momentum-as-ewma", "step-curve"),
+        ("finite-difference-error", "error-model"),
     ],
 )
 def test_a_result_gets_the_figure_of_its_closed_form(slug, name):
@@ -269,3 +271,12 @@ def test_backprop_gets_its_computational_graph_read_off_the_forward_expression()
     assert wants_graph(case)
     # A forward built with literal matrices and tuples would draw the code, not the maths.
     assert not wants_graph(registry.get("logistic-regression-gradient").cases[0])
+
+
+def test_the_error_model_is_the_integral_of_the_boxed_slope_and_marks_its_minimum():
+    from workbench.render.result_figures import error_model
+
+    result = next(r for r in registry.get("finite-difference-error").results if r.label == "∂E/∂h")
+    caption = error_model(result).caption
+    assert r"E = \frac{F \epsilon}{h} + \frac{M h^{2}}{6}" in caption
+    assert "h^* = 8.7" in caption  # (3ε)^(1/3) at M = F = 1, ε = 2^-52

@@ -43,7 +43,8 @@ def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
     for result in derivation.results:
         for kind, draw in DRAWERS:
             if kind not in out and _matches(kind, result):
-                extra = {"results": derivation.results} if draw is bias_factor else {}
+                wants = draw in (bias_factor, step_curve)
+                extra = {"results": derivation.results} if wants else {}
                 out[kind] = draw(result, seed, **extra)
     if not out:
         curves = one_variable_curves(derivation)
@@ -122,6 +123,10 @@ def _matches(kind: str, result: Result) -> bool:
         )
     if kind == "bias factor":
         return _bias_factor(form) is not None
+    if kind == "step curve":
+        return _bias_factor(form) is None and _step_curve(form) is not None
+    if kind == "error model":
+        return _error_slope(result) is not None
     if kind == "two gaussians":
         return _names(form) == {"mu1", "sigma1", "mu2", "sigma2"}
     if kind == "toeplitz":
@@ -219,6 +224,116 @@ def bias_factor(result: Result, seed: int = 0, results=()) -> Figure:
     return Figure("bias-factor", _pdf(fig), caption, r"0.75\linewidth")
 
 
+def _step_curve(form) -> tuple[sp.Symbol, sp.Symbol] | None:
+    """(t, β) when ``form`` is a closed form in a step count t and one rate β, no sum."""
+    symbols = {str(s): s for s in getattr(form, "free_symbols", ())}
+    rates = [symbols[n] for n in sorted(symbols) if n in RATES]
+    if "t" not in symbols or len(rates) != 1 or form.has(sp.Sum):
+        return None
+    return symbols["t"], rates[0]
+
+
+def step_curve(result: Result, seed: int = 0, results=()) -> Figure:
+    """The closed form against the step t at three rates β, with any limit the results give."""
+    t, rate = _step_curve(result.closed_form)
+    scale = {s: 1 for s in sorted(result.closed_form.free_symbols, key=str) if s not in (t, rate)}
+    curve = result.closed_form.subs(scale)
+    limits = [
+        other
+        for other in results
+        if other is not result
+        and rate in other.closed_form.free_symbols
+        and t not in other.closed_form.free_symbols
+    ]
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    steps = np.arange(0, 51)
+    for value, colour in zip((0.5, 0.8, 0.9), ("tab:green", "tab:orange", "tab:blue"), strict=True):
+        ys = sp.lambdify(t, curve.subs(rate, value), "numpy")(steps)
+        ax.plot(steps, np.broadcast_to(ys, steps.shape), color=colour,
+                label=f"${expr_to_latex(rate)} = {value}$")  # fmt: skip
+        for other in limits[:1]:
+            level = float(other.closed_form.subs(scale).subs(rate, value))
+            ax.axhline(level, color=colour, linestyle=":", linewidth=1)
+    names = ", ".join(f"${expr_to_latex(s)} = 1$" for s in scale)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(f"${expr_to_latex(curve)}$" if len(expr_to_latex(curve)) < 40 else "")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(True, linewidth=0.3)
+    limit = (
+        f"; dotted, the {text_to_latex(limits[0].label)} "
+        f"${expr_to_latex(limits[0].closed_form)}$ it tends to"
+        if limits
+        else ""
+    )
+    caption = (
+        f"{text_to_latex(result.label)}: ${expr_to_latex(result.closed_form)}$ against the "
+        f"step $t$ ({names}) at three rates{limit}. The larger "
+        f"${expr_to_latex(rate)}$, the longer the memory and the slower the approach."
+    )
+    return Figure("step-curve", _pdf(fig), caption, r"0.75\linewidth")
+
+
+def _error_slope(result: Result) -> sp.Symbol | None:
+    """h when the result is dE/dh, a sum of powers of a step h (an error model's slope)."""
+    goal, form = result.goal, result.closed_form
+    if not isinstance(goal, sp.Derivative) or len(goal.variables) != 1:
+        return None
+    (h,) = goal.variables
+    if not isinstance(h, sp.Symbol) or not isinstance(goal.expr, sp.Symbol):
+        return None
+    powers = []
+    for term in sp.Add.make_args(sp.expand(form)):
+        _, part = term.as_independent(h)
+        power = (
+            sp.Integer(1) if part == h else (part.exp if part.is_Pow and part.base == h else None)
+        )
+        if power is None or not power.is_number:
+            return None
+        powers.append(power)
+    # Terms that fall and terms that grow with h: the error they integrate to has a minimum.
+    return h if min(powers) < -1 and max(powers) > -1 else None
+
+
+def error_model(result: Result, seed: int = 0) -> Figure:
+    """E(h) = ∫ dE/dh dh on log-log axes, each term and the best step where dE/dh = 0."""
+    h = _error_slope(result)
+    # Sorted by name: the same figure and caption on every run (sets have no fixed order).
+    symbols = {str(s): s for s in sorted(result.closed_form.free_symbols, key=str) if s != h}
+    # The machine epsilon where the form names one; every other constant 1.
+    values = {s: (2.0**-52 if n in ("epsilon", "eps") else 1.0) for n, s in symbols.items()}
+    error = sp.integrate(sp.expand(result.closed_form), h)
+    steps = np.logspace(-10, 0, 400)
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    for term in sp.Add.make_args(error):
+        ys = sp.lambdify(h, term.subs(values), "numpy")(steps)
+        ax.loglog(steps, np.abs(np.broadcast_to(ys, steps.shape)), linestyle=":",
+                  label=f"${expr_to_latex(term)}$")  # fmt: skip
+    total = sp.lambdify(h, error.subs(values), "numpy")(steps)
+    ax.loglog(steps, total, color="black", label=f"$E = {expr_to_latex(error)}$")
+    best = [r for r in sp.solve(result.closed_form.subs(values), h) if r.is_real and r > 0]
+    said = ""
+    if best:
+        at = float(best[0])
+        ax.axvline(at, color="tab:red", linewidth=0.8)
+        said = f" The slope vanishes at $h^* = {num(at)}$ (red), the best step."
+    ax.set_xlabel(f"step ${expr_to_latex(h)}$")
+    ax.set_ylabel("error $E$")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="major", linewidth=0.3)
+    constants = ", ".join(
+        f"${expr_to_latex(s)} = {'2^{-52}' if v != 1.0 else '1'}$" for s, v in values.items()
+    )
+    caption = (
+        f"The error model whose slope is the boxed ${expr_to_latex(result.goal)} = "
+        f"{expr_to_latex(result.closed_form)}$: integrated in ${expr_to_latex(h)}$, "
+        f"$E = {expr_to_latex(error)}$ ({constants}), with each of its terms dotted: one "
+        f"falls and one grows with the step, so their sum has a minimum.{said}"
+    )
+    return Figure("error-model", _pdf(fig), caption, r"0.75\linewidth")
+
+
 def two_gaussians(result: Result, seed: int = 0) -> Figure:
     """Both densities at seeded parameters, their log ratio, and the KL of the closed form."""
     symbols = {str(s): s for s in result.closed_form.free_symbols}
@@ -295,6 +410,8 @@ def toeplitz(result: Result, seed: int = 0) -> Figure:
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
+    ("step curve", step_curve),
+    ("error model", error_model),
     ("two gaussians", two_gaussians),
     ("toeplitz", toeplitz),
 )
