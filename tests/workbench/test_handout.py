@@ -199,7 +199,8 @@ def test_figures_fit_the_cases(derivation):
     names = [f.name for f in figures.figures_for(derivation)]
     assert names == ["jacobian-vector", "step-size"]
     assert [f.name for f in figures.figures_for(registry.get("cross-entropy-gradient"))] == [
-        "step-size"
+        "gradients-vector",  # a scalar loss: its gradient, not a Jacobian
+        "step-size",
     ]
 
 
