@@ -115,14 +115,15 @@ def computational_graph(case: Case) -> Figure:
         else:
             ys[number] = sum(ys[c] for c in node.children) / len(node.children)
     top = max(n.height for n in nodes)
-    fig = _figure(1.2 * (top + 1) + 0.6, 0.42 * leaf_row + 0.6)
+    # At most a text width wide, so that labels print at their size on the page.
+    fig = _figure(min(6.4, 0.75 * (top + 2)), 0.4 * leaf_row + 0.4)
     ax = fig.add_subplot()
     wrt = {str(w) for w in case.wrt}
     for number, node in enumerate(nodes):
         for child in node.children:
             ax.annotate(
                 "", xy=(node.height, ys[number]), xytext=(nodes[child].height, ys[child]),
-                arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 14, "shrinkB": 14},
+                arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 12, "shrinkB": 12},
             )  # fmt: skip
     for number, node in enumerate(nodes):
         colour = "#fde0c5" if node.label in wrt else ("#dbe9f6" if node.children else "white")
@@ -146,4 +147,4 @@ def computational_graph(case: Case) -> Figure:
         "Backpropagation walks it from right to left: each box multiplies the gradient "
         "arriving from its output by its own local derivative and passes it to its inputs."
     )
-    return Figure(f"graph-{_slug(case.name)}", _pdf(fig), caption, r"0.85\linewidth")
+    return Figure(f"graph-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")
