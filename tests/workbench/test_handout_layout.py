@@ -8,6 +8,7 @@ under ``slow`` in ``test_handout.py``.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -123,10 +124,12 @@ def test_the_pack_comes_in_parts_tier_1_first_then_each_stage():
 
 # ---------------------------------------------------------------- real PDFs
 def require_pdflatex() -> None:
+    """Skipped without pdflatex locally; a failure in CI, which installs it."""
     if shutil.which("pdflatex") is None:
-        from tests.workbench.test_handout import require
-
-        require("pdflatex")
+        message = "pdflatex is not installed (.ci/run installs it with apt-get)"
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            pytest.fail(f"CI=true but {message}")
+        pytest.skip(message)
 
 
 def overfull_of(handout: Handout, folder: Path) -> list[str]:
