@@ -8,7 +8,14 @@ figures that fit it with no code here:
   step size h (the V: truncation falls as h², rounding grows as ε/h), with the complex
   step beside it;
 * every case with inputs Q, K, V, G (attention, optionally with a 0/1 mask) → the
-  attention matrix P and the gradient ∂L/∂S of the scores.
+  attention matrix P and the gradient ∂L/∂S of the scores;
+* the first case with a scalar loss → heatmaps of its gradients; the first loss of
+  several parameters with a readable expression → its computational graph
+  (:mod:`~workbench.render.graph_figure`).
+
+Before them come the figures of the results' closed forms
+(:mod:`~workbench.render.result_figures`). The drawing helpers live in
+:mod:`~workbench.render.drawing`.
 
 Every number drawn comes from the compiled, checked NumPy code of the case at the seeded
 inputs the checks used. Figures are drawn on a ``Figure`` object, never on a screen.
@@ -21,17 +28,16 @@ Example:
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-
 import numpy as np
 
 from workbench.checks.runner import case_functions
 from workbench.codegen import numeric
 from workbench.core.derivation import Case, Derivation
-from workbench.errors import HandoutError
+from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug, heatmap
+from workbench.render.graph_figure import computational_graph, wants_graph
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
+from workbench.render.result_figures import result_figures
 
 FD_STEP = 1e-5  # the step of the finite-difference check (workbench.checks.gradcheck)
 ATTENTION_INPUTS = {"Q", "K", "V", "G"}
@@ -49,22 +55,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One figure: a file name (no extension), its PDF bytes and its caption (LaTeX)."""
-
-    name: str
-    pdf: bytes
-    caption: str
-    width: str = r"0.8\linewidth"
-
-
 def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     """Every figure that fits ``derivation``, in the order the handout shows them."""
-    # Both import this module's drawing helpers, so they are imported here, on use.
-    from workbench.render.graph_figure import computational_graph, wants_graph
-    from workbench.render.result_figures import result_figures
-
     out = result_figures(derivation, seed)
     graph = next((c for c in derivation.cases if wants_graph(c)), None)
     if graph is not None:
@@ -83,78 +75,11 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
 
 
 # ---------------------------------------------------------------- drawing helpers
-def _figure(width: float, height: float):
-    try:
-        from matplotlib.figure import Figure as MplFigure
-    except ImportError:
-        raise HandoutError(
-            "handouts need matplotlib: pip install 'derivation-workbench[handout]'"
-        ) from None
-    return MplFigure(figsize=(width, height), layout="constrained")
-
-
-def _pdf(fig) -> bytes:
-    buffer = io.BytesIO()
-    # No creation date: the same figure gives the same bytes, so rebuilding is a no-op.
-    fig.savefig(buffer, format="pdf", metadata={"CreationDate": None})
-    return buffer.getvalue()
-
-
-def heatmap(
-    ax,
-    values: np.ndarray,
-    title: str,
-    diverging: bool = True,
-    fontsize: float = 6,
-    annotate: bool = True,
-    colorbar: bool = True,
-    label: str = "",
-) -> None:
-    """A matrix as colours, with every entry written on it when it is small.
-
-    Shared by the handouts' figures and the notebooks' plots, so both label alike.
-    """
-    values = np.real(np.asarray(values, dtype=complex)).reshape(np.shape(values)[0], -1)
-    limit = float(np.max(np.abs(values))) or 1.0
-    image = ax.imshow(
-        values,
-        cmap="RdBu_r" if diverging else "viridis",
-        vmin=-limit if diverging else 0.0,
-        vmax=limit if diverging else max(limit, 1e-300),
-    )
-    ax.set_title(title, fontsize=10)
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, shrink=0.8, label=label)
-    rows, cols = values.shape
-    if annotate and rows * cols <= 64:  # small enough to print every entry legibly
-        for (r, c), v in np.ndenumerate(values):
-            dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
-            color = "white" if dark else "black"
-            ax.text(c, r, cell(v), ha="center", va="center", fontsize=fontsize, color=color)
-    ax.set_xticks(range(cols))
-    ax.set_yticks(range(rows))
-
-
-def cell(value: float) -> str:
-    """A heatmap entry to two decimals; a value that rounds to zero is "0.00", never "-0.00".
-
-    Example:
-        >>> cell(-0.001), cell(-0.5), cell(0.25)
-        ('0.00', '-0.50', '0.25')
-    """
-    text = f"{value:.2f}"
-    return "0.00" if float(text) == 0 else text
-
-
 def case_inputs(case: Case, seed: int):
     """(inputs in order, forward, gradient, the seeded input values), as the checks use them."""
     args, f, grad = case_functions(case)
     inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
     return args, f, grad, [np.asarray(inputs[a]) for a in args]
-
-
-def _sizes(case: Case) -> str:
-    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in case.numeric_size.items())
 
 
 def _is_vector_output(case: Case) -> bool:
@@ -347,9 +272,3 @@ def _mask(named: dict[str, np.ndarray]) -> np.ndarray | None:
         if np.all((value == 0) | (value == 1)):
             return value
     return None
-
-
-def _slug(name: str) -> str:
-    # ASCII only: the name becomes a file name that \\includegraphics must read.
-    slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in name.lower())
-    return "-".join(part for part in slug.split("-") if part)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from workbench.core.derivation import Case
-from workbench.render.figures import Figure, _figure, _pdf, _sizes, _slug
+from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug
 from workbench.render.latex import text_to_latex
 
 MIN_OPERATIONS = 4  # fewer, and the graph says no more than the formula

@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from workbench.core.derivation import Derivation, Result
-from workbench.render.figures import Figure, _figure, _pdf, heatmap
+from workbench.render.drawing import Figure, _figure, _pdf, heatmap
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
 
