@@ -35,6 +35,7 @@ EPILOG = """\
 files written in DIR:
   <slug>.tex             the handout (compiles with pdflatex on its own)
   <slug>.pdf             with --pdf
+  <slug>.log             with --pdf, when a line runs into the margin: pdflatex's log
   figures/<slug>-*.pdf   its figures (vector graphics, drawn by matplotlib)
   course-pack.tex/.pdf   with --combined: title page, contents, every handout in order
 

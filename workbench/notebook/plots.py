@@ -59,9 +59,9 @@ def plot_jacobian(derivation: Derivation, case: str | None = None, seed: int = 0
     wrt = c.wrt[0].name
     fig = _figure(4.4, 3.5)
     ax = fig.add_subplot()
-    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]", fontsize=7)
-    ax.set_xlabel(f"j (entry of {wrt})")
-    ax.set_ylabel("i (entry of the output)")
+    heatmap(ax, jacobian, f"Jacobian $J_{{ij}}$ with respect to ${wrt}$", 7, label="$J_{ij}$")
+    ax.set_xlabel(f"$j$ (entry ${wrt}_j$)")
+    ax.set_ylabel("$i$ (entry $i$ of the output)")
     caption = (
         f"The Jacobian of case '{c.name}' at the random {wrt} of the checks, from the checked "
         f"closed form: the largest row sum is {np.max(np.abs(jacobian.sum(axis=1))):.1e}"
@@ -171,7 +171,7 @@ def plot_gradients(derivation: Derivation, case: str | None = None, seed: int = 
     grads = grad(*values)
     fig = _figure(2.6 * len(grads) + 0.6, 3.0)
     for ax, w, g in zip(fig.subplots(1, len(grads), squeeze=False)[0], c.wrt, grads, strict=True):
-        heatmap(ax, np.real(g), f"∂L/∂{w.name}", fontsize=7)
+        heatmap(ax, np.real(g), f"∂L/∂{w.name}", fontsize=7, label=f"∂L/∂{w.name}")
     pairs = zip(c.wrt, grads, strict=True)
     shapes = ", ".join(f"{w.name}: {g.shape[0]}×{g.shape[1]}" for w, g in pairs)
     caption = (

@@ -8,7 +8,14 @@ figures that fit it with no code here:
   step size h (the V: truncation falls as h², rounding grows as ε/h), with the complex
   step beside it;
 * every case with inputs Q, K, V, G (attention, optionally with a 0/1 mask) → the
-  attention matrix P and the gradient ∂L/∂S of the scores.
+  attention matrix P and the gradient ∂L/∂S of the scores;
+* the first case with a scalar loss → heatmaps of its gradients; the first loss of
+  several parameters with a readable expression → its computational graph
+  (:mod:`~workbench.render.graph_figure`).
+
+Before them come the figures of the results' closed forms
+(:mod:`~workbench.render.result_figures`). The drawing helpers live in
+:mod:`~workbench.render.drawing`.
 
 Every number drawn comes from the compiled, checked NumPy code of the case at the seeded
 inputs the checks used. Figures are drawn on a ``Figure`` object, never on a screen.
@@ -21,17 +28,16 @@ Example:
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass
-
 import numpy as np
 
 from workbench.checks.runner import case_functions
 from workbench.codegen import numeric
 from workbench.core.derivation import Case, Derivation
-from workbench.errors import HandoutError
+from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug, heatmap
+from workbench.render.graph_figure import computational_graph, wants_graph
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
+from workbench.render.result_figures import result_figures
 
 FD_STEP = 1e-5  # the step of the finite-difference check (workbench.checks.gradcheck)
 ATTENTION_INPUTS = {"Q", "K", "V", "G"}
@@ -49,22 +55,18 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One figure: a file name (no extension), its PDF bytes and its caption (LaTeX)."""
-
-    name: str
-    pdf: bytes
-    caption: str
-    width: str = r"0.8\linewidth"
-
-
 def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     """Every figure that fits ``derivation``, in the order the handout shows them."""
-    out = []
+    out = result_figures(derivation, seed)
+    graph = next((c for c in derivation.cases if wants_graph(c)), None)
+    if graph is not None:
+        out.append(computational_graph(graph))
+    loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
     for number, case in enumerate(derivation.cases):
         if _is_vector_output(case):
             out.append(jacobian_heatmap(case, seed))
+        if case is loss and not {a.name for a in case.samplers} >= ATTENTION_INPUTS:
+            out.append(gradient_heatmaps(case, seed))
         if {a.name for a in case.samplers} >= ATTENTION_INPUTS:
             out.append(attention_maps(case, seed))
         if number == 0:
@@ -73,59 +75,11 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
 
 
 # ---------------------------------------------------------------- drawing helpers
-def _figure(width: float, height: float):
-    try:
-        from matplotlib.figure import Figure as MplFigure
-    except ImportError:
-        raise HandoutError(
-            "handouts need matplotlib: pip install 'derivation-workbench[handout]'"
-        ) from None
-    return MplFigure(figsize=(width, height), layout="constrained")
-
-
-def _pdf(fig) -> bytes:
-    buffer = io.BytesIO()
-    # No creation date: the same figure gives the same bytes, so rebuilding is a no-op.
-    fig.savefig(buffer, format="pdf", metadata={"CreationDate": None})
-    return buffer.getvalue()
-
-
-def heatmap(
-    ax, values: np.ndarray, title: str, diverging: bool = True, fontsize: float = 6
-) -> None:
-    """A matrix as colours, with every entry written on it when it is small.
-
-    Shared by the handouts' figures and the notebooks' plots, so both label alike.
-    """
-    values = np.real(np.asarray(values, dtype=complex)).reshape(np.shape(values)[0], -1)
-    limit = float(np.max(np.abs(values))) or 1.0
-    image = ax.imshow(
-        values,
-        cmap="RdBu_r" if diverging else "viridis",
-        vmin=-limit if diverging else 0.0,
-        vmax=limit if diverging else max(limit, 1e-300),
-    )
-    ax.set_title(title, fontsize=10)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
-    rows, cols = values.shape
-    if rows * cols <= 64:  # small enough to print every entry legibly
-        for (r, c), v in np.ndenumerate(values):
-            dark = abs(v) > 0.6 * limit if diverging else v < 0.5 * limit
-            color = "white" if dark else "black"
-            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=fontsize, color=color)
-    ax.set_xticks(range(cols))
-    ax.set_yticks(range(rows))
-
-
 def case_inputs(case: Case, seed: int):
     """(inputs in order, forward, gradient, the seeded input values), as the checks use them."""
     args, f, grad = case_functions(case)
     inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
     return args, f, grad, [np.asarray(inputs[a]) for a in args]
-
-
-def _sizes(case: Case) -> str:
-    return ", ".join(f"${expr_to_latex(k)} = {v}$" for k, v in case.numeric_size.items())
 
 
 def _is_vector_output(case: Case) -> bool:
@@ -141,9 +95,9 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
     wrt, wrt_tex = case.wrt[0].name, expr_to_latex(case.wrt[0])
     fig = _figure(4.6, 3.6)
     ax = fig.add_subplot()
-    heatmap(ax, jacobian, f"J[i, j] = ∂(output i)/∂{wrt}[j]")
-    ax.set_xlabel(f"j (entry of {wrt})")
-    ax.set_ylabel("i (entry of the output)")
+    heatmap(ax, jacobian, f"Jacobian $J_{{ij}}$ with respect to ${wrt}$", label="$J_{ij}$")
+    ax.set_xlabel(f"$j$ (entry ${wrt}_j$)")
+    ax.set_ylabel("$i$ (entry $i$ of the output)")
     row_sums = float(np.max(np.abs(jacobian.sum(axis=1))))
     asymmetry = float(np.max(np.abs(jacobian - jacobian.T))) if _square(jacobian) else None
     facts = f"the largest row sum is ${num(row_sums)}$ in absolute value"
@@ -155,6 +109,47 @@ def jacobian_heatmap(case: Case, seed: int = 0) -> Figure:
         f"{facts}. Red entries are positive, blue negative."
     )
     return Figure(f"jacobian-{_slug(case.name)}", _pdf(fig), caption, r"0.55\linewidth")
+
+
+def _is_scalar_loss(case: Case) -> bool:
+    """A scalar function of at least one vector or matrix input it is differentiated by."""
+    if numeric.shape_of(case.forward, case.numeric_size) != (1, 1):
+        return False
+    return any(numeric.shape_of(w, case.numeric_size) != (1, 1) for w in case.wrt)
+
+
+def gradient_heatmaps(case: Case, seed: int = 0) -> Figure:
+    """The derived gradients of a scalar loss, by each vector or matrix input, at the seeded
+    inputs of the checks (at most three, side by side)."""
+    _, _, grad, values = case_inputs(case, seed)
+    gradients = [np.real(np.asarray(g)) for g in grad(*values)]
+    chosen = [
+        (w, g)
+        for w, g in zip(case.wrt, gradients, strict=True)
+        if numeric.shape_of(w, case.numeric_size) != (1, 1)
+    ][:3]
+    fig = _figure(2.6 * len(chosen) + 0.6, 2.6)
+    axes = np.atleast_1d(fig.subplots(1, len(chosen)))
+    for ax, (w, g) in zip(axes, chosen, strict=True):
+        symbol = expr_to_latex(w)
+        matrix = g.reshape(g.shape[0], -1)
+        heatmap(
+            ax,
+            matrix,
+            f"$\\partial L/\\partial {symbol}$",
+            label=f"$\\partial L/\\partial {symbol}$",
+        )
+        ax.set_xlabel("column" if matrix.shape[1] > 1 else "")
+        ax.set_ylabel("row")
+    said = ", ".join(f"$\\partial L/\\partial {expr_to_latex(w)}$" for w, _ in chosen)
+    caption = (
+        f"The gradients {said} of case ``{text_to_latex(case.name)}'' ({_sizes(case)}) at the "
+        "random inputs of the checks, computed by the checked NumPy code of the closed form: "
+        "each has the shape of its input, entry by entry the derivative by that entry. Red "
+        "entries are positive (increasing that entry increases the loss), blue negative."
+    )
+    width = min(0.9, 0.1 + 0.27 * len(chosen))  # a single vector should not fill the page
+    return Figure(f"gradients-{_slug(case.name)}", _pdf(fig), caption, f"{width:.2f}\\linewidth")
 
 
 def _square(m: np.ndarray) -> bool:
@@ -277,7 +272,3 @@ def _mask(named: dict[str, np.ndarray]) -> np.ndarray | None:
         if np.all((value == 0) | (value == 1)):
             return value
     return None
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")

@@ -11,7 +11,7 @@ numbered steps; the result, boxed, and its closed form in matrix notation (with 
 from maths to code; what was checked; exercises; worked solutions.
 
 Example:
-    >>> from workbench.core import registry
+    >>> from workbench.core import registry, stages
     >>> derivation = registry.get("softmax-jacobian")
     >>> handout = build_handout(derivation, derivation.check())       # doctest: +SKIP
     >>> handout.tex.startswith(r"\\documentclass")                       # doctest: +SKIP
@@ -25,19 +25,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.checks.report import DerivationReport
-from workbench.core import registry
+from workbench.core import registry, stages
 from workbench.core.derivation import Derivation
 from workbench.errors import LatexFailed
 from workbench.render import handout_sections as sections
 from workbench.render.figures import Figure, figures_for
 from workbench.render.latex import Mark, StepStyle, text_to_latex
+from workbench.render.layout import FIT
 from workbench.render.marks import step_marks
 from workbench.render.texbuild import compile_pdf, find_engine, write_outputs
 
-PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
+PREAMBLE = (
+    r"""\documentclass[11pt,a4paper]{article}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{graphicx}
+\usepackage{float}
 \usepackage{booktabs}
 \usepackage{tabularx}
 \usepackage{xcolor}
@@ -50,10 +53,13 @@ PREAMBLE = r"""\documentclass[11pt,a4paper]{article}
 \definecolor{wbred}{rgb}{0.75,0.0,0.0}
 \definecolor{wbgray}{rgb}{0.45,0.45,0.45}
 \definecolor{wbcode}{rgb}{0.96,0.96,0.96}
-\lstset{language=Python, basicstyle=\ttfamily\small, breaklines=true, columns=fullflexible,
+\lstset{language=Python, basicstyle=\ttfamily\footnotesize, breaklines=true, columns=fullflexible,
   keepspaces=true, frame=single, backgroundcolor=\color{wbcode}, rulecolor=\color{wbgray},
   showstringspaces=false}
+\emergencystretch=1.5em
 """
+    + FIT
+)
 
 HANDOUT_STYLE = StepStyle(
     marks={
@@ -129,18 +135,46 @@ def build_handout(derivation: Derivation, report: DerivationReport, seed: int = 
     return Handout(derivation.slug, tex, section, figures, report.passed)
 
 
+def pack_parts(handouts: list[Handout]) -> list[tuple[str, list[Handout]]]:
+    """The course pack's parts: Tier 1 (the five key results), then each stage's others.
+
+    A handout belongs to exactly one part; the order inside a part is the order given
+    (the catalogue's). A slug of no stage goes to a last part, "further results", so
+    nothing given is dropped. Empty parts are left out.
+    """
+    key = [h for h in handouts if h.slug in stages.KEY_RESULTS]
+    parts = [("Tier 1: the five key results", key)]
+    placed = {h.slug for h in key}
+    for stage in stages.names():
+        members = [h for h in handouts if h.slug not in placed and h.slug in stages.planned(stage)]
+        placed.update(h.slug for h in members)
+        parts.append((stage[:1].upper() + stage[1:], members))
+    parts.append(("Further results", [h for h in handouts if h.slug not in placed]))
+    return [(title, members) for title, members in parts if members]
+
+
 def build_pack(handouts: list[Handout]) -> tuple[str, dict[str, bytes]]:
-    """The course pack: a title page, a table of contents and every handout in order."""
+    """The course pack: a title page, contents (parts and handouts) and every handout.
+
+    The handouts come in parts (:func:`pack_parts`); the contents list parts and
+    handouts only, one level deep, so they fit on a page and a reader finds a result.
+    """
     assets: dict[str, bytes] = {}
     for handout in handouts:
         assets.update(handout.assets)
     checked = sum(h.passed for h in handouts)
-    contents = "\n\\clearpage\n".join(h.body for h in handouts)
+    chapters = []
+    for title, members in pack_parts(handouts):
+        chapters.append(f"\\part{{{text_to_latex(title)}}}\n")  # its first handout below it
+        chapters.append("\n\\clearpage\n".join(h.body for h in members) + "\n\\clearpage\n")
+    contents = "\n".join(chapters)
     tex = (
         PREAMBLE
+        + "\\setcounter{tocdepth}{1}\n"
         + "\\begin{document}\n\\begin{titlepage}\n\\centering\n\\vspace*{5cm}\n"
         + f"{{\\LARGE\\bfseries {PACK_TITLE}\\par}}\n\\vspace{{1.5cm}}\n"
-        + f"{{\\large {len(handouts)} derivations, in the order a learner meets them\\par}}\n"
+        + f"{{\\large {len(handouts)} derivations: the five key results first, then the "
+        + "curriculum's stages in the order a learner meets them\\par}\n"
         + "\\vspace{1cm}\n"
         + "Every equation was produced by SymPy from its definitions and checked by the "
         + f"derivation workbench; {checked} of {len(handouts)} derivations passed every "
@@ -223,9 +257,14 @@ def make_handouts(
         for name, (tex, assets) in documents.items():
             say(f"{name}: pdflatex")
             try:
-                pdfs[out / f"{name}.pdf"] = compile_pdf(tex, assets, name).pdf
+                build = compile_pdf(tex, assets, name)
             except LatexFailed as exc:  # the other documents still get their PDFs
                 errors.append(exc)
+                continue
+            pdfs[out / f"{name}.pdf"] = build.pdf
+            if build.overfull:  # a layout defect: keep the evidence beside the PDF
+                pdfs[out / f"{name}.log"] = build.log.encode("latin-1")
+                say(f"{name}: {len(build.overfull)} overfull box(es), first {build.overfull[0]}")
         written += write_outputs(pdfs, options.force)
         if errors:
             for path, status in written:

@@ -18,7 +18,7 @@ from workbench.checks.report import CheckResult, DerivationReport
 from workbench.core import registry
 from workbench.core.derivation import Derivation
 from workbench.errors import WorkbenchError
-from workbench.render import codepanel
+from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
 from workbench.render.latex import (
     Mark,
@@ -26,7 +26,6 @@ from workbench.render.latex import (
     expr_to_latex,
     notes_to_latex,
     number_to_latex,
-    steps_to_latex,
     text_to_latex,
 )
 from workbench.render.marks import closed_form_mark, matrix_lhs
@@ -80,11 +79,18 @@ def render(ctx: Context, level: int) -> str:
     pictures = [f for f in ctx.figures if f.name != "step-size"]
     if pictures:
         parts.append(_heading(top, "Seeing the result") + figures(ctx, pictures))
-    parts.append(_heading(top, "From maths to code") + code(ctx, sub))
+    if ctx.derivation.cases:  # a derivation with no case has no code to show
+        parts.append(_heading(top, "From maths to code") + code(ctx, sub))
     parts.append(_heading(top, "What was checked") + checked(ctx))
     if ctx.derivation.exercises:
         parts.append(_heading(top, "Exercises") + exercises(ctx))
         parts.append(_heading(top, "Worked solutions") + solutions(ctx))
+    step_size = [f for f in ctx.figures if f.name == "step-size"][:1]  # once, at the end
+    if step_size:
+        parts.append(
+            _heading(top, "Appendix: the step of the finite-difference check")
+            + _figure(ctx, step_size[0])
+        )
     return "\n\n".join(parts)
 
 
@@ -172,25 +178,41 @@ def derivation(ctx: Context, sub: str) -> str:
     for result in ctx.derivation.results:
         marks = {n: m for (label, n), m in ctx.marks.items() if label == result.label}
         out.append(_heading(sub, text_to_latex(result.label)))
-        out.append(steps_to_latex(result, marks, ctx.style))
+        out.append(layout.steps_block(result, marks, ctx.style))
         out.append(r"\begingroup\small" + "\n" + notes_to_latex(result) + "\n\\endgroup")
         assumed = ", ".join(
             f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
         )
         mark = ctx.style.marks[closed_form_mark(ctx.report, result.label)]
+        derived, closed = expr_to_latex(result.derived), expr_to_latex(result.closed_form)
+        if derived == closed:  # a scalar result: its closed form is the same expression
+            out.append(
+                r"\textbf{Result}"
+                + (f" (using {assumed})" if assumed else "")
+                + f", the same as the closed form it was compared with: {mark}\n"
+                + r"\begin{gather*}"
+                + _box(rf"{expr_to_latex(result.goal)} = {derived}")
+                + r"\end{gather*}"
+            )
+            continue
         out.append(
             r"\textbf{Result}"
             + (f" (using {assumed})" if assumed else "")
             + ", and the closed form in matrix notation that it was compared with; "
             + f"derived = closed form: {mark}\n"
             # One box a line: a long derived entry next to its closed form would overflow.
-            + rf"\begin{{gather*}}\boxed{{{expr_to_latex(result.goal)} = "
-            + rf"{expr_to_latex(result.derived)}}} \\"
-            + "\n"
-            + rf"\boxed{{{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}}}"
+            + r"\begin{gather*}"
+            + _box(rf"{expr_to_latex(result.goal)} = {expr_to_latex(result.derived)}")
+            + " \\\\\n"
+            + _box(rf"{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}")
             + r"\end{gather*}"
         )
     return "\n\n".join(out)
+
+
+def _box(latex: str) -> str:
+    """A boxed equation that never runs into the margin (scaled down when it would)."""
+    return layout.fit(rf"\boxed{{{latex}}}", r"0.95\linewidth")
 
 
 def figures(ctx: Context, chosen: list[Figure]) -> str:
@@ -199,7 +221,8 @@ def figures(ctx: Context, chosen: list[Figure]) -> str:
 
 def _figure(ctx: Context, figure: Figure) -> str:
     return (
-        "\\begin{figure}[!htbp]\n\\centering\n"
+        # [H]: here, never floated past the next heading into the exercises
+        "\\begin{figure}[H]\n\\centering\n"
         f"\\includegraphics[width={figure.width}]{{{ctx.figure_paths[figure.name]}}}\n"
         f"\\caption{{{figure.caption}}}\n\\end{{figure}}"
     )
@@ -210,7 +233,10 @@ def code(ctx: Context, sub: str) -> str:
         "The closed forms, lambdified by SymPy to vectorised NumPy exactly as the checks "
         "ran them (at the sizes they were tested at). \\texttt{softmax}, "
         "\\texttt{log\\_softmax} and \\texttt{masked\\_softmax} are the numerically stable "
-        "helpers of \\texttt{workbench.codegen.numeric} (they subtract the maximum first)."
+        "helpers of \\texttt{workbench.codegen.numeric} (they subtract the maximum first). "
+        "Where latexify-py reads a listing faithfully its formula is shown beside it; it "
+        "reads code as scalar algebra and drops keyword arguments such as "
+        "\\texttt{axis=0}, so array code is shown as code only."
     ]
     for case in ctx.derivation.cases:
         sizes = _sizes(case.numeric_size)
@@ -227,9 +253,8 @@ def _sizes(sizes: Mapping) -> str:
 def _panel(panel: codepanel.CodePanel) -> str:
     listing = f"\\begin{{lstlisting}}\n{panel.source}\\end{{lstlisting}}"
     title = f"\\textbf{{{text_to_latex(panel.title[:1].upper() + panel.title[1:])}.}}"
-    if panel.latex is None:
-        why = text_to_latex(panel.why_not or "")
-        return f"{title} {{\\small\\color{{wbgray}}(Listing only: {why}.)}}\n{listing}"
+    if panel.latex is None:  # why not is said once, in the section's first paragraph
+        return f"{title}\n{listing}"
     return (
         f"{title}\n\n\\begin{{minipage}}[t]{{0.55\\linewidth}}\n{listing}\n\\end{{minipage}}"
         f"\\hfill\\begin{{minipage}}[t]{{0.4\\linewidth}}\\vspace{{0pt}}\n"
@@ -255,8 +280,39 @@ def checked(ctx: Context) -> str:
     ]
     if ctx.derivation.cases:
         out.append(_cases_table(ctx))
-    out += [_figure(ctx, f) for f in ctx.figures if f.name == "step-size"]
+    try:
+        computations = report.check("numeric").items
+    except KeyError:
+        computations = ()
+    if computations:
+        out.append(_computations_table(computations))
     return "\n\n".join(out)
+
+
+def _computations_table(items) -> str:
+    """Each independent computation with its error and its own tolerance; Monte Carlo
+    estimates named as such, with their sample count and why their tolerance is wide."""
+    rows, notes = [], []
+    for item in items:
+        monte_carlo = sampling.monte_carlo(str(item["what"]))
+        kind = "Monte Carlo" if monte_carlo else "deterministic"
+        if monte_carlo and not notes:
+            notes.append(sampling.explain(monte_carlo))
+        error = number_to_latex(item["max_rel_error"])
+        tolerance = number_to_latex(item.get("tolerance", float("nan")))
+        rows.append(
+            f"{text_to_latex(str(item['what']))} & {kind} & ${error}$ & ${tolerance}$ & "
+            f"{_verdict(None, item['passed'])} \\\\"
+        )
+    return (
+        "Independent computations: each compares the closed form with a computation that "
+        "does not use it, within the tolerance given beside it.\n\n"
+        f"\\begin{{tabularx}}{{\\linewidth}}{{@{{}}{RAGGED}lrrl@{{}}}}\n\\toprule\n"
+        "computation & kind & rel.\\ error & tolerance & \\\\\n\\midrule\n"
+        + "\n".join(rows)
+        + "\n\\bottomrule\n\\end{tabularx}"
+        + "".join(f"\n\n{note}" for note in notes)
+    )
 
 
 def _verdict(ctx: Context, passed: bool) -> str:
@@ -267,6 +323,12 @@ def _verdict(ctx: Context, passed: bool) -> str:
 def _check_row(ctx: Context, check: CheckResult) -> str:
     name = CHECK_NAMES.get(check.name, check.name)
     how = HOW.get(check.method, text_to_latex(check.method))
+    if check.name == "numeric" and check.items:
+        sampled = sum(bool(sampling.monte_carlo(str(i["what"]))) for i in check.items)
+        kinds = [f"{sampled} Monte Carlo"] if sampled else []
+        if sampled < len(check.items):
+            kinds.append(f"{len(check.items) - sampled} deterministic")
+        how = f"{len(check.items)} computations: {', '.join(kinds)} (table below)"
     if check.name in ("steps", "closed form", "sympy diff") and check.items:
         methods = sorted({str(item.get("method")) for item in check.items})
         how = ", ".join(HOW.get(m, m) for m in methods)
@@ -325,9 +387,19 @@ def exercises(ctx: Context) -> str:
         + (rf" {{\small\color{{wbgray}}(From: {text_to_latex(e.source)}.)}}" if e.source else "")
         for e in ctx.derivation.exercises
     )
-    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"
+    return _list(items)
 
 
 def solutions(ctx: Context) -> str:
     items = "\n".join(rf"\item {text_to_latex(e.solution)}" for e in ctx.derivation.exercises)
-    return f"\\begin{{enumerate}}\n{items}\n\\end{{enumerate}}"
+    return _list(items)
+
+
+def _list(items: str) -> str:
+    """A numbered list of prose with numbers in it, kept inside the margins.
+
+    Tuples of numbers in inline math may break after their commas, and ``\\sloppy``
+    lets a line stretch rather than push an unbreakable source note into the margin.
+    """
+    body = layout.breakable_inline(items)
+    return f"\\begingroup\\sloppy\n\\begin{{enumerate}}\n{body}\n\\end{{enumerate}}\n\\endgroup"

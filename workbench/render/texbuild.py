@@ -5,6 +5,8 @@
   unless forced — checked for all files before any is written.
 * :func:`compile_pdf` runs pdflatex in a scratch folder until its cross-references
   settle, with a fixed ``SOURCE_DATE_EPOCH`` so the same source gives the same PDF bytes.
+  It returns the log of the last pass, which :func:`overfull_boxes` reads: a line or a
+  display that runs into the margin is a layout defect a reader sees.
   A LaTeX error raises :class:`~workbench.errors.LatexFailed` quoting the log lines that
   matter; no TeX raises :class:`~workbench.errors.TexNotFound` with the install command.
 
@@ -13,6 +15,8 @@ Example:
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> [status for _, status in write_outputs({folder / "a.tex": b"x"})]
     ['written']
+    >>> overfull_boxes("Overfull \\hbox (50.3pt too wide) in paragraph at lines 7--9")
+    (OverfullBox(kind='hbox', points=50.3, where='in paragraph at lines 7--9'),)
 """
 
 from __future__ import annotations
@@ -50,6 +54,41 @@ class PdfBuild:
     pdf: bytes
     log: str
     passes: int
+
+    @property
+    def overfull(self) -> tuple[OverfullBox, ...]:
+        """The boxes of the last pass that run past the text block."""
+        return overfull_boxes(self.log)
+
+
+@dataclass(frozen=True)
+class OverfullBox:
+    """One "Overfull \\hbox/\\vbox" warning of a pdflatex log.
+
+    Attributes:
+        kind: ``"hbox"`` (too wide: into the margin) or ``"vbox"`` (too tall).
+        points: by how much, in TeX points (1 pt ≈ 0.35 mm).
+        where: the rest of the warning: the source lines, or the display it came from.
+    """
+
+    kind: str
+    points: float
+    where: str
+
+    def __str__(self) -> str:
+        too = "wide" if self.kind == "hbox" else "high"
+        return f"overfull {self.kind} ({self.points:g} pt too {too}) {self.where}"
+
+
+OVERFULL = re.compile(r"^Overfull \\([hv]box) \((\d+(?:\.\d+)?)pt too (?:wide|high)\) (.*)$", re.M)
+
+
+def overfull_boxes(log: str) -> tuple[OverfullBox, ...]:
+    """Every overfull box a pdflatex log reports, in the order it reports them."""
+    return tuple(
+        OverfullBox(kind, float(points), where.strip())
+        for kind, points, where in OVERFULL.findall(log)
+    )
 
 
 def find_engine() -> str:

@@ -1,0 +1,80 @@
+"""The boxed closed forms: matrix notation, and right (issue 15, item 1).
+
+A registry-wide test pins today's defective boxes: a new one fails, and so does fixing one
+without taking it off the list (so the list only shrinks, on purpose).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from workbench.core import registry
+from workbench.core.derivation import Result, Step
+from workbench.render.boxes import box_problems
+from workbench.render.handout import available_slugs
+
+n = sp.Symbol("n", integer=True, positive=True)
+x = sp.MatrixSymbol("x", n, 1)
+i = sp.Symbol("i")
+STEPS = (Step(sp.Derivative(x[i, 0] ** 2, x[i, 0]), 2 * x[i, 0], "power", "", ""),)
+
+
+@pytest.mark.parametrize(
+    "closed_form, problem",
+    [
+        (2 * x[i, 0], "free index i"),  # the index form again
+        (2 * x[i, 0], "the same as the index form"),
+        (2 * sp.MatrixSymbol("Xinv", n, n).T * x, "a program's name (Xinv)"),
+        (sp.Integer(1) / n, "a scalar, where the derivative by a vector or matrix is one"),
+        (sp.Identity(1) - x.T * x, "a 1 × 1 identity where the number 1 is meant"),
+        (sp.KroneckerDelta(i, 0) * x, "Kronecker deltas"),
+    ],
+)
+def test_a_planted_bad_box_is_rejected(closed_form, problem):
+    problems = box_problems(Result("∂f/∂xᵢ", STEPS, closed_form))
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_a_right_box_passes():
+    assert box_problems(Result("∂f/∂xᵢ", STEPS, 2 * x)) == []
+    inverse = sp.MatrixSymbol("X", n, n).inverse().T
+    assert box_problems(Result("∂f/∂xᵢ", STEPS, inverse * x)) == []
+
+
+# Today's defects (the derivations' closed forms; issue 15, item 1). Take an entry off when
+# its derivation is fixed.
+KNOWN = {
+    ("log-sum-exp-gradient", "LSE(z), stable form"),
+    ("matrix-calculus-identities", "∂log det X/∂X_pq"),
+    ("least-squares", "∂L/∂w = 2XᵀX(w − w*)"),
+    ("least-squares", "∂R/∂w = 2(XᵀX + λI)w − 2Xᵀy"),
+    ("pca-variance", "∂L/∂λ"),
+    ("pca-variance", "λ at a stationary point"),
+    ("convolution-theorem", "Re DFT(x ⊛ y) at frequency q"),
+    ("convolution-theorem", "(T u)ᵢ"),
+    ("gaussian-mle", "∂ℓ/∂μ"),
+    ("gaussian-mle", "∂ℓ/∂σ²"),
+    ("gaussian-mle", "μ̂"),
+    ("gaussian-mle", "σ̂²"),
+    ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"),
+    ("max-entropy-softmax", "∂ℒ/∂pⱼ"),
+    ("logistic-regression-gradient", "∂p/∂u"),
+    ("newton-step", "∂m/∂h = H(h − h*), h* = −H⁻¹g"),
+    ("layernorm-backward", "∂μ/∂xⱼ"),
+    ("layernorm-backward", "∂σ²/∂xⱼ"),
+    ("layernorm-backward", "∂x̂ᵢ/∂xⱼ"),
+}
+
+
+def test_no_new_bad_box_in_the_registry():
+    found = {
+        (slug, result.label): box_problems(result)
+        for slug in available_slugs()
+        for result in registry.get(slug).results
+    }
+    bad = {key for key, problems in found.items() if problems}
+    new = {key: found[key] for key in bad - KNOWN}
+    assert not new, f"boxes that are not matrix notation: {new}"
+    fixed = {key for key in KNOWN - bad if key in found}
+    assert not fixed, f"fixed (take them off KNOWN): {sorted(fixed)}"

@@ -1,0 +1,150 @@
+"""The computational graph of a case's forward expression, drawn from the expression itself.
+
+Backpropagation runs this graph backwards: each operation passes the gradient of the loss
+from its output to its inputs. The graph is read off the SymPy expression the checks
+differentiate (``case.forward``): its inputs on the left, each operation a box, the loss
+on the right; nothing is typed in for a particular derivation.
+
+Example:
+    >>> import sympy as sp
+    >>> W, x = sp.MatrixSymbol("W", 2, 2), sp.MatrixSymbol("x", 2, 1)
+    >>> [node.label for node in graph_nodes(W * x + x)]
+    ['W', 'x', 'product', 'x', 'sum']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from workbench.core.derivation import Case
+from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug
+from workbench.render.latex import text_to_latex
+
+MIN_OPERATIONS = 4  # fewer, and the graph says no more than the formula
+MAX_NODES = 30  # more, and a picture of the tree no longer reads
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node: its label, its children's positions in the node list, its height."""
+
+    label: str
+    children: tuple[int, ...]
+    height: int
+
+
+def _label(expr) -> str:
+    name = type(expr).__name__
+    if isinstance(expr, sp.MatrixSymbol | sp.Symbol):
+        return str(expr)
+    if isinstance(expr, sp.MatMul | sp.Mul):
+        return "product"
+    if isinstance(expr, sp.MatAdd | sp.Add):
+        return "sum"
+    if isinstance(expr, sp.Transpose):
+        return "transpose"
+    if isinstance(expr, sp.HadamardProduct):
+        return "entrywise product"
+    if name == "Elementwise":
+        return f"{expr.args[0]} (entrywise)"
+    words = {"LogSoftmax": "log softmax", "Softmax": "softmax", "Trace": "trace"}
+    return words.get(name, name.lower())
+
+
+def _operands(expr) -> list:
+    if type(expr).__name__ == "Elementwise":
+        return [expr.args[1]]
+    if type(expr).__name__ in ("LogSoftmax", "Softmax"):
+        return [expr.args[0]]
+    return [a for a in expr.args if not (a.is_number or isinstance(a, sp.Integer))]
+
+
+def graph_nodes(expr) -> list[Node]:
+    """The expression as nodes in post-order (children before their parent)."""
+    nodes: list[Node] = []
+
+    def visit(e) -> int:
+        if isinstance(e, sp.MatrixSymbol | sp.Symbol):
+            nodes.append(Node(_label(e), (), 0))
+            return len(nodes) - 1
+        children = tuple(visit(a) for a in _operands(e))
+        height = 1 + max((nodes[c].height for c in children), default=0)
+        nodes.append(Node(_label(e), children, height))
+        return len(nodes) - 1
+
+    visit(expr)
+    return nodes
+
+
+READABLE = (sp.MatrixSymbol, sp.Symbol, sp.MatMul, sp.Mul, sp.MatAdd, sp.Add, sp.Transpose,
+            sp.HadamardProduct, sp.Trace)  # fmt: skip
+READABLE_NAMES = {"Elementwise", "LogSoftmax", "Softmax"}
+
+
+def _readable(expr) -> bool:
+    """Every node one a reader knows (no literal matrices or tuples of the code's build)."""
+    if expr.is_number:
+        return True
+    if not (isinstance(expr, READABLE) or type(expr).__name__ in READABLE_NAMES):
+        return False
+    return isinstance(expr, sp.MatrixSymbol | sp.Symbol) or all(
+        _readable(a) for a in _operands(expr)
+    )
+
+
+def wants_graph(case: Case) -> bool:
+    """A loss of several parameters built in several operations: a graph worth drawing."""
+    if not _readable(case.forward):
+        return False
+    nodes = graph_nodes(case.forward)
+    operations = sum(1 for n in nodes if n.children)
+    return len(case.wrt) >= 2 and operations >= MIN_OPERATIONS and len(nodes) <= MAX_NODES
+
+
+def computational_graph(case: Case) -> Figure:
+    """The forward expression of ``case`` as a graph, inputs left, the loss right."""
+    nodes = graph_nodes(case.forward)
+    ys: dict[int, float] = {}
+    leaf_row = 0
+    for number, node in enumerate(nodes):  # post-order: children are placed first
+        if not node.children:
+            ys[number] = -leaf_row
+            leaf_row += 1
+        else:
+            ys[number] = sum(ys[c] for c in node.children) / len(node.children)
+    top = max(n.height for n in nodes)
+    # At most a text width wide, so that labels print at their size on the page.
+    fig = _figure(min(6.4, 0.75 * (top + 2)), 0.4 * leaf_row + 0.4)
+    ax = fig.add_subplot()
+    wrt = {str(w) for w in case.wrt}
+    for number, node in enumerate(nodes):
+        for child in node.children:
+            ax.annotate(
+                "", xy=(node.height, ys[number]), xytext=(nodes[child].height, ys[child]),
+                arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 12, "shrinkB": 12},
+            )  # fmt: skip
+    for number, node in enumerate(nodes):
+        colour = "#fde0c5" if node.label in wrt else ("#dbe9f6" if node.children else "white")
+        ax.text(
+            node.height, ys[number], node.label, ha="center", va="center", fontsize=7,
+            bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.4"},
+        )  # fmt: skip
+    root = len(nodes) - 1
+    ax.annotate(
+        "$L$", xy=(top + 0.25, ys[root]), xytext=(top + 0.9, ys[root]), ha="center",
+        va="center", arrowprops={"arrowstyle": "<-", "color": "0.4", "shrinkA": 6},
+    )  # fmt: skip
+    ax.set_xlim(-0.6, top + 1.1)
+    ax.set_ylim(-leaf_row + 0.4, 0.6)
+    ax.axis("off")
+    params = ", ".join(f"${w}$" for w in case.wrt)
+    caption = (
+        f"The computational graph of case ``{text_to_latex(case.name)}'' ({_sizes(case)}), "
+        "read off the expression the checks differentiate: inputs on the left (the "
+        f"parameters {params} shaded), each operation a box, the loss on the right. "
+        "Backpropagation walks it from right to left: each box multiplies the gradient "
+        "arriving from its output by its own local derivative and passes it to its inputs."
+    )
+    return Figure(f"graph-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")

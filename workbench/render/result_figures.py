@@ -1,0 +1,417 @@
+"""Figures of a result itself, drawn from its closed form (the ones the checks compared).
+
+:mod:`workbench.render.figures` draws what a *case* is (a Jacobian, attention maps, the
+step-size curve); this module draws what a *result* is, recognised by the shape of its
+closed form, never by a slug:
+
+* a quadratic form ``wᵀ S w`` (the variance of a projection) → the variance against the
+  angle of a unit ``w`` in the plane, for a seeded covariance, with its eigen-directions;
+* a closed form in a step count ``t`` and rates ``β`` (``γ(1 − β₁ᵗ)``) → the factor
+  ``1 − βᵗ`` against ``t``: how biased the early steps are;
+* a closed form in ``μ₁, σ₁, μ₂, σ₂`` (two one-dimensional Gaussians) → both densities at
+  seeded parameters, with the KL the closed form gives and a quadrature beside it;
+* a sum ``Σⱼ u_{i+j} w_j`` over a window → the banded Toeplitz matrix ``T`` with
+  ``(T u)ᵢ`` that sum, read off the closed form by differentiating it.
+
+Every number comes from the result's closed form via SymPy at seeded values.
+
+Example:
+    >>> from workbench.core import registry
+    >>> [f.name for f in result_figures(registry.get("pca-variance"))]  # doctest: +SKIP
+    ['variance-angle']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from workbench.core.derivation import Derivation, Result
+from workbench.render.drawing import Figure, _figure, _pdf, heatmap
+from workbench.render.latex import expr_to_latex, text_to_latex
+from workbench.render.latex import number_to_latex as num
+
+STEPS = 5000  # steps t drawn for a bias factor 1 − βᵗ (β₂ = 0.999 needs thousands)
+# The usual rates, where a rate is so named: momentum's β, Adam's β₁ and β₂.
+RATES = {"beta": 0.9, "beta1": 0.9, "beta2": 0.999}
+WINDOW = (8, 3)  # output length M and window K of the drawn Toeplitz matrix
+
+
+def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
+    """One figure per kind of result found in ``derivation`` (the first of each kind)."""
+    out: dict[str, Figure] = {}
+    for result in derivation.results:
+        for kind, draw in DRAWERS:
+            if kind not in out and _matches(kind, result):
+                wants = draw in (bias_factor, step_curve)
+                extra = {"results": derivation.results} if wants else {}
+                out[kind] = draw(result, seed, **extra)
+    if not out:
+        curves = one_variable_curves(derivation)
+        if curves is not None:
+            out["curves"] = curves
+    return list(out.values())
+
+
+def _curve_variable(derivation: Derivation, result: Result) -> sp.Symbol | None:
+    """The one variable a closed form can be drawn against, or None.
+
+    It must be the form's only free symbol and not the form itself; and it must have a
+    range to draw over: the derivation's sampling domain, or the non-negative integers
+    for a step count (a positive integer symbol that is no case's size).
+    """
+    form = result.closed_form
+    free = form.free_symbols
+    if len(free) != 1 or form in free:
+        return None
+    (variable,) = free
+    if not isinstance(variable, sp.Symbol):
+        return None
+    sizes = {str(k) for case in derivation.cases for k in case.numeric_size}
+    if str(variable) in derivation.domain:
+        return variable
+    if variable.is_integer and variable.is_positive and str(variable) not in sizes:
+        return variable
+    return None
+
+
+def one_variable_curves(derivation: Derivation) -> Figure | None:
+    """Each closed form of one variable drawn against it (at most two, side by side)."""
+    chosen = [
+        (r, v) for r in derivation.results if (v := _curve_variable(derivation, r)) is not None
+    ][:2]
+    if not chosen:
+        return None
+    fig = _figure(3.2 * len(chosen), 2.6)
+    axes = np.atleast_1d(fig.subplots(1, len(chosen)))
+    said = []
+    for ax, (result, variable) in zip(axes, chosen, strict=True):
+        f = sp.lambdify(variable, result.closed_form, "numpy")
+        name = expr_to_latex(variable)
+        if str(variable) in derivation.domain:
+            low, high = derivation.domain[str(variable)]
+            xs = np.linspace(low, high, 400)
+            ax.plot(xs, np.broadcast_to(f(xs), xs.shape), color="tab:blue")
+            where = rf"${num(low)} \le {name} \le {num(high)}$"
+        else:
+            xs = np.arange(0, 31)
+            ax.plot(xs, np.broadcast_to(f(xs), xs.shape), "o", markersize=3, color="tab:blue")
+            where = rf"${name} = 0, \dots, 30$"
+        ax.axhline(0, color="0.5", linewidth=0.5)
+        ax.set_xlabel(f"${name}$")
+        ax.set_title(f"${expr_to_latex(result.closed_form)}$", fontsize=9)
+        ax.grid(True, linewidth=0.3)
+        said.append(
+            f"{text_to_latex(result.label)} (${expr_to_latex(result.closed_form)}$) for {where}"
+        )
+    caption = "The closed forms drawn against their variable: " + "; ".join(said) + "."
+    return Figure("closed-forms", _pdf(fig), caption, r"0.85\linewidth")
+
+
+def _names(expr) -> set[str]:
+    return {str(s) for s in getattr(expr, "free_symbols", set())}
+
+
+def _matches(kind: str, result: Result) -> bool:
+    form = result.closed_form
+    if kind == "quadratic form":
+        return (
+            isinstance(form, sp.MatMul)
+            and len(form.args) == 3
+            and form.args[0] == form.args[2].T
+            and form.args[1].is_square
+        )
+    if kind == "bias factor":
+        return _bias_factor(form) is not None
+    if kind == "step curve":
+        return _bias_factor(form) is None and _step_curve(form) is not None
+    if kind == "error model":
+        return _error_slope(result) is not None
+    if kind == "two gaussians":
+        return _names(form) == {"mu1", "sigma1", "mu2", "sigma2"}
+    if kind == "toeplitz":
+        return isinstance(form, sp.Sum) and any(
+            isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
+        ) and "i" in _names(form)  # fmt: skip
+    return False
+
+
+def _bias_factor(form) -> tuple[sp.Expr, sp.Symbol] | None:
+    """(1 − βᵗ, β) when ``form`` is a scale times exactly 1 − βᵗ in a step count t."""
+    symbols = {str(s): s for s in getattr(form, "free_symbols", ())}
+    rates = [symbols[n] for n in sorted(symbols) if n in RATES]
+    if "t" not in symbols or len(rates) != 1 or form.has(sp.Sum):
+        return None
+    scale = {s: 1 for s in symbols.values() if s not in (symbols["t"], rates[0])}
+    factor = form.subs(scale)
+    if sp.expand(factor - (1 - rates[0] ** symbols["t"])) != 0:
+        return None
+    return factor, rates[0]
+
+
+# ---------------------------------------------------------------- the figures
+def variance_angle(result: Result, seed: int = 0) -> Figure:
+    """wᵀSw for w = (cos θ, sin θ) against θ, at a seeded 2 × 2 covariance S."""
+    _, s_sym, w = result.closed_form.args
+    rng = np.random.default_rng(seed)
+    points = rng.standard_normal((200, 2)) @ np.array([[2.0, 0.0], [1.2, 0.6]])
+    points -= points.mean(axis=0)
+    cov = points.T @ points / (len(points) - 1)
+    theta = sp.Symbol("theta")
+    unit = sp.ImmutableMatrix([sp.cos(theta), sp.sin(theta)])
+    # The closed form itself, at a concrete S and w (xreplace: the symbols' sizes are n).
+    concrete = result.closed_form.xreplace({s_sym: sp.ImmutableMatrix(cov), w: unit}).doit()
+    variance = sp.lambdify(theta, sp.Matrix(concrete)[0, 0], "numpy")
+    angles = np.linspace(0, np.pi, 361)
+    values = np.broadcast_to(variance(angles), angles.shape)
+    eigenvalues, vectors = np.linalg.eigh(cov)
+    top = np.arctan2(vectors[1, 1], vectors[0, 1]) % np.pi
+    fig = _figure(6.4, 2.8)
+    left, right = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    left.scatter(points[:, 0], points[:, 1], s=3, color="0.5")
+    colours = ("tab:orange", "tab:blue")
+    for value, vector, colour in zip(eigenvalues, vectors.T, colours, strict=True):
+        left.plot(*np.outer([-1, 1], vector * np.sqrt(value) * 2).T, color=colour, linewidth=2)
+    left.set_aspect("equal")
+    left.set_title("centred data, directions of $S$", fontsize=9)
+    right.plot(np.degrees(angles), values, color="tab:blue")
+    right.axvline(np.degrees(top), color="tab:blue", linestyle=":")
+    right.axhline(eigenvalues[1], color="tab:blue", linestyle="--", linewidth=0.8)
+    right.axhline(eigenvalues[0], color="tab:orange", linestyle="--", linewidth=0.8)
+    right.set_xlabel(r"angle $\theta$ of $w = (\cos\theta, \sin\theta)$ (degrees)")
+    right.set_ylabel(r"$w^{\top} S w$")
+    caption = (
+        f"The variance of the projection, ${expr_to_latex(result.closed_form)}$, for unit "
+        r"$w = (\cos\theta, \sin\theta)$ and the covariance $S$ of 200 seeded points (left). "
+        f"It is largest, ${num(eigenvalues[1])} = \\lambda_1$, along the top eigenvector "
+        f"(blue, $\\theta = {num(float(np.degrees(top)), 3)}^\\circ$) and smallest, "
+        f"${num(eigenvalues[0])} = \\lambda_2$, at right angles to it (orange): the curve "
+        "never leaves the band between the eigenvalues, which is the result."
+    )
+    return Figure("variance-angle", _pdf(fig), caption, r"0.9\linewidth")
+
+
+def bias_factor(result: Result, seed: int = 0, results=()) -> Figure:
+    """1 − βᵗ against t for every rate β of the results: how biased the early moments are."""
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    steps = np.arange(1, STEPS + 1)
+    said = []
+    for other in results or (result,):
+        found = _bias_factor(other.closed_form)
+        if found is None:
+            continue
+        factor, rate = found
+        symbols = {str(s): s for s in factor.free_symbols}
+        rates = [str(rate)]
+        values = sp.lambdify(symbols["t"], factor.subs(rate, RATES[rates[0]]), "numpy")(steps)
+        ax.plot(steps, values, label=f"${expr_to_latex(factor)}$, ${expr_to_latex(rate)} = "
+                f"{RATES[rates[0]]}$ ({text_to_latex(other.label)})")  # fmt: skip
+        said.append((expr_to_latex(factor.subs(symbols["t"], 10)), float(values[9])))
+    ax.set_xscale("log")
+    ax.set_xlabel("step $t$ (log scale)")
+    ax.set_ylabel(r"$1 - \beta^{t}$")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(True, linewidth=0.3)
+    at_ten = "; ".join(f"${f} = {num(v, 3)}$" for f, v in said)
+    caption = (
+        "The bias of the moments: each boxed expectation is the true moment times "
+        f"$1 - \\beta^{{t}}$, drawn here at the usual rates. After ten steps {at_ten}. "
+        r"Dividing by $1 - \beta^{t}$ removes the bias; it matters most while "
+        r"$\beta^{t}$ is far from $0$."
+    )
+    return Figure("bias-factor", _pdf(fig), caption, r"0.75\linewidth")
+
+
+def _step_curve(form) -> tuple[sp.Symbol, sp.Symbol] | None:
+    """(t, β) when ``form`` is a closed form in a step count t and one rate β, no sum."""
+    symbols = {str(s): s for s in getattr(form, "free_symbols", ())}
+    rates = [symbols[n] for n in sorted(symbols) if n in RATES]
+    if "t" not in symbols or len(rates) != 1 or form.has(sp.Sum):
+        return None
+    return symbols["t"], rates[0]
+
+
+def step_curve(result: Result, seed: int = 0, results=()) -> Figure:
+    """The closed form against the step t at three rates β, with any limit the results give."""
+    t, rate = _step_curve(result.closed_form)
+    scale = {s: 1 for s in sorted(result.closed_form.free_symbols, key=str) if s not in (t, rate)}
+    curve = result.closed_form.subs(scale)
+    limits = [
+        other
+        for other in results
+        if other is not result
+        and rate in other.closed_form.free_symbols
+        and t not in other.closed_form.free_symbols
+    ]
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    steps = np.arange(0, 51)
+    for value, colour in zip((0.5, 0.8, 0.9), ("tab:green", "tab:orange", "tab:blue"), strict=True):
+        ys = sp.lambdify(t, curve.subs(rate, value), "numpy")(steps)
+        ax.plot(steps, np.broadcast_to(ys, steps.shape), color=colour,
+                label=f"${expr_to_latex(rate)} = {value}$")  # fmt: skip
+        for other in limits[:1]:
+            level = float(other.closed_form.subs(scale).subs(rate, value))
+            ax.axhline(level, color=colour, linestyle=":", linewidth=1)
+    names = ", ".join(f"${expr_to_latex(s)} = 1$" for s in scale)
+    ax.set_xlabel("step $t$")
+    ax.set_ylabel(f"${expr_to_latex(curve)}$" if len(expr_to_latex(curve)) < 40 else "")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(True, linewidth=0.3)
+    limit = (
+        f"; dotted, the {text_to_latex(limits[0].label)} "
+        f"${expr_to_latex(limits[0].closed_form)}$ it tends to"
+        if limits
+        else ""
+    )
+    caption = (
+        f"{text_to_latex(result.label)}: ${expr_to_latex(result.closed_form)}$ against the "
+        f"step $t$ ({names}) at three rates{limit}. The larger "
+        f"${expr_to_latex(rate)}$, the longer the memory and the slower the approach."
+    )
+    return Figure("step-curve", _pdf(fig), caption, r"0.75\linewidth")
+
+
+def _error_slope(result: Result) -> sp.Symbol | None:
+    """h when the result is dE/dh, a sum of powers of a step h (an error model's slope)."""
+    goal, form = result.goal, result.closed_form
+    if not isinstance(goal, sp.Derivative) or len(goal.variables) != 1:
+        return None
+    (h,) = goal.variables
+    if not isinstance(h, sp.Symbol) or not isinstance(goal.expr, sp.Symbol):
+        return None
+    powers = []
+    for term in sp.Add.make_args(sp.expand(form)):
+        _, part = term.as_independent(h)
+        power = (
+            sp.Integer(1) if part == h else (part.exp if part.is_Pow and part.base == h else None)
+        )
+        if power is None or not power.is_number:
+            return None
+        powers.append(power)
+    # Terms that fall and terms that grow with h: the error they integrate to has a minimum.
+    return h if min(powers) < -1 and max(powers) > -1 else None
+
+
+def error_model(result: Result, seed: int = 0) -> Figure:
+    """E(h) = ∫ dE/dh dh on log-log axes, each term and the best step where dE/dh = 0."""
+    h = _error_slope(result)
+    # Sorted by name: the same figure and caption on every run (sets have no fixed order).
+    symbols = {str(s): s for s in sorted(result.closed_form.free_symbols, key=str) if s != h}
+    # The machine epsilon where the form names one; every other constant 1.
+    values = {s: (2.0**-52 if n in ("epsilon", "eps") else 1.0) for n, s in symbols.items()}
+    error = sp.integrate(sp.expand(result.closed_form), h)
+    steps = np.logspace(-10, 0, 400)
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    for term in sp.Add.make_args(error):
+        ys = sp.lambdify(h, term.subs(values), "numpy")(steps)
+        ax.loglog(steps, np.abs(np.broadcast_to(ys, steps.shape)), linestyle=":",
+                  label=f"${expr_to_latex(term)}$")  # fmt: skip
+    total = sp.lambdify(h, error.subs(values), "numpy")(steps)
+    ax.loglog(steps, total, color="black", label=f"$E = {expr_to_latex(error)}$")
+    best = [r for r in sp.solve(result.closed_form.subs(values), h) if r.is_real and r > 0]
+    said = ""
+    if best:
+        at = float(best[0])
+        ax.axvline(at, color="tab:red", linewidth=0.8)
+        said = f" The slope vanishes at $h^* = {num(at)}$ (red), the best step."
+    ax.set_xlabel(f"step ${expr_to_latex(h)}$")
+    ax.set_ylabel("error $E$")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="major", linewidth=0.3)
+    constants = ", ".join(
+        f"${expr_to_latex(s)} = {'2^{-52}' if v != 1.0 else '1'}$" for s, v in values.items()
+    )
+    caption = (
+        f"The error model whose slope is the boxed ${expr_to_latex(result.goal)} = "
+        f"{expr_to_latex(result.closed_form)}$: integrated in ${expr_to_latex(h)}$, "
+        f"$E = {expr_to_latex(error)}$ ({constants}), with each of its terms dotted: one "
+        f"falls and one grows with the step, so their sum has a minimum.{said}"
+    )
+    return Figure("error-model", _pdf(fig), caption, r"0.75\linewidth")
+
+
+def two_gaussians(result: Result, seed: int = 0) -> Figure:
+    """Both densities at seeded parameters, their log ratio, and the KL of the closed form."""
+    symbols = {str(s): s for s in result.closed_form.free_symbols}
+    rng = np.random.default_rng(seed)
+    values = {
+        "mu1": round(float(rng.uniform(-1, 1)), 2),
+        "sigma1": round(float(rng.uniform(0.5, 1.2)), 2),
+        "mu2": round(float(rng.uniform(-1, 1)), 2),
+        "sigma2": round(float(rng.uniform(0.8, 2.0)), 2),
+    }
+    kl = float(result.closed_form.subs({symbols[k]: v for k, v in values.items()}))
+    m1, s1, m2, s2 = (values[k] for k in ("mu1", "sigma1", "mu2", "sigma2"))
+    x = np.linspace(min(m1 - 4 * s1, m2 - 4 * s2), max(m1 + 4 * s1, m2 + 4 * s2), 2001)
+    p = np.exp(-((x - m1) ** 2) / (2 * s1**2)) / (s1 * np.sqrt(2 * np.pi))
+    q = np.exp(-((x - m2) ** 2) / (2 * s2**2)) / (s2 * np.sqrt(2 * np.pi))
+    integrand = p * np.log(p / q)
+    quadrature = float(np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(x)))
+    fig = _figure(5.6, 2.8)
+    ax = fig.add_subplot()
+    ax.plot(x, p, label=rf"$p = N(\mu_1, \sigma_1^2)$, $\mu_1 = {m1}$, $\sigma_1 = {s1}$")
+    ax.plot(x, q, label=rf"$q = N(\mu_2, \sigma_2^2)$, $\mu_2 = {m2}$, $\sigma_2 = {s2}$")
+    ax.fill_between(x, integrand, color="tab:red", alpha=0.25, label=r"$p \log(p/q)$")
+    ax.axhline(0, color="0.5", linewidth=0.5)
+    ax.set_xlabel("$x$")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=7)
+    caption = (
+        r"Two Gaussians $p$ and $q$ at seeded parameters, and $p\log(p/q)$, whose area is "
+        rf"$\mathrm{{KL}}(p \,\|\, q)$. The boxed closed form gives ${num(kl)}$; the "
+        f"trapezoid rule on the drawn curve gives ${num(quadrature)}$. The red area dips "
+        "below zero where $q > p$; the total never does."
+    )
+    return Figure("two-gaussians", _pdf(fig), caption, r"0.8\linewidth")
+
+
+def toeplitz(result: Result, seed: int = 0) -> Figure:
+    """The matrix T with (T u)ᵢ the closed form, by differentiating it in each u_m."""
+    form = result.closed_form
+    sizes = {str(s): s for s in form.free_symbols if isinstance(s, sp.Symbol)}
+    m, k = WINDOW
+    window = {sizes["K"]: k} if "K" in sizes else {}
+    form = form.subs(window)  # the inputs' sizes then hold K = k too
+    matrices = [s for s in form.free_symbols if isinstance(s, sp.MatrixSymbol)]
+    # The weights have the window's length K; the signal is the longer input.
+    weights = next(s for s in matrices if s.shape[0] == k)
+    signal = next(s for s in matrices if s is not weights)
+    positions = np.zeros((m, m + k - 1), dtype=int)
+    for row in range(m):
+        entry = form.subs(sizes["i"], row).doit()
+        for col in range(m + k - 1):
+            weight = sp.diff(entry, signal[col, 0])
+            if weight != 0:
+                positions[row, col] = int(weight.args[1]) + 1  # w[j, 0] → j + 1
+    fig = _figure(5.2, 2.6)
+    ax = fig.add_subplot()
+    heatmap(ax, positions, "", diverging=False, annotate=False, colorbar=False)
+    for (r, c), value in np.ndenumerate(positions):
+        if value:
+            ax.text(c, r, f"${weights}_{value - 1}$", ha="center", va="center", fontsize=8,
+                    color="white" if value < k else "black")  # fmt: skip
+    ax.set_xlabel(f"column $m$: entry ${signal}_m$")
+    ax.set_ylabel("row $i$")
+    caption = (
+        rf"The matrix $T$ with $(T{signal})_i = {expr_to_latex(result.closed_form)}$, read "
+        rf"off the closed form as $T_{{im}} = \partial (T{signal})_i/\partial {signal}_m$ at "
+        f"$K = {k}$ and "
+        f"{m} outputs: each row is the window ${weights}$ shifted one place to the right, "
+        "constant along every diagonal (a Toeplitz matrix), so the convolution is a "
+        "matrix product."
+    )
+    return Figure("toeplitz", _pdf(fig), caption, r"0.7\linewidth")
+
+
+DRAWERS = (
+    ("quadratic form", variance_angle),
+    ("bias factor", bias_factor),
+    ("step curve", step_curve),
+    ("error model", error_model),
+    ("two gaussians", two_gaussians),
+    ("toeplitz", toeplitz),
+)
