@@ -59,7 +59,9 @@ def plot_jacobian(derivation: Derivation, case: str | None = None, seed: int = 0
     wrt = c.wrt[0].name
     fig = _figure(4.4, 3.5)
     ax = fig.add_subplot()
-    heatmap(ax, jacobian, f"Jacobian $J_{{ij}}$ with respect to ${wrt}$", 7, label="$J_{ij}$")
+    heatmap(
+        ax, jacobian, f"Jacobian $J_{{ij}}$ with respect to ${wrt}$", fontsize=7, label="$J_{ij}$"
+    )
     ax.set_xlabel(f"$j$ (entry ${wrt}_j$)")
     ax.set_ylabel("$i$ (entry $i$ of the output)")
     caption = (

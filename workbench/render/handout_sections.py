@@ -292,7 +292,8 @@ def checked(ctx: Context) -> str:
 def _computations_table(items) -> str:
     """Each independent computation with its error and its own tolerance; Monte Carlo
     estimates named as such, with their sample count and why their tolerance is wide."""
-    rows, notes = [], []
+    rows: list[str] = []
+    notes: list[str] = []
     for item in items:
         monte_carlo = sampling.monte_carlo(str(item["what"]))
         kind = "Monte Carlo" if monte_carlo else "deterministic"
@@ -315,7 +316,7 @@ def _computations_table(items) -> str:
     )
 
 
-def _verdict(ctx: Context, passed: bool) -> str:
+def _verdict(ctx: Context | None, passed: bool) -> str:
     """A whole check's verdict: a check mark only when the check passed."""
     return PASSED if passed else FAILED
 

@@ -48,7 +48,8 @@ def _group(latex: str, start: int) -> tuple[float, int]:
         return _width(latex, start + 1, closing=True)
     if start < len(latex) and latex[start] == "\\":
         name = re.match(r"\\([A-Za-z]+|.)", latex[start:])
-        return _command_width(name.group(1)), start + name.end()
+        if name is not None:
+            return _command_width(name.group(1)), start + name.end()
     return (0.55 if start < len(latex) else 0.0), start + 1
 
 

@@ -94,7 +94,7 @@ def one_variable_curves(derivation: Derivation) -> Figure | None:
             ax.plot(xs, np.broadcast_to(f(xs), xs.shape), color="tab:blue")
             where = rf"${num(low)} \le {name} \le {num(high)}$"
         else:
-            xs = np.arange(0, 31)
+            xs = np.arange(0, 31).astype(float)
             ax.plot(xs, np.broadcast_to(f(xs), xs.shape), "o", markersize=3, color="tab:blue")
             where = rf"${name} = 0, \dots, 30$"
         ax.axhline(0, color="0.5", linewidth=0.5)
@@ -235,7 +235,10 @@ def _step_curve(form) -> tuple[sp.Symbol, sp.Symbol] | None:
 
 def step_curve(result: Result, seed: int = 0, results=()) -> Figure:
     """The closed form against the step t at three rates β, with any limit the results give."""
-    t, rate = _step_curve(result.closed_form)
+    found = _step_curve(result.closed_form)
+    if found is None:
+        raise ValueError(f"{result.label}: not a closed form in a step count and one rate")
+    t, rate = found
     scale = {s: 1 for s in sorted(result.closed_form.free_symbols, key=str) if s not in (t, rate)}
     curve = result.closed_form.subs(scale)
     limits = [
