@@ -186,3 +186,43 @@ def test_limits_hold_again_and_again_under_a_profiler():
     profiler = cProfile.Profile()
     profiler.runcall(three_limits)
     assert outcomes == [True, True, True]
+
+
+def test_an_interrupt_swallowed_by_a_callback_prints_nothing_and_the_limit_holds():
+    """Failed before: an interrupt that landed in a weak reference's callback was printed
+    as "Exception ignored in ..." on stderr during checks (the limit held, by a retry)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    program = textwrap.dedent(
+        """
+        import sys, time, weakref
+        from workbench.checks.timebox import time_limit
+        from workbench.errors import TimeBudgetExceeded
+
+        class Thing:
+            pass
+
+        def spin(_ref):
+            end = time.process_time() + 0.5
+            while time.process_time() < end:
+                pass
+
+        before = sys.unraisablehook
+        try:
+            with time_limit(0.05):
+                thing = Thing()
+                ref = weakref.ref(thing, spin)
+                del thing
+                while True:
+                    pass
+        except TimeBudgetExceeded:
+            print("limit held")
+        time.sleep(0.2)
+        print("hook restored" if sys.unraisablehook is before else "hook changed")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.stdout.split() == ["limit", "held", "hook", "restored"], done.stdout
+    assert done.stderr == ""

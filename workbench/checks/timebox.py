@@ -31,6 +31,7 @@ import os
 import pickle
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -95,11 +96,13 @@ class _Watchdog:
         self.lock = threading.Lock()
         self.limits: list[_Limit] = []
         self.thread: threading.Thread | None = None
+        self.hook: Callable[[Any], object] | None = None
 
     def add(self, limit: _Limit) -> None:
         with self.lock:
             self.limits.append(limit)
             if self.thread is None:
+                self._quiet_swallowed_interrupts()
                 self.thread = threading.Thread(
                     target=self._watch, name="workbench-timebox", daemon=True
                 )
@@ -130,6 +133,7 @@ class _Watchdog:
                 self.limits = [limit for limit in self.limits if not limit.done]
                 if not self.limits:
                     self.thread = None
+                    self._restore_hook()
                     return
                 now = time.monotonic()
                 for limit in self.limits:
@@ -140,6 +144,28 @@ class _Watchdog:
                         if _SET_ASYNC is not None:
                             _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
             time.sleep(POLL_INTERVAL)
+
+    # An interrupt that lands in a callback Python cannot raise from (a weak reference's,
+    # a finaliser) is swallowed there and printed as "Exception ignored in ..."; the
+    # watchdog fires again, so the limit holds, but the message would be noise on the
+    # user's terminal. While some limit is live, those (and only those) are not printed;
+    # the previous hook gets every other one, and is put back when no limit is live.
+    def _quiet_swallowed_interrupts(self) -> None:
+        previous = sys.unraisablehook
+
+        def quiet(unraisable: Any) -> object:
+            if isinstance(unraisable.exc_value, _Expired) or unraisable.exc_type is _Expired:
+                return None
+            return previous(unraisable)
+
+        self.hook = quiet
+        sys.unraisablehook = quiet
+        self.previous_hook = previous
+
+    def _restore_hook(self) -> None:
+        if self.hook is not None and sys.unraisablehook is self.hook:
+            sys.unraisablehook = self.previous_hook
+        self.hook = None
 
 
 _WATCHDOG = _Watchdog()
