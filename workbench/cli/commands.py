@@ -287,10 +287,12 @@ def render_table(reports, width: int = 80) -> str:
             out.append(gap.join(w.ljust(n) for w, n in zip(words, widths, strict=True)))
         out.append(gap.join("─" * n for n in widths))
         for report, row in zip(reports, rows, strict=True):
-            slug = textwrap.wrap(report.slug, slug_width, break_long_words=True) or [""]
-            cells = zip([slug[0], *row], widths, strict=True)
+            # A slug too long for its column stands on a line of its own, whole.
+            first = report.slug if len(report.slug) <= slug_width else ""
+            if not first:
+                out.append(report.slug)
+            cells = zip([first, *row], widths, strict=True)
             out.append(gap.join(c.ljust(n) for c, n in cells))
-            out += slug[1:]
         return [line.rstrip() for line in out]
 
     lines = layout(short=False)
