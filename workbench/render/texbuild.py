@@ -15,7 +15,7 @@ Example:
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> [status for _, status in write_outputs({folder / "a.tex": b"x"})]
     ['written']
-    >>> overfull_boxes("Overfull \\hbox (50.3pt too wide) in paragraph at lines 7--9")
+    >>> overfull_boxes("Overfull \\\\hbox (50.3pt too wide) in paragraph at lines 7--9")
     (OverfullBox(kind='hbox', points=50.3, where='in paragraph at lines 7--9'),)
 """
 
