@@ -16,9 +16,9 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench.checks.concrete import derived_at_random_inputs
 from workbench.codegen import numeric
 from workbench.core import rules
-from workbench.core.algebra import expand_names
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.rules_extra import CollectLinear, ExpandMatrix, SolveLinear
 
@@ -268,20 +268,7 @@ def build() -> Derivation:
     routes = (
         (
             "the derived 2XᵀX(w − w*) against 2Xᵀ(X w − y) at random inputs",
-            partial(_derived_at_random_inputs, results[2], cases[0]),
+            partial(derived_at_random_inputs, results[2], cases[0], DEFINITIONS),
         ),
     )
     return dataclasses.replace(derivation, numeric_checks=(*derivation.numeric_checks, *routes))
-
-
-def _derived_at_random_inputs(result, case: Case, seed: int):
-    """The derived matrix expression (``result.derived`` is an entry of it) against the
-    goal's, both compiled to NumPy and evaluated at the same seeded random inputs: reads
-    the derived result, so a wrong solve cannot pass. Both are a few float64 operations
-    on well-conditioned inputs (rtol 1e-9)."""
-    args, sizes = list(case.samplers), case.numeric_size
-    inputs = numeric.sample_inputs(case.samplers, sizes, seed)
-    values = [inputs[a] for a in args]
-    derived, goal = (expand_names(e.parent, DEFINITIONS) for e in (result.derived, result.goal))
-    computed = numeric.compile_numpy(args, derived, sizes)(*values)
-    return computed, numeric.compile_numpy(args, goal, sizes)(*values), 1e-9

@@ -16,9 +16,9 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench.checks.concrete import derived_at_random_inputs
 from workbench.codegen import numeric
 from workbench.core import rules
-from workbench.core.algebra import expand_names
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.rules_extra import SolveLinear
 
@@ -212,7 +212,7 @@ def build() -> Derivation:
     )
     # A route that reads the solved form, so a wrong h* cannot pass.
     solved = derivation.results[1]
-    route = partial(_derived_at_random_inputs, solved, case)
+    route = partial(derived_at_random_inputs, solved, case, DEFINITIONS)
     return dataclasses.replace(
         derivation,
         numeric_checks=(
@@ -220,16 +220,3 @@ def build() -> Derivation:
             ("the derived H(h − h*) against H h + g at random inputs", route),
         ),
     )
-
-
-def _derived_at_random_inputs(result, case: Case, seed: int):
-    """The derived matrix expression (``result.derived`` is an entry of it) against the
-    goal's, both compiled to NumPy and evaluated at the same seeded random inputs: reads
-    the derived result, so a wrong solve cannot pass. Both are a few float64 operations
-    on well-conditioned inputs (rtol 1e-9)."""
-    args, sizes = list(case.samplers), case.numeric_size
-    inputs = numeric.sample_inputs(case.samplers, sizes, seed)
-    values = [inputs[a] for a in args]
-    derived, goal = (expand_names(e.parent, DEFINITIONS) for e in (result.derived, result.goal))
-    computed = numeric.compile_numpy(args, derived, sizes)(*values)
-    return computed, numeric.compile_numpy(args, goal, sizes)(*values), 1e-9

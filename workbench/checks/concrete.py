@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench.codegen import numeric
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 
@@ -87,3 +88,18 @@ def concrete_assumptions(case: Case, sizes) -> list:
     return [
         (algebra.instantiate(lhs, sizes), algebra.instantiate(rhs, sizes)) for lhs, rhs in facts
     ]
+
+
+def derived_at_random_inputs(result, case: Case, definitions: Mapping, seed: int):
+    """A route for a solved form: the derived matrix expression (``result.derived`` is an
+    entry of it) against the goal's, both compiled to NumPy and evaluated at the same
+    seeded random inputs. It reads the derived result, so a wrong solve cannot pass.
+    Both are a few float64 operations on well-conditioned inputs (rtol 1e-9)."""
+    args, sizes = list(case.samplers), case.numeric_size
+    inputs = numeric.sample_inputs(case.samplers, sizes, seed)
+    values = [inputs[a] for a in args]
+    derived, goal = (
+        algebra.expand_names(e.parent, definitions) for e in (result.derived, result.goal)
+    )
+    computed = numeric.compile_numpy(args, derived, sizes)(*values)
+    return computed, numeric.compile_numpy(args, goal, sizes)(*values), 1e-9
