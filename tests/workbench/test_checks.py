@@ -242,3 +242,27 @@ def test_independent_route_uses_the_steps_facts():
     step = next(step for step in derivation.results[0].steps if step.assumptions)
     assert check_step(step.before, step.after, derivation.definitions, step.assumptions).equal
     assert check_step(step.before, step.after, derivation.definitions, ()).equal is False
+
+
+def test_independent_route_keeps_bound_and_differentiated_entries_symbolic():
+    """Only the entry a derivative is taken by stays a symbol (the others are numbers at
+    once), and a Subs's bound variable stays one until it is substituted."""
+    import sympy as sp
+
+    from workbench.checks.step_check import check_step
+    from workbench.core.functions import Elementwise
+
+    x, t = sp.symbols("x t")
+    phi = sp.Function("phi")
+    derivative = sp.Subs(sp.Derivative(phi(t), t), t, x**2)
+    assert check_step(sp.Derivative(phi(x**2), x), 2 * x * derivative, {}).equal is True
+    assert check_step(sp.Derivative(phi(x**2), x), 3 * x * derivative, {}).equal is False
+    n = sp.Symbol("n", integer=True, positive=True)
+    j, k = sp.symbols("j k", integer=True)
+    z = sp.MatrixSymbol("z", n, 1)
+    s = sp.MatrixSymbol("s", n, 1)
+    # s = exp(z) entry by entry: ∂/∂s_j of Σ s_k² is 2 s_j, the other entries constants.
+    definitions = {s: Elementwise("exp", z)}
+    total = sp.Sum(s[k, 0] ** 2, (k, 0, n - 1))
+    assert check_step(sp.Derivative(total, s[j, 0]), 2 * s[j, 0], definitions).equal is True
+    assert check_step(sp.Derivative(total, s[j, 0]), 2 * z[j, 0], definitions).equal is False

@@ -1,4 +1,4 @@
-"""An independent route for the steps check: concrete sizes, SymPy's own ``diff``, exact points.
+"""An independent route for the steps check: concrete sizes, SymPy's own ``diff``, rational points.
 
 The rules and the main steps check share the index algebra of :mod:`workbench.core.algebra`
 (unfolding, delta collapse, normalisation). A mistake there could make a rule and its
@@ -13,8 +13,11 @@ For one step ``before → after`` (under the step's facts):
    its definition, every matrix entry a plain symbol, every ``Derivative`` evaluated by
    ``sympy.diff`` (the variable's own name held fixed inside it, as in a computation
    graph), every fact solved for one of its symbols and put in;
-3. evaluate both at exact random rational points, compared exactly or, where exp/log
-   leave irrational values, at 60 significant digits.
+3. evaluate both at random rational points, with 80-digit arithmetic, and compare them
+   at 60 significant digits (relative difference at most 1e-45).
+
+Only the entries a derivative is taken with respect to stay symbols while it is written;
+every other input is a number at once, so SymPy differentiates small expressions.
 
 It decides "tested" (equal at every point and size tried), "failed" (a counterexample),
 or "undecided" (a construct it cannot write out, or its time budget ran out); the steps
@@ -46,7 +49,8 @@ from workbench.errors import TimeBudgetExceeded
 SIZE_SETS = (2, 3, 4)  # the first size of each set; see _sizes_at for the others
 POINTS = 1  # random points (with fresh index values) per size set
 BUDGET = 1.5  # CPU seconds per step for this route, all sizes together
-PRECISION = 60  # significant digits where the values are not rational
+PRECISION = 60  # significant digits of the comparison
+WORKING = 80  # significant digits of the arithmetic: 20 to spare for cancellation
 TOLERANCE = sp.Float("1e-45", PRECISION)  # relative; 60-digit rounding is about 1e-58
 UNDECIDED = "undecided"
 
@@ -78,8 +82,11 @@ class _Writer:
         # With ``numbers`` (a function of a symbol), every input that is not differentiated
         # is a random number at once: far smaller expressions for SymPy to differentiate.
         self.numbers = numbers
-        self.variables: set = set()  # names differentiated somewhere: kept as symbols
+        # The entries a derivative being written is taken with respect to: only these
+        # stay symbols; every other entry is a number (or its definition, written out).
+        self.live: frozenset = frozenset()
         self.memo: dict = {}
+        self.entries: dict = {}
 
     def concrete(self, expr):
         """Sizes and indices by integers, matrices with their concrete shapes."""
@@ -99,7 +106,7 @@ class _Writer:
 
     def leaf(self, s: sp.Symbol, base) -> sp.Basic:
         """An input: a number now, unless something differentiates with respect to it."""
-        if self.numbers is None or base in self.variables:
+        if self.numbers is None or s in self.live:
             return s
         return self.numbers(s)
 
@@ -108,7 +115,7 @@ class _Writer:
 
     def write(self, expr, held: frozenset = frozenset()) -> sp.Basic:
         """``expr`` written out; names in ``held`` stay as symbols (see Derivative)."""
-        key = (expr, held)
+        key = (expr, held, self.live)
         if key not in self.memo:  # the same entry is met many times: write it once
             self.memo[key] = self._write(expr, held)
         return self.memo[key]
@@ -132,7 +139,7 @@ class _Writer:
                 return self.write(self.definitions[e], held)
             return self.leaf(e, e) if e not in held else e
         if isinstance(e, sp.Subs):
-            inner = self.write(e.expr, held)
+            inner = self.write(e.expr, held | frozenset(e.variables))  # bound: symbols
             points = [self.write(p, held) for p in e.point]
             if inner.has(sp.Derivative):
                 return sp.Subs(inner, e.variables, points).doit()
@@ -145,7 +152,10 @@ class _Writer:
             a if isinstance(a, (sp.Lambda, sp.core.symbol.Str)) else self.write(a, held)
             for a in e.args
         )
-        return e.func(*args)
+        written = e.func(*args)
+        if written.is_number and not written.is_Float and written.has(sp.Float):
+            return written.evalf(WORKING)  # e.g. x/√d: one float, not a tree to carry on
+        return written
 
     def _sum(self, e, held):
         var, lo, hi = e.limits[-1]  # the last limit is the outermost
@@ -174,18 +184,34 @@ class _Writer:
         parent = e.parent
         if isinstance(parent, sp.MatrixSymbol):
             if parent in self.definitions and parent not in held:
-                return self.write(sp.sympify(self.definitions[parent])[i, j], held)
+                return self.write(self._entry(parent, i, j), held)
             s = self.symbol(MatrixElement(parent, i, j))
-            return s if parent in held else self.leaf(s, parent)
+            if parent not in held or self.numbers is None or s in self.live:
+                return s if parent in held else self.leaf(s, parent)
+            # Another entry of a held name: constant for this derivative, so its value.
+            if parent in self.definitions:
+                return self.write(self._entry(parent, i, j), held)
+            return self.numbers(s)
         # A compound matrix: its own entry formula (a product's sum, say) where SymPy has
         # one, else SymPy writes the matrix out once its matrices are explicit.
-        entry = parent._entry(i, j) if hasattr(parent, "_entry") else None
+        entry = self._entry(parent, i, j)
         if entry is not None and not (isinstance(entry, MatrixElement) and entry.parent == parent):
             return self.write(entry, held)
         explicit = parent.xreplace(
             {m: self._explicit(m, held) for m in parent.atoms(sp.MatrixSymbol)}
         )
         return self.write(sp.Matrix(explicit.doit())[int(i), int(j)], held)
+
+    def _entry(self, matrix, i, j):
+        """Entry (i, j) of a defined name's definition, or of a compound matrix by SymPy's
+        own entry formula (None where it has none); the same entry is asked for often."""
+        key = (matrix, i, j)
+        if key not in self.entries:
+            if isinstance(matrix, sp.MatrixSymbol):
+                self.entries[key] = sp.sympify(self.definitions[matrix])[i, j]
+            else:
+                self.entries[key] = matrix._entry(i, j) if hasattr(matrix, "_entry") else None
+        return self.entries[key]
 
     def _explicit(self, m: sp.MatrixSymbol, held) -> sp.Matrix:
         rows, cols = (int(d) for d in m.shape)
@@ -204,7 +230,12 @@ class _Writer:
                 raise _Unsupported(f"a derivative with respect to {v}")
             variables.append((base, s, count))
         bases = frozenset(b for b, _, _ in variables)
-        body = self.write(d.expr, held | bases)
+        outer = self.live
+        self.live = outer | {s for _, s, _ in variables}
+        try:
+            body = self.write(d.expr, held | bases)
+        finally:
+            self.live = outer
         for _, s, count in variables:
             body = sp.diff(body, s, count)
         # The held names are unfolded now that the derivative is taken.
@@ -275,11 +306,14 @@ def _linear_in(numerator, s) -> bool:
 
 
 # ---------------------------------------------------------------- points
-def _draw(name: str, positive: bool, domain: Mapping, rng: random.Random) -> sp.Rational:
+def _draw(name: str, positive: bool, domain: Mapping, rng: random.Random) -> sp.Float:
     low, high = domain.get(name, (0.25, 2.0) if positive else (-2.0, 2.0))
-    # Exact rationals with a denominator up to 97: random enough, cheap to compute with.
+    # A rational with a denominator up to 97 (random enough), held as a WORKING-digit
+    # float: SymPy then evaluates exp, log and every product as the expression is built,
+    # instead of carrying a tree of exact irrationals to evaluate at the end.
     q = rng.randint(7, 97)
-    return sp.Rational(rng.randint(int(low * q) + 1, max(int(high * q), int(low * q) + 1)), q)
+    exact = sp.Rational(rng.randint(int(low * q) + 1, max(int(high * q), int(low * q) + 1)), q)
+    return sp.Float(exact, WORKING)
 
 
 def _same(a, b) -> bool | None:
@@ -382,7 +416,7 @@ def check_step(
         return StepVerdict(None, UNDECIDED, why[:300])
     at = ", ".join(_said(v) for v in tried)
     return StepVerdict(
-        True, "tested", f"equal at {points} exact points ({at})", tuple(tried), points
+        True, "tested", f"equal at {points} random points ({at})", tuple(tried), points
     )
 
 
@@ -414,12 +448,6 @@ def _one_point(before, after, definitions, facts, values, indices, domain, rng):
     # Facts are solved for one of their symbols, so with facts every input stays a symbol.
     writer = _Writer(definitions, values, None if facts else numbers)
     concrete = [writer.concrete(e) for e in (before, after)]
-    writer.variables = {
-        v.parent if isinstance(v, MatrixElement) else v
-        for e in concrete
-        for d in e.atoms(sp.Derivative)
-        for v, _ in d.variable_count
-    }
     bounds = _index_bounds([before, after, *[x for p in facts for x in p]], indices, writer)
     at = {i: sp.Integer(rng.randrange(bounds[i])) for i in indices}
     writer.values.update(at)
@@ -436,7 +464,7 @@ def _one_point(before, after, definitions, facts, values, indices, domain, rng):
     same = _same(a.xreplace(point), b.xreplace(point))
     if same is False:
         where = ", ".join(f"{k}={v}" for k, v in {**values}.items())
-        return f"differ at {where} (sizes and indices) and a random exact point"
+        return f"differ at {where} (sizes and indices) and a random point"
     return same
 
 
@@ -505,7 +533,7 @@ def _shared_chain(steps, definitions, domain, seed, budget) -> list[StepVerdict]
                     elif same is False:
                         where = _said(value.where)
                         outcome[k] = StepVerdict(
-                            False, "failed", f"differ at {where} and a random exact point"
+                            False, "failed", f"differ at {where} and a random point"
                         )
                     elif not tried[k]:
                         outcome[k] = StepVerdict(None, UNDECIDED, str(same or "not a number"))
@@ -522,7 +550,7 @@ def _shared_chain(steps, definitions, domain, seed, budget) -> list[StepVerdict]
             out.append(decided)
         elif tried[k]:
             at = ", ".join(_said(v) for v in tried[k])
-            detail = f"equal at {len(tried[k])} exact points ({at})"
+            detail = f"equal at {len(tried[k])} random points ({at})"
             out.append(StepVerdict(True, "tested", detail, tuple(tried[k]), len(tried[k])))
         else:
             out.append(StepVerdict(None, UNDECIDED, ("; ".join(trouble) or "not decided")[:300]))
@@ -557,12 +585,6 @@ def _chain_point(expressions, definitions, values, indices, domain, rng) -> _Cha
 
     writer = _Writer(definitions, values, numbers)
     concrete = {e: writer.concrete(e) for e in expressions}
-    writer.variables = {
-        v.parent if isinstance(v, MatrixElement) else v
-        for e in concrete.values()
-        for d in e.atoms(sp.Derivative)
-        for v, _ in d.variable_count
-    }
     bounds = _index_bounds(expressions, indices, writer)
     at = {i: sp.Integer(rng.randrange(bounds[i])) for i in indices}
     writer.values.update(at)
