@@ -109,3 +109,21 @@ def test_factored_sums_keep_their_value_and_shed_work():
     evaluator = Evaluator({n: 4}, values)
     with mpmath.workdps(60):
         assert abs(evaluator.value(factored) - evaluator.value(contracted)) < mpmath.mpf("1e-55")
+
+
+def test_a_factored_sum_over_an_index_its_body_does_not_read_counts_it():
+    """Σ_j Σ_k A[k] = n·Σ_k A[k] (what a variance's (Σ_k x_k/n)² term summed over its
+    own row index becomes): the factored form must keep the count, not square the body.
+    The batch-norm gradient's directional check failed at m ≥ 2 on exactly this."""
+    from workbench.checks.evaluation import factor_sums
+
+    j, k = sp.symbols("j k", integer=True)
+    A = sp.MatrixSymbol("A", n, 1)
+    body = sp.Sum(A[k, 0], (k, 0, n - 1)) * sp.Sum(A[k, 0] ** 2, (k, 0, n - 1))
+    total = sp.Sum(body, (j, 0, n - 1))
+    values = {"A": [[sp.Rational(3, 7)], [sp.Rational(-5, 11)], [2], [sp.Rational(1, 3)]]}
+    evaluator = Evaluator({n: 4}, values)
+    with mpmath.workdps(60):
+        expected = 4 * evaluator.value(body)
+        assert abs(evaluator.value(total) - expected) < mpmath.mpf("1e-55")
+        assert abs(evaluator.value(factor_sums(total)) - expected) < mpmath.mpf("1e-55")

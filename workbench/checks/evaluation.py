@@ -474,8 +474,8 @@ def _sum_of(body: sp.Basic, var: sp.Symbol, lo: sp.Basic, hi: sp.Basic, depth: i
     factors = sp.Mul.make_args(body)
     outside = [f for f in factors if var not in _free(f)]
     inside = [f for f in factors if var in _free(f)]
-    if not inside:  # Σ over an index the body does not read: keep the count to the loop
-        return sp.Mul(*outside) * sp.Sum(body, (var, lo, hi)) if outside else body
+    if not inside:  # Σ over an index the body does not read: the loop keeps the count
+        return sp.Sum(body, (var, lo, hi))
     if depth < 8:  # distributing and pushing can nest; 8 levels is past any derivation
         sums = [f for f in inside if isinstance(f, sp.Sum) and len(f.limits) == 1]
         adds = [f for f in inside if isinstance(f, sp.Add)]
