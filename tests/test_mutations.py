@@ -185,3 +185,27 @@ def test_the_independent_route_passes_true_steps(module):
     assert steps.passed
     assert all(item["decided by"] == "both routes" for item in steps.items)
     assert all("n=4" in item["independent detail"] for item in steps.items)
+
+
+# ---------------------------------------------------------------- sizes
+TANH_WRONG_FROM_FIVE = [
+    (
+        'gradients=(DiagMatrix(ones - Elementwise("square", tanh_of_a)),),',
+        'gradients=(DiagMatrix(ones - Elementwise("square", tanh_of_a))'
+        " + sp.Piecewise((1, n >= 5), (0, True)) * sp.Identity(n),),",
+    ),
+]
+
+
+def test_a_gradient_wrong_only_from_size_five_fails_the_sympy_diff_check():
+    """A tanh′ closed form off by the identity only when n ≥ 5 agrees with SymPy's diff at
+    the case's own sizes (2, 3, 4); the larger size the check adds rejects it."""
+    clean = check_derivation(build_clean("sigmoid_derivative"), only=("sympy diff",))
+    assert clean.check("sympy diff").passed
+    report = check_derivation(
+        build_mutant("sigmoid_derivative", TANH_WRONG_FROM_FIVE), only=("sympy diff",)
+    )
+    failed = failed_items(report, "sympy diff")
+    assert failed and all("tanh" in entry["what"] for entry in failed)
+    assert not any(f"at n={size}" in entry["what"] for entry in failed for size in (2, 3, 4))
+    assert "tanh, entry by entry at 5 sizes" in report.check("sympy diff").detail

@@ -15,9 +15,11 @@ closed form). Two ways, by size:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -35,15 +37,20 @@ from workbench.checks.concrete import (
 from workbench.checks.equivalence import check_equal
 from workbench.checks.parallel import run_parallel
 from workbench.checks.report import CheckResult, item, summarise
+from workbench.checks.timebox import time_limit
 from workbench.codegen import numeric
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
+from workbench.errors import TimeBudgetExceeded
 
 # Up to this many input entries at a size, SymPy's gradient is written out entry by entry
 # and each entry compared (where a symbolic tier can, it proves the equality); beyond, the
 # comparison runs along random directions (workbench.checks.directional), whose cost follows the
 # size of the definition rather than the number of entries of its Jacobian.
 ENTRYWISE_INPUTS = 12
+# CPU seconds for SymPy's directional derivatives of one case, taken once for all sizes;
+# beyond it the case's own sizes are written out entry by entry and the extra sizes skipped.
+PREPARE_BUDGET = 6.0
 
 
 def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckResult:
@@ -59,32 +66,74 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
             derivation, case, sizes, resolved, budget, seed
         )
 
-    def along_directions(case: Case, all_sizes) -> list[dict]:
+    def along_directions(case: Case, all_sizes, extra) -> list[dict]:
         # One task per case: SymPy's directional derivatives are taken once, for every size.
         try:
-            prepared = _directional_check(derivation, case, resolved)
-        except directional.Unsupported:
-            prepared = None
+            with time_limit(PREPARE_BUDGET):
+                prepared = _directional_check(derivation, case, resolved)
+        except (directional.Unsupported, ValueError, TimeBudgetExceeded):
+            prepared = None  # ValueError: a matrix without an entry formula
         items = []
-        for sizes in all_sizes:
-            items += _identity_items(derivation, case, sizes, budget, seed)
+        for sizes in [*all_sizes, *extra]:
             try:
                 if prepared is None:
                     raise directional.Unsupported("not prepared")
-                items += _directional_items(derivation, case, sizes, prepared, seed)
+                found = _directional_items(derivation, case, sizes, prepared, seed)
             except directional.Unsupported:  # something the evaluator does not know
-                items += _entrywise_items(derivation, case, sizes, resolved, budget, seed)
+                if sizes in extra:
+                    continue  # written out entry by entry, a larger size costs minutes
+                found = _entrywise_items(derivation, case, sizes, resolved, budget, seed)
+            items += _identity_items(derivation, case, sizes, budget, seed) + found
         return items
 
     tasks: list[Callable[[], object]] = []
     for case in derivation.cases:
         large = [s for s in case.sizes if _input_entries(case, s) > ENTRYWISE_INPUTS]
         tasks += [functools.partial(entrywise, case, s) for s in case.sizes if s not in large]
-        if large:
-            tasks.append(functools.partial(along_directions, case, large))
+        extra = [s for s in extra_sizes(case, seed) if s not in case.sizes]
+        if large or extra:
+            tasks.append(functools.partial(along_directions, case, large, extra))
     tasks += result_tasks(derivation, budget, seed)
     items = [item for batch in run_parallel(tasks) for item in batch]
-    return summarise("sympy diff", items)
+    outcome = summarise("sympy diff", items)
+    return dataclasses.replace(outcome, detail=f"{outcome.detail}{_sizes_said(items)}")
+
+
+def _sizes_said(items: list[dict]) -> str:
+    """How many sizes each case was compared at, and the largest: '; vector at 5 sizes
+    (largest n=6)'."""
+    per_case: dict[str, list[str]] = {}
+    for entry in items:
+        found = re.match(r"\[(?P<case>[^\]]+)\] d/d\S+: .* at (?P<sizes>.+)$", entry["what"])
+        if found:
+            seen = per_case.setdefault(found["case"], [])
+            if found["sizes"] not in seen:
+                seen.append(found["sizes"])
+    said = []
+    for case, sizes in per_case.items():
+        largest = max(sizes, key=lambda label: sum(int(v) for v in re.findall(r"=(\d+)", label)))
+        said.append(f"{case} at {len(sizes)} sizes (largest {largest})")
+    return "; " + "; ".join(said) if said else ""
+
+
+def extra_sizes(case: Case, seed: int) -> list[dict]:
+    """Two sizes beyond a case's own (which are small, for writing out entry by entry):
+    every size at least 5, and a seeded random one (each size 2 to 7). Checked along
+    random directions only; a case the directional route cannot read keeps its own."""
+    symbols = sorted({s for sizes in case.sizes for s in sizes}, key=str)
+    if not symbols:
+        return []
+    # A size that is the same in every size set is structural (one output column): kept.
+    fixed = {s: case.sizes[0][s] for s in symbols if len({z.get(s) for z in case.sizes}) == 1}
+    large = {
+        s: fixed.get(s, max(5 + k, case.numeric_size.get(s, 0))) for k, s in enumerate(symbols)
+    }
+    rng = random.Random(f"sizes:{seed}:{case.name}")
+    for _ in range(20):  # a size set of its own, not one of the case's
+        chosen = {s: fixed.get(s, rng.randint(2, 7)) for s in symbols}
+        if chosen not in case.sizes and chosen != large:
+            return [large, chosen]
+    return [large]
 
 
 def _size_label(sizes) -> str:
