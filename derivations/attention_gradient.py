@@ -118,7 +118,7 @@ def build() -> Derivation:
         .apply(rules.Linearity(), "G is a constant; the derivative moves inside the sums.")
         .apply(rules.Definition((O,)), "O = PV: O[a,b] = Σₖ P[a,k] V[k,b].")
         .apply(rules.Linearity(), "P does not depend on V.")
-        .apply(rules.Differentiate(), "∂V[k,b]/∂V[p,q] = δₖₚ δ_bq.")
+        .apply(rules.Differentiate(), "∂V[k,b]/∂V[p,q] = δ_kp δ_bq.")
         .apply(
             rules.CollapseDeltas(),
             "The deltas keep k = p and b = q: Σₐ P[a,p] G[a,q] = (PᵀG)[p,q].",
@@ -130,7 +130,7 @@ def build() -> Derivation:
         .apply(rules.Linearity(), "The derivative moves inside the sums.")
         .apply(rules.Definition((O,)), "O = PV.")
         .apply(rules.Linearity(), "V does not depend on P.")
-        .apply(rules.Differentiate(), "∂P[a,k]/∂P[p,q] = δₐₚ δₖq.")
+        .apply(rules.Differentiate(), "∂P[a,k]/∂P[p,q] = δ_ap δ_kq.")
         .apply(rules.CollapseDeltas(), "Σ_b G[p,b] V[q,b] = (GVᵀ)[p,q].")
     )
     v_result = value.result("∂L/∂V", CLOSED["V"], (p, q), V)
@@ -148,7 +148,7 @@ def build() -> Derivation:
         .apply(rules.Linearity(), "The mask is constant; the derivative enters the row sum.")
         .apply(rules.ChainRule(), "∂ exp(u) = exp(u) ∂u.")
         .apply(
-            rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δᵣₚ δ_cq: only row p of P depends on S[p,q]."
+            rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δ_rp δ_cq: only row p of P depends on S[p,q]."
         )
         .apply(rules.CollapseDeltas(), "The deltas keep row r = p and column c = q.")
         .apply(
@@ -161,7 +161,7 @@ def build() -> Derivation:
     )
     s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
 
-    def through_scores(target, last_note: str, label: str, closed) -> object:
+    def through_scores(target, last_note: str, picks: str, label: str, closed) -> object:
         chain = (
             Chain(sp.Derivative(L, target), DEFINITIONS)
             .apply(rules.ChainRuleThrough(S), "Chain rule through the scores S.")
@@ -170,14 +170,21 @@ def build() -> Derivation:
                 "Use ∂L/∂S from above.",
             )
             .apply(rules.Definition((S,)), "S = QKᵀ/√d: S[r,c] = Σₖ Q[r,k] K[c,k] / √d.")
-            .apply(rules.Linearity(), "Only one factor of each product depends on the target.")
+            .apply(
+                rules.Linearity(),
+                f"Only one factor of each product depends on {target.parent.name}.",
+            )
             .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), "The deltas pick out one row of ∂L/∂S.")
+            .apply(rules.CollapseDeltas(), f"The deltas pick out {picks} of ∂L/∂S.")
         )
         return chain.result(label, closed, (p, q), target.parent)
 
-    q_result = through_scores(Q[p, q], "∂Q[r,k]/∂Q[p,q] = δᵣₚ δₖq.", "∂L/∂Q", CLOSED["Q"])
-    k_result = through_scores(K[p, q], "∂K[c,k]/∂K[p,q] = δ_cp δₖq.", "∂L/∂K", CLOSED["K"])
+    q_result = through_scores(
+        Q[p, q], "∂Q[r,k]/∂Q[p,q] = δ_rp δ_kq.", "row p (r = p)", "∂L/∂Q", CLOSED["Q"]
+    )
+    k_result = through_scores(
+        K[p, q], "∂K[c,k]/∂K[p,q] = δ_cp δ_kq.", "column p (c = p)", "∂L/∂K", CLOSED["K"]
+    )
     results = (v_result, p_result, s_result, q_result, k_result)
 
     scores_of_inputs = Q * K.T / sp.sqrt(d)

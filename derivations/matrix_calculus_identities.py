@@ -259,7 +259,7 @@ def build() -> Derivation:
         Chain(sp.Derivative(h, X[p, q]), DEFINITIONS)
         .apply(rules.Definition((h,)), "tr(AXB) = Σᵣ (AXB)ᵣᵣ = Σᵣ Σₖ Σₗ Aᵣₖ Xₖₗ Bₗᵣ.")
         .apply(rules.Linearity(), "A and B are constants.")
-        .apply(rules.Differentiate(), "∂Xₖₗ/∂X_pq = δₖₚ δₗq.")
+        .apply(rules.Differentiate(), "∂Xₖₗ/∂X_pq = δ_kp δ_lq.")
         .apply(rules.CollapseDeltas(), "The deltas keep k = p and l = q: Σᵣ Aᵣₚ B_qr = (AᵀBᵀ)_pq.")
     )
     log_det = (
@@ -274,7 +274,7 @@ def build() -> Derivation:
             rules.Linearity(),
             "The cofactors C_pk of row p leave out row p: constant in X_pq.",
         )
-        .apply(rules.Differentiate(), "∂X_pk/∂X_pq = δₖq.")
+        .apply(rules.Differentiate(), "∂X_pk/∂X_pq = δ_kq.")
         .apply(rules.CollapseDeltas(), "The delta keeps k = q: ∂D/∂X_pq = C_pq.")
         .apply(
             rules.Fold(is_laplace_sum, lambda e: D, free_only=False),

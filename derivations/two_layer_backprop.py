@@ -143,7 +143,7 @@ def build() -> Derivation:
         .apply(use_delta2, delta2_note)
         .apply(rules.Definition((z,)), "Write the logits out: zᵣ = Σₖ W₂[r,k] hₖ + b₂ᵣ.")
         .apply(rules.Linearity(), "h does not depend on W₂; only the W₂ terms remain.")
-        .apply(rules.Differentiate(), "∂W₂[r,k]/∂W₂[p,q] = δᵣₚ δₖq.")
+        .apply(rules.Differentiate(), "∂W₂[r,k]/∂W₂[p,q] = δ_rp δ_kq.")
         .apply(rules.CollapseDeltas(), "The deltas pick r = p and k = q: δ₂ₚ h_q.")
     )
     b2_chain = (
@@ -155,7 +155,7 @@ def build() -> Derivation:
         .apply(rules.CollapseDeltas(), "The delta picks r = p.")
     )
 
-    def hidden_layer(target, last_note):
+    def hidden_layer(target, name, last_note, collapse_note):
         return (
             backprop_through_output(target)
             .apply(use_delta2, delta2_note)
@@ -164,15 +164,26 @@ def build() -> Derivation:
             .apply(rules.Definition((h,)), "hₖ = φ(aₖ).")
             .apply(rules.ChainRule(), "∂φ(aₖ) = φ′(aₖ) ∂aₖ.")
             .apply(rules.Definition((a,)), "aₖ = Σₗ W₁[k,l] xₗ + b₁ₖ.")
-            .apply(rules.Linearity(), "Only the first-layer terms depend on the target.")
-            .apply(rules.Differentiate(), last_note)
             .apply(
-                rules.CollapseDeltas(), "The deltas keep k = p (and l = q): δ₁ₚ times the input."
+                rules.Linearity(),
+                f"Only the first-layer terms depend on {name}.",
             )
+            .apply(rules.Differentiate(), last_note)
+            .apply(rules.CollapseDeltas(), collapse_note)
         )
 
-    w1 = hidden_layer(W1[p, q], "∂W₁[k,l]/∂W₁[p,q] = δₖₚ δₗq.")
-    b1_chain = hidden_layer(b1[p, 0], "∂b₁ₖ/∂b₁ₚ = δₖₚ.")
+    w1 = hidden_layer(
+        W1[p, q],
+        "W₁",
+        "∂W₁[k,l]/∂W₁[p,q] = δ_kp δ_lq.",
+        "The deltas keep k = p and l = q: δ₁ₚ times the input x_q.",
+    )
+    b1_chain = hidden_layer(
+        b1[p, 0],
+        "b₁",
+        "∂b₁ₖ/∂b₁ₚ = δₖₚ.",
+        "The delta keeps k = p: δ₁ₚ alone (a bias is multiplied by 1, not by an input).",
+    )
 
     delta2 = s - y
     delta1 = sp.HadamardProduct(W2.T * delta2, Elementwise("phi_prime", a))

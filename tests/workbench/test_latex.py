@@ -269,3 +269,23 @@ def test_prose_of_every_derivation_is_pdflatex_safe():
 )
 def test_number_golden(x, digits, expected):
     assert number_to_latex(x, digits) == expected
+
+
+# Unicode has no subscript q (nor b, c, d, …): "δₖq" prints as δ_k q, the q outside the
+# subscript. A Kronecker delta in a note is written δ_kq, which reads as δ_{kq}.
+DELTA_SPLIT = re.compile(r"\\delta_\{[^}]*\}[A-Za-z]")
+
+
+def test_a_delta_in_a_note_keeps_both_indices_in_its_subscript():
+    assert DELTA_SPLIT.search(text_to_latex("δₖq"))  # the defect this test is for
+    assert not DELTA_SPLIT.search(text_to_latex("δ_kq"))
+    from workbench.core import registry
+
+    split = [
+        f"{slug}: {result.label} step {number}: {step.note}"
+        for slug in registry.slugs()
+        for result in registry.get(slug).results
+        for number, step in enumerate(result.steps, 1)
+        if step.note and DELTA_SPLIT.search(text_to_latex(step.note))
+    ]
+    assert not split, "\n".join(split)
