@@ -251,9 +251,12 @@ def _explicit_entries(matrix, sizes) -> list[list[sp.Basic]]:
 # ---------------------------------------------------------------- every result
 # Sizes at which a result that no case instantiates is written out (one value per size
 # symbol, distinct symbols offset so that a transposed size is noticed).
-RESULT_SIZES = (2, 3, 5)
+RESULT_SIZES = (2, 3, 4)
 # Sizes (with their cases) at which one result is written out.
 RESULT_SETTINGS = 3
+# A case's size set is used only with every size at most this: a definition written out
+# whole grows with the product of its sizes (attention's at T = d = e = 8 takes minutes).
+RESULT_MAX_SIZE = 5
 # Index assignments compared per size: all of them up to this many, else a seeded sample.
 RESULT_ENTRIES = 3
 
@@ -341,7 +344,14 @@ def _result_settings(derivation: Derivation, result) -> list[tuple[Case | None, 
         if inputs <= {m.name for m in (*case.samplers, *case.substitutions)}
         and not variables & set(case.substitutions)
     ]
-    per_case = [[(case, dict(s)) for s in case.sizes if needed <= set(s)] for case in covering]
+    per_case = [
+        [
+            (case, dict(s))
+            for s in case.sizes
+            if needed <= set(s) and max(s.values(), default=0) <= RESULT_MAX_SIZE
+        ]
+        for case in covering
+    ]
     # Round robin over the cases (a mask and none, say), at most RESULT_SETTINGS in all:
     # writing a large definition out costs about a second per size.
     settings = [
