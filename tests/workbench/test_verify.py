@@ -157,10 +157,14 @@ def test_report_is_frozen_json_and_displays():
     assert "diag(softmax(z))" in report.render()
 
 
-def test_hard_time_limit_gives_an_error_verdict():
+def test_hard_time_limit_gives_an_undecided_verdict():
+    """Out of time is "undecided", exit status 3, and the message names --timeout (it was
+    an "error", exit 2, the same as input that could not be read)."""
     # An 8×8 symbolic inverse takes far longer than a second; the child is killed.
     report = check_claim("det(X)", "X", "det(X) * inv(X).T", shapes={"X": "8x8"}, timeout=1)
-    assert report.verdict == "error" and "no verdict within 1 s" in report.error
+    assert report.verdict == "undecided" and report.exit_status == 3
+    assert "no verdict within 1 s" in report.detail and "--timeout" in report.detail
+    assert report.render().startswith("? undecided: no verdict within 1 s")
     assert report.seconds < 3
 
 

@@ -92,3 +92,36 @@ def test_help_teaches_with_examples():
     assert done.returncode == 0
     for phrase in ("examples:", "--steps", "--layout", "softmax-jacobian", "diff(F, x)"):
         assert phrase in done.stdout
+
+
+@pytest.mark.parametrize("claim", [["--claim", "-2*x"], ["--claim=-2*x"]])
+def test_a_claim_starting_with_a_minus_sign_is_read(claim):
+    """``--claim -2*x`` was refused by argparse ("expected one argument"); it is the
+    claim -2x, which for x² has its sign flipped."""
+    done = verify("--function", "x**2", "--wrt", "x", *claim)
+    assert done.returncode == 1, done.stderr
+    assert "sign flipped" in done.stdout
+    done = verify("--function", "x**2", "--wrt", "x", "--claim", "--json")
+    assert done.returncode == 2 and "expected one argument" in done.stderr
+
+
+def test_out_of_time_is_undecided_with_its_own_exit_status():
+    args = ("--function", "det(X)", "--wrt", "X", "--claim", "det(X) * inv(X).T")
+    done = verify(*args, "--shape", "X=8x8", "--timeout", "1")
+    assert done.returncode == 3, done.stderr
+    assert (
+        done.stdout.startswith("? undecided: no verdict within 1 s") and "--timeout" in done.stdout
+    )
+    assert all(len(line) <= 80 for line in done.stdout.splitlines())
+    done = verify(*args, "--shape", "X=8x8", "--timeout", "1", "--json")
+    assert done.returncode == 3 and json.loads(done.stdout)["verdict"] == "undecided"
+
+
+def test_every_line_of_a_report_fits_80_columns():
+    """The "how" and "convention" lines ran to 140 columns; they wrap under themselves."""
+    done = verify(
+        "--function", "log(det(X))", "--wrt", "X", "--claim", "inv(X)", "--shape", "X=3x3"
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 5 and all(len(line) <= 80 for line in lines), done.stdout

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import shutil
+import sys
 
 MAX_SEED = 2**32 - 1  # NumPy's and Python's generators both take 0 .. 2**32 - 1
 MAX_SECONDS = 1e6  # a longer time limit is a typo (inf, 1e308), not a wish
@@ -40,3 +42,9 @@ def seconds(text: str) -> float:
             f"{text} is not a number of seconds above 0 and at most {MAX_SECONDS:g}"
         )
     return value
+
+
+def terminal_width() -> int:
+    """The terminal's width, or 80 columns when the output is not a terminal."""
+    interactive = getattr(sys.stdout, "isatty", lambda: False)()
+    return shutil.get_terminal_size((80, 24)).columns if interactive else 80

@@ -97,7 +97,8 @@ def _plugins():
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(attach_dash_values(tokens, _option_strings(parser)))
     if args.command is None:
         parser.print_help()
         return 0
@@ -114,6 +115,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _reader_went_away()
+
+
+# Options whose value is a formula, which may start with '-' (a negated term).
+EXPRESSION_OPTIONS = ("--function", "--claim")
+
+
+def attach_dash_values(tokens: list[str], options: set[str]) -> list[str]:
+    """``--claim -2*x`` as ``--claim=-2*x``: argparse takes a value starting with '-' for
+    an option of its own and stops. A following token that is one of ``options`` is
+    left alone (``--claim --json`` still says the claim is missing).
+
+    Example:
+        >>> attach_dash_values(["verify", "--claim", "-2*x", "--json"], {"--json"})
+        ['verify', '--claim=-2*x', '--json']
+    """
+    out: list[str] = []
+    position = 0
+    while position < len(tokens):
+        token = tokens[position]
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
+        if (
+            token in EXPRESSION_OPTIONS
+            and following is not None
+            and following.startswith("-")
+            and following.split("=", 1)[0] not in options
+        ):
+            out.append(f"{token}={following}")
+            position += 2
+            continue
+        out.append(token)
+        position += 1
+    return out
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string of ``parser`` and its subcommands."""
+    found: set[str] = set()
+    for action in parser._actions:  # argparse keeps no public list of them
+        found.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _option_strings(sub)
+    return found
 
 
 SIGPIPE_STATUS = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
@@ -157,7 +201,7 @@ def _show(args) -> int:
     # lazy: `workbench --help` and `list` start without SymPy
     from workbench.render.text import render_steps
 
-    print(fit_lines(render_steps(registry.get(args.slug)), terminal_width()))
+    print(fit_lines(render_steps(registry.get(args.slug)), cli_args.terminal_width()))
     return 0
 
 
@@ -209,7 +253,7 @@ def _check(args) -> int:
     if args.json:
         print(json.dumps({"results": [r.to_dict() for r in reports]}, indent=2))
     else:
-        print(render_table(reports, terminal_width()))
+        print(render_table(reports, cli_args.terminal_width()))
         passed = sum(r.passed for r in reports)
         noun = "derivation" if len(reports) == 1 else "derivations"
         print(
@@ -217,14 +261,6 @@ def _check(args) -> int:
             f"({time.monotonic() - start:.1f}s)."
         )
     return 0 if all(r.passed for r in reports) else 1
-
-
-def terminal_width() -> int:
-    """The terminal's width, or 80 columns when the output is not a terminal."""
-    import shutil  # lazy: `workbench --help` and `list` start without SymPy
-
-    interactive = getattr(sys.stdout, "isatty", lambda: False)()
-    return shutil.get_terminal_size((80, 24)).columns if interactive else 80
 
 
 # Column headers where the table must be narrow: two short lines each.
@@ -321,7 +357,7 @@ def _rules(args) -> int:
         rows = [{"name": e.name, "statements": list(e.statements)} for e in entries()]
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    width = terminal_width()
+    width = cli_args.terminal_width()
     for entry in entries():
         print(entry.name)
         for statement in entry.statements:

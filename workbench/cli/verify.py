@@ -21,8 +21,8 @@ The verdict comes from bounded symbolic equality tiers, confirmed at exact rando
 points where the function is real and finite, and at points built on each side of every
 kink of step, abs, sign or relu; a difference any of them finds makes the claim wrong.
 Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2 the input
-could not be understood (one line says what and where), the function is defined
-nowhere it was tried, or no verdict was reached within --timeout.
+could not be understood (one line says what and where) or the function is defined
+nowhere it was tried; 3 undecided: no verdict within --timeout (give it longer).
 """
 
 EPILOG = """\
@@ -48,7 +48,7 @@ the language:
                tanh_prime sigmoid_prime relu_prime square (entry by entry);
                with SLUG, phi and phi_prime: the case's activation and its derivative
                (so a closed form printed by `workbench show` can be pasted back)
-  a 1×1 result counts as a scalar. A claim starting with '-' needs --claim=-...
+  a 1×1 result counts as a scalar. A claim may start with '-': --claim -2*x
 
 layouts:
   gradient     a scalar's derivative has the shape of --wrt (the default for scalars)
@@ -163,5 +163,5 @@ def _run(args) -> int:
     elif report.verdict == "error":
         print(f"workbench verify: error: {report.error}", file=sys.stderr)
     else:
-        print(report.render())
+        print(report.render(cli_args.terminal_width()))
     return report.exit_status

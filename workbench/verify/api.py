@@ -55,7 +55,7 @@ from workbench.verify.problems import (
 from workbench.verify.report import VerifyReport
 from workbench.verify.steps import read_file, verify_steps
 
-DEFAULT_TIMEOUT = 8.0  # seconds for one verification; with process start, under 10 s
+DEFAULT_TIMEOUT = 20.0  # seconds for one verification: a 5×5 log det takes about 8 s here
 MEMORY_BYTES = 2 << 30  # address space the child may add to what it inherits
 
 Shapes = Mapping[str, int | str | tuple[int, int]]
@@ -82,7 +82,7 @@ def check_claim(
         layout: ``"gradient"`` (the shape of ``wrt``; default for a scalar function) or
             ``"jacobian"`` (J[i, j] = ∂fᵢ/∂xⱼ; default for a vector function).
         seed: seeds the random points.
-        timeout: seconds before giving up with an ``error`` verdict (at most 10⁶). With
+        timeout: seconds before giving up with an ``undecided`` verdict (at most 10⁶). With
             ``isolate`` wall seconds of the child; without, CPU seconds of the calling
             thread, which bound Python code only.
         isolate: run in a child process with time and memory limits (default).
@@ -292,20 +292,31 @@ def _run(work: Callable[[], VerifyReport], timeout: float, isolate: bool, kind="
         try:
             report = run_in_child(functools.partial(_guarded, work, kind, True), timeout)
         except TimeBudgetExceeded as error:
-            report = error_report(_gave_up(timeout, error), kind)
+            report = _gave_up(timeout, error, kind)
     else:
         try:
             with time_limit(timeout):
                 report = _guarded(work, kind)
         except TimeBudgetExceeded as error:
-            report = error_report(_gave_up(timeout, error), kind)
+            report = _gave_up(timeout, error, kind)
     return replace(report, seconds=time.monotonic() - start)
 
 
-def _gave_up(timeout: float, error: Exception) -> str:
+def _gave_up(timeout: float, error: Exception, kind: str) -> VerifyReport:
+    """Out of time is its own verdict, "undecided" (neither right nor wrong was shown);
+    a child that died otherwise is an error."""
     if "exceeded" in str(error):
-        return f"no verdict within {timeout:g} s: the input is too large or too hard to decide"
-    return f"the check stopped unexpectedly: {error}"
+        return undecided_report(
+            f"no verdict within {timeout:g} s; give it longer with --timeout SECONDS "
+            "(the input may be too large or too hard to decide)",
+            kind,
+        )
+    return error_report(f"the check stopped unexpectedly: {error}", kind)
+
+
+def undecided_report(detail: str, kind: str = "claim") -> VerifyReport:
+    """A report for a claim the verifier could not decide within its time limit."""
+    return VerifyReport("undecided", None, None, None, kind=kind, detail=detail)
 
 
 def _guarded(work, kind: str, limit_memory: bool = False) -> VerifyReport:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import html
 import json
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 LATEX_WIDTH = 300  # longer expected values (explicit matrices) are left out of the display
-EXIT_STATUS = {"correct": 0, "incorrect": 1, "error": 2}
-MARK = {"correct": "✓", "incorrect": "✗", "error": "!"}
+EXIT_STATUS = {"correct": 0, "incorrect": 1, "error": 2, "undecided": 3}
+MARK = {"correct": "✓", "incorrect": "✗", "error": "!", "undecided": "?"}
+WIDTH = 80  # the text report's width where the caller gives none (not a terminal)
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,9 @@ class VerifyReport:
     """What the verifier decided about one claim or one steps file.
 
     Attributes:
-        verdict: ``"correct"`` (right everywhere it is defined), ``"incorrect"``, or
-            ``"error"`` (the input could not be understood, or no decision in time).
+        verdict: ``"correct"`` (right everywhere it is defined), ``"incorrect"``,
+            ``"error"`` (the input could not be understood), or ``"undecided"`` (no
+            decision within the time limit: neither right nor wrong was shown).
         method: ``"symbolic"`` (proved by an equality tier) or ``"numeric"`` (exact /
             30-digit random points); None for an error.
         parsed_claim: the claim as parsed, in canonical text.
@@ -63,7 +66,7 @@ class VerifyReport:
 
     @property
     def exit_status(self) -> int:
-        """0 correct, 1 incorrect, 2 error: the command line's exit status."""
+        """0 correct, 1 incorrect, 2 error, 3 undecided: the command line's exit status."""
         return EXIT_STATUS[self.verdict]
 
     def __bool__(self) -> bool:
@@ -96,9 +99,9 @@ class VerifyReport:
         """:meth:`to_dict` as indented JSON, with a matrix of numbers kept on one line."""
         return _dumps(self.to_dict())
 
-    def render(self) -> str:
-        """Plain text for a terminal."""
-        return render_text(self)
+    def render(self, width: int = WIDTH) -> str:
+        """Plain text for a terminal ``width`` columns wide."""
+        return render_text(self, width)
 
     def _repr_latex_(self) -> str:
         """The claim in LaTeX, the verdict, and for a wrong claim where it fails."""
@@ -183,10 +186,13 @@ def _dumps(value: Any, level: int = 0) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def render_text(report: VerifyReport) -> str:
-    """The report as a few aligned lines, for ``workbench verify`` without ``--json``."""
+def render_text(report: VerifyReport, width: int = WIDTH) -> str:
+    """The report as a few aligned lines, for ``workbench verify`` without ``--json``;
+    a long value wraps under itself, so every line fits ``width`` columns."""
     if report.verdict == "error":
-        return f"error: {report.error}"
+        return _wrapped("error: ", report.error or "", width)
+    if report.verdict == "undecided":
+        return _wrapped("? undecided: ", report.detail, width)
     method = f" ({report.method})" if report.method else ""
     lines = [f"{MARK[report.verdict]} {report.verdict}{method}"]
     rows = [("claim", report.parsed_claim)]
@@ -205,9 +211,18 @@ def render_text(report: VerifyReport) -> str:
         rows.append(("true", _short(report.counterexample.get("true"))))
     if report.detail:
         rows.append(("how", report.detail))
-    width = max(len(k) for k, _ in rows)
-    lines += [f"  {k:<{width}}  {v}" for k, v in rows if v]
+    key_width = max(len(k) for k, _ in rows)
+    lines += [_wrapped(f"  {k:<{key_width}}  ", v, width) for k, v in rows if v]
     return "\n".join(lines)
+
+
+def _wrapped(lead: str, text: str, width: int) -> str:
+    """``lead`` then ``text``, wrapped at spaces to ``width`` columns, continuation lines
+    indented under the text. A word longer than a line (a long formula) is broken at
+    ``width`` rather than left to run past it."""
+    room = max(width - len(lead), 20)
+    lines = textwrap.wrap(text, room, break_long_words=True, break_on_hyphens=False) or [""]
+    return "\n".join([lead + lines[0], *(" " * len(lead) + line for line in lines[1:])])
 
 
 def _short(value: Any) -> str:
