@@ -122,3 +122,65 @@ def test_the_claim_printer_prints_what_the_claim_language_reads_back(expr):
     scope = Scope({str(k): v for k, v in _VALUES.items()})
     claimed = build(parse(to_claim(expr)), scope)
     assert sp.ImmutableMatrix(claimed) == sp.ImmutableMatrix(expr.subs(_VALUES).doit())
+
+
+# ---------------------------------------------------------------- more functions
+# Each function: a right claim (✓) and a wrong one (✗) about its derivative. Before
+# these were added, every line was "unknown function".
+FUNCTION_CLAIMS = [
+    ("gelu(x)", "(1 + erf(x/sqrt(2)))/2 + x*exp(-x**2/2)/sqrt(2*pi)", "(1 + erf(x/sqrt(2)))/2"),
+    (
+        "gelu_tanh(x)",
+        "(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2"
+        " + x*(1 - tanh(sqrt(2/pi)*(x + 0.044715*x**3))**2)"
+        "*sqrt(2/pi)*(1 + 3*0.044715*x**2)/2",
+        "(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))/2",
+    ),
+    ("softplus(x)", "sigmoid(x)", "sigmoid(-x)"),
+    ("log_sigmoid(x)", "1 - sigmoid(x)", "sigmoid(x)"),
+    ("erf(x)", "2*exp(-x**2)/sqrt(pi)", "2*exp(-x**2)"),
+    ("cosh(x)", "sinh(x)", "cosh(x)"),
+    ("sinh(x)", "cosh(x)", "sinh(x)"),
+    ("atan(x)", "1/(1 + x**2)", "1/(1 - x**2)"),
+    ("clamp(x, -1, 1)", "step(1 - abs(x))", "1"),
+    ("max(x, 0)", "step(x)", "1"),
+    ("min(x, 0)", "step(-x)", "step(x)"),
+]
+VECTOR_CLAIMS = [  # z is a 4-vector
+    ("logsumexp(z)", "softmax(z)", "exp(z)"),
+    ("mean(z)", "ones(4)/4", "ones(4)"),
+    ("norm(z)", "z/norm(z)", "z"),
+    ("sum(log_softmax(z))", "ones(4) - 4*softmax(z)", "ones(4) - softmax(z)"),
+    ("sum(cumsum(z))", "5*ones(4) - cumsum(ones(4))", "cumsum(ones(4))"),
+    ("sum(zeros(4) + z*ones(4))", "ones(4)", "zeros(4)"),
+]
+
+
+@pytest.mark.parametrize(("function", "right", "wrong"), FUNCTION_CLAIMS)
+def test_a_scalar_function_right_and_wrong(function, right, wrong):
+    from workbench.verify.api import check_claim
+
+    assert check_claim(function, "x", right).verdict == "correct"
+    assert check_claim(function, "x", wrong).verdict == "incorrect"
+
+
+@pytest.mark.parametrize(("function", "right", "wrong"), VECTOR_CLAIMS)
+def test_a_vector_function_right_and_wrong(function, right, wrong):
+    from workbench.verify.api import check_claim
+
+    shapes = {"z": "4"}
+    assert check_claim(function, "z", right, shapes=shapes).verdict == "correct"
+    assert check_claim(function, "z", wrong, shapes=shapes).verdict == "incorrect"
+
+
+@pytest.mark.parametrize("function", ["norm(z)", "logsumexp(z)", "cumsum(z)", "log_softmax(z)"])
+def test_a_vector_function_of_an_undeclared_name_asks_for_its_shape(function):
+    with pytest.raises(ParseError, match="add --shape z=N"):
+        _build(function)
+
+
+def test_ones_and_zeros_of_one_size_are_columns():
+    assert _build("ones(3)") == sp.ImmutableMatrix(sp.ones(3, 1))
+    assert _build("zeros(2, 3)") == sp.ImmutableMatrix(sp.zeros(2, 3))
+    with pytest.raises(ParseError, match="takes 1 or 2 arguments"):
+        _build("ones(1, 2, 3)")

@@ -42,9 +42,14 @@ the language:
   constants    e (Euler's number, so e^x is exp(x)) and pi; every other name is a variable
   operators    + - * / (scalar, or entry by entry), ** or ^ (power), @ (matrix
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
-  functions    exp log sqrt sin cos tanh sigmoid relu step abs sign (entry by entry),
-               sum (all entries) trace det inv diag (vector → diagonal matrix)
-               outer(u, v) softmax (of a vector) eye(n) ones(m, n)
+  functions    exp log sqrt sin cos tanh sigmoid relu step abs sign erf cosh sinh
+               atan softplus log_sigmoid gelu (exact, x·Φ(x)) gelu_tanh (the tanh
+               form) (entry by entry); max(a, b) min(a, b) clamp(x, lo, hi) (entry
+               by entry: clamp(x, -1, 1));
+               sum mean (over all entries: mean(z)) norm (2-norm, Frobenius
+               for a matrix) trace det inv diag (vector → diagonal matrix)
+               outer(u, v) softmax log_softmax logsumexp cumsum (of a vector)
+               eye(n) ones(n) ones(m, n) zeros(n) zeros(m, n)
                tanh_prime sigmoid_prime relu_prime square (entry by entry);
                with SLUG, phi and phi_prime: the case's activation and its derivative
                (so a closed form printed by `workbench show` can be pasted back)

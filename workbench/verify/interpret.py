@@ -55,6 +55,17 @@ SCALAR_FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "sigmoid_prime": ELEMENTWISE["sigmoid_prime"],
     "relu_prime": ELEMENTWISE["relu_prime"],
     "square": ELEMENTWISE["square"],
+    "erf": sp.erf,
+    "cosh": sp.cosh,
+    "sinh": sp.sinh,
+    "atan": sp.atan,
+    "softplus": lambda x: sp.log(1 + sp.exp(x)),
+    "log_sigmoid": lambda x: -sp.log(1 + sp.exp(-x)),
+    # GELU, exact (x·Φ(x)) and PyTorch's tanh approximation (approximate="tanh").
+    "gelu": lambda x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2,
+    "gelu_tanh": lambda x: (
+        x * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 1000000) * x**3))) / 2
+    ),
 }
 
 # Functions that only a scope can define: the activation of a catalogue case.
@@ -190,7 +201,20 @@ def _binary(node: Binary, scope: Scope) -> Value:
 # shape is a forgotten --shape (x.T @ A @ x with x and A scalars is x²A, and "2*A @ x"
 # would pass as its derivative), so it is an error that names the --shape to add.
 # Inferring a size instead would check at a size the user never chose.
-MATRIX_ONLY = frozenset({"trace", "det", "inv", "diag", "outer", "softmax"})
+MATRIX_ONLY = frozenset(
+    {
+        "trace",
+        "det",
+        "inv",
+        "diag",
+        "outer",
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+        "cumsum",
+        "norm",
+    }
+)
 
 
 class MissingShape(ParseError):
@@ -271,7 +295,7 @@ def _entrywise(left: Value, right: Value, op, node: Binary, verb: str) -> Value:
     if not is_matrix(right):
         return left.applyfunc(lambda e: op(e, right))
     if left.shape != right.shape:
-        hint = "; for a matrix product write @" if node.op == "*" else ""
+        hint = "; for a matrix product write @" if getattr(node, "op", None) == "*" else ""
         raise ParseError(
             f"cannot {verb} {describe(shape(left))} and {describe(shape(right))} "
             f"entry by entry{hint}",
@@ -356,9 +380,11 @@ def _call(node: Call, scope: Scope) -> Value:
         raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
     if node.function == "eye":
         return _eye(node, scope)
-    if node.function == "ones":
+    if node.function in ("ones", "zeros"):
         return _ones(node, scope)
     args = [build(a, scope) for a in node.args]
+    if node.function in ("max", "min", "clamp"):
+        return _entrywise_bounds(node, args)
     if node.function in MATRIX_ONLY:
         for arg_node, arg in zip(node.args, args, strict=True):
             _shaped(arg_node, arg, scope, f"{node.function}(...)", node.column)
@@ -382,10 +408,24 @@ def _eye(node: Call, scope: Scope) -> Value:
 
 
 def _ones(node: Call, scope: Scope) -> Value:
+    """ones(n) (a column), ones(m, n); zeros likewise."""
     sizes = [build(a, scope) for a in node.args]
     if not all(getattr(s, "is_Integer", False) and 1 <= s <= MAX_SIZE for s in sizes):
-        raise ParseError(f"ones(m, n) needs whole numbers from 1 to {MAX_SIZE}", node.column)
-    return sp.ImmutableMatrix(sp.ones(int(sizes[0]), int(sizes[1])))
+        raise ParseError(
+            f"{node.function}(m, n) needs whole numbers from 1 to {MAX_SIZE}", node.column
+        )
+    rows, cols = (int(sizes[0]), int(sizes[1]) if len(sizes) == 2 else 1)
+    fill = sp.ones if node.function == "ones" else sp.zeros
+    return sp.ImmutableMatrix(fill(rows, cols))
+
+
+def _entrywise_bounds(node: Call, args: list) -> Value:
+    """max(a, b), min(a, b) and clamp(x, lo, hi), entry by entry (a scalar broadcast)."""
+    if node.function == "clamp":
+        x, low, high = args
+        return _entrywise(_entrywise(x, low, sp.Max, node, "clamp"), high, sp.Min, node, "clamp")
+    combine = sp.Max if node.function == "max" else sp.Min
+    return _entrywise(args[0], args[1], combine, node, f"take the {node.function} of")
 
 
 def _square(value: Value, node: Call) -> sp.ImmutableMatrix:
@@ -431,8 +471,31 @@ def _outer(u: Value, v: Value, node: Call) -> Value:
     return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
 
 
+def _entries(value: Value) -> list[sp.Expr]:
+    return list(value) if is_matrix(value) else [value]
+
+
+def _log_softmax(value: Value, node: Call) -> Value:
+    entries = _vector(value, node)
+    total = sp.log(sp.Add(*[sp.exp(e) for e in entries]))
+    if not is_matrix(value):
+        return entries[0] - total
+    return sp.ImmutableMatrix(value.shape[0], value.shape[1], [e - total for e in entries])
+
+
+def _cumsum(value: Value, node: Call) -> Value:
+    entries = _vector(value, node)
+    running = [sp.Add(*entries[: k + 1]) for k in range(len(entries))]
+    return sp.ImmutableMatrix(value.shape[0], value.shape[1], running)
+
+
 _MATRIX_FUNCTIONS: dict[str, Callable[..., Value]] = {
     "sum": lambda a, node: sp.Add(*a) if is_matrix(a) else a,
+    "mean": lambda a, node: sp.Add(*_entries(a)) / len(_entries(a)),
+    "norm": lambda a, node: sp.sqrt(sp.Add(*[e**2 for e in _entries(a)])),
+    "logsumexp": lambda a, node: sp.log(sp.Add(*[sp.exp(e) for e in _vector(a, node)])),
+    "log_softmax": _log_softmax,
+    "cumsum": _cumsum,
     "trace": lambda a, node: _square(a, node).trace(),
     "det": lambda a, node: _square(a, node).det(method="berkowitz"),
     "inv": _inverse,

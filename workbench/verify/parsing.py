@@ -42,8 +42,9 @@ from workbench.verify.lexer import (
 
 MAX_DEPTH = 200  # nested operations in one expression (parentheses, operators, calls)
 
-# Function name → number of arguments. The only names that may be called.
-FUNCTIONS: dict[str, int] = {
+# Function name → number of arguments (or the numbers it accepts). The only names that
+# may be called.
+FUNCTIONS: dict[str, int | tuple[int, ...]] = {
     **dict.fromkeys(
         ["exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "step", "sign"], 1
     ),  # scalar, or elementwise on a matrix
@@ -52,7 +53,19 @@ FUNCTIONS: dict[str, int] = {
     # catalogue case with its derivative φ′ (what `workbench show` prints).
     **dict.fromkeys(["tanh_prime", "sigmoid_prime", "relu_prime", "square"], 1),
     **dict.fromkeys(["phi", "phi_prime"], 1),
-    "ones": 2,  # ones(m, n): the m×n matrix of ones
+    **dict.fromkeys(
+        ["erf", "cosh", "sinh", "atan", "softplus", "log_sigmoid", "gelu", "gelu_tanh"], 1
+    ),  # more scalar functions, elementwise on a matrix
+    # Of a vector (or of every entry): log Σ exp, log softmax, running sums, the mean,
+    # the 2-norm (Frobenius for a matrix).
+    **dict.fromkeys(["logsumexp", "log_softmax", "cumsum", "mean", "norm"], 1),
+    # max(a, b), min(a, b): entry by entry. (Not yet max(X) over the entries: at a tie
+    # the kink points drawn for one term can sit on another's kink, judging right wrong.)
+    "max": 2,
+    "min": 2,
+    "clamp": 3,  # clamp(x, lo, hi): x limited to [lo, hi], entry by entry
+    "ones": (1, 2),  # ones(n): the n×1 column of ones; ones(m, n): the m×n matrix
+    "zeros": (1, 2),
     "outer": 2,
     "diff": 2,  # only as the first line of a steps file
 }
@@ -296,10 +309,10 @@ class _Parser:
                 f"expected ',' or ')' in the call of {name}, found {_describe(closing)}",
                 closing.column,
             )
-        if len(args) != FUNCTIONS[name]:
-            wanted = FUNCTIONS[name]
-            raise ParseError(
-                f"{name} takes {wanted} argument{'s' if wanted > 1 else ''}, got {len(args)}",
-                token.column,
-            )
+        wanted = FUNCTIONS[name]
+        accepted = wanted if isinstance(wanted, tuple) else (wanted,)
+        if len(args) not in accepted:
+            said = " or ".join(str(n) for n in accepted)
+            plural = "s" if accepted[-1] > 1 else ""
+            raise ParseError(f"{name} takes {said} argument{plural}, got {len(args)}", token.column)
         return _made(Call(name, tuple(args), token.column))
