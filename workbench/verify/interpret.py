@@ -286,7 +286,7 @@ def missing_shapes(names: list[str], operations: list[str]) -> str:
     )
 
 
-def _entrywise(left: Value, right: Value, op, node: Binary, verb: str) -> Value:
+def _entrywise(left: Value, right: Value, op, node: Binary | Call, verb: str) -> Value:
     """Scalars broadcast; matrices must have equal shapes."""
     if not is_matrix(left) and not is_matrix(right):
         return op(left, right)
