@@ -184,3 +184,57 @@ def test_ones_and_zeros_of_one_size_are_columns():
     assert _build("zeros(2, 3)") == sp.ImmutableMatrix(sp.zeros(2, 3))
     with pytest.raises(ParseError, match="takes 1 or 2 arguments"):
         _build("ones(1, 2, 3)")
+
+
+# ---------------------------------------------------------------- axis=
+AXIS_CLAIMS = [  # X and Y are 2×3: a batch of two examples, one per row
+    ("sum(logsumexp(X, axis=1))", "softmax(X, axis=1)", "softmax(X, axis=0)"),
+    ("sum(logsumexp(X, axis=0))", "softmax(X, axis=0)", "softmax(X, axis=1)"),
+    (
+        "-sum(log_softmax(X, axis=1) * Y)",
+        "softmax(X, axis=1) * (sum(Y, axis=1) @ ones(1, 3)) - Y",
+        "softmax(X, axis=1) - Y",  # right only when each row of Y sums to 1
+    ),
+    ("sum(mean(X, axis=0))", "ones(2, 3)/2", "ones(2, 3)/3"),
+    ("sum(mean(X, axis=1) * mean(X, axis=1))", "2*mean(X, axis=1) @ ones(1, 3)/3", "X"),
+    ("sum(sum(X, axis=0) * sum(X, axis=0))", "2*ones(2, 1) @ sum(X, axis=0)", "2*X"),
+    (
+        "sum(softmax(X, axis=0) * Y)",
+        "softmax(X, axis=0) * (Y - ones(2, 2) @ (softmax(X, axis=0) * Y))",
+        "softmax(X, axis=0) * (Y - (softmax(X, axis=0) * Y) @ ones(3, 3))",
+    ),
+]
+
+
+@pytest.mark.parametrize(("function", "right", "wrong"), AXIS_CLAIMS)
+def test_a_batch_function_along_an_axis_right_and_wrong(function, right, wrong):
+    from workbench.verify.api import check_claim
+
+    shapes = {"X": "2x3", "Y": "2x3"}
+    assert check_claim(function, "X", right, shapes=shapes).verdict == "correct"
+    assert check_claim(function, "X", wrong, shapes=shapes).verdict == "incorrect"
+
+
+def test_axis_gives_numpys_shapes_and_prints_back():
+    from workbench.verify.claim_format import to_latex, unparse
+
+    shapes = {"X": (2, 3)}
+    assert _build("sum(X, axis=0)", shapes).shape == (1, 3)
+    assert _build("mean(X, axis=1)", shapes).shape == (2, 1)
+    assert _build("softmax(X, axis=1)", shapes).shape == (2, 3)
+    node = parse("softmax(X, axis = 1)")
+    assert unparse(node) == "softmax(X, axis=1)" and parse(unparse(node)) == node
+    assert r"_{\text{axis}=1}" in to_latex(node)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sum(X, axis=2)", "axis= is 0"),
+        ("exp(X, axis=0)", "exp takes no axis="),
+        ("sum(x, axis=0)", "add --shape x=N"),
+    ],
+)
+def test_a_wrong_axis_is_one_clear_error(text, message):
+    with pytest.raises(ParseError, match=message):
+        _build(text, {"X": (2, 3)})

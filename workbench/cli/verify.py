@@ -50,6 +50,9 @@ the language:
                for a matrix) trace det inv diag (vector → diagonal matrix)
                outer(u, v) softmax log_softmax logsumexp cumsum (of a vector)
                eye(n) ones(n) ones(m, n) zeros(n) zeros(m, n)
+  axis=        sum mean logsumexp softmax log_softmax take axis=0 (down each column)
+               or axis=1 (along each row, one example per row), as in NumPy:
+               softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row of sums
                tanh_prime sigmoid_prime relu_prime square (entry by entry);
                with SLUG, phi and phi_prime: the case's activation and its derivative
                (so a closed form printed by `workbench show` can be pasted back)

@@ -99,7 +99,8 @@ def unparse(node: Node) -> str:
     if isinstance(node, Transpose):
         return _wrapped_text(node.operand, _POSTFIX, False, "") + ".T"
     if isinstance(node, Call):
-        return f"{node.function}({', '.join(unparse(a) for a in node.args)})"
+        axis = [] if node.axis is None else [f"axis={node.axis}"]
+        return f"{node.function}({', '.join([*(unparse(a) for a in node.args), *axis])})"
     precedence = _PRECEDENCE[node.op]
     left = _wrapped_text(node.left, precedence, False, node.op)
     right = _wrapped_text(node.right, precedence, True, node.op)
@@ -179,6 +180,9 @@ def _wrapped_latex(child: Node, precedence: int, right: bool, op: str) -> str:
 def _call_latex(node: Call) -> str:
     args = [to_latex(a) for a in node.args]
     name = node.function
+    if node.axis is not None:  # NumPy's axis, as a subscript: sum_{axis=0}(X)
+        command = r"\textstyle\sum" if name == "sum" else rf"\operatorname{{{name}}}"
+        return rf"{command}_{{\text{{axis}}={node.axis}}}\left({args[0]}\right)"
     if name == "sqrt":
         return rf"\sqrt{{{args[0]}}}"
     if name == "abs":

@@ -383,6 +383,8 @@ def _call(node: Call, scope: Scope) -> Value:
     if node.function in ("ones", "zeros"):
         return _ones(node, scope)
     args = [build(a, scope) for a in node.args]
+    if node.axis is not None:
+        return _along_axis(node, args[0], scope)
     if node.function in ("max", "min", "clamp"):
         return _entrywise_bounds(node, args)
     if node.function in MATRIX_ONLY:
@@ -469,6 +471,30 @@ def _softmax(value: Value, node: Call) -> Value:
 def _outer(u: Value, v: Value, node: Call) -> Value:
     left, right = _vector(u, node), _vector(v, node)
     return sp.ImmutableMatrix(len(left), len(right), lambda i, j: left[i] * right[j])
+
+
+def _along_axis(node: Call, value: Value, scope: Scope) -> Value:
+    """``f(X, axis=0)`` applies f to each column of X, ``axis=1`` to each row, as NumPy
+    does: sum, mean and logsumexp give a row (axis=0) or a column (axis=1) of values,
+    softmax and log_softmax a matrix of X's shape."""
+    _shaped(node.args[0], value, scope, f"{node.function}(..., axis=)", node.column)
+    matrix = value if is_matrix(value) else sp.ImmutableMatrix([[value]])
+    lines = (
+        [matrix[:, j] for j in range(matrix.shape[1])]
+        if node.axis == 0
+        else [matrix[i, :] for i in range(matrix.shape[0])]
+    )
+    one = Call(node.function, node.args, node.column)  # the same function, of one line
+    results = [
+        _MATRIX_FUNCTIONS[node.function](sp.ImmutableMatrix(line), node=one) for line in lines
+    ]
+    if node.function in ("softmax", "log_softmax"):
+        if node.axis == 0:
+            return sp.ImmutableMatrix.hstack(*results)
+        return sp.ImmutableMatrix.vstack(*results)
+    if node.axis == 0:
+        return sp.ImmutableMatrix([results])
+    return sp.ImmutableMatrix([[r] for r in results])
 
 
 def _entries(value: Value) -> list[sp.Expr]:

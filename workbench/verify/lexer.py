@@ -20,7 +20,7 @@ from workbench.errors import ParseError
 MAX_LENGTH = 2000  # characters in one expression
 MAX_DIGITS = 30  # digits in one number literal
 
-NUMBER, NAME, OPERATOR, LPAREN, RPAREN, COMMA, TRANSPOSE, END = (
+NUMBER, NAME, OPERATOR, LPAREN, RPAREN, COMMA, TRANSPOSE, END, AXIS = (
     "number",
     "name",
     "operator",
@@ -29,6 +29,7 @@ NUMBER, NAME, OPERATOR, LPAREN, RPAREN, COMMA, TRANSPOSE, END = (
     ",",
     ".T",
     "end",
+    "axis=",
 )
 
 # Characters with a message of their own: the usual ways into Python, and habits
@@ -133,6 +134,12 @@ def _name(text: str, i: int, tokens: list[Token]) -> int:
     # is the usual name of a regularisation weight or a Lagrange multiplier.
     if keyword.iskeyword(word) and word != "lambda":
         raise ParseError(f"{word!r} is a Python keyword, not allowed in an expression", start + 1)
+    after = i
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if word == "axis" and text[after : after + 1] == "=":  # sum(X, axis=0): the one keyword
+        tokens.append(Token(AXIS, "axis=", start + 1))
+        return after + 1
     tokens.append(Token(NAME, word, start + 1))
     return i
 

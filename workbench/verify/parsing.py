@@ -28,6 +28,7 @@ from typing import Union
 
 from workbench.errors import ParseError
 from workbench.verify.lexer import (
+    AXIS,
     COMMA,
     END,
     LPAREN,
@@ -129,6 +130,12 @@ class Call:
     args: tuple[Node, ...]
     column: int
     depth: int = field(default=1, compare=False, repr=False)
+    axis: int | None = None  # sum(X, axis=0): over the rows (one value per column)
+
+
+# Functions that take ``axis=0`` (down each column) or ``axis=1`` (along each row), as
+# NumPy's do: the usual case is a batch with one example per row.
+AXIS_FUNCTIONS = frozenset({"sum", "mean", "softmax", "log_softmax", "logsumexp"})
 
 
 @dataclass(frozen=True)
@@ -297,9 +304,13 @@ class _Parser:
             raise ParseError(f"{name!r} is a function: write {name}(...)", token.column)
         self.advance()
         args: list[Node] = []
+        axis: int | None = None
         if self.peek().kind != RPAREN:
             while True:
-                args.append(self.expression(0))
+                if self.peek().kind == AXIS:
+                    axis = self.axis(name)
+                else:
+                    args.append(self.expression(0))
                 if self.peek().kind != COMMA:
                     break
                 self.advance()
@@ -315,4 +326,17 @@ class _Parser:
             said = " or ".join(str(n) for n in accepted)
             plural = "s" if accepted[-1] > 1 else ""
             raise ParseError(f"{name} takes {said} argument{plural}, got {len(args)}", token.column)
-        return _made(Call(name, tuple(args), token.column))
+        return _made(Call(name, tuple(args), token.column, axis=axis))
+
+    def axis(self, name: str) -> int:
+        """``axis=0`` or ``axis=1`` in the call of ``name``."""
+        keyword = self.advance()
+        if name not in AXIS_FUNCTIONS:
+            raise ParseError(
+                f"{name} takes no axis= (only {', '.join(sorted(AXIS_FUNCTIONS))} do)",
+                keyword.column,
+            )
+        value = self.advance()
+        if value.kind != NUMBER or value.text not in ("0", "1"):
+            raise ParseError("axis= is 0 (down each column) or 1 (along each row)", value.column)
+        return int(value.text)
