@@ -238,3 +238,60 @@ def test_axis_gives_numpys_shapes_and_prints_back():
 def test_a_wrong_axis_is_one_clear_error(text, message):
     with pytest.raises(ParseError, match=message):
         _build(text, {"X": (2, 3)})
+
+
+# ---------------------------------------------------------------- indexing
+INDEX_CLAIMS = [  # (function, wrt, shapes, right, wrong)
+    (
+        "x[0]**2 + x[1]*x[2]",
+        "x",
+        {"x": "3"},
+        "2*x[0]*eye(3)[:, 0] + x[2]*eye(3)[:, 1] + x[1]*eye(3)[:, 2]",
+        "2*x[0]*eye(3)[:, 0]",
+    ),
+    ("X[0, 1]*X[1, 0]", "X", {"X": "2x2"}, "X.T*(ones(2, 2) - eye(2))", "X*(ones(2, 2) - eye(2))"),
+    (
+        "sum(X[1, :])",
+        "X",
+        {"X": "2x3"},
+        "ones(2, 1) @ ones(1, 3) * (eye(2)[:, 1] @ ones(1, 3))",
+        "ones(2, 3)",
+    ),
+    ("sum(X[1]**2)", "X", {"X": "2x3"}, "2*X*(eye(2)[:, 1] @ ones(1, 3))", "2*X"),
+    ("x[1]", "x", {"x": "2"}, "eye(2)[1].T", "eye(2)[0].T"),
+]
+
+
+@pytest.mark.parametrize(("function", "wrt", "shapes", "right", "wrong"), INDEX_CLAIMS)
+def test_an_indexed_entry_row_or_column_right_and_wrong(function, wrt, shapes, right, wrong):
+    from workbench.verify.api import check_claim
+
+    assert check_claim(function, wrt, right, shapes=shapes).verdict == "correct"
+    assert check_claim(function, wrt, wrong, shapes=shapes).verdict == "incorrect"
+
+
+def test_indices_are_numpys_and_print_back():
+    from workbench.verify.claim_format import to_latex, unparse
+
+    X = {"X": (2, 3)}
+    assert _build("X[1, 2]", X) == sp.Symbol("X[1,2]", real=True)
+    assert _build("X[1]", X).shape == (1, 3) and _build("X[:, 2]", X).shape == (2, 1)
+    node = parse("(A @ x)[1]")
+    assert unparse(node) == "(A @ x)[1]" and parse(unparse(node)) == node
+    assert to_latex(parse("X[0, :]")) == "X_{0,:}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("X[2, 0]", "index 2 is out of range"),
+        ("X[0, 0, 0]", r"expected x\[i\] or X\[i, j\]"),
+        ("X[-1]", "an index is a whole number from 0"),
+        ("X[0.5]", "an index is a whole number from 0"),
+        ("x[0]", "add --shape x=N"),
+        ("X:", "unexpected ':'"),
+    ],
+)
+def test_a_bad_index_is_one_clear_error(text, message):
+    with pytest.raises(ParseError, match=message):
+        _build(text, {"X": (2, 3)})

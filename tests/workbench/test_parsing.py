@@ -90,9 +90,10 @@ MALFORMED = [
     ("x ᵀ", "write .T for the transpose"),
     ("1e-3", "scientific notation is not supported"),
     ("x = 1", "'=' is not allowed"),
-    ("x[0]", "brackets [ ] are not allowed"),
+    ("x[0", "expected x[i] or X[i, j]"),
+    ("x[y]", "an index is a whole number from 0"),
     ("'x'", "string literals are not allowed"),
-    ("lambda: 0", "':' is not allowed"),  # lambda is a name (λ); the colon is refused
+    ("lambda: 0", "unexpected ':'"),  # lambda is a name (λ); the colon only in x[:, j]
     ("x if y else z", "'if' is a Python keyword"),
     ("__class__", "dunder names"),
     ("x 2", "a number cannot follow directly"),

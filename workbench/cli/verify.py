@@ -42,6 +42,8 @@ the language:
   constants    e (Euler's number, so e^x is exp(x)) and pi; every other name is a variable
   operators    + - * / (scalar, or entry by entry), ** or ^ (power), @ (matrix
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
+  indexing     0-based, as in NumPy: x[0] (an entry), X[1, 2], X[1] or X[1, :] (a
+               row), X[:, 2] (a column)
   functions    exp log sqrt sin cos tanh sigmoid relu step abs sign erf cosh sinh
                atan softplus log_sigmoid gelu (exact, x·Φ(x)) gelu_tanh (the tanh
                form) (entry by entry); max(a, b) min(a, b) clamp(x, lo, hi) (entry

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary
+from workbench.verify.parsing import Binary, Call, Index, Name, Node, Number, Transpose, Unary
 
 # How tightly each kind of node binds; a child that binds more loosely gets parentheses.
 _PRECEDENCE = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
@@ -75,7 +75,7 @@ def _precedence(node: Node) -> int:
         return _PRECEDENCE[node.op]
     if isinstance(node, Unary):
         return _UNARY
-    if isinstance(node, Transpose):
+    if isinstance(node, Transpose | Index):
         return _POSTFIX
     return _ATOM
 
@@ -98,6 +98,9 @@ def unparse(node: Node) -> str:
         return node.op + _wrapped_text(node.operand, _UNARY, True, "")
     if isinstance(node, Transpose):
         return _wrapped_text(node.operand, _POSTFIX, False, "") + ".T"
+    if isinstance(node, Index):
+        inside = ", ".join(":" if i is None else str(i) for i in node.indices)
+        return _wrapped_text(node.operand, _POSTFIX, False, "") + f"[{inside}]"
     if isinstance(node, Call):
         axis = [] if node.axis is None else [f"axis={node.axis}"]
         return f"{node.function}({', '.join([*(unparse(a) for a in node.args), *axis])})"
@@ -151,6 +154,9 @@ def to_latex(node: Node) -> str:
         return node.op + _wrapped_latex(node.operand, _UNARY, True, "")
     if isinstance(node, Transpose):
         return _wrapped_latex(node.operand, _POSTFIX, False, "**") + r"^{\top}"
+    if isinstance(node, Index):
+        inside = ",".join(":" if i is None else str(i) for i in node.indices)
+        return _wrapped_latex(node.operand, _POSTFIX, False, "**") + f"_{{{inside}}}"
     if isinstance(node, Call):
         return _call_latex(node)
     if node.op == "/":

@@ -27,7 +27,17 @@ import sympy as sp
 
 from workbench.core.functions import ELEMENTWISE
 from workbench.errors import ParseError
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, walk
+from workbench.verify.parsing import (
+    Binary,
+    Call,
+    Index,
+    Name,
+    Node,
+    Number,
+    Transpose,
+    Unary,
+    walk,
+)
 
 # A SymPy scalar (sp.Expr) or matrix (sp.ImmutableMatrix). SymPy's classes carry too few
 # annotations for their arithmetic to be checked, so the alias is Any to the type checker.
@@ -187,6 +197,32 @@ def _transpose(node: Transpose, scope: Scope) -> Value:
     operand = build(node.operand, scope)
     _shaped(node.operand, operand, scope, ".T", node.column)
     return operand.T if is_matrix(operand) else operand
+
+
+def _index(node: Index, scope: Scope) -> Value:
+    """An entry, a row or a column, 0-based as in NumPy; ``x[i]`` of a vector is entry i,
+    ``X[i]`` of a matrix row i."""
+    operand = build(node.operand, scope)
+    _shaped(node.operand, operand, scope, "[...]", node.column)
+    matrix = operand if is_matrix(operand) else sp.ImmutableMatrix([[operand]])
+    rows, cols = matrix.shape
+    indices = node.indices
+    if len(indices) == 1:
+        if cols == 1:
+            indices = (indices[0], 0)
+        elif rows == 1:
+            indices = (0, indices[0])
+        else:
+            indices = (indices[0], None)
+    for index, extent, axis in zip(indices, (rows, cols), ("row", "column"), strict=True):
+        if index is not None and index >= extent:
+            raise ParseError(
+                f"index {index} is out of range for {describe(shape(operand))} "
+                f"(a {axis} index is 0 to {extent - 1})",
+                node.column,
+            )
+    row, col = (slice(None) if i is None else i for i in indices)
+    return matrix[row, col]
 
 
 def _binary(node: Binary, scope: Scope) -> Value:
@@ -535,6 +571,7 @@ _BUILDERS: dict[type, Callable[..., Value]] = {
     Name: _name,
     Unary: _unary,
     Transpose: _transpose,
+    Index: _index,
     Binary: _binary,
     Call: _call,
 }

@@ -31,17 +31,15 @@ NUMBER, NAME, OPERATOR, LPAREN, RPAREN, COMMA, TRANSPOSE, END, AXIS = (
     "end",
     "axis=",
 )
+LBRACKET, RBRACKET, COLON = "[", "]", ":"  # x[0], X[1, :]: an entry, a row, a column
 
 # Characters with a message of their own: the usual ways into Python, and habits
 # from other notations.
 _REFUSED = {
     "'": "string literals are not allowed",
     '"': "string literals are not allowed",
-    "[": "brackets [ ] are not allowed: declare matrices with --shape and use their names",
-    "]": "brackets [ ] are not allowed: declare matrices with --shape and use their names",
     "{": "braces { } are not allowed",
     "}": "braces { } are not allowed",
-    ":": "':' is not allowed (no lambdas, slices or annotations)",
     ";": "';' is not allowed: one expression only",
     "=": "'=' is not allowed inside an expression",
     "#": "'#' is not allowed here (notes after # belong in steps files)",
@@ -89,7 +87,7 @@ def tokenize(text: str) -> list[Token]:
         elif ch in "+-*/^@":
             tokens.append(Token(OPERATOR, "**" if ch == "^" else ch, column))
             i += 1
-        elif ch in "(),":
+        elif ch in "(),[]:":
             tokens.append(Token(ch, ch, column))
             i += 1
         elif ch in _REFUSED:

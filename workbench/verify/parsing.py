@@ -29,12 +29,15 @@ from typing import Union
 from workbench.errors import ParseError
 from workbench.verify.lexer import (
     AXIS,
+    COLON,
     COMMA,
     END,
+    LBRACKET,
     LPAREN,
     NAME,
     NUMBER,
     OPERATOR,
+    RBRACKET,
     RPAREN,
     TRANSPOSE,
     Token,
@@ -147,7 +150,18 @@ class Transpose:
     depth: int = field(default=1, compare=False, repr=False)
 
 
-Node = Union[Number, Name, Unary, Binary, Call, Transpose]  # noqa: UP007 (runtime alias)
+@dataclass(frozen=True)
+class Index:
+    """``operand[i]``, ``operand[i, j]``: 0-based, as in NumPy; None is ``:``, a whole
+    row or column (``X[1, :]`` is row 1; ``X[1]`` of a matrix is too)."""
+
+    operand: Node
+    indices: tuple[int | None, ...]
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+Node = Union[Number, Name, Unary, Binary, Call, Transpose, Index]  # noqa: UP007 (runtime alias)
 
 
 def parse(text: str) -> Node:
@@ -176,7 +190,7 @@ def parse(text: str) -> Node:
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of ``node``."""
-    if isinstance(node, Unary | Transpose):
+    if isinstance(node, Unary | Transpose | Index):
         return (node.operand,)
     if isinstance(node, Binary):
         return (node.left, node.right)
@@ -244,6 +258,10 @@ class _Parser:
             if token.kind == TRANSPOSE:
                 self.advance()
                 left = _made(Transpose(left, token.column))
+                continue
+            if token.kind == LBRACKET:
+                self.advance()
+                left = _made(Index(left, self.indices(), token.column))
                 continue
             if token.kind == OPERATOR:
                 power, right_power = _BINARY[token.text]
@@ -327,6 +345,28 @@ class _Parser:
             plural = "s" if accepted[-1] > 1 else ""
             raise ParseError(f"{name} takes {said} argument{plural}, got {len(args)}", token.column)
         return _made(Call(name, tuple(args), token.column, axis=axis))
+
+    def indices(self) -> tuple[int | None, ...]:
+        """The inside of ``[...]`` after its '[': one or two whole numbers or ':'."""
+        found: list[int | None] = []
+        while True:
+            token = self.advance()
+            if token.kind == COLON:
+                found.append(None)
+            elif token.kind == NUMBER and token.text.isdigit():
+                found.append(int(token.text))
+            else:
+                raise ParseError(
+                    f"an index is a whole number from 0, or ':' (found {_describe(token)})",
+                    token.column,
+                )
+            closing = self.advance()
+            if closing.kind == RBRACKET and len(found) <= 2:
+                return tuple(found)
+            if closing.kind != COMMA or len(found) == 2:
+                raise ParseError(
+                    "expected x[i] or X[i, j] (with ':' for a whole row or column)", closing.column
+                )
 
     def axis(self, name: str) -> int:
         """``axis=0`` or ``axis=1`` in the call of ``name``."""

@@ -34,7 +34,18 @@ from workbench.verify.interpret import (
     parse_shape,
     shape,
 )
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Transpose, Unary, parse, walk
+from workbench.verify.parsing import (
+    Binary,
+    Call,
+    Index,
+    Name,
+    Node,
+    Number,
+    Transpose,
+    Unary,
+    parse,
+    walk,
+)
 
 MAX_TERMS = 40  # sub-expressions tried as a missing term
 MAX_SCALED = 6  # vectors, and scalars, whose products are tried as a missing term
@@ -225,7 +236,7 @@ def _replaced(node: Node, old: Node, new: Node) -> Node:
     """``node`` with the sub-tree ``old`` (that very object) replaced by ``new``."""
     if node is old:
         return new
-    if isinstance(node, Unary | Transpose):
+    if isinstance(node, Unary | Transpose | Index):
         return dc_replace(node, operand=_replaced(node.operand, old, new))
     if isinstance(node, Binary):
         return dc_replace(
