@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 
@@ -186,3 +187,21 @@ def test_a_check_that_only_assumed_earns_no_check_mark_in_any_face():
     assert PASSED in _check_row(context, mixed) and "1 assumed, not checked" in _check_row(
         context, mixed
     )
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["list"], ["show"], ["check"], ["rules"], ["verify"], ["handout"]]
+)
+def test_every_help_fits_80_columns(command):
+    """The verify and handout help ran to 93 columns; long rows now wrap under their
+    value, prose as paragraphs, and examples keep their lines."""
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", *command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
+    )
+    assert done.returncode == 0, done.stderr
+    long = [line for line in done.stdout.splitlines() if len(line) > 80]
+    assert not long, "\n".join(long)

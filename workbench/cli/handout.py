@@ -12,7 +12,6 @@ Example:
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,7 @@ examples:
 
 A file that exists with different content is kept unless --force is given. --pdf needs
 pdflatex; on Debian/Ubuntu: sudo apt-get install texlive-latex-base texlive-latex-recommended
+
 Exit status: 0 written; 1 written, but some derivation failed a check (its handout
 says so); 2 an error (nothing compiled, or a file kept).
 """
@@ -57,7 +57,7 @@ def register(subparsers) -> None:
         help="write derivations as LaTeX handouts (and PDFs with --pdf)",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=cli_args.FittingHelpFormatter,
     )
     p.add_argument("slugs", nargs="*", metavar="SLUG", help="derivations (see `workbench list`)")
     p.add_argument("--all", action="store_true", help="every derivation in the catalogue")

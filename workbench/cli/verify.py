@@ -6,40 +6,47 @@ Registered by :mod:`workbench.cli.commands` through ``register(subparsers)``; th
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 
 from workbench.cli import args as cli_args
 
 DESCRIPTION = """\
-Check a derivative worked out by hand (homework, a custom layer, a paper), and if it is
-wrong, say where: a counterexample and the usual mistake it makes (transposed, sign,
-constant factor, symmetric-only, missing term, an unstated assumption, a wrong branch).
+Check a derivative worked out by hand (homework, a custom layer, a paper), and
+if it is wrong, say where: a counterexample and the usual mistake it makes
+(transposed, sign, constant factor, symmetric-only, missing term, an unstated
+assumption, a wrong branch).
 
-The verdict comes from bounded symbolic equality tiers, confirmed at exact random
-points where the function is real and finite, and at points built on each side of every
-kink of step, abs, sign or relu; a difference any of them finds makes the claim wrong.
-Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2 the input
-could not be understood (one line says what and where) or the function is defined
-nowhere it was tried; 3 undecided: no verdict within --timeout (give it longer).
+The verdict comes from bounded symbolic equality tiers, confirmed at exact
+random points where the function is real and finite, and at points built on
+each side of every kink of step, abs, sign or relu; a difference any of them
+finds makes the claim wrong.
+
+Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2
+the input could not be understood (one line says what and where) or the
+function is defined nowhere it was tried; 3 undecided: no verdict within
+--timeout (give it longer).
 """
 
 EPILOG = """\
 examples:
   workbench verify --function "log(1 + exp(x))" --wrt x --claim "sigmoid(x)"
-  workbench verify --function "x.T @ A @ x" --wrt x --claim "2*A @ x" --shape x=3 A=3x3
-  workbench verify --function "log(det(X))" --wrt X --claim "inv(X).T" --shape X=3x3
-  workbench verify --function "softmax(z)" --wrt z --claim "diag(softmax(z))" --shape z=3
+  workbench verify --function "x.T @ A @ x" --wrt x --claim "2*A @ x" \\
+      --shape x=3 A=3x3
+  workbench verify --function "log(det(X))" --wrt X --claim "inv(X).T" \\
+      --shape X=3x3
+  workbench verify --function "softmax(z)" --wrt z --claim "diag(softmax(z))" \\
+      --shape z=3
   workbench verify --steps derivation.txt --json
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
 
 the language:
-  names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a matrix;
-               undeclared names are scalars, and a scalar cannot take .T, @, trace,
+  names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a
+               matrix; undeclared names are scalars, and a scalar cannot take .T, @, trace,
                det, inv, diag, outer or softmax: the error names the --shape to add
-  constants    e (Euler's number, so e^x is exp(x)) and pi; every other name is a variable
+  constants    e (Euler's number, so e^x is exp(x)) and pi; every other name is a
+               variable
   operators    + - * / (scalar, or entry by entry), ** or ^ (power), @ (matrix
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
   indexing     0-based, as in NumPy: x[0] (an entry), X[1, 2], X[1] or X[1, :] (a
@@ -52,20 +59,22 @@ the language:
                for a matrix) trace det inv diag (vector → diagonal matrix)
                outer(u, v) softmax log_softmax logsumexp cumsum (of a vector)
                eye(n) ones(n) ones(m, n) zeros(n) zeros(m, n)
-  axis=        sum mean logsumexp softmax log_softmax take axis=0 (down each column)
-               or axis=1 (along each row, one example per row), as in NumPy:
-               softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row of sums
                tanh_prime sigmoid_prime relu_prime square (entry by entry);
                with SLUG, phi and phi_prime: the case's activation and its derivative
                (so a closed form printed by `workbench show` can be pasted back)
+  axis=        sum mean logsumexp softmax log_softmax take axis=0 (down each column)
+               or axis=1 (along each row, one example per row), as in NumPy:
+               softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row of sums
   a 1×1 result counts as a scalar. A claim may start with '-': --claim -2*x
 
 layouts:
-  gradient     a scalar's derivative has the shape of --wrt (the default for scalars)
+  gradient     a scalar's derivative has the shape of --wrt (the default for
+               scalars)
   jacobian     J[i, j] = ∂fᵢ/∂xⱼ, m×n (the default for vector functions)
 
-steps file: one expression per line; every line after the first starts with '=' and
-claims equality with the line before; '#' starts a note; the first line may be diff(F, x):
+steps file: one expression per line; every line after the first starts with '='
+and claims equality with the line before; '#' starts a note; the first line may
+be diff(F, x):
   diff(log(1 + exp(x)), x)
   = exp(x)/(1 + exp(x))      # chain rule
   = sigmoid(x)
@@ -79,7 +88,7 @@ def register(subparsers) -> None:
         help="check a hand-derived gradient, Jacobian or chain of steps",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=cli_args.FittingHelpFormatter,
     )
     p.add_argument("slug", nargs="?", metavar="SLUG", help="a catalogue result (workbench list)")
     p.add_argument("--function", metavar="F", help="the function, e.g. 'x.T @ A @ x'")
