@@ -37,6 +37,9 @@ examples:
       --shape X=3x3
   workbench verify --function "softmax(z)" --wrt z --claim "diag(softmax(z))" \\
       --shape z=3
+  workbench verify --function "-sum(y * log(softmax(z)))" --wrt z \\
+      --claim "softmax(z) - y" --shape z=3 y=3 --assume "sum(y) = 1"
+  workbench verify --function "sqrt(x**2)" --wrt x --claim 1 --assume "x > 0"
   workbench verify --steps derivation.txt --json
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
@@ -66,6 +69,14 @@ the language:
                or axis=1 (along each row, one example per row), as in NumPy:
                softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row of sums
   a 1×1 result counts as a scalar. A claim may start with '-': --claim -2*x
+
+assumptions (--assume, repeatable; the verdict then says "given ..."):
+  EXPR = EXPR          a fact every test point satisfies: sum(y) = 1
+  x > 0, 0 < p < 1     the interval the entries of a name are drawn from
+  y one-hot            tested as sum(y) = 1 (entries not forced to 0 and 1)
+  A symmetric          entries below the diagonal are those above (not of --wrt)
+  X positive definite  every test point draws X as B B.T + I
+  A wrong claim is still rejected; only where it is tested changes.
 
 layouts:
   gradient     a scalar's derivative has the shape of --wrt (the default for
@@ -104,6 +115,14 @@ def register(subparsers) -> None:
         help="declare a column vector (z=4) or a matrix (X=3x2); repeatable",
     )
     p.add_argument("--layout", choices=("gradient", "jacobian"), help="see 'layouts' below")
+    p.add_argument(
+        "--assume",
+        action="append",
+        default=[],
+        metavar="A",
+        help="what the inputs satisfy (repeatable): 'sum(y) = 1', 'x > 0', '0 < p < 1', "
+        "'y one-hot', 'A symmetric', 'X positive definite'",
+    )
     p.add_argument("--case", help="with SLUG: which of its cases (default: the first)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument(
@@ -130,6 +149,8 @@ def _usage_error(args) -> str | None:
         return "--steps takes its claims from the file; drop --claim/--wrt"
     if args.slug and (args.shape or args.layout):
         return "a catalogue claim uses the result's own sizes and layout; drop --shape/--layout"
+    if args.assume and not args.function:
+        return "--assume works with --function (a catalogue result states its own assumptions)"
     return None
 
 
@@ -173,7 +194,13 @@ def _run(args) -> int:
             )
         else:
             report = verify.check_claim(
-                args.function, args.wrt, args.claim, shapes=shapes, layout=args.layout, **options
+                args.function,
+                args.wrt,
+                args.claim,
+                shapes=shapes,
+                layout=args.layout,
+                assume=args.assume,
+                **options,
             )
     except WorkbenchError as error:
         report = verify.error_report(str(error))

@@ -27,7 +27,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from workbench.checks.timebox import check_seconds, run_in_child, time_limit
 from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.render.latex import expr_to_latex
+from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_text
@@ -68,6 +69,7 @@ def check_claim(
     *,
     shapes: Shapes | None = None,
     layout: str | None = None,
+    assume: Sequence[str] = (),
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     isolate: bool = True,
@@ -81,6 +83,8 @@ def check_claim(
         shapes: name → ``4`` (a 4×1 column), ``"3x2"`` or ``(3, 2)``; others are scalars.
         layout: ``"gradient"`` (the shape of ``wrt``; default for a scalar function) or
             ``"jacobian"`` (J[i, j] = ∂fᵢ/∂xⱼ; default for a vector function).
+        assume: what the inputs satisfy, e.g. ``["sum(y) = 1", "x > 0"]`` (see
+            :mod:`workbench.verify.assume`); the verdict then says "given …".
         seed: seeds the random points.
         timeout: seconds before giving up with an ``undecided`` verdict (at most 10⁶). With
             ``isolate`` wall seconds of the child; without, CPU seconds of the calling
@@ -98,8 +102,12 @@ def check_claim(
     """
     for name, text in (("function", function), ("wrt", wrt), ("claim", claim)):
         _check_text(name, text)
+    if isinstance(assume, str):
+        raise TypeError("assume must be a list of strings, e.g. ['sum(y) = 1']")
+    for text in assume:
+        _check_text("an assumption", text)
     shapes = _check_options(shapes, layout, seed, timeout)
-    work = functools.partial(_claim, function, wrt, claim, shapes, layout, seed)
+    work = functools.partial(_claim, function, wrt, claim, shapes, layout, seed, tuple(assume))
     return _run(work, timeout, isolate)
 
 
@@ -238,9 +246,10 @@ def _check_constants(expr, where: str) -> None:
 
 
 # ---------------------------------------------------------------- one claim
-def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
+def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyReport:
     check_layout(layout)
-    scope = Scope(declare(shapes_from(shapes)))
+    stated = assumptions.read(assume, Scope(declare(shapes_from(shapes))), wrt)
+    scope = stated.scope
     function_node = parse_input(function, "--function")
     claim_node = parse_input(claim, "--claim")
     check_wrt(wrt, names_in(function_node))
@@ -258,6 +267,9 @@ def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
         expected=truth,
         variables=inputs(names_in(function_node, claim_node), scope),
         defined=(value,),
+        facts=stated.facts,
+        domain=stated.domain,
+        positive_definite=stated.positive_definite,
         wrt=wrt,
         convention=convention,
     )
@@ -277,6 +289,7 @@ def _claim(function, wrt, claim, shapes, layout, seed) -> VerifyReport:
         convention=convention,
         detail=outcome.detail,
         confirmation=confirmation,
+        assumptions=stated.said,
     )
 
 

@@ -41,6 +41,7 @@ from workbench.verify.points import (
     plain_point,
     sample_points,
     solve_facts,
+    within,
 )
 from workbench.verify.problems import candidate_terms, claim_terms, transposed_factors
 from workbench.verify.regions import kinks, on_a_kink, region_of, region_points, uncovered
@@ -99,6 +100,7 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
         count=POINTS,
         seed=seed,
         avoid=on_a_kink(kink_list) if kink_list else None,
+        positive_definite=problem.positive_definite,
     )
     built: list[Point] = []
     if kink_list:
@@ -111,6 +113,8 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             have=sample.points,
             seed=seed,
         )
+        # A point built on a kink's side that leaves an assumption is not evidence.
+        built = [p for p in built if _assumed(problem, p)]
     points = (*sample.points, *built)
     if not points:
         raise WorkbenchError(
@@ -145,7 +149,7 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             )
         ignored = (
             f"; the {equivalence.tier} tier's difference lies where the function is not "
-            "defined, so it does not count"
+            "defined, or outside the assumptions, so it does not count"
         )
     for point in points:
         claimed, true = evaluate(problem.claim, point), evaluate(problem.expected, point)
@@ -210,7 +214,14 @@ def _tier_point(problem: Problem, counterexample, filler: Point) -> Point | None
     for symbol, expression in solve_facts(problem.facts):
         if symbol in point and sp.simplify(point[symbol] - expression.xreplace(point)) != 0:
             return None  # the tier's point does not satisfy the facts
-    return point
+    return point if _assumed(problem, point) else None
+
+
+def _assumed(problem: Problem, point: Point) -> bool:
+    """Inside the intervals and positive definite matrices the problem assumes."""
+    if not (problem.domain or problem.positive_definite):
+        return True
+    return within(point, problem.domain, problem.positive_definite, problem.variables)
 
 
 def _counterexample(problem: Problem, point: Point) -> dict:

@@ -56,6 +56,7 @@ class Problem:
             function itself); ``expected`` always must be.
         facts: equations the inputs satisfy, e.g. Σ y = 1 in a catalogue case.
         domain: per input name, the interval test values are drawn from.
+        positive_definite: matrices drawn as BBᵀ + I at every test point (--assume).
         wrt: the name differentiated with respect to, if any.
         noun: how messages refer to ``expected``, e.g. "the derivative".
         subject: how messages refer to ``claim``, e.g. "the claim" or "line 3".
@@ -72,6 +73,7 @@ class Problem:
     defined: tuple[Value, ...] = ()
     facts: tuple[Fact, ...] = ()
     domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    positive_definite: frozenset[str] = frozenset()
     wrt: str | None = None
     noun: str = "the derivative"
     subject: str = "the claim"
@@ -241,6 +243,7 @@ def sample_points(
     count: int = 4,
     seed: int = 0,
     avoid: Callable[[Point], bool] | None = None,
+    positive_definite: frozenset[str] = frozenset(),
 ) -> Sample:
     """:func:`draw_points`, with the intervals drawn from; ``avoid(point)`` rejects a point
     (one exactly on a kink, where no derivative exists)."""
@@ -254,7 +257,7 @@ def sample_points(
     for interval, positive in draws:
         if len(points) >= count:
             break
-        point = _draw(symbols, variables, domain or {}, rng, interval, positive)
+        point = _draw(symbols, variables, domain or {}, rng, interval, positive, positive_definite)
         for symbol, expression in solved:
             point[symbol] = expression.xreplace(point)
         if avoid is not None and avoid(point):
@@ -265,17 +268,34 @@ def sample_points(
     return Sample(tuple(points), tuple(intervals))
 
 
+def within(point: Point, domain, definite, variables) -> bool:
+    """Does ``point`` satisfy the intervals and the positive definite matrices assumed?"""
+    for symbol, value in point.items():
+        low, high = domain.get(owner(symbol), (-math.inf, math.inf))
+        if not low <= value <= high:
+            return False
+    for name in definite:
+        matrix = variables[name]
+        if not matrix.xreplace(point).is_positive_definite:
+            return False
+    return True
+
+
 def rational(low: float, high: float, rng: random.Random) -> sp.Rational:
     """An exact random rational in [low, high], with denominator :data:`DENOMINATOR`."""
     return _rational(low, high, rng)
 
 
-def _draw(symbols, variables, domain, rng: random.Random, interval, positive: bool) -> Point:
+def _draw(
+    symbols, variables, domain, rng: random.Random, interval, positive: bool, definite=()
+) -> Point:
     point: Point = {}
-    if positive:  # square matrices drawn symmetric positive definite: det > 0, logs defined
-        for value in variables.values():
-            if is_matrix(value) and value.shape[0] == value.shape[1] and value.shape[0] > 1:
-                point.update(_positive_definite(value, rng))
+    # Square matrices drawn symmetric positive definite in the positive phases (det > 0,
+    # logs defined), and always those assumed positive definite.
+    for name, value in variables.items():
+        square = is_matrix(value) and value.shape[0] == value.shape[1] and value.shape[0] > 1
+        if square and (positive or name in definite):
+            point.update(_positive_definite(value, rng))
     for symbol in symbols:
         if symbol in point:
             continue

@@ -45,6 +45,7 @@ class VerifyReport:
         confirmation: the finite-difference check of the claim, when one was run.
         error: the one-line message, for an error.
         seconds: time spent.
+        assumptions: what ``--assume`` stated, in words; the verdict holds given them.
     """
 
     verdict: str
@@ -63,6 +64,7 @@ class VerifyReport:
     confirmation: Mapping[str, Any] | None = None
     error: str | None = None
     seconds: float = 0.0
+    assumptions: tuple[str, ...] = ()
 
     @property
     def exit_status(self) -> int:
@@ -93,6 +95,8 @@ class VerifyReport:
             error=self.error,
             seconds=round(self.seconds, 3),
         )
+        if self.assumptions:
+            out["assumptions"] = list(self.assumptions)
         return out
 
     def to_json(self) -> str:
@@ -146,7 +150,8 @@ class VerifyReport:
             for k, v in rows
         )
         method = f" ({self.method})" if self.method else ""
-        title = f"{MARK[self.verdict]} {self.verdict}{method}"
+        given = f", given {'; '.join(self.assumptions)}" if self.assumptions else ""
+        title = f"{MARK[self.verdict]} {self.verdict}{method}{given}"
         return f"<div><b style='color:{colour}'>{html.escape(title)}</b><table>{body}</table></div>"
 
 
@@ -194,7 +199,8 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
     if report.verdict == "undecided":
         return _wrapped("? undecided: ", report.detail, width)
     method = f" ({report.method})" if report.method else ""
-    lines = [f"{MARK[report.verdict]} {report.verdict}{method}"]
+    given = f", given {'; '.join(report.assumptions)}" if report.assumptions else ""
+    lines = [_wrapped("", f"{MARK[report.verdict]} {report.verdict}{method}{given}", width)]
     rows = [("claim", report.parsed_claim)]
     if report.verdict == "incorrect":
         rows.append(("expected", _clip(report.expected)))

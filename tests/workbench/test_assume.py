@@ -1,0 +1,108 @@
+"""``--assume``: each form makes a claim right that is right only under it, keeps every
+wrong claim wrong, and says "given …". Before ``--assume`` a learner could not state
+Σy = 1, so the textbook softmax cross-entropy gradient s − y was "✗ incorrect"."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import ParseError
+from workbench.verify.api import check_claim
+from workbench.verify.assume import read
+from workbench.verify.interpret import Scope, declare
+
+ROOT = Path(__file__).parents[2]
+CROSS_ENTROPY = "-sum(y * log(softmax(z)))"
+
+# (function, wrt, shapes, assumption, right only under it, wrong even under it)
+CASES = [
+    (CROSS_ENTROPY, "z", {"z": "3", "y": "3"}, "sum(y) = 1", "softmax(z) - y", "y - softmax(z)"),
+    (CROSS_ENTROPY, "z", {"z": "4", "y": "4"}, "y one-hot", "softmax(z) - y", "softmax(z)"),
+    ("sqrt(x**2)", "x", {}, "x > 0", "1", "-1"),
+    ("abs(x)", "x", {}, "x < 0", "-1", "1"),
+    ("sqrt(p**2) + sqrt((1 - p)**2)", "p", {}, "0 < p < 1", "0", "2"),
+    ("x.T @ A @ x", "x", {"x": "3", "A": "3x3"}, "A symmetric", "2*A @ x", "2*A.T @ x + x"),
+    ("log(det(X))", "X", {"X": "3x3"}, "X positive definite", "inv(X)", "-inv(X)"),
+    ("x**2 + y", "x", {}, "x + y = 1", "2 - 2*y", "2*y"),
+]
+
+
+@pytest.mark.parametrize(("function", "wrt", "shapes", "assumption", "right", "wrong"), CASES)
+def test_an_assumption_decides_a_claim_that_needs_it(
+    function, wrt, shapes, assumption, right, wrong
+):
+    given = check_claim(function, wrt, right, shapes=shapes, assume=[assumption])
+    assert given.verdict == "correct", given.detail
+    assert given.assumptions and given.render().splitlines()[0].endswith(given.assumptions[0])
+    # Without it the same claim is wrong: the assumption is what made it right.
+    assert check_claim(function, wrt, right, shapes=shapes).verdict == "incorrect"
+    # A claim wrong even under the assumption stays wrong.
+    assert check_claim(function, wrt, wrong, shapes=shapes, assume=[assumption]).verdict == (
+        "incorrect"
+    )
+
+
+def test_the_points_satisfy_the_assumptions():
+    stated = read(
+        ["sum(y) = 1", "0 < p < 1", "X positive definite"],
+        Scope(declare({"y": (3, 1), "X": (2, 2)})),
+        wrt="p",
+    )
+    assert stated.domain["p"][0] > 0 and stated.domain["p"][1] < 1
+    assert len(stated.facts) == 1 and stated.positive_definite == {"X"}
+    assert stated.said[0] == "sum(y) = 1" and stated.said[1] == "0 < p < 1"
+
+
+@pytest.mark.parametrize(
+    ("assumption", "message"),
+    [
+        ("x >> 0", "--assume 'x >> 0'"),
+        ("y one-hot", "y has no declared shape"),
+        ("2 > x > 3", "leave no values"),
+        ("x*0 = 1", "holds for no input"),
+        ("x < y", "compares one name with numbers"),
+        ("x is nice", "expected EXPR = EXPR"),
+        ("x symmetric", "x has no declared shape"),
+        ("v symmetric", "v symmetric needs a square matrix"),
+    ],
+)
+def test_a_bad_assumption_is_one_clear_error(assumption, message):
+    with pytest.raises(ParseError, match=message) as caught:
+        read([assumption], Scope(declare({"X": (2, 2), "v": (2, 1)})), wrt="x")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_command_line_says_given_and_scripts_get_the_list():
+    args = ["--function", CROSS_ENTROPY, "--wrt", "z", "--claim", "softmax(z) - y"]
+    args += ["--shape", "z=3", "y=3", "--assume", "sum(y) = 1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("✓ correct") and "given sum(y) = 1" in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert json.loads(done.stdout)["assumptions"] == ["sum(y) = 1"]
+    catalogue = ["softmax-jacobian", "--claim", "s", "--assume", "x > 0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "verify", *catalogue],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 2 and "--assume works with --function" in done.stderr
