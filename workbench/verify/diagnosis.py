@@ -28,7 +28,14 @@ import sympy as sp
 
 from workbench.checks.timebox import time_limit
 from workbench.verify.interpret import Value, describe, is_matrix, shape
-from workbench.verify.points import FastValues, Point, Problem, free_symbols, solve_facts
+from workbench.verify.points import (
+    FastValues,
+    Point,
+    Problem,
+    entries,
+    free_symbols,
+    solve_facts,
+)
 from workbench.verify.regions import kinks, region_of
 
 CLOSE = 1e-9  # relative agreement of two float evaluations that are mathematically equal
@@ -175,23 +182,58 @@ def _transposed_factor(problem: Problem, points, values) -> str | None:
 
 
 def _scalar_factor(problem: Problem, points, values) -> str | None:
-    """A scalar claim off by a simple non-constant factor: the inner derivative of a chain."""
-    if is_matrix(problem.expected) or is_matrix(problem.claim) or problem.claim == 0:
-        return None
+    """A claim off by one simple factor: the inner derivative of a chain (2x, b), or a
+    constant left out (1/√d, 1/N, β), the same factor in every entry."""
     try:
         with time_limit(SIMPLIFY_SECONDS):
-            ratio = sp.simplify(sp.sympify(problem.expected) / problem.claim)
+            ratio = _common_ratio(problem.expected, problem.claim)
     except Exception:  # out of time or SymPy gave up: no diagnosis, not an error
+        return None
+    if ratio is None:
         return None
     numerator, denominator = sp.fraction(ratio)
     if not ratio.free_symbols or isinstance(numerator, sp.Add) or sp.count_ops(ratio) > 6:
         return None
-    if denominator.free_symbols and _shares_factor(problem.claim, denominator):
+    first = next((e for e in entries(problem.claim) if e != 0), sp.S.Zero)
+    if denominator.free_symbols and _shares_factor(first, denominator):
         return None  # 2x/(2x + 1) undoes the claim 2x + 1: a wrong term, not a factor
+    variables = problem.variables.get(problem.wrt) if problem.wrt else None
+    differentiated = free_symbols([variables]) if variables is not None else set()
+    if differentiated and not ratio.free_symbols & differentiated:
+        return (
+            f"a constant factor left out: {problem.noun} is {problem.subject} times "
+            f"{sp.sstr(ratio)}, which does not depend on {problem.wrt}"
+        )
     return (
         f"off by a factor {sp.sstr(ratio)}: {problem.noun} is {problem.subject} times "
         f"{sp.sstr(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
     )
+
+
+MAX_RATIO_ENTRIES = 16  # entries whose ratios are simplified, for a matrix claim
+
+
+def _common_ratio(expected: Value, claim: Value) -> sp.Expr | None:
+    """expected / claim when it is one expression for every entry (zeros where both are
+    zero), else None."""
+    if is_matrix(expected) != is_matrix(claim):
+        return None
+    pairs = list(zip(entries(expected), entries(claim), strict=True))
+    if len(pairs) > MAX_RATIO_ENTRIES:
+        return None
+    ratio = None
+    for true, claimed in pairs:
+        true, claimed = sp.sympify(true), sp.sympify(claimed)
+        if true == 0 and claimed == 0:
+            continue
+        if claimed == 0:
+            return None
+        this = sp.simplify(true / claimed)
+        if ratio is None:
+            ratio = this
+        elif sp.simplify(this - ratio) != 0:
+            return None
+    return ratio
 
 
 def _shares_factor(claim: sp.Expr, denominator: sp.Expr) -> bool:
@@ -308,8 +350,14 @@ def _missing_term(problem: Problem, points, values) -> str | None:
     truth, claim = problem.expected, problem.claim
     for text, term in problem.claim_terms:
         same_shape = shape(term) == shape(problem.expected)
-        if same_shape and _factor(*_pairs(values, points, truth, term, minus=claim)) == -1:
+        k = _factor(*_pairs(values, points, truth, term, minus=claim)) if same_shape else None
+        if k == -1:
             return f"extra term: {problem.subject} has the term {text}, which {problem.noun} lacks"
+        if k == -2:  # truth = claim − 2·term: the term belongs with the other sign
+            return (
+                f"a sign inside one term: {problem.subject}'s term {text} has the wrong sign "
+                f"({problem.noun} has {_negated(text)} there)"
+            )
     for text, term in problem.terms:
         if shape(term) != shape(problem.expected):
             continue
@@ -320,6 +368,13 @@ def _missing_term(problem: Problem, points, values) -> str | None:
     if not is_matrix(problem.expected):
         return _missing_scalar_term(problem, sp.sympify(truth) - sp.sympify(claim))
     return None
+
+
+def _negated(text: str) -> str:
+    """−t for a term t as the claim wrote it: −x becomes x, x becomes −x."""
+    if text[:1] in "-−":
+        return text[1:]
+    return _scaled(Fraction(-1), text)
 
 
 def _scaled(k: Fraction, text: str) -> str:
