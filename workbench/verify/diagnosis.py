@@ -184,6 +184,8 @@ def _transposed_factor(problem: Problem, points, values) -> str | None:
 def _scalar_factor(problem: Problem, points, values) -> str | None:
     """A claim off by one simple factor: the inner derivative of a chain (2x, b), or a
     constant left out (1/√d, 1/N, β), the same factor in every entry."""
+    if is_matrix(problem.expected) and not _ratios_agree(problem, points):
+        return None  # the entries' ratios differ at a test point: no common factor
     try:
         with time_limit(SIMPLIFY_SECONDS):
             ratio = _common_ratio(problem.expected, problem.claim)
@@ -211,6 +213,22 @@ def _scalar_factor(problem: Problem, points, values) -> str | None:
 
 
 MAX_RATIO_ENTRIES = 16  # entries whose ratios are simplified, for a matrix claim
+
+
+def _ratios_agree(problem: Problem, points: Sequence[Point]) -> bool:
+    """Do expected/claim agree across the entries at the first test point? A cheap
+    numeric look before the ratios are simplified."""
+    if not points:
+        return True
+    ratios = []
+    for true, claimed in zip(entries(problem.expected), entries(problem.claim), strict=True):
+        a, b = (complex(sp.N(sp.sympify(e).xreplace(points[0]), 15)) for e in (true, claimed))
+        if abs(a) < 1e-12 and abs(b) < 1e-12:
+            continue
+        if abs(b) < 1e-12:
+            return False
+        ratios.append(a / b)
+    return all(abs(r - ratios[0]) <= 1e-9 * max(1.0, abs(ratios[0])) for r in ratios)
 
 
 def _common_ratio(expected: Value, claim: Value) -> sp.Expr | None:
