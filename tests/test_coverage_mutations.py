@@ -122,3 +122,33 @@ def test_a_1e9_error_in_generated_tanh_prime_fails_the_complex_step(tanh_prime_o
 def test_the_exact_tanh_prime_passes_the_complex_step():
     report = check_derivation(registry.get("sigmoid-derivative"), only=("complex step",))
     assert report.check("complex step").passed
+
+
+def _tanh_prime_off_by(monkeypatch, relative: float) -> None:
+    compiled = checks.case_functions
+
+    def off(case):
+        args, forward, gradient = compiled(case)
+        if not case.name.startswith("tanh"):
+            return args, forward, gradient
+        return args, forward, lambda *xs: tuple(g * (1 + relative) for g in gradient(*xs))
+
+    monkeypatch.setattr(checks, "case_functions", off)
+
+
+@pytest.mark.parametrize(
+    ("relative", "check", "loosened"),
+    [
+        (5e-7, "finite differences", "1e-6"),  # the tolerance is 1e-7
+        (1e-10, "complex step", "1e-9"),  # the tolerance is 1e-12
+    ],
+)
+def test_each_numeric_tolerance_is_tight_enough_to_fail(monkeypatch, relative, check, loosened):
+    """An error between each tolerance and the loosened value the review tried (FD 1e-6,
+    complex step 1e-9) fails its check: loosening either turns this test red."""
+    _tanh_prime_off_by(monkeypatch, relative)
+    report = check_derivation(registry.get("sigmoid-derivative"), only=(check,))
+    outcome = report.check(check)
+    assert not outcome.passed, f"{relative:g} passed {check}: is its tolerance {loosened}?"
+    failed = {item["what"] for item in outcome.items if not item["passed"]}
+    assert failed == {"[tanh, entry by entry]"}
