@@ -223,3 +223,12 @@ def test_the_verifiers_expected_latex_is_the_handouts_printer_and_reads_back():
         report.expected_latex, result.closed_form, printed_names(result.closed_form)
     )
     assert verdict.equal is True
+
+
+def test_json_carries_the_latex_beside_the_text():
+    """Scripts and notebooks get the claim and the expected value as LaTeX too."""
+    report = check_claim("x**2*sin(x)", "x", "2*x*sin(x)")
+    document = json.loads(report.to_json())
+    assert document["expected"] == "x**2*cos(x) + 2*x*sin(x)"
+    assert document["latex"]["claim"] == report.claim_latex and "\\sin" in report.claim_latex
+    assert "\\cos" in document["latex"]["expected"]

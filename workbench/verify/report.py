@@ -97,6 +97,8 @@ class VerifyReport:
         )
         if self.assumptions:
             out["assumptions"] = list(self.assumptions)
+        if self.claim_latex or self.expected_latex:  # for a notebook or a web page
+            out["latex"] = {"claim": self.claim_latex, "expected": self.expected_latex}
         return out
 
     def to_json(self) -> str:
