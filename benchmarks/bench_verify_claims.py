@@ -26,6 +26,7 @@ from pathlib import Path
 from common import ROOT, exported, load, seconds, table, write
 
 ROUNDS = 3
+BEFORE = "e68f5f7"
 CLAIMS = [
     shlex.split(text)
     for text in (
@@ -60,7 +61,12 @@ def run(code: Path, claim: list[str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--before", metavar="REV", required=True, help="the earlier commit")
+    parser.add_argument(
+        "--before",
+        metavar="REV",
+        default=BEFORE,
+        help=f"the earlier commit (default {BEFORE}, before this round's language work)",
+    )
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     print(load())

@@ -25,6 +25,7 @@ SCRIPTS = (
     "bench_accuracy",
     "tier1_check_time",
     "bench_test_suite",
+    "bench_verify_claims",
 )
 PLOTS = {
     "bench_equality": "Equality checker against simplify",
