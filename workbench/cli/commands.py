@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -237,18 +239,7 @@ def _check(args) -> int:
     if args.budget is not None:
         options["budget"] = args.budget
     start = time.monotonic()
-
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-    reports = []
-    for slug in chosen:
-        progress(f"{slug}: deriving")
-        derivation = registry.get(slug)
-        reports.append(derivation.check(progress=progress, **options))
-        status = "passed" if reports[-1].passed else "FAILED"
-        progress(f"{slug}: {status} in {reports[-1].seconds:.1f}s")
+    reports = _check_slugs(chosen, options, start, args.quiet)
 
     if args.json:
         print(json.dumps({"results": [r.to_dict() for r in reports]}, indent=2))
@@ -345,6 +336,45 @@ def render_table(reports, width: int = 80) -> str:
                     subsequent_indent="  ",
                 )
     return "\n".join(lines)
+
+
+def _check_slugs(chosen: list[str], options: dict, start: float, quiet: bool) -> list:
+    """Each derivation checked, in order. Several derivations share the worker processes
+    one derivation each (its own checks then run in that process), which keeps both cores
+    busy where one derivation's checks alone leave one idle."""
+    # lazy: `workbench --help` and `list` start without the check runner and pools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from workbench.checks.parallel import default_workers  # lazy: as above
+    from workbench.checks.timebox import fork_is_safe  # lazy: as above
+
+    work = functools.partial(_check_one, options=options, start=start, quiet=quiet)
+    workers = min(default_workers(), len(chosen))
+    if workers < 2 or not fork_is_safe():
+        return [work(slug) for slug in chosen]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(functools.partial(_in_worker, work), chosen))
+
+
+def _in_worker(work, slug: str):
+    os.environ["WORKBENCH_WORKERS"] = "1"  # this process is a worker already
+    return work(slug)
+
+
+def _check_one(slug: str, *, options: dict, start: float, quiet: bool):
+    # lazy: `workbench --help` and `list` start without SymPy
+    from workbench.core import registry
+
+    def progress(message: str) -> None:
+        if not quiet:
+            print(f"[{time.monotonic() - start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+    progress(f"{slug}: deriving")
+    report = registry.get(slug).check(progress=progress, **options)
+    progress(f"{slug}: {'passed' if report.passed else 'FAILED'} in {report.seconds:.1f}s")
+    return report
 
 
 def _rules(args) -> int:
