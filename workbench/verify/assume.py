@@ -152,7 +152,8 @@ def _equations(lhs: Value, rhs: Value) -> list[Fact]:
         right = right * len(left)
     if len(left) != len(right):
         raise ParseError("the two sides of the equation have different shapes")
-    out = [(a, b) for a, b in zip(left, right, strict=True) if sp.simplify(a - b) != 0]
+    # expand, not simplify: bounded, and enough to drop an equation that says x = x
+    out = [(a, b) for a, b in zip(left, right, strict=True) if sp.expand(a - b) != 0]
     if any(not (a - b).free_symbols for a, b in out):
         raise ParseError("the equation holds for no input (it is false)")
     return out
