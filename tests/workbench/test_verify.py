@@ -232,3 +232,15 @@ def test_json_carries_the_latex_beside_the_text():
     assert document["expected"] == "x**2*cos(x) + 2*x*sin(x)"
     assert document["latex"]["claim"] == report.claim_latex and "\\sin" in report.claim_latex
     assert "\\cos" in document["latex"]["expected"]
+
+
+def test_a_counterexample_shows_enough_digits_to_see_the_difference():
+    """2.0000001x against 2x printed "claimed 0.0618557 / true 0.0618557" at 6 digits,
+    two equal-looking numbers; the digits grow until they differ."""
+    report = check_claim("x**2", "x", "2.0000001*x")
+    rows = dict(
+        line.split(None, 1) for line in report.render().splitlines()[1:] if line.startswith("  ")
+    )
+    assert report.verdict == "incorrect" and rows["claimed"] != rows["true"]
+    plain = check_claim("x**2", "x", "2*x + 1").render()
+    assert "claimed     1.06186" in plain  # a plain difference keeps 6 digits

@@ -214,9 +214,11 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
         rows.append(("convention", report.convention))
     if report.counterexample:
         point = report.counterexample.get("point", {})
+        claimed, true = report.counterexample.get("claimed"), report.counterexample.get("true")
+        digits = _digits_to_tell(claimed, true)
         rows.append(("at", ", ".join(f"{k} = {_short(v)}" for k, v in point.items())))
-        rows.append(("claimed", _short(report.counterexample.get("claimed"))))
-        rows.append(("true", _short(report.counterexample.get("true"))))
+        rows.append(("claimed", _short(claimed, digits)))
+        rows.append(("true", _short(true, digits)))
     if report.detail:
         rows.append(("how", report.detail))
     key_width = max(len(k) for k, _ in rows)
@@ -233,15 +235,37 @@ def _wrapped(lead: str, text: str, width: int) -> str:
     return "\n".join([lead + lines[0], *(" " * len(lead) + line for line in lines[1:])])
 
 
-def _short(value: Any) -> str:
-    """Numbers to 6 significant digits; a column as [a, b]ᵀ, a matrix as [[..], [..]]."""
+def _short(value: Any, digits: int = 6) -> str:
+    """Numbers to ``digits`` significant digits; a column as [a, b]ᵀ, a matrix as
+    [[..], [..]]."""
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, list):
         if value and all(isinstance(row, list) and len(row) == 1 for row in value):
-            return "[" + ", ".join(_short(row[0]) for row in value) + "]ᵀ"
-        return "[" + ", ".join(_short(v) for v in value) + "]"
+            return "[" + ", ".join(_short(row[0], digits) for row in value) + "]ᵀ"
+        return "[" + ", ".join(_short(v, digits) for v in value) + "]"
     return str(value)
+
+
+MAX_SHOWN_DIGITS = 10  # what the counterexample carries (points.PLAIN_DIGITS)
+
+
+def _digits_to_tell(claimed: Any, true: Any) -> int:
+    """The fewest significant digits, from 6, at which every entry where the claimed and
+    true values differ prints differently: a difference in the 8th digit must show."""
+
+    def pairs(a, b):
+        if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for x, y in zip(a, b, strict=True):
+                yield from pairs(x, y)
+        elif isinstance(a, float) and isinstance(b, float) and a != b:
+            yield a, b
+
+    differing = list(pairs(claimed, true))
+    for digits in range(6, MAX_SHOWN_DIGITS + 1):
+        if all(f"{a:.{digits}g}" != f"{b:.{digits}g}" for a, b in differing):
+            return digits
+    return MAX_SHOWN_DIGITS
 
 
 def _clip(text: str | None, width: int = 160) -> str | None:
