@@ -244,3 +244,47 @@ def test_a_counterexample_shows_enough_digits_to_see_the_difference():
     assert report.verdict == "incorrect" and rows["claimed"] != rows["true"]
     plain = check_claim("x**2", "x", "2*x + 1").render()
     assert "claimed     1.06186" in plain  # a plain difference keeps 6 digits
+
+
+def _typed_back(text: str, scope):
+    """Each expression of a printed "expected" value (a matrix: one per entry), built."""
+    import re
+
+    from workbench.verify.interpret import build
+    from workbench.verify.parsing import parse
+
+    entries = re.split(r"; (?=\[\d+(?:,\d+)?\]: )", text)
+    if len(entries) == 1:
+        return [build(parse(text), scope)]
+    return [build(parse(entry.split("]: ", 1)[1]), scope) for entry in entries]
+
+
+WRONG = [c for c in CASES if c.verdict == "incorrect"]
+
+
+@pytest.mark.parametrize("case", WRONG, ids=[f"{c.function} | {c.claim}" for c in WRONG])
+def test_the_expected_line_of_a_function_claim_types_back_to_the_derivative(case):
+    """Printed = checked: what verify prints as "expected" is claim language and equals the
+    derivative it checked against, entry by entry. Failed before: it was SymPy's text
+    (``Abs(x)``, ``Heaviside(x)``, ``Max(0, x)``, a matrix as ``[[...], [...]]``), which the
+    claim parser rejects."""
+    from workbench.checks.equivalence import check_equal
+    from workbench.verify.interpret import Scope, declare
+    from workbench.verify.parsing import parse
+    from workbench.verify.problems import derivative, shapes_from
+
+    report = check_claim(
+        case.function, case.wrt, case.claim, shapes=case.shapes, layout=case.layout
+    )
+    assert report.verdict == "incorrect"
+    scope = Scope(declare(shapes_from(case.shapes)))
+    from workbench.verify.interpret import build
+
+    truth, _ = derivative(
+        build(parse(case.function), scope), scope.lookup(case.wrt, 0), case.wrt, case.layout
+    )
+    entries = list(truth) if hasattr(truth, "shape") else [truth]
+    typed = _typed_back(report.expected, scope)
+    assert len(typed) == len(entries)
+    for value, entry in zip(typed, entries, strict=True):
+        assert check_equal(value, entry, budget=10).equal is True, (report.expected, entry)

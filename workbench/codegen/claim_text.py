@@ -69,6 +69,27 @@ class ClaimPrinter(StrPrinter):
     def _print_Identity(self, expr):
         return f"eye({self._print(expr.rows)})"
 
+    # Scalar functions under the claim language's names (SymPy's would not read back).
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr):
+        # step(x) is H(x) with H(0) = 0; SymPy's default H(0) = 1/2 differs only at the
+        # jump, where the derivative it stands for is not defined.
+        return f"step({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return self._nested("max", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("min", expr.args)
+
+    def _nested(self, name: str, args) -> str:
+        """max(a, b, c) as max(a, max(b, c)): the claim language's max takes two."""
+        if len(args) == 1:
+            return self._print(args[0])
+        return f"{name}({self._print(args[0])}, {self._nested(name, args[1:])})"
+
 
 def to_claim(expr: sp.Basic) -> str:
     """``expr`` as claim-language text (see the module docstring)."""

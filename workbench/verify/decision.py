@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from workbench.checks.equivalence import check_equal
+from workbench.codegen.claim_text import to_claim
 from workbench.errors import WorkbenchError
 from workbench.verify.diagnosis import diagnose
 from workbench.verify.interpret import Value, describe, shape
@@ -233,7 +234,15 @@ def _counterexample(problem: Problem, point: Point) -> dict:
 
 
 def value_text(value: Value) -> str:
-    """SymPy's text of a value; a matrix as a list of rows."""
-    if isinstance(value, sp.MatrixBase):
-        return sp.sstr(value.tolist())
-    return sp.sstr(value)
+    """A value in the claim language, so that it can be typed back as a claim: a scalar as
+    an expression; a matrix, which the language has no literal for, entry by entry, each
+    entry an expression after its 0-based index (``[0]: 2*x[0]; [1]: ...`` for a column,
+    ``[0,1]: ...`` for a matrix)."""
+    if not isinstance(value, sp.MatrixBase):
+        return to_claim(value)
+    column = value.cols == 1
+    return "; ".join(
+        f"[{i if column else f'{i},{j}'}]: {to_claim(value[i, j])}"
+        for i in range(value.rows)
+        for j in range(value.cols)
+    )

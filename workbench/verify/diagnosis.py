@@ -27,6 +27,7 @@ from fractions import Fraction
 import sympy as sp
 
 from workbench.checks.timebox import time_limit
+from workbench.codegen.claim_text import to_claim
 from workbench.verify.interpret import Value, describe, is_matrix, shape
 from workbench.verify.points import (
     FastValues,
@@ -204,11 +205,11 @@ def _scalar_factor(problem: Problem, points, values) -> str | None:
     if differentiated and not ratio.free_symbols & differentiated:
         return (
             f"a constant factor left out: {problem.noun} is {problem.subject} times "
-            f"{sp.sstr(ratio)}, which does not depend on {problem.wrt}"
+            f"{to_claim(ratio)}, which does not depend on {problem.wrt}"
         )
     return (
-        f"off by a factor {sp.sstr(ratio)}: {problem.noun} is {problem.subject} times "
-        f"{sp.sstr(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
+        f"off by a factor {to_claim(ratio)}: {problem.noun} is {problem.subject} times "
+        f"{to_claim(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
     )
 
 
@@ -280,7 +281,7 @@ def _one_side(problem: Problem, points, values) -> str | None:
             good, bad = ("> 0", "< 0") if 1 in right else ("< 0", "> 0")
             return (
                 f"wrong on one side of a kink: {problem.subject} equals {problem.noun} where "
-                f"{sp.sstr(kink)} {good} but not where {sp.sstr(kink)} {bad} (a branch of a "
+                f"{to_claim(kink)} {good} but not where {to_claim(kink)} {bad} (a branch of a "
                 "step, abs, sign or relu is wrong or missing)"
             )
     return None
@@ -414,7 +415,7 @@ def _missing_scalar_term(problem: Problem, difference: sp.Expr) -> str | None:
         return None
     if simple == 0 or isinstance(simple, sp.Add) or sp.count_ops(simple) > 40:
         return None
-    return f"missing term: {problem.noun} is {problem.subject} plus {sp.sstr(simple)}"
+    return f"missing term: {problem.noun} is {problem.subject} plus {to_claim(simple)}"
 
 
 __all__ = ["diagnose"]

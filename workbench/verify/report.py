@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -205,7 +206,7 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
     lines = [_wrapped("", f"{MARK[report.verdict]} {report.verdict}{method}{given}", width)]
     rows = [("claim", report.parsed_claim)]
     if report.verdict == "incorrect":
-        rows.append(("expected", _clip(report.expected)))
+        rows += _expected_rows(report.expected)
     if report.kind == "steps" and report.first_invalid_line is not None:
         rows.insert(0, ("line", str(report.first_invalid_line)))
     if report.verdict == "incorrect":
@@ -266,6 +267,21 @@ def _digits_to_tell(claimed: Any, true: Any) -> int:
         if all(f"{a:.{digits}g}" != f"{b:.{digits}g}" for a, b in differing):
             return digits
     return MAX_SHOWN_DIGITS
+
+
+SHOWN_ENTRIES = 4  # entries of an expected matrix printed before "… more"
+
+
+def _expected_rows(expected: str | None) -> list[tuple[str, str | None]]:
+    """The "expected" row; a matrix's entries (``[0,1]: ...; [1,0]: ...``) one per line,
+    the first few of them: each line is one claim-language expression."""
+    entries = re.split(r"; (?=\[\d+(?:,\d+)?\]: )", expected or "")
+    if len(entries) == 1:
+        return [("expected", _clip(expected))]
+    shown = [_clip(entry) for entry in entries[:SHOWN_ENTRIES]]
+    if len(entries) > SHOWN_ENTRIES:
+        shown.append(f"… {len(entries) - SHOWN_ENTRIES} more entries (all of them in --json)")
+    return [("expected", shown[0]), *(("", line) for line in shown[1:])]
 
 
 def _clip(text: str | None, width: int = 160) -> str | None:
