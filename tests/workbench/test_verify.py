@@ -234,16 +234,37 @@ def test_json_carries_the_latex_beside_the_text():
     assert "\\cos" in document["latex"]["expected"]
 
 
+def _table(report) -> list[list[str]]:
+    """The counterexample table of a text report: its rows after the header, split."""
+    lines = report.render().splitlines()
+    start = next(k for k, line in enumerate(lines) if line.split()[-2:] == ["claimed", "true"])
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("  how") or line.startswith("  … "):
+            break
+        rows.append(line.split())
+    return rows
+
+
 def test_a_counterexample_shows_enough_digits_to_see_the_difference():
     """2.0000001x against 2x printed "claimed 0.0618557 / true 0.0618557" at 6 digits,
     two equal-looking numbers; the digits grow until they differ."""
-    report = check_claim("x**2", "x", "2.0000001*x")
-    rows = dict(
-        line.split(None, 1) for line in report.render().splitlines()[1:] if line.startswith("  ")
-    )
-    assert report.verdict == "incorrect" and rows["claimed"] != rows["true"]
-    plain = check_claim("x**2", "x", "2*x + 1").render()
-    assert "claimed     1.06186" in plain  # a plain difference keeps 6 digits
+    (row,) = _table(check_claim("x**2", "x", "2.0000001*x"))
+    claimed, true, mark = row
+    assert claimed != true and mark == "≠"
+    (plain,) = _table(check_claim("x**2", "x", "2*x + 1"))
+    assert plain[0] == "1.06186"  # a plain difference keeps 6 digits
+
+
+def test_a_counterexample_is_a_table_of_entries_that_marks_the_ones_that_differ():
+    """A wrong vector gradient prints entry, claimed, true per line, ≠ where they differ
+    (before: two bracketed lists to compare by eye). Only the entry that is wrong is
+    marked: the claim below is right in entry 0 and wrong in entry 1."""
+    report = check_claim("x[0]**2 + x[1]**3", "x", "2*x", shapes={"x": 2})
+    rows = _table(report)
+    assert [r[0] for r in rows] == ["[0]", "[1]"]
+    assert len(rows[0]) == 3 and rows[1][-1] == "≠"  # entry 0 agrees: no mark
+    assert rows[0][1] == rows[0][2]
 
 
 def _typed_back(text: str, scope):

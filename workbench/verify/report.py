@@ -217,14 +217,70 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
         point = report.counterexample.get("point", {})
         claimed, true = report.counterexample.get("claimed"), report.counterexample.get("true")
         digits = _digits_to_tell(claimed, true)
-        rows.append(("at", ", ".join(f"{k} = {_short(v)}" for k, v in point.items())))
-        rows.append(("claimed", _short(claimed, digits)))
-        rows.append(("true", _short(true, digits)))
+        for n, (name, value) in enumerate(point.items()):
+            rows += _input_rows("at" if n == 0 else "", name, value)
+        rows.append((_TABLE, _counterexample_table(claimed, true, digits)))
     if report.detail:
         rows.append(("how", report.detail))
-    key_width = max(len(k) for k, _ in rows)
-    lines += [_wrapped(f"  {k:<{key_width}}  ", v, width) for k, v in rows if v]
+    key_width = max(len(k) for k, _ in rows if k != _TABLE)
+    for key, value in rows:
+        if key == _TABLE:
+            lines += [f"  {' ' * key_width}  {line}".rstrip() for line in value]
+        elif value:
+            lines.append(_wrapped(f"  {key:<{key_width}}  ", value, width))
     return "\n".join(lines)
+
+
+_TABLE = "\0table"  # a row of preformatted lines, under the other rows' values
+TABLE_ENTRIES = 6  # entries of a matrix counterexample shown; every one is in --json
+
+
+def _counterexample_table(claimed: Any, true: Any, digits: int) -> list[str]:
+    """Claimed against true, one entry per line, marking each entry that differs: the
+    differing entries first (in index order), at most ``TABLE_ENTRIES`` of them. Digits
+    enough to tell the two apart (:func:`_digits_to_tell`)."""
+    pairs = list(_entries(claimed, true))
+    differ = [p for p in pairs if p[1] != p[2]]
+    shown = (differ + [p for p in pairs if p[1] == p[2]])[:TABLE_ENTRIES]
+    shown.sort(key=lambda p: pairs.index(p))
+    cells = [
+        (where, _short(c, digits), _short(t, digits), "≠" if c != t else "")
+        for where, c, t in shown
+    ]
+    header = ("entry" if pairs[0][0] else "", "claimed", "true", "")
+    widths = [max(len(row[k]) for row in [header, *cells]) for k in range(3)]
+    out = []
+    for row in [header, *cells]:
+        entry, c, t, mark = row
+        out.append(f"{entry:<{widths[0]}}  {c:>{widths[1]}}  {t:>{widths[2]}}  {mark}")
+    if len(pairs) > len(shown):
+        out.append(f"… {len(pairs) - len(shown)} more entries (all of them in --json)")
+    return out
+
+
+def _input_rows(key: str, name: str, value: Any) -> list[tuple[str, str]]:
+    """An input of the counterexample: a matrix one row per line, under its first."""
+    if not (isinstance(value, list) and value and isinstance(value[0], list) and len(value[0]) > 1):
+        return [(key, f"{name} = {_short(value)}")]
+    rows = [_short(row) for row in value]
+    lead = f"{name} = ["
+    lines = [lead + rows[0]] + [" " * len(lead) + row for row in rows[1:]]
+    lines = [line + ("," if k < len(lines) - 1 else "]") for k, line in enumerate(lines)]
+    return [(key if k == 0 else "", line) for k, line in enumerate(lines)]
+
+
+def _entries(claimed: Any, true: Any):
+    """(index text, claimed, true) per entry: '' for a scalar, [i] in a column, [i,j]."""
+    if not (isinstance(claimed, list) and isinstance(true, list)):
+        yield "", claimed, true
+        return
+    column = all(isinstance(row, list) and len(row) == 1 for row in claimed)
+    for i, (row_c, row_t) in enumerate(zip(claimed, true, strict=True)):
+        if not isinstance(row_c, list):
+            yield f"[{i}]", row_c, row_t
+            continue
+        for j, (c, t) in enumerate(zip(row_c, row_t, strict=True)):
+            yield (f"[{i}]" if column else f"[{i},{j}]"), c, t
 
 
 def _wrapped(lead: str, text: str, width: int) -> str:
