@@ -204,7 +204,7 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
     method = f" ({report.method})" if report.method else ""
     given = f", given {'; '.join(report.assumptions)}" if report.assumptions else ""
     lines = [_wrapped("", f"{MARK[report.verdict]} {report.verdict}{method}{given}", width)]
-    rows = [("claim", report.parsed_claim)]
+    rows: list[tuple[str, Any]] = [("claim", report.parsed_claim)]  # a _TABLE row: lines
     if report.verdict == "incorrect":
         rows += _expected_rows(report.expected)
     if report.kind == "steps" and report.first_invalid_line is not None:
