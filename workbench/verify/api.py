@@ -40,7 +40,7 @@ from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.confirm import finite_differences
-from workbench.verify.decision import compare, decide, value_text
+from workbench.verify.decision import compare, decide, value_math, value_text
 from workbench.verify.interpret import Scope, declare, shape
 from workbench.verify.points import Problem
 from workbench.verify.problems import (
@@ -282,6 +282,7 @@ def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyRepor
         method=outcome.method,
         parsed_claim=unparse(claim_node),
         expected=value_text(truth),
+        expected_math=value_math(truth),
         counterexample=outcome.counterexample,
         diagnosis=outcome.diagnosis,
         claim_latex=to_latex(claim_node),

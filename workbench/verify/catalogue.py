@@ -27,6 +27,7 @@ from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
+from workbench.render.unicode_math import to_unicode
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
@@ -238,6 +239,7 @@ def verify_catalogue_claim(
         method=method,
         parsed_claim=unparse(node),
         expected=to_claim(shown),  # in the claim language
+        expected_math=to_unicode(shown),
         kind="catalogue",
         claim_latex=to_latex(node),
         expected_latex=expr_to_latex(shown),
@@ -252,6 +254,7 @@ def _report(derivation, node, shown, outcome, counterexample, detail) -> VerifyR
         method=outcome.method,
         parsed_claim=unparse(node),
         expected=to_claim(shown),  # in the claim language
+        expected_math=to_unicode(shown),
         counterexample=counterexample,
         diagnosis=outcome.diagnosis,
         kind="catalogue",

@@ -28,6 +28,7 @@ import sympy as sp
 from workbench.checks.equivalence import check_equal
 from workbench.codegen.claim_text import to_claim
 from workbench.errors import WorkbenchError
+from workbench.render.unicode_math import to_unicode
 from workbench.verify.diagnosis import diagnose
 from workbench.verify.interpret import Value, describe, shape
 from workbench.verify.points import (
@@ -231,6 +232,18 @@ def _counterexample(problem: Problem, point: Point) -> dict:
         "claimed": plain(shape(problem.claim), evaluate(problem.claim, point)),
         "true": plain(shape(problem.expected), evaluate(problem.expected, point)),
     }
+
+
+def value_math(value: Value) -> str:
+    """:func:`value_text` in Unicode mathematics, for a terminal (not to be typed back)."""
+    if not isinstance(value, sp.MatrixBase):
+        return to_unicode(value)
+    column = value.cols == 1
+    return "; ".join(
+        f"[{i if column else f'{i},{j}'}]: {to_unicode(value[i, j])}"
+        for i in range(value.rows)
+        for j in range(value.cols)
+    )
 
 
 def value_text(value: Value) -> str:

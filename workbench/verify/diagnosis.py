@@ -27,7 +27,7 @@ from fractions import Fraction
 import sympy as sp
 
 from workbench.checks.timebox import time_limit
-from workbench.codegen.claim_text import to_claim
+from workbench.render.unicode_math import to_unicode
 from workbench.verify.interpret import Value, describe, is_matrix, shape
 from workbench.verify.points import (
     FastValues,
@@ -205,11 +205,11 @@ def _scalar_factor(problem: Problem, points, values) -> str | None:
     if differentiated and not ratio.free_symbols & differentiated:
         return (
             f"a constant factor left out: {problem.noun} is {problem.subject} times "
-            f"{to_claim(ratio)}, which does not depend on {problem.wrt}"
+            f"{to_unicode(ratio)}, which does not depend on {problem.wrt}"
         )
     return (
-        f"off by a factor {to_claim(ratio)}: {problem.noun} is {problem.subject} times "
-        f"{to_claim(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
+        f"off by a factor {to_unicode(ratio)}: {problem.noun} is {problem.subject} times "
+        f"{to_unicode(ratio)} (a forgotten factor, such as the inner derivative of a chain)"
     )
 
 
@@ -281,7 +281,7 @@ def _one_side(problem: Problem, points, values) -> str | None:
             good, bad = ("> 0", "< 0") if 1 in right else ("< 0", "> 0")
             return (
                 f"wrong on one side of a kink: {problem.subject} equals {problem.noun} where "
-                f"{to_claim(kink)} {good} but not where {to_claim(kink)} {bad} (a branch of a "
+                f"{to_unicode(kink)} {good} but not where {to_unicode(kink)} {bad} (a branch of a "
                 "step, abs, sign or relu is wrong or missing)"
             )
     return None
@@ -371,11 +371,14 @@ def _missing_term(problem: Problem, points, values) -> str | None:
         same_shape = shape(term) == shape(problem.expected)
         k = _factor(*_pairs(values, points, truth, term, minus=claim)) if same_shape else None
         if k == -1:
-            return f"extra term: {problem.subject} has the term {text}, which {problem.noun} lacks"
+            return (
+                f"extra term: {problem.subject} has the term {_term(text, term)}, which "
+                f"{problem.noun} lacks"
+            )
         if k == -2:  # truth = claim − 2·term: the term belongs with the other sign
             return (
-                f"a sign inside one term: {problem.subject}'s term {text} has the wrong sign "
-                f"({problem.noun} has {_negated(text)} there)"
+                f"a sign inside one term: {problem.subject}'s term {_term(text, term)} has the "
+                f"wrong sign ({problem.noun} has {_term(text, term, Fraction(-1))} there)"
             )
     for text, term in problem.terms:
         if shape(term) != shape(problem.expected):
@@ -383,10 +386,18 @@ def _missing_term(problem: Problem, points, values) -> str | None:
         k = _factor(*_pairs(values, points, truth, term, minus=claim))
         if k is None or k == 0:
             continue
-        return f"missing term: {problem.noun} is {problem.subject} plus {_scaled(k, text)}"
+        return f"missing term: {problem.noun} is {problem.subject} plus {_term(text, term, k)}"
     if not is_matrix(problem.expected):
         return _missing_scalar_term(problem, sp.sympify(truth) - sp.sympify(claim))
     return None
+
+
+def _term(text: str, term: Value, k: Fraction = Fraction(1)) -> str:
+    """k times a term: a scalar in mathematics (−x²·cos(x)); a matrix term as the claim
+    wrote it (its entries written out would hide it)."""
+    if not is_matrix(term):
+        return to_unicode(sp.Rational(k.numerator, k.denominator) * term)
+    return _scaled(k, text) if k != -1 else _negated(text)
 
 
 def _negated(text: str) -> str:
@@ -415,7 +426,7 @@ def _missing_scalar_term(problem: Problem, difference: sp.Expr) -> str | None:
         return None
     if simple == 0 or isinstance(simple, sp.Add) or sp.count_ops(simple) > 40:
         return None
-    return f"missing term: {problem.noun} is {problem.subject} plus {to_claim(simple)}"
+    return f"missing term: {problem.noun} is {problem.subject} plus {to_unicode(simple)}"
 
 
 __all__ = ["diagnose"]

@@ -34,7 +34,8 @@ class VerifyReport:
         method: ``"symbolic"`` (proved by an equality tier) or ``"numeric"`` (exact /
             30-digit random points); None for an error.
         parsed_claim: the claim as parsed, in canonical text.
-        expected: what the claim should equal (SymPy text).
+        expected: what the claim should equal, in the claim language (a matrix entry by
+            entry), so that it can be typed back.
         counterexample: for a wrong claim, ``{"point", "claimed", "true"}``.
         diagnosis: for a wrong claim, the usual mistake it makes, in words.
         first_invalid_line: for a steps file, the 1-based line of the first wrong step.
@@ -47,6 +48,7 @@ class VerifyReport:
         error: the one-line message, for an error.
         seconds: time spent.
         assumptions: what ``--assume`` stated, in words; the verdict holds given them.
+        expected_math: ``expected`` in Unicode mathematics, for a terminal (3x², not 3*x**2).
     """
 
     verdict: str
@@ -66,6 +68,7 @@ class VerifyReport:
     error: str | None = None
     seconds: float = 0.0
     assumptions: tuple[str, ...] = ()
+    expected_math: str | None = None
 
     @property
     def exit_status(self) -> int:
@@ -98,6 +101,8 @@ class VerifyReport:
         )
         if self.assumptions:
             out["assumptions"] = list(self.assumptions)
+        if self.expected_math:
+            out["expected_math"] = self.expected_math
         if self.claim_latex or self.expected_latex:  # for a notebook or a web page
             out["latex"] = {"claim": self.claim_latex, "expected": self.expected_latex}
         return out
@@ -206,7 +211,7 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
     lines = [_wrapped("", f"{MARK[report.verdict]} {report.verdict}{method}{given}", width)]
     rows: list[tuple[str, Any]] = [("claim", report.parsed_claim)]  # a _TABLE row: lines
     if report.verdict == "incorrect":
-        rows += _expected_rows(report.expected)
+        rows += _expected_rows(report.expected, report.expected_math)
     if report.kind == "steps" and report.first_invalid_line is not None:
         rows.insert(0, ("line", str(report.first_invalid_line)))
     if report.verdict == "incorrect":
@@ -219,7 +224,10 @@ def render_text(report: VerifyReport, width: int = WIDTH) -> str:
         digits = _digits_to_tell(claimed, true)
         for n, (name, value) in enumerate(point.items()):
             rows += _input_rows("at" if n == 0 else "", name, value)
-        rows.append((_TABLE, _counterexample_table(claimed, true, digits)))
+        if _same_shape(claimed, true):
+            rows.append((_TABLE, _counterexample_table(claimed, true, digits)))
+        else:  # a claim of the wrong shape: the two values, side by side
+            rows += [("claimed", _short(claimed, digits)), ("true", _short(true, digits))]
     if report.detail:
         rows.append(("how", report.detail))
     key_width = max(len(k) for k, _ in rows if k != _TABLE)
@@ -256,6 +264,14 @@ def _counterexample_table(claimed: Any, true: Any, digits: int) -> list[str]:
     if len(pairs) > len(shown):
         out.append(f"… {len(pairs) - len(shown)} more entries (all of them in --json)")
     return out
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    if isinstance(a, list) != isinstance(b, list):
+        return False
+    if not isinstance(a, list):
+        return True
+    return len(a) == len(b) and all(_same_shape(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _input_rows(key: str, name: str, value: Any) -> list[tuple[str, str]]:
@@ -325,19 +341,30 @@ def _digits_to_tell(claimed: Any, true: Any) -> int:
     return MAX_SHOWN_DIGITS
 
 
+CLAIM_FORM_NOTE = "(in the claim language, entry by entry: --json's expected)"
 SHOWN_ENTRIES = 4  # entries of an expected matrix printed before "… more"
 
 
-def _expected_rows(expected: str | None) -> list[tuple[str, str | None]]:
-    """The "expected" row; a matrix's entries (``[0,1]: ...; [1,0]: ...``) one per line,
-    the first few of them: each line is one claim-language expression."""
-    entries = re.split(r"; (?=\[\d+(?:,\d+)?\]: )", expected or "")
+def _expected_rows(expected: str | None, math: str | None) -> list[tuple[str, str | None]]:
+    """The "expected" rows: in mathematics (when given) and, for a scalar, in the claim
+    language to type back ("as a claim"); a matrix's entries one per line, the first few."""
+    entries = _split_entries(math or expected)
     if len(entries) == 1:
-        return [("expected", _clip(expected))]
+        rows = [("expected", _clip(math or expected))]
+        if math and math != expected:
+            rows.append(("as a claim", _clip(expected)))
+        return rows
     shown = [_clip(entry) for entry in entries[:SHOWN_ENTRIES]]
     if len(entries) > SHOWN_ENTRIES:
-        shown.append(f"… {len(entries) - SHOWN_ENTRIES} more entries (all of them in --json)")
+        shown.append(f"… {len(entries) - SHOWN_ENTRIES} more entries")
+    if math:
+        shown.append(CLAIM_FORM_NOTE)
     return [("expected", shown[0]), *(("", line) for line in shown[1:])]
+
+
+def _split_entries(text: str | None) -> list[str]:
+    """``[0,1]: a; [1,0]: b`` → its entries; any other text is one."""
+    return re.split(r"; (?=\[\d+(?:,\d+)?\]: )", text or "")
 
 
 def _clip(text: str | None, width: int = 160) -> str | None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.verify.claim_format import to_latex, unparse
-from workbench.verify.decision import compare, value_text
+from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, declare
 from workbench.verify.parsing import Call
 from workbench.verify.points import Problem
@@ -171,6 +171,7 @@ def verify_steps(
                 method=outcome.method,
                 parsed_claim=unparse(nodes[k]),
                 expected=value_text(values[k - 1]),
+                expected_math=value_math(values[k - 1]),
                 counterexample=outcome.counterexample,
                 diagnosis=f"line {number} does not follow from line {previous}: "
                 + (outcome.diagnosis or ""),
