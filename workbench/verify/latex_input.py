@@ -74,6 +74,7 @@ from workbench.verify.parsing import (
     Transpose,
     Unary,
     made,
+    parse,
 )
 
 # Commands (and \operatorname{...} words) that name a function of the plain language.
@@ -157,6 +158,24 @@ def is_latex(text: str) -> bool:
     three), so any of them means LaTeX: ``x^{2}``, ``x_{i}``, ``x^\\top A x``.
     """
     return any(ch in text for ch in "\\{}$")
+
+
+def parse_any(text: str) -> Node:
+    """``text`` read as LaTeX if :func:`is_latex`, else as the plain language."""
+    return parse_latex(text) if is_latex(text) else parse(text)
+
+
+def split_equation(text: str) -> tuple[str, str] | None:
+    """``lhs = rhs`` at brace depth 0 (a sum's ``k=1`` sits inside braces); None if the
+    text has no such '=' or more than one."""
+    depth, found = 0, []
+    for i, ch in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "=" and depth == 0:
+            found.append(i)
+    if len(found) != 1:
+        return None
+    return text[: found[0]], text[found[0] + 1 :]
 
 
 def parse_latex(text: str, offset: int = 0) -> Node:
@@ -756,4 +775,4 @@ def _minus_one(column: int) -> Node:
     return made(Unary("-", Number("1", column), column))
 
 
-__all__ = ["is_latex", "parse_latex"]
+__all__ = ["is_latex", "parse_any", "parse_latex", "split_equation"]
