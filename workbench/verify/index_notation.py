@@ -42,6 +42,7 @@ from workbench.verify.interpret import (
     build,
     describe,
     is_matrix,
+    register,
     shape,
 )
 from workbench.verify.parsing import (
@@ -140,10 +141,19 @@ def _sizes(node: Node, scope: Scope) -> dict[str, tuple[int, int]]:
     return sizes
 
 
-def _extent(index: str, node: Node, scope: Scope) -> int | None:
-    """The length of what ``index`` indexes in ``node``; None if nothing declared."""
+def _extent(index: str, node: Node, scope: Scope, seen: frozenset[str] = frozenset()) -> int | None:
+    """The length of what ``index`` indexes in ``node``; None if nothing declared. An index
+    met only in δ (``\\delta_{ij}``) has the range of its partner."""
     found: set[int] = set()
+    partners: list[str] = []
     for sub in walk(node):
+        if isinstance(sub, Kronecker):
+            pair = [sub.first, sub.second]
+            names = [n.name if isinstance(n, Name) else None for n in pair]
+            if index in names:
+                other = names[1 - names.index(index)]
+                if other is not None and other != index and other not in seen:
+                    partners.append(other)
         if not isinstance(sub, Subscript):
             continue
         for position, idx in enumerate(sub.indices):
@@ -157,6 +167,12 @@ def _extent(index: str, node: Node, scope: Scope) -> int | None:
                 found.add(rows * cols)
             elif len(sub.indices) == 2 and 1 not in (rows, cols):
                 found.add((rows, cols)[position])
+    if not found:
+        for other in partners:
+            extent = _extent(other, node, scope, seen | {index})
+            if extent is not None:
+                found.add(extent)
+                break
     if len(found) > 1:
         raise ParseError(
             f"{index} indexes things of different lengths ({', '.join(map(str, sorted(found)))})",
@@ -384,3 +400,5 @@ BUILDERS: dict[type, Callable[..., Value]] = {
     Kronecker: _kronecker,
     Derivative: derivative,
 }
+
+register(BUILDERS, build_top)

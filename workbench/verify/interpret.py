@@ -32,12 +32,10 @@ from workbench.verify.parsing import (
     Call,
     Derivative,
     Index,
-    Kronecker,
     Name,
     Node,
     Number,
     Subscript,
-    Sum,
     Transpose,
     Unary,
     walk,
@@ -187,11 +185,15 @@ def build(node: Node, scope: Scope) -> Value:
             names in a closed scope, or numbers too large to compute.
     """
     if scope.bound is None:
-        # lazy: index notation is LaTeX input's; it builds on this module
-        from workbench.verify import index_notation
-
-        return _settled(index_notation.build_top(node, replace(scope, bound={})))
+        scope = replace(scope, bound={})
+        if TOP_LEVEL:  # index notation: sizes named, free indices made a vector
+            return _settled(TOP_LEVEL[0](node, scope))
     return _settled(_BUILDERS[type(node)](node, scope))
+
+
+# The meaning of index notation (Subscript, Sum, Kronecker, Derivative), which only LaTeX
+# input writes: registered by workbench.verify.index_notation, which builds on this module.
+TOP_LEVEL: list[Callable[[Node, Scope], Value]] = []
 
 
 def _number(node: Number, scope: Scope) -> Value:
@@ -447,10 +449,7 @@ _OPERATORS = {
 
 def _call(node: Call, scope: Scope) -> Value:
     if node.function == "diff" and isinstance(node.args[1], Subscript):
-        # lazy: index notation is LaTeX input's; it builds on this module
-        from workbench.verify import index_notation
-
-        return index_notation.derivative(Derivative(*node.args, node.column), scope)
+        return build(Derivative(*node.args, node.column), scope)  # LaTeX's ∂f/∂z_j
     if node.function == "diff":
         raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
     if node.function == "eye":
@@ -616,13 +615,10 @@ _BUILDERS: dict[type, Callable[..., Value]] = {
 }
 
 
-def _index_builder(node: Node, scope: Scope) -> Value:
-    # lazy: index notation is LaTeX input's; it builds on this module
-    from workbench.verify import index_notation
+def register(builders: Mapping[type, Callable[..., Value]], top_level) -> None:
+    """Give more node types a value (index notation, from LaTeX input)."""
+    _BUILDERS.update(builders)
+    TOP_LEVEL[:] = [top_level]
 
-    return index_notation.BUILDERS[type(node)](node, scope)
-
-
-_BUILDERS.update(dict.fromkeys((Subscript, Sum, Kronecker, Derivative), _index_builder))
 
 __all__ = ["MAX_SIZE", "Scope", "Value", "build", "declare", "describe", "parse_shape", "shape"]

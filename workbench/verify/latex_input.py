@@ -59,6 +59,7 @@ from __future__ import annotations
 import re
 
 from workbench.errors import ParseError
+from workbench.verify import index_notation  # noqa: F401 (gives the nodes made here a value)
 from workbench.verify.latex_scan import GREEK, STOP_COMMANDS, Scanner
 from workbench.verify.lexer import MAX_DIGITS, MAX_LENGTH
 from workbench.verify.parsing import (
@@ -235,6 +236,7 @@ class _Reader(Scanner):
 
     def __init__(self, text: str, offset: int):
         super().__init__(text, offset, extra_space="&")
+        self.norms = 0  # ‖ ... ‖ open here
 
     def column(self) -> int:
         self.skip()
@@ -303,7 +305,9 @@ class _Reader(Scanner):
                 return False
             if any(self.word_at(opening) for opening, _ in _OPEN_CLOSE):
                 return True
-            return self.peek_word() not in (r"\circ", r"\big", r"\Big", r"\|")
+            if self.word_at(r"\|"):
+                return self.norms == 0  # inside ‖...‖ the next \| closes it
+            return self.peek_word() not in (r"\circ", r"\big", r"\Big")
         return ch.isalnum() or ch in "([{"
 
     # ------------------------------------------------------------ factors
@@ -416,7 +420,9 @@ class _Reader(Scanner):
                 raise self.error(message)
         for opening, closing in _NORMS:
             if self.at(opening):
+                self.norms += 1
                 inner = self.group(opening, closing)
+                self.norms -= 1
                 self.take("_2")
                 return made(Call("norm", (inner,), column))
         for opening, closing in _ABS:
@@ -569,7 +575,7 @@ class _Reader(Scanner):
 
     def called_after(self, skip: int) -> bool:
         """A call follows the command: ``(``, ``\\left(``, ``'``, or ``{\\left(``."""
-        rest = self.text[self.pos + skip :].lstrip()
+        rest = self.text[self.pos + skip :]  # no space: the printer's \sigma \left(...) is σ·(...)
         return rest.startswith(("(", r"\left(", "'", r"{\left(", r"\bigl(", r"\big("))
 
     def decorated_name(self, word: str, column: int) -> Node:
