@@ -266,7 +266,7 @@ def _names(nodes) -> list[Name]:
 
 
 def _is_index(name: str, scope: Scope) -> bool:
-    return bool(scope.bound) and name in scope.bound
+    return name in (scope.bound or {})
 
 
 def _entry(matrix: Value, node: Subscript, scope: Scope) -> Value:
@@ -320,7 +320,8 @@ def _position(index: Node, scope: Scope, node: Node) -> int:
             f"the index {unparse(index)} is not a whole number (is it bound by a sum?)",
             index.column,
         )
-    bases = [scope.bound[n.name][1] for n in _names((index,)) if _is_index(n.name, scope)]
+    bound = scope.bound or {}
+    bases = [bound[n.name][1] for n in _names((index,)) if n.name in bound]
     return int(value) - (bases[0] if bases else 1)
 
 

@@ -449,7 +449,7 @@ _OPERATORS = {
 
 def _call(node: Call, scope: Scope) -> Value:
     if node.function == "diff" and isinstance(node.args[1], Subscript):
-        return build(Derivative(*node.args, node.column), scope)  # LaTeX's ∂f/∂z_j
+        return build(Derivative(node.args[0], node.args[1], node.column), scope)  # LaTeX ∂f/∂z_j
     if node.function == "diff":
         raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
     if node.function == "eye":
