@@ -83,6 +83,33 @@ layouts:
                scalars)
   jacobian     J[i, j] = ∂fᵢ/∂xⱼ, m×n (the default for vector functions)
 
+LaTeX (any text with a backslash, a brace or $ is read as LaTeX; --function,
+--claim, --assume and steps lines):
+  products     juxtaposition, \\cdot, \\times: the matrix product (scaling by a
+               scalar); \\odot, \\circ: entry by entry, looser than juxtaposition
+  powers       x^\\top x^T x^{\\intercal}: transpose; X^{-1} X^{2} of a square
+               matrix: inverse, matrix power; ^{\\circ 2}: entry by entry
+  subscripts   W_{2} is a declared W2 (or W_2); x_1 of a declared vector is its
+               FIRST entry (x[0]); W_{12}, W_{1,2}: row 1, column 2; x_1 of an
+               undeclared x is a scalar named x_1
+  indices      \\sum_{k=1}^{n} and \\sum_{k=0}^{n-1} both run over the whole
+               range; n is then the length indexed (also in \\frac{1}{n});
+               \\sum_k has no limits; a free index makes the vector: s_j - y_j
+               is s - y (two free indices: the matrix, rows by the first in
+               alphabetical order); \\delta_{ij}; \\prod likewise
+  derivatives  \\frac{\\partial f}{\\partial x}, \\frac{d}{dx} f, \\nabla_x f: at the
+               top of a steps file's first line, diff(f, x) (z_j with j free:
+               with respect to z); inside a formula, by one entry or scalar
+  functions    \\log \\ln \\exp \\sin \\cos \\tanh \\sqrt \\det e^{x} \\sigma(x)
+               \\sigma'(x) \\tanh'(x) \\operatorname{softmax} \\mathrm{diag}
+               \\operatorname{tr} \\max(a, b) \\lVert x \\rVert |x|; \\log s_k takes
+               the next factor
+  names        \\mathbf{x} \\boldsymbol{\\theta}: x, theta; \\alpha: alpha; \\hat{y}:
+               y_hat; \\mathbf{1}_{n}: ones(n); I_{n}: eye(n)
+  workbench verify --function '-\\sum_k y_k \\log \\operatorname{softmax}(z)_k' \\
+      --wrt z --claim '\\frac{e^{z_j}}{\\sum_k e^{z_k}} - y_j' --shape z=3 y=3 \\
+      --assume '\\sum_k y_k = 1'
+
 steps file: one expression per line; every line after the first starts with '='
 and claims equality with the line before; '#' starts a note; the first line may
 be diff(F, x):
@@ -102,7 +129,9 @@ def register(subparsers) -> None:
         formatter_class=cli_args.FittingHelpFormatter,
     )
     p.add_argument("slug", nargs="?", metavar="SLUG", help="a catalogue result (workbench list)")
-    p.add_argument("--function", metavar="F", help="the function, e.g. 'x.T @ A @ x'")
+    p.add_argument(
+        "--function", metavar="F", help="the function, e.g. 'x.T @ A @ x' or 'x^\\top A x'"
+    )
     p.add_argument("--wrt", metavar="X", help="the variable differentiated with respect to")
     p.add_argument("--claim", metavar="G", help="the claimed derivative")
     p.add_argument("--steps", metavar="FILE", help="a file of steps, one per line")

@@ -28,6 +28,7 @@ from workbench.verify.parsing import (
     Sum,
     Transpose,
     Unary,
+    walk,
 )
 
 # How tightly each kind of node binds; a child that binds more loosely gets parentheses.
@@ -125,9 +126,14 @@ def unparse(node: Node) -> str:
     left = _wrapped_text(node.left, precedence, False, node.op)
     right = _wrapped_text(node.right, precedence, True, node.op)
     separator = node.op if node.op in ("*", "/", "**") else f" {node.op} "
-    if node.op == "@" and node.implicit and (_is_number(node.left) or _is_number(node.right)):
-        separator = "*"  # a LaTeX product with a number is a scaling: 2 x is 2*x
+    if node.op == "@" and node.implicit and any(map(_is_scaling, (node.left, node.right))):
+        separator = "*"  # a LaTeX product with a number or an entry is a scaling: 2 x, y_k s_k
     return f"{left}{separator}{right}"
+
+
+def _is_scaling(node: Node) -> bool:
+    """A number, or index notation (an entry, a sum of entries, δ): a scalar."""
+    return _is_number(node) or any(isinstance(n, Subscript | Kronecker) for n in walk(node))
 
 
 def _is_number(node: Node) -> bool:
