@@ -129,6 +129,8 @@ def test_the_offset_moves_every_column():
         (r"x_i y_i", {"x": "3", "y": "4"}, "different lengths"),
         (r"W_{1}", {"W": "2x3"}, "two indices"),
         (r"A x", {"A": "3x3", "x": "2"}, "inner sizes 3 and 2 differ"),
+        # an undefined L would make ∂L/∂z_k zero: refused, not judged with
+        (r"\sum_k \frac{\partial L}{\partial z_k} z_k", {"z": "3"}, "L is not defined"),
     ],
 )
 def test_meaning_errors_say_what_is_wrong(latex, shapes, message):

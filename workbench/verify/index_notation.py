@@ -389,6 +389,14 @@ def derivative(node: Derivative, scope: Scope) -> Value:
             "whole vector on a steps file's first line",
             node.column,
         )
+    if isinstance(node.body, Name) and node.body.name not in scope.values:
+        # ∂L/∂z_k of a name defined nowhere would be 0: say so rather than judge with it
+        raise ParseError(
+            f"{unparse(node)}: {node.body.name} is not defined in terms of "
+            f"{unparse(node.variable)}, so its derivative cannot be worked out here; "
+            "write what it is a function of",
+            node.column,
+        )
     body = build(node.body, scope)
     if is_matrix(body):
         return body.applyfunc(lambda e: sp.diff(e, variable))
