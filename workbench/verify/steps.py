@@ -49,12 +49,12 @@ MAX_CHARACTERS = 60_000
 MAX_BYTES = 4 * MAX_CHARACTERS  # UTF-8 takes at most four bytes a character
 
 
-def read_file(path: Path, source: str) -> str:
+def read_file(path: Path, source: str, limit: int = MAX_BYTES) -> str:
     """The text of a steps file, read without trusting it.
 
     Only a regular file is read (a FIFO with no writer would wait for ever, ``/dev/zero``
     never ends), it is opened without blocking, and at most :data:`MAX_BYTES` bytes are
-    read, so a huge file costs no memory before it is refused.
+    read (``limit``), so a huge file costs no memory before it is refused.
 
     Raises:
         ParseError: one line saying what is wrong with the file.
@@ -67,13 +67,13 @@ def read_file(path: Path, source: str) -> str:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise ParseError(f"{source}: not a regular file")
         with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(MAX_BYTES + 1)
+            data = stream.read(limit + 1)
     except OSError as error:
         raise ParseError(f"{source}: cannot read: {error.strerror or error}") from None
     finally:
         os.close(handle)
-    if len(data) > MAX_BYTES:
-        raise ParseError(f"{source}: too long (more than {MAX_BYTES} bytes)")
+    if len(data) > limit:
+        raise ParseError(f"{source}: too long (more than {limit} bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
