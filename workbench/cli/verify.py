@@ -23,7 +23,7 @@ each side of every kink of step, abs, sign or relu; a difference any of them
 finds makes the claim wrong.
 
 A Markdown note or a .tex file (workbench verify NOTE.md) is read for every
-display ($$...$$, \[...\], align, aligned, equation) that chains '=' across
+display ($$...$$, \\[...\\], align, aligned, equation) that chains '=' across
 lines; each chain is checked step by step, and its file:line is printed with
 "all n steps follow" or the first line that does not follow, and why.
 
@@ -96,13 +96,13 @@ be diff(F, x):
   = exp(x)/(1 + exp(x))      # chain rule
   = sigmoid(x)
 
-notes (NOTE.md, NOTE.tex): the chain is the display's rows, split at &= and
-\\; \text{...} remarks, \tag, \label, & and end punctuation are dropped.
+notes (NOTE.md, NOTE.tex): a chain is a display's rows, split at = and at the
+line breaks \\\\; \\text{...} remarks, \\tag, \\label, & and end punctuation are dropped.
 The note itself declares what the names are, as a learner writes it:
-  $z \in \mathbb{R}^n$, $W \in \mathbb{R}^{m \times n}$, "where W is 3×4"
+  $z \\in \\mathbb{R}^n$, $W \\in \\mathbb{R}^{m \\times n}$, "where W is 3×4"
   $n = 4$ (a size; a size never given is 4, then 3, 5: the report says so)
-  $s = \operatorname{softmax}(z)$   a definition: s stands for it from there
-  $\sum_k y_k = 1$, "y is one-hot", $x > 0$   facts every test point meets
+  $s = \\operatorname{softmax}(z)$   a definition: s stands for it from there
+  $\\sum_k y_k = 1$, "y is one-hot", $x > 0$   facts every test point meets
 --shape wins over the note. A display "L = ..." of one '=' defines L; a
 chain starting "L &= ..." defines L by its second line and checks the rest.
 """

@@ -26,7 +26,7 @@ from typing import Any
 
 from workbench.errors import ParseError
 from workbench.verify import notes as scan
-from workbench.verify.api import DEFAULT_TIMEOUT, error_report, run_bounded
+from workbench.verify.api import DEFAULT_TIMEOUT, run_bounded
 from workbench.verify.interpret import MAX_SIZE
 from workbench.verify.parsing import Node
 from workbench.verify.problems import located, parse_input

@@ -19,7 +19,8 @@ Bounded: a note is at most :data:`MAX_CHARACTERS` characters, and at most
 :data:`MAX_CHAINS` chains are returned (the rest are counted, not dropped silently).
 
 Example:
-    >>> note = read_note("Let $z \\\\in \\\\mathbb{R}^n$.\\n$$\\nf &= x^2 \\\\\\\\\\n&= x x.\\n$$\\n")
+    >>> text = "Let $z \\\\in \\\\mathbb{R}^n$.\\n$$\\nf &= x^2 \\\\\\\\\\n&= x x.\\n$$\\n"
+    >>> note = read_note(text)
     >>> chain = note.chains[0]
     >>> chain.defines, [(p.line, p.text) for p in chain.parts], note.shapes[0].name
     ('f', [(3, 'x^2'), (4, 'x x')], 'z')
