@@ -201,11 +201,17 @@ def check_note(
     given = [f"{e.left} = {e.right} (line {e.line})" for e in found.equations]
     given += [f"{text} (line {line})" for text, line in found.assume]
     definitions = [(str(n), line, str(k), 0) for n, (k, line) in sizes.items()]
+    # A name the note both defines and declares is its definition: the declared shape
+    # only says what size that value has.
+    given_shapes = {name for name in (shapes or {})}
     definitions += [
         (_name(d.name), d.line, d.text, 0)
         for d in found.definitions
-        if _name(d.name) not in used and _name(d.name) not in sizes
+        if _name(d.name) not in given_shapes and _name(d.name) not in sizes
     ]
+    for name, *_ in definitions:
+        if name not in given_shapes:
+            used.pop(name, None)
     reports = []
     for chain in found.chains:
         lines = [(p.line, p.text, 0) for p in chain.parts]
@@ -260,7 +266,8 @@ def _name(written: str) -> str:
 
 def _shapes(found: scan.Note, given: Mapping[str, int | str]):
     """(size name → (number, line)) and name → "N" or "MxN" for every shape used."""
-    sizes = dict(found.sizes)
+    dims = {d for shape in found.shapes for d in shape.dims}
+    sizes = {name: size for name, size in found.sizes.items() if name in dims}
     defaults: dict[str, int] = {}
     for shape in found.shapes:
         for dim in shape.dims:
