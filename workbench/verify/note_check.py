@@ -140,12 +140,11 @@ class NoteReport:
             else:
                 head = "undecided"
             lines += textwrap.wrap(f"{mark} {where}  {head}", width, subsequent_indent="    ")
-            body = report.render(width - 4).splitlines()[1:] or [report.render(width - 4)]
             if report.verdict == "error":
-                body = textwrap.wrap(report.error or "", width - 4)
-            lines += [
-                "    " + line.strip() if i == 0 else "    " + line for i, line in enumerate(body)
-            ]
+                body = ["  " + line for line in textwrap.wrap(report.error or "", width - 4)]
+            else:  # the steps report's rows, under the chain they belong to
+                body = report.render(width - 2).splitlines()[1:]
+            lines += ["  " + line for line in body]
         if self.skipped:
             lines.append(
                 f"{self.skipped} more chain(s) not checked: at most {scan.MAX_CHAINS} a note"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from workbench.errors import ParseError
@@ -29,7 +30,7 @@ from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import to_latex, unparse
 from workbench.verify.decision import compare, value_text
 from workbench.verify.interpret import Scope, declare
-from workbench.verify.parsing import Call, Node
+from workbench.verify.parsing import Call, Name, Node, Subscript
 from workbench.verify.points import Problem
 from workbench.verify.problems import (
     build_input,
@@ -176,7 +177,7 @@ def verify_lines(
     for node, (number, _, offset) in zip(nodes, lines, strict=True):
         where = f"{source} line {number}"
         if isinstance(node, Call) and node.function == "diff":
-            function_node, wrt = function_call_wrt(node, where, offset)
+            function_node, wrt = function_call_wrt(_whole_variable(node), where, offset)
             check_wrt(wrt, _names_through(function_node, uses), where)
             function = build_input(function_node, scope, where, offset)
             try:
@@ -268,3 +269,16 @@ def _names_through(node: Node, uses: Mapping[str, list[str]]) -> list[str]:
     for name in names_in(node):
         out += [name, *uses.get(name, ())]
     return list(dict.fromkeys(out))
+
+
+def _whole_variable(node: Call) -> Call:
+    """``diff(L, z_j)`` with the index j free (a note's ∂L/∂z_j, the gradient entry by
+    entry) as ``diff(L, z)``: the derivative by the whole of z."""
+    function, variable = node.args
+    if (
+        isinstance(variable, Subscript)
+        and isinstance(variable.base, Name)
+        and all(isinstance(i, Name) for i in variable.indices)
+    ):
+        return replace(node, args=(function, variable.base))
+    return node
