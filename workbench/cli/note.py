@@ -83,8 +83,8 @@ def _run(args) -> int:
 
     # lazy: as above
     from workbench.cli.handout import describe_os_error
-    from workbench.render.handout import available_slugs
-    from workbench.render.note import write_notes
+    from workbench.render.handout import available_slugs  # lazy: as above
+    from workbench.render.note import write_notes  # lazy: as above
 
     slugs = list(available_slugs()) if args.all else list(args.slugs)
     output = Path(args.output)
