@@ -59,6 +59,7 @@ from __future__ import annotations
 import re
 
 from workbench.errors import ParseError
+from workbench.verify import index_notation  # noqa: F401 (gives the nodes made here a value)
 from workbench.verify.latex_scan import GREEK, STOP_COMMANDS, Scanner
 from workbench.verify.lexer import MAX_DIGITS, MAX_LENGTH
 from workbench.verify.parsing import (
@@ -74,6 +75,7 @@ from workbench.verify.parsing import (
     Transpose,
     Unary,
     made,
+    parse,
 )
 
 # Commands (and \operatorname{...} words) that name a function of the plain language.
@@ -159,6 +161,24 @@ def is_latex(text: str) -> bool:
     return any(ch in text for ch in "\\{}$")
 
 
+def parse_any(text: str) -> Node:
+    """``text`` read as LaTeX if :func:`is_latex`, else as the plain language."""
+    return parse_latex(text) if is_latex(text) else parse(text)
+
+
+def split_equation(text: str) -> tuple[str, str] | None:
+    """``lhs = rhs`` at brace depth 0 (a sum's ``k=1`` sits inside braces); None if the
+    text has no such '=' or more than one."""
+    depth, found = 0, []
+    for i, ch in enumerate(text):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if ch == "=" and depth == 0:
+            found.append(i)
+    if len(found) != 1:
+        return None
+    return text[: found[0]], text[found[0] + 1 :]
+
+
 def parse_latex(text: str, offset: int = 0) -> Node:
     """The claim-language tree of one LaTeX formula (math mode; ``$`` delimiters allowed).
 
@@ -216,6 +236,7 @@ class _Reader(Scanner):
 
     def __init__(self, text: str, offset: int):
         super().__init__(text, offset, extra_space="&")
+        self.norms = 0  # ‖ ... ‖ open here
 
     def column(self) -> int:
         self.skip()
@@ -284,7 +305,9 @@ class _Reader(Scanner):
                 return False
             if any(self.word_at(opening) for opening, _ in _OPEN_CLOSE):
                 return True
-            return self.peek_word() not in (r"\circ", r"\big", r"\Big", r"\|")
+            if self.word_at(r"\|"):
+                return self.norms == 0  # inside ‖...‖ the next \| closes it
+            return self.peek_word() not in (r"\circ", r"\big", r"\Big")
         return ch.isalnum() or ch in "([{"
 
     # ------------------------------------------------------------ factors
@@ -397,7 +420,9 @@ class _Reader(Scanner):
                 raise self.error(message)
         for opening, closing in _NORMS:
             if self.at(opening):
+                self.norms += 1
                 inner = self.group(opening, closing)
+                self.norms -= 1
                 self.take("_2")
                 return made(Call("norm", (inner,), column))
         for opening, closing in _ABS:
@@ -550,7 +575,7 @@ class _Reader(Scanner):
 
     def called_after(self, skip: int) -> bool:
         """A call follows the command: ``(``, ``\\left(``, ``'``, or ``{\\left(``."""
-        rest = self.text[self.pos + skip :].lstrip()
+        rest = self.text[self.pos + skip :]  # no space: the printer's \sigma \left(...) is σ·(...)
         return rest.startswith(("(", r"\left(", "'", r"{\left(", r"\bigl(", r"\big("))
 
     def decorated_name(self, word: str, column: int) -> Node:
@@ -756,4 +781,4 @@ def _minus_one(column: int) -> Node:
     return made(Unary("-", Number("1", column), column))
 
 
-__all__ = ["is_latex", "parse_latex"]
+__all__ = ["is_latex", "parse_any", "parse_latex", "split_equation"]
