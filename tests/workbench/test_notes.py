@@ -196,14 +196,6 @@ def test_workbench_note_never_overwrites_without_force(tmp_path):
 
 # ---------------------------------------------------------------- the whole registry
 FAST = ("softmax-jacobian", "cross-entropy-gradient")
-# The registry's chains are in index notation (Σ, z_j, δ_kj): the LaTeX reader reads them
-# into Sum, Subscript and Kronecker nodes that the interpreter does not build yet. Strict,
-# so the marker must go the day they verify.
-INDEX_NOTATION = pytest.mark.xfail(
-    reason="index notation is read but not yet interpreted (KeyError: Subscript)",
-    raises=AssertionError,
-    strict=True,
-)
 
 
 def _note_verifies(slug: str, tmp_path: Path) -> None:
@@ -220,7 +212,6 @@ def _note_verifies(slug: str, tmp_path: Path) -> None:
     assert not failing, report.render()
 
 
-@INDEX_NOTATION
 @pytest.mark.parametrize("slug", FAST)
 def test_written_notes_verify(slug, tmp_path):
     _note_verifies(slug, tmp_path)
@@ -233,7 +224,6 @@ def _slugs():
 
 
 @pytest.mark.slow
-@INDEX_NOTATION
 @pytest.mark.parametrize("slug", _slugs())
 def test_every_written_note_verifies(slug, tmp_path):
     _note_verifies(slug, tmp_path)
