@@ -22,10 +22,15 @@ random points where the function is real and finite, and at points built on
 each side of every kink of step, abs, sign or relu; a difference any of them
 finds makes the claim wrong.
 
-Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2
-the input could not be understood (one line says what and where) or the
-function is defined nowhere it was tried; 3 undecided: no verdict within
---timeout (give it longer).
+A Markdown note or a .tex file (workbench verify NOTE.md) is read for every
+display ($$...$$, \\[...\\], align, aligned, equation) that chains '=' across
+lines; each chain is checked step by step, and its file:line is printed with
+"all n steps follow" or the first line that does not follow, and why.
+
+Exit status: 0 the claim is right everywhere it is defined (a note: every chain
+follows); 1 it is wrong (some chain does not follow); 2 the input could not be
+understood (one line says what and where) or the function is defined nowhere
+it was tried; 3 undecided: no verdict within --timeout (give it longer).
 """
 
 EPILOG = """\
@@ -43,6 +48,7 @@ examples:
   workbench verify --steps derivation.txt --json
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
+  workbench verify examples/softmax_cross_entropy.md
 
 the language:
   names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a
@@ -116,6 +122,16 @@ be diff(F, x):
   diff(log(1 + exp(x)), x)
   = exp(x)/(1 + exp(x))      # chain rule
   = sigmoid(x)
+
+notes (NOTE.md, NOTE.tex): a chain is a display's rows, split at = and at the
+line breaks \\\\; \\text{...} remarks, \\tag, \\label, & and end punctuation are dropped.
+The note itself declares what the names are, as a learner writes it:
+  $z \\in \\mathbb{R}^n$, $W \\in \\mathbb{R}^{m \\times n}$, "where W is 3×4"
+  $n = 4$ (a size; a size never given is 4, then 3, 5: the report says so)
+  $s = \\operatorname{softmax}(z)$   a definition: s stands for it from there
+  $\\sum_k y_k = 1$, "y is one-hot", $x > 0$   facts every test point meets
+--shape wins over the note. A display "L = ..." of one '=' defines L; a
+chain starting "L &= ..." defines L by its second line and checks the rest.
 """
 
 
@@ -128,7 +144,12 @@ def register(subparsers) -> None:
         epilog=EPILOG,
         formatter_class=cli_args.FittingHelpFormatter,
     )
-    p.add_argument("slug", nargs="?", metavar="SLUG", help="a catalogue result (workbench list)")
+    p.add_argument(
+        "slug",
+        nargs="?",
+        metavar="SLUG|NOTE",
+        help="a catalogue result (workbench list), or a note to check (NOTE.md, NOTE.tex)",
+    )
     p.add_argument(
         "--function", metavar="F", help="the function, e.g. 'x.T @ A @ x' or 'x^\\top A x'"
     )
@@ -161,12 +182,29 @@ def register(subparsers) -> None:
         "--timeout",
         type=cli_args.seconds,
         default=None,
-        help="seconds before giving up (default 8)",
+        help="seconds before giving up (default 20; for a note, per chain)",
     )
     p.set_defaults(run=_run)
 
 
 def _usage_error(args) -> str | None:
+    if args.slug and _is_note(args.slug):
+        extra = [
+            o
+            for o, v in (
+                ("--claim", args.claim),
+                ("--wrt", args.wrt),
+                ("--function", args.function),
+                ("--steps", args.steps),
+                ("--case", args.case),
+                ("--assume", args.assume),
+                ("--layout", args.layout),
+            )
+            if v
+        ]
+        if extra:
+            return f"a note states its own claims and facts; drop {', '.join(extra)}"
+        return None
     modes = [bool(args.steps), bool(args.slug), bool(args.function)]
     if sum(modes) != 1:
         return "give exactly one of --function F, --steps FILE, or SLUG (see workbench verify -h)"
@@ -181,6 +219,10 @@ def _usage_error(args) -> str | None:
     if args.assume and not args.function:
         return "--assume works with --function (a catalogue result states its own assumptions)"
     return None
+
+
+def _is_note(text: str) -> bool:
+    return text.lower().endswith((".md", ".markdown", ".tex", ".txt")) or "/" in text
 
 
 def _shapes(specs: list[str]) -> dict[str, str]:
@@ -211,6 +253,8 @@ def _run(args) -> int:
         if problem:
             raise WorkbenchError(problem)
         shapes = _shapes(args.shape)
+        if args.slug and _is_note(args.slug):
+            return _note(args, shapes, options)
         if args.steps:
             from pathlib import Path
 
@@ -236,6 +280,21 @@ def _run(args) -> int:
     if args.json:
         print(report.to_json())
     elif report.verdict == "error":
+        print(f"workbench verify: error: {report.error}", file=sys.stderr)
+    else:
+        print(report.render(cli_args.terminal_width()))
+    return report.exit_status
+
+
+def _note(args, shapes: dict[str, str], options: dict) -> int:
+    from pathlib import Path  # lazy: as above
+
+    from workbench.verify.note_check import check_note  # lazy: as above
+
+    report = check_note(Path(args.slug), shapes=shapes, source=args.slug, **options)
+    if args.json:
+        print(report.to_json())
+    elif report.error:
         print(f"workbench verify: error: {report.error}", file=sys.stderr)
     else:
         print(report.render(cli_args.terminal_width()))

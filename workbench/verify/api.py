@@ -315,6 +315,14 @@ def _run(work: Callable[[], VerifyReport], timeout: float, isolate: bool, kind="
     return replace(report, seconds=time.monotonic() - start)
 
 
+def run_bounded(
+    work: Callable[[], VerifyReport], timeout: float, isolate: bool = True, kind: str = "claim"
+) -> VerifyReport:
+    """``work()`` under a time limit (in a child with a memory limit when ``isolate``);
+    any failure is an error report of one line, running out of time "undecided"."""
+    return _run(work, timeout, isolate, kind)
+
+
 def _gave_up(timeout: float, error: Exception, kind: str) -> VerifyReport:
     """Out of time is its own verdict, "undecided" (neither right nor wrong was shown);
     a child that died otherwise is an error."""
@@ -373,4 +381,5 @@ __all__ = [
     "check_claim",
     "check_steps",
     "decide",
+    "run_bounded",
 ]

@@ -147,6 +147,15 @@ def _symmetric(scope: Scope, name: str, value: sp.ImmutableMatrix) -> Scope:
     return replace(scope, values={**scope.values, name: symmetric})
 
 
+def equation_facts(lhs: Value, rhs: Value) -> list[Fact]:
+    """lhs = rhs as facts, entry by entry (a scalar side stands for every entry).
+
+    Raises:
+        ParseError: sides of different shapes, or an equation that holds for no input.
+    """
+    return _equations(lhs, rhs)
+
+
 def _equations(lhs: Value, rhs: Value) -> list[Fact]:
     left, right = entries(lhs), entries(rhs)
     if len(right) == 1 and len(left) > 1:

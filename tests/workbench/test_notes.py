@@ -1,0 +1,229 @@
+"""Notes in and out: the scanner of a note's chains, ``workbench verify NOTE.md`` and
+``workbench note SLUG``.
+
+Each check is shown failing on a planted mistake: a wrong step of a chain (the line
+named must be the file's own line), a remark that would hide a step, an overwrite
+without --force, a mark not earned, a LaTeX command MathJax does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from workbench.verify import notes as scan
+from workbench.verify.note_check import check_note
+
+ROOT = Path(__file__).parents[2]
+DATA = ROOT / "tests" / "data" / "notes"
+EXAMPLES = ROOT / "examples"
+
+
+def workbench(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+# ---------------------------------------------------------------- the scanner
+def test_a_chain_is_split_at_equals_and_line_breaks_with_the_files_own_lines():
+    note = scan.read_note(
+        "Text.\n\n$$\n\\begin{aligned}\nf(x) &= (x + 1)^2 \\\\\n"
+        "&= x^2 + 2x + 1 \\quad \\text{(expand)} \\\\\n&= x^2 + 1.\n\\end{aligned}\n$$\n"
+    )
+    (chain,) = note.chains
+    assert [(p.line, p.text) for p in chain.parts] == [
+        (5, "f(x)"),
+        (5, "(x + 1)^2"),
+        (6, "x^2 + 2x + 1"),
+        (7, "x^2 + 1"),
+    ]
+    assert chain.line == 5 and chain.steps == 3
+
+
+def test_remarks_tags_labels_and_punctuation_are_stripped_but_not_a_function_name():
+    assert scan.clean(r"&= s - y \qquad \text{since the targets sum to one}.") == "= s - y"
+    assert scan.clean(r" x^2 \nonumber \label{a} \tag*{3} ,") == "x^2"
+    # Planted: \text{softmax}(z) is the function, not a remark; dropping it changes the step.
+    assert scan.clean(r"\text{softmax}(z) - y") == r"\text{softmax}(z) - y"
+
+
+def test_code_and_tex_comments_are_not_mathematics():
+    text = "```\n$$\na = b \\\\\n= c\n$$\n```\n"
+    assert scan.read_note(text).chains == ()
+    assert scan.read_note("% $$ a = b = c $$\n", tex=True).chains == ()
+    # Planted: the same display outside code is a chain.
+    assert len(scan.read_note("$$\na = b \\\\\n= c\n$$\n").chains) == 1
+
+
+def test_declarations_sizes_definitions_and_facts_come_from_the_note():
+    note = scan.read_note(
+        "Let $z, y \\in \\mathbb{R}^n$ and $W \\in \\mathbb{R}^{m \\times n}$, with $n = 5$;\n"
+        "where A is 3×4. Write $s = \\operatorname{softmax}(z)$; $\\sum_k y_k = 1$, and\n"
+        "$y$ is one-hot, $0 < p < 1$.\n"
+    )
+    shapes = {s.name: s.dims for s in note.shapes}
+    assert shapes == {"z": ("n",), "y": ("n",), "W": ("m", "n"), "A": ("3", "4")}
+    assert note.sizes["n"] == (5, 1)
+    assert [(d.name, d.text) for d in note.definitions] == [("s", r"\operatorname{softmax}(z)")]
+    assert [(e.left, e.right) for e in note.equations] == [(r"\sum_k y_k", "1")]
+    assert [text for text, _ in note.assume] == ["0 < p < 1", "y one-hot"]
+
+
+def test_one_equation_defines_a_name_and_a_one_line_derivative_is_a_claim():
+    note = scan.read_note("$$ L = -y^\\top \\log s $$\n\n$$ \\frac{d}{dx} x^2 = 2x $$\n")
+    assert [d.name for d in note.definitions] == ["L"]
+    assert [[p.text for p in c.parts] for c in note.chains] == [[r"\frac{d}{dx} x^2", "2x"]]
+    # Not a chain: one equation whose left side is neither a name nor a derivative.
+    assert scan.read_note("$$ p(x) = e^{-x} $$\n").chains == ()
+
+
+def test_the_note_is_bounded():
+    with pytest.raises(Exception, match="too long"):
+        scan.read_note("x" * (scan.MAX_CHARACTERS + 1))
+    many = "".join(f"$$\na{k} = b \\\\\n= b\n$$\n" for k in range(scan.MAX_CHAINS + 3))
+    note = scan.read_note(many)
+    assert len(note.chains) == scan.MAX_CHAINS and note.skipped == 3
+
+
+# ---------------------------------------------------------------- checking a note
+def test_a_tex_file_in_the_plain_language_names_the_first_wrong_line():
+    """Planted: the \\[...\\] display's last step drops a b (2a + b); line 10 is named."""
+    report = check_note(DATA / "plain_chains.tex", isolate=False)
+    first, second = report.chains
+    assert first.report.verdict == "correct" and first.line == 6 and first.steps == 2
+    assert second.report.verdict == "incorrect" and second.report.first_invalid_line == 10
+    assert report.exit_status == 1
+    assert "W 3×2" in report.shapes
+
+
+def test_the_example_notes_follow_and_the_planted_mistake_is_found():
+    good = workbench("verify", "examples/softmax_cross_entropy.md")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "✓ examples/softmax_cross_entropy.md:19  all 6 steps follow" in good.stdout
+    assert "n = 4 by default" in good.stdout
+    bad = workbench("verify", "examples/softmax_cross_entropy_mistake.md", "--json")
+    assert bad.returncode == 1, bad.stderr
+    document = json.loads(bad.stdout)
+    (chain,) = document["chains"]
+    assert chain["line"] == 19 and chain["first_invalid_line"] == 25
+    assert "sign" in chain["report"]["diagnosis"]
+    text = workbench("verify", "examples/softmax_cross_entropy_mistake.md").stdout
+    assert "line 25 does not follow" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_an_unreadable_note_is_one_line_and_exit_2(tmp_path):
+    missing = workbench("verify", str(tmp_path / "absent.md"))
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.md"
+    broken.write_text("$$\n\\foo x &= 2 \\\\\n&= 3\n$$\n")
+    done = workbench("verify", str(broken))
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    wrong_use = workbench("verify", str(broken), "--claim", "x")
+    assert wrong_use.returncode == 2 and "drop --claim" in wrong_use.stderr
+
+
+# ---------------------------------------------------------------- writing a note
+@pytest.fixture(scope="module")
+def cross_entropy():
+    from workbench.core import registry
+
+    derivation = registry.get("cross-entropy-gradient")
+    return derivation, derivation.check()
+
+
+def test_a_note_has_links_steps_marks_and_the_closed_form(cross_entropy):
+    from workbench.render.note import build_note
+
+    note = build_note(*cross_entropy)
+    assert note.startswith("# Cross-entropy gradient\n")
+    assert "[[softmax-jacobian]]" in note and "[[two-layer-backprop]]" in note
+    assert "\\begin{aligned}" in note and "1. **definition** — ✓ proved symbolically" in note
+    assert "**assumption** — assumed" in note  # Σy = 1 is assumed, never ✓
+    assert "Closed form (✓ proved symbolically)" in note
+
+
+def test_a_mark_not_earned_is_not_printed(cross_entropy):
+    """Planted: the steps check failed; no step may then show ✓."""
+    from workbench.checks.report import DerivationReport
+    from workbench.render.note import build_note
+
+    derivation, report = cross_entropy
+    failed = tuple(
+        replace(c, passed=False, items=tuple({**i, "passed": False} for i in c.items))
+        if c.name == "steps"
+        else c
+        for c in report.checks
+    )
+    note = build_note(derivation, DerivationReport(report.slug, report.title, failed))
+    steps = [line for line in note.splitlines() if line[:3] in {f"{k}. " for k in range(1, 8)}]
+    assert len(steps) == 7 and not any("✓" in line for line in steps)
+    assert "did **not** pass every check" in note
+
+
+def test_the_note_uses_only_commands_mathjax_knows(cross_entropy):
+    from workbench.render.note import MATHJAX_COMMANDS, build_note, commands_in, math_of
+
+    used = set().union(*(commands_in(m) for m in math_of(build_note(*cross_entropy))))
+    assert used and used <= MATHJAX_COMMANDS, used - MATHJAX_COMMANDS
+    # Planted: commands that break on a code-hosting site are caught.
+    assert not commands_in(r"\operatorname*{arg\,max} \textsubscript{S}") <= MATHJAX_COMMANDS
+
+
+def test_workbench_note_never_overwrites_without_force(tmp_path):
+    done = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet")
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "softmax-jacobian.md"
+    assert path.read_text().startswith("# Softmax Jacobian")
+    path.write_text("my own edits\n")  # planted: the learner's edits
+    kept = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet")
+    assert kept.returncode == 2 and "--force" in kept.stderr
+    assert path.read_text() == "my own edits\n"
+    forced = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet", "--force")
+    assert forced.returncode == 0 and path.read_text().startswith("# Softmax Jacobian")
+
+
+# ---------------------------------------------------------------- the whole registry
+FAST = ("softmax-jacobian", "cross-entropy-gradient")
+
+
+def _note_verifies(slug: str, tmp_path: Path) -> None:
+    """Every note written, fed to ``workbench verify``, passes: printed = checked."""
+    from workbench.core import registry
+    from workbench.render.note import build_note
+
+    derivation = registry.get(slug)
+    path = tmp_path / f"{slug}.md"
+    path.write_text(build_note(derivation, derivation.check()))
+    report = check_note(path)
+    assert report.chains, f"{slug}: the note has no chain the reader finds"
+    failing = [c for c in report.chains if c.report.verdict != "correct"]
+    assert not failing, report.render()
+
+
+@pytest.mark.parametrize("slug", FAST)
+def test_written_notes_verify(slug, tmp_path):
+    _note_verifies(slug, tmp_path)
+
+
+def _slugs():
+    from workbench.core import registry
+
+    return [s for s in registry.slugs() if s not in FAST]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", _slugs())
+def test_every_written_note_verifies(slug, tmp_path):
+    _note_verifies(slug, tmp_path)
