@@ -134,6 +134,46 @@ def test_an_unreadable_note_is_one_line_and_exit_2(tmp_path):
     assert wrong_use.returncode == 2 and "drop --claim" in wrong_use.stderr
 
 
+def test_a_name_is_defined_where_the_note_first_gives_it_a_value():
+    """A list of definitions in passing ($L = …$) comes before the chains that use it;
+    a later chain that starts from L checks from L, it does not define L again.
+    Planted: with the inline definition ignored (read after the displays, as it once
+    was), the derivative chain has no L to differentiate and cannot be read."""
+    text = (
+        "- $L = x^{3}$\n\n"
+        "$$\n\\frac{\\partial L}{\\partial x} = 3 x^{2}\n$$\n\n"
+        "$$\nL &= x^{3} \\\\\n&= x x^{2}\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert [(d.name, d.line) for d in note.definitions] == [("L", 1)]
+    assert [c.defines for c in note.chains] == [None, None]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("3 x^{2}", "2 x^{2}"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+
+
+def test_a_formula_without_backslashes_is_still_latex_in_a_note():
+    """``r = X w - y``: juxtaposition is the matrix product, as in all of a note's
+    LaTeX; the plain language (``x.T @ W``, ``a*b``, ``theta``) is still read as such.
+    Planted: read as the plain language, ``X w`` is an entry-by-entry product of a 4×3
+    and a 3×1 matrix, and the note cannot be read."""
+    from workbench.verify.note_check import is_plain
+
+    assert not is_plain("X w - y") and not is_plain("2a + 2b") and not is_plain("log(x) + 1")
+    assert is_plain("x.T @ W @ u") and is_plain("a*b") and is_plain("theta + 1")
+    text = (
+        "$X \\in \\mathbb{R}^{4 \\times 3}$, $w \\in \\mathbb{R}^{3}$, "
+        "$y \\in \\mathbb{R}^{4}$; $r = X w - y$.\n\n"
+        "$$\nr^\\top r &= (X w - y)^\\top (X w - y) \\\\\n"
+        "&= w^\\top X^\\top X w - 2 y^\\top X w + y^\\top y\n$$\n"
+    )
+    report = check_note(text, isolate=False)
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(text.replace("- 2 y", "- y"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():

@@ -145,7 +145,7 @@ _NOT_READ = {
     r"\lim": "limits are not read",
     r"\\": "a line break '\\\\' ends a formula: give one formula at a time",
 }
-_WORD_FUNCTIONS = {
+WORD_FUNCTIONS = {  # a function the LaTeX reader knows by its bare word: log(x)
     **{w: w for w in ("log", "exp", "sin", "cos", "tanh", "softmax", "sigmoid", "diag", "det")},
     **{"ln": "log", "tr": "trace", "trace": "trace", "relu": "relu", "ReLU": "relu"},
 }
@@ -455,9 +455,9 @@ class _Reader(Scanner):
         assert match is not None
         word = match.group(0)
         after = self.text[self.pos + len(word) : self.pos + len(word) + 1]
-        if len(word) > 1 and word in _WORD_FUNCTIONS and after == "(":
+        if len(word) > 1 and word in WORD_FUNCTIONS and after == "(":
             self.pos += len(word)
-            return self.call(_WORD_FUNCTIONS[word], word, column)
+            return self.call(WORD_FUNCTIONS[word], word, column)
         ch = word[0]
         self.pos += 1
         if ch == "I" and self.at("_"):

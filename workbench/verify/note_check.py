@@ -234,9 +234,40 @@ def check_note(
     )
 
 
+# What only the plain language writes: @, **, .T, x[0], *, and words of two letters or
+# more that are not a function the LaTeX reader also knows by its bare word.
+_PLAIN_ONLY = re.compile(r"@|\*|\.T\b|\[|_prime\b|\bdiff\(")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def is_plain(text: str) -> bool:
+    """Is a formula of a note written in the plain language rather than in LaTeX?
+
+    A note's mathematics is LaTeX, where ``X w`` is the matrix product; a formula
+    without a backslash or a brace is still LaTeX (``r = X w - y``, ``2a + 2b``) unless
+    it uses what only the plain language writes (``x.T @ W``, ``a*b``, ``x**2``,
+    ``theta``).
+
+    Example:
+        >>> is_plain("X w - y"), is_plain("x.T @ W @ u"), is_plain("log(x) + 2a")
+        (False, True, False)
+    """
+    # lazy: the LaTeX reader is loaded only for notes and LaTeX input
+    from workbench.verify import latex_input
+
+    if latex_input.is_latex(text):
+        return False
+    if _PLAIN_ONLY.search(text):
+        return True
+    return any(
+        word.group(0) not in latex_input.WORD_FUNCTIONS or text[word.end() : word.end() + 1] != "("
+        for word in _WORD.finditer(text)
+    )
+
+
 def read_formula(text: str, where: str, offset: int = 0) -> Node:
-    """One part of a chain: LaTeX through the LaTeX reader, plain text through the claim
-    parser (a note may write ``2x`` as well as ``2 x``)."""
+    """One part of a chain: LaTeX through the LaTeX reader (:func:`is_plain` says which),
+    the plain language through the claim parser."""
     try:
         # lazy: the LaTeX reader is loaded only for notes and LaTeX input
         from workbench.verify import latex_input
@@ -244,7 +275,7 @@ def read_formula(text: str, where: str, offset: int = 0) -> Node:
         if "\\" not in text:
             return parse_input(text, where, offset)
         raise ParseError(f"{where}: this version cannot read LaTeX formulas") from None
-    if not latex_input.is_latex(text):
+    if is_plain(text):
         return parse_input(text, where, offset)
     try:
         return latex_input.parse_latex(text)
@@ -303,4 +334,4 @@ def _said(found: scan.Note, used: Mapping[str, str], sizes) -> tuple[str, ...]:
     return tuple(out)
 
 
-__all__ = ["ChainReport", "NoteReport", "check_note", "is_note_path", "read_formula"]
+__all__ = ["ChainReport", "NoteReport", "check_note", "is_note_path", "is_plain", "read_formula"]

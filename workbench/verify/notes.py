@@ -139,7 +139,18 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     skipped = 0
     displays = list(_displays(masked))
     defined: set[str] = set()
-    for start, body in displays:
+    sizes: dict[str, tuple[int, int]] = {}
+    assume: list[tuple[str, int]] = []
+    # In the order of the note: a name is defined where it is first given a value,
+    # whether in a display or in passing ($L = …$ in a list of definitions).
+    events = [(start, True, body) for start, body in displays]
+    events += [(at, False, math) for at, math in _inline_math(masked, displays)]
+    for start, is_display, body in sorted(events, key=lambda e: e[0]):
+        if not is_display:
+            line = _line_of(starts, start)
+            shapes += _declarations(body, line)
+            _read_inline(body, line, sizes, definitions, equations, assume, defined)
+            continue
         rows = _rows(body, start)
         parts = _split_parts(rows)
         for found in _declarations(body, _line_of(starts, start)):
@@ -172,12 +183,6 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
                 f"{source} line {lines[0].line}: a chain of more than {MAX_PARTS} lines"
             )
         chains.append(Chain(lines[0].line, tuple(lines), defines))
-    sizes: dict[str, tuple[int, int]] = {}
-    assume: list[tuple[str, int]] = []
-    for at, math in _inline_math(masked, displays):
-        line = _line_of(starts, at)
-        shapes += _declarations(math, line)
-        _read_inline(math, line, sizes, definitions, equations, assume, defined)
     prose = _prose(masked, displays)
     for at, found in _worded_shapes(prose):
         shapes.append(
