@@ -153,6 +153,33 @@ def test_a_name_is_defined_where_the_note_first_gives_it_a_value():
     assert wrong.chains[0].report.verdict == "incorrect"
 
 
+def test_decorated_and_long_names_are_named_as_the_latex_reader_names_them():
+    """``\\hat{p}`` is p_hat and ``\\mathrm{NLL}`` is NLL, in declarations and
+    definitions as in formulas; "one-hot" in prose is a fact only about a name.
+    Planted: ``\\hat{p}`` once declared nothing and was defined as ``p``, and
+    "N×n one-hot labels" once assumed that n is one-hot."""
+    note = scan.read_note(
+        "- Y: N×n one-hot labels; labels are one-hot rows, a one-hot row each.\n"
+        "- $\\hat{p} \\in \\mathbb{R}^{n}$, $\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$\n"
+        "- $y$ is one-hot, and $\\mathbf{t}$ one-hot.\n"
+    )
+    assert [s.name for s in note.shapes] == ["p_hat"]
+    assert [scan.claim_name(d.name) for d in note.definitions] == ["NLL", "p_hat"]
+    assert [text for text, _ in note.assume] == ["y one-hot", "t one-hot"]
+    report = check_note(
+        "$\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$.\n\n"
+        "$$\n\\mathrm{NLL} + \\hat{p} &= 5 x \\\\\n&= x + 4 x\n$$\n",
+        isolate=False,
+    )
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(
+        "$\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$.\n\n"
+        "$$\n\\mathrm{NLL} + \\hat{p} &= 6 x \\\\\n&= x + 5 x\n$$\n",
+        isolate=False,
+    )
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
 def test_a_formula_without_backslashes_is_still_latex_in_a_note():
     """``r = X w - y``: juxtaposition is the matrix product, as in all of a note's
     LaTeX; the plain language (``x.T @ W``, ``a*b``, ``theta``) is still read as such.

@@ -285,13 +285,8 @@ def read_formula(text: str, where: str, offset: int = 0) -> Node:
 
 # ---------------------------------------------------------------- shapes
 def _name(written: str) -> str:
-    """The claim language's name for what the note writes: ``\\mathbf{z}`` → z,
-    ``\\theta`` → theta, ``W_{2}`` → W_2."""
-    name = scan.bare_name(written) or written
-    wrapped = re.match(r"^\\[A-Za-z]+\{(.+)\}$", name)
-    if wrapped:
-        name = wrapped.group(1)
-    return name.lstrip("\\").replace("{", "").replace("}", "")
+    """The claim language's name for what the note writes (``notes.claim_name``)."""
+    return scan.claim_name(written)
 
 
 def _shapes(found: scan.Note, given: Mapping[str, int | str]):

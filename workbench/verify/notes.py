@@ -190,8 +190,10 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         )
     for match in re.finditer(r"(?<![\w\\])([A-Za-z])\s*=\s*([0-9]{1,3})(?![\w.])", prose):
         sizes.setdefault(match.group(1), (int(match.group(2)), _line_of(starts, match.start())))
-    for match in re.finditer(r"(?<![\w\\])([A-Za-z]\w*)\$?\s+(?:is\s+)?(?:a\s+)?one-hot", prose):
-        assume.append((f"{match.group(1)} one-hot", _line_of(starts, match.start())))
+    for match in _ONE_HOT.finditer(prose):
+        name = bare_name(match.group(1) or match.group(2) or "")
+        if name:
+            assume.append((f"{claim_name(name)} one-hot", _line_of(starts, match.start())))
     return Note(
         tuple(chains),
         tuple(shapes),
@@ -201,6 +203,14 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         tuple(assume),
         skipped,
     )
+
+
+# "$y$ is one-hot", "$y$ one-hot", "y is a one-hot vector": a name in math, or one
+# letter followed by "is"; not "N×n one-hot labels" nor "labels are one-hot".
+_ONE_HOT = re.compile(
+    r"(?:\$\s*([^$\n]{1,40}?)\s*\$\s+(?:is\s+(?:an?\s+)?)?"
+    r"|(?<![\w\\×$])([A-Za-z][0-9]?)\s+is\s+(?:an?\s+)?)one-hot"
+)
 
 
 def _line_starts(text: str) -> list[int]:
@@ -370,31 +380,61 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
-_NAME_WRAPPERS = re.compile(r"^\\(mathbf|boldsymbol|bm|mathit|mathrm|vec|mathcal)\{(.+)\}$")
+_NAME_WRAPPERS = re.compile(r"^\\(mathbf|boldsymbol|bm|mathit|mathrm|mathsf|vec|mathcal)\{(.+)\}$")
+# Decorations that make a name, as the LaTeX reader names it: \hat{p} is p_hat.
+_DECORATED = re.compile(r"^\\(hat|bar|tilde|overline)\s*(?:\{\s*(\\?[A-Za-z]+)\s*\}|([A-Za-z]))$")
+_SUFFIXES = {"hat": "hat", "bar": "bar", "tilde": "tilde", "overline": "bar"}
 
 
 def bare_name(text: str) -> str | None:
-    """``L``, ``\\mathbf{z}``, ``\\ell``, ``W_{2}`` → the name (as written, wrappers off);
-    anything else (a sum, a product, a derivative) → None.
+    """``L``, ``\\mathbf{z}``, ``\\ell``, ``W_{2}``, ``\\mathrm{NLL}``, ``\\hat{p}`` → the
+    name (as written, wrappers off); anything else (a sum, a product, a derivative) →
+    None.
 
     Example:
         >>> bare_name(r"\\mathbf{z}"), bare_name("W_{2}"), bare_name("2x")
         ('z', 'W_{2}', None)
+        >>> bare_name(r"\\mathrm{NLL}"), bare_name(r"\\hat{p}")
+        ('NLL', '\\\\hat{p}')
     """
     text = text.strip()
+    if _DECORATED.match(text):
+        return text
     wrapped = _NAME_WRAPPERS.match(text)
     if wrapped:
         text = wrapped.group(2).strip()
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
+            return text  # \mathrm{NLL}: a name of several letters
     if re.fullmatch(r"[A-Za-z](_\{?[A-Za-z0-9]+\}?)?|\\[A-Za-z]+", text):
         return text
     return None
 
 
+def claim_name(written: str) -> str:
+    """The claim language's name for a name as a note writes it, the name the LaTeX
+    reader gives it: ``\\mathbf{z}`` → z, ``\\theta`` → theta, ``W_{2}`` → W_2,
+    ``\\hat{p}`` → p_hat.
+
+    Example:
+        >>> claim_name(r"\\hat{p}"), claim_name(r"\\boldsymbol{\\theta}"), claim_name("W_{2}")
+        ('p_hat', 'theta', 'W_2')
+    """
+    name = bare_name(written) or written.strip()
+    decorated = _DECORATED.match(name)
+    if decorated:
+        inner = (decorated.group(2) or decorated.group(3)).lstrip("\\")
+        return f"{inner}_{_SUFFIXES[decorated.group(1)]}"
+    wrapped = re.match(r"^\\[A-Za-z]+\{(.+)\}$", name)
+    if wrapped:
+        name = wrapped.group(1)
+    return name.lstrip("\\").replace("{", "").replace("}", "")
+
+
 # ---------------------------------------------------------------- declarations
 _SPACE = r"\\mathbb\{R\}|\\mathbb R|\\R\b|ℝ"
 _DECLARATION = re.compile(
-    r"((?:\\?[A-Za-z]+(?:\{[A-Za-z]\})?(?:_\{?[A-Za-z0-9]+\}?)?\s*,\s*)*"
-    r"\\?[A-Za-z]+(?:\{[A-Za-z]\})?(?:_\{?[A-Za-z0-9]+\}?)?)\s*\\in\s*(?:"
+    r"((?:\\?[A-Za-z]+(?:\{\\?[A-Za-z]+\})?(?:_\{?[A-Za-z0-9]+\}?)?\s*,\s*)*"
+    r"\\?[A-Za-z]+(?:\{\\?[A-Za-z]+\})?(?:_\{?[A-Za-z0-9]+\}?)?)\s*\\in\s*(?:"
     + _SPACE
     + r")\s*\^\s*(\{[^{}]*\}|[A-Za-z0-9])"
 )
@@ -411,13 +451,9 @@ def _declarations(math: str, line: int) -> list[Shape]:
         for name in match.group(1).split(","):
             written = bare_name(name.strip())
             if written:
-                out.append(Shape(_plain(written), dims, line, " ".join(match.group(0).split())))
+                said = " ".join(match.group(0).split())
+                out.append(Shape(claim_name(written), dims, line, said))
     return out
-
-
-def _plain(name: str) -> str:
-    wrapped = _NAME_WRAPPERS.match(name)
-    return wrapped.group(2) if wrapped else name
 
 
 def _worded_shapes(prose: str):
@@ -479,6 +515,7 @@ __all__ = [
     "Part",
     "Shape",
     "bare_name",
+    "claim_name",
     "clean",
     "read_note",
 ]
