@@ -201,6 +201,22 @@ def test_a_formula_without_backslashes_is_still_latex_in_a_note():
     assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
 
 
+def test_a_note_with_no_derivation_is_a_mistake_exit_2(tmp_path):
+    """Running verify on a file with nothing to check is the wrong file, or steps not
+    in display math: one line that says so and what the note does define, exit 2.
+    Planted: the same note with one chain in display math is checked and exits 0."""
+    path = tmp_path / "plain.md"
+    path.write_text("We have $L = x^2$, and then\n\n$$ s = 2x $$\n\nand L' = 2x.\n")
+    done = workbench("verify", str(path))
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    (line,) = done.stderr.strip().splitlines()
+    assert "no derivation to check" in line and "it defines L, s but derives nothing" in line
+    document = json.loads(workbench("verify", str(path), "--json").stdout)
+    assert document["verdict"] == "error" and document["chains"] == []
+    path.write_text(path.read_text() + "\n$$\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n&= 1 + x(x + 2)\n$$\n")
+    assert workbench("verify", str(path)).returncode == 0
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():

@@ -29,8 +29,9 @@ lines; each chain is checked step by step, and its file:line is printed with
 
 Exit status: 0 the claim is right everywhere it is defined (a note: every chain
 follows); 1 it is wrong (some chain does not follow); 2 the input could not be
-understood (one line says what and where) or the function is defined nowhere
-it was tried; 3 undecided: no verdict within --timeout (give it longer).
+understood (one line says what and where), the function is defined nowhere it
+was tried, or a note has no derivation in it; 3 undecided: no verdict within
+--timeout (give it longer).
 """
 
 EPILOG = """\

@@ -68,7 +68,8 @@ class NoteReport:
         shapes: each shape used, in words, with where it came from.
         given: the facts the note states, in words.
         skipped: chains beyond the cap, not checked.
-        error: the one-line message when the note could not be read at all.
+        error: the one-line message when the note could not be read at all, or has no
+            derivation in it (a note with none is a mistake, exit 2).
     """
 
     source: str
@@ -149,8 +150,6 @@ class NoteReport:
             lines.append(
                 f"{self.skipped} more chain(s) not checked: at most {scan.MAX_CHAINS} a note"
             )
-        if not self.chains:
-            lines.append("no display chains '=' across lines: nothing to check")
         return "\n".join(lines)
 
 
@@ -176,8 +175,8 @@ def check_note(
         timeout: seconds for each chain.
 
     Example:
-        >>> check_note("no mathematics here").chains
-        ()
+        >>> check_note("no mathematics here").exit_status
+        2
     """
     tex = False
     if isinstance(note, os.PathLike):
@@ -197,6 +196,16 @@ def check_note(
         sizes, used = _shapes(found, shapes or {})
     except ParseError as error:
         return NoteReport(source, error=str(error))
+    if not found.chains and not found.skipped:
+        # A user who runs verify on a note expects a derivation in it: a file with
+        # none is a mistake (the wrong file, or steps not in display math), not a pass.
+        defined = ", ".join(dict.fromkeys(_name(d.name) for d in found.definitions))
+        said = f"; it defines {defined} but derives nothing" if defined else ""
+        return NoteReport(
+            source,
+            error=f"{source}: no derivation to check: no display ($$...$$, \\[...\\], "
+            f"align) chains '=' from one row to the next{said}",
+        )
     given = [f"{e.left} = {e.right} (line {e.line})" for e in found.equations]
     given += [f"{text} (line {line})" for text, line in found.assume]
     definitions = [(str(n), line, str(k), 0) for n, (k, line) in sizes.items()]
