@@ -137,3 +137,42 @@ def test_meaning_errors_say_what_is_wrong(latex, shapes, message):
     scope = Scope(declare(shapes_from(shapes)))
     with pytest.raises(ParseError, match=message.replace("(", r"\(")):
         build(parse_latex(latex), scope)
+
+
+@pytest.mark.parametrize("entry", FORMULAS, ids=lambda e: e["latex"][:40])
+def test_the_claim_printed_for_latex_input_reads_back(entry):
+    """Printed = checked: what a report prints as the claim it read is LaTeX the reader
+    reads back to the same tree (a plain-language claim: claim language it reads back).
+    Planted: the index form once printed is caught (next test)."""
+    from workbench.verify.claim_format import shown_claim, unparse
+
+    node = parse_latex(entry["latex"])
+    printed = shown_claim(entry["latex"], node)
+    assert unparse(parse_latex(printed)) == unparse(node)
+    plain = parse(entry["means"])
+    assert unparse(parse(shown_claim(entry["means"], plain))) == unparse(plain)
+
+
+def test_verify_prints_a_latex_claim_as_latex_in_text_and_json():
+    """The CLI's claim row and ``parsed_claim`` for a LaTeX claim are the LaTeX typed.
+    Planted: the old ``sum_{k=1..n}`` index form is caught by the assertion on it."""
+    import subprocess
+    import sys
+
+    claim = r"\operatorname{softmax}(z)_j \sum_{k=1}^{n} y_k - y_j + 1"
+    args = [
+        sys.executable, "-m", "workbench", "verify", "--function",
+        r"-\sum_{k=1}^{n} y_k \log \operatorname{softmax}(z)_k", "--wrt", "z",
+        "--claim", f"${claim}$", "--shape", "z=4", "y=4",
+    ]  # fmt: skip
+    root = Path(__file__).parents[2]
+    text = subprocess.run(args, capture_output=True, text=True, cwd=root, timeout=300)
+    assert text.returncode == 1, text.stderr
+    assert f"  claim       {claim}\n" in text.stdout
+    done = subprocess.run([*args, "--json"], capture_output=True, text=True, cwd=root, timeout=300)
+    printed = json.loads(done.stdout)["parsed_claim"]
+    assert printed == claim and "sum_{k=1.." not in printed
+    assert "sum_{k=1..n}" not in text.stdout
+    # What was printed before: claimed to be the claim language, which refuses it.
+    with pytest.raises(ParseError):
+        parse("softmax(z)_j*sum_{k=1..n}(y_k) - y_j + 1")

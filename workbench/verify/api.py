@@ -38,7 +38,7 @@ from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
-from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.claim_format import shown_claim, to_latex
 from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_text
 from workbench.verify.interpret import Scope, declare, shape
@@ -280,7 +280,7 @@ def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyRepor
     return VerifyReport(
         verdict=outcome.verdict,
         method=outcome.method,
-        parsed_claim=unparse(claim_node),
+        parsed_claim=shown_claim(claim, claim_node),
         expected=value_text(truth),
         counterexample=outcome.counterexample,
         diagnosis=outcome.diagnosis,

@@ -131,6 +131,28 @@ def unparse(node: Node) -> str:
     return f"{left}{separator}{right}"
 
 
+def shown_claim(typed: str, node: Node) -> str:
+    """What a report prints as the claim it read, in a form the user can type back.
+
+    A claim typed in the plain language is printed canonically in it (``2*x``); one typed
+    in LaTeX, or written in index notation, is printed as typed (without ``$`` and spare
+    spaces): the index form :func:`unparse` gives it (``sum_{k=1..n}(y_k)``) is not the
+    claim language, so it is never printed where the claim language is expected.
+
+    Example:
+        >>> from workbench.verify.parsing import parse
+        >>> shown_claim("2 x", parse("2 x")), shown_claim(r"$s_j  - y_j$", Name("s", 1))
+        ('2*x', 's_j - y_j')
+    """
+    if not _index_free(node) or any(ch in typed for ch in "\\{}$"):
+        return " ".join(typed.strip().strip("$").split())
+    return unparse(node)
+
+
+def _index_free(node: Node) -> bool:
+    return not any(isinstance(n, Subscript | Sum | Kronecker | Derivative) for n in walk(node))
+
+
 def _is_scaling(node: Node) -> bool:
     """A number, or index notation (an entry, a sum of entries, δ): a scalar."""
     return _is_number(node) or any(isinstance(n, Subscript | Kronecker) for n in walk(node))

@@ -27,7 +27,7 @@ from pathlib import Path
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
-from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.claim_format import shown_claim, to_latex
 from workbench.verify.decision import compare, value_text
 from workbench.verify.interpret import Scope, declare
 from workbench.verify.parsing import Call, Name, Node, Subscript
@@ -218,7 +218,7 @@ def verify_lines(
         records.append(
             {
                 "line": number,
-                "text": unparse(nodes[k]),
+                "text": shown_claim(lines[k][1], nodes[k]),
                 "valid": outcome.verdict == "correct",
                 "method": outcome.method,
                 "detail": outcome.detail,
@@ -228,7 +228,7 @@ def verify_lines(
             return VerifyReport(
                 verdict="incorrect",
                 method=outcome.method,
-                parsed_claim=unparse(nodes[k]),
+                parsed_claim=shown_claim(lines[k][1], nodes[k]),
                 expected=value_text(values[k - 1]),
                 counterexample=outcome.counterexample,
                 diagnosis=f"line {number} does not follow from line {previous}: "
@@ -246,7 +246,7 @@ def verify_lines(
     return VerifyReport(
         verdict="correct",
         method=method,
-        parsed_claim=unparse(nodes[-1]),
+        parsed_claim=shown_claim(lines[-1][1], nodes[-1]),
         expected=value_text(values[0]),
         first_invalid_line=None,
         kind="steps",
