@@ -180,6 +180,19 @@ def test_decorated_and_long_names_are_named_as_the_latex_reader_names_them():
     assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
 
 
+def test_the_derivative_of_a_variable_by_itself_is_one():
+    """A chain rule written out has ∂x/∂x; it is 1, not "x is not defined in terms of x".
+    Planted: the last step made 3x is found."""
+    text = (
+        "$$\n\\frac{\\partial}{\\partial x} e^{x^{2}} &= e^{x^{2}} 2 x "
+        "\\frac{\\partial x}{\\partial x} \\\\\n&= 2 x e^{x^{2}}\n$$\n"
+    )
+    report = check_note(text, isolate=False)
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(text.replace("&= 2 x", "&= 3 x"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
 def test_a_formula_without_backslashes_is_still_latex_in_a_note():
     """``r = X w - y``: juxtaposition is the matrix product, as in all of a note's
     LaTeX; the plain language (``x.T @ W``, ``a*b``, ``theta``) is still read as such.

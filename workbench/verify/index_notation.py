@@ -389,7 +389,10 @@ def derivative(node: Derivative, scope: Scope) -> Value:
             "whole vector on a steps file's first line",
             node.column,
         )
-    if isinstance(node.body, Name) and node.body.name not in scope.values:
+    itself = isinstance(node.variable, Name) and node.variable.name == getattr(
+        node.body, "name", None
+    )  # ∂x/∂x = 1, as a chain rule written out shows it
+    if isinstance(node.body, Name) and node.body.name not in scope.values and not itself:
         # ∂L/∂z_k of a name defined nowhere would be 0: say so rather than judge with it
         raise ParseError(
             f"{unparse(node)}: {node.body.name} is not defined in terms of "
