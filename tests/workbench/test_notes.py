@@ -193,6 +193,18 @@ def test_the_derivative_of_a_variable_by_itself_is_one():
     assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
 
 
+def test_a_derivative_by_a_name_the_note_gives_a_value_is_a_clear_error():
+    """``$p = 1/2$`` then ∂/∂p: one clear line, never "internal error".
+    Planted: without ``$p = 1/2$`` the same chain is checked and follows."""
+    chain = "$$\n\\frac{\\partial}{\\partial p} p^{2} &= 2 p \\\\\n&= p + p\n$$\n"
+    report = check_note("Take $p = \\frac{1}{2}$.\n\n" + chain, isolate=False)
+    (only,) = report.chains
+    assert only.report.verdict == "error" and report.exit_status == 2
+    assert "cannot differentiate with respect to p" in (only.report.error or "")
+    assert "internal error" not in report.render()
+    assert check_note(chain, isolate=False).verdict == "correct"
+
+
 def test_a_formula_without_backslashes_is_still_latex_in_a_note():
     """``r = X w - y``: juxtaposition is the matrix product, as in all of a note's
     LaTeX; the plain language (``x.T @ W``, ``a*b``, ``theta``) is still read as such.

@@ -107,6 +107,12 @@ def derivative(function: Value, variable: Value, name: str, layout: str | None):
             "scalar and vector functions"
         )
     xs = list(variable) if is_matrix(variable) else [variable]
+    if not all(isinstance(x, sp.Symbol) for x in xs):
+        # a name the input defines (p = 1/2, then ∂/∂p) is a value, not a variable
+        raise ParseError(
+            f"cannot differentiate with respect to {name}: it stands for a value here "
+            f"({sp.sstr(variable)[:60]}), not a variable"
+        )
     if not is_matrix(function):
         if layout != "jacobian" or not is_matrix(variable):
             if not is_matrix(variable):
