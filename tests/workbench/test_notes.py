@@ -325,13 +325,57 @@ def test_written_notes_verify(slug, tmp_path):
     _note_verifies(slug, tmp_path)
 
 
+# Notes that do not read back yet, each for a named reason that needs more than a fix
+# of the reader, the scanner or the writer. Strict: a note that starts to read back
+# fails here until it is taken off the list.
+KNOWN = {
+    "two-layer-backprop": "the chain rule through intermediates: ∂L/∂z_k of a defined z "
+    "inside a formula, and entries [W_2]_{pq} of a subscripted matrix",
+    "logistic-regression-gradient": "derivatives by defined intermediates (∂L/∂p, "
+    "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
+    "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
+    "the other entries' names have none",
+    "gradient-descent-parabola": "the seed's numbers (c = 3, x₀ = 0, η = 0.1) are stated "
+    "in prose only, and x_k names two different results",
+    "finite-difference-error": "derivatives f', f'', f''' of an unspecified function are not read",
+    "matrix-calculus-identities": "an index bound in one result is read against a matrix "
+    "of another result's size (A_rk out of range)",
+    "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
+    "not mathematics a reader (or MathJax) knows",
+    "bernoulli-entropy": "the facts of one result (∂H/∂p = 0, p = 1/2) are listed for "
+    "the whole note, and H' is not read",
+    "gaussian-mle": "a step's LaTeX is not read (an unexpected '-') and derivatives by "
+    "defined names",
+    "gaussian-kl": r"expectations (\operatorname{E}) are not read",
+    "perplexity": "the domain 0 < q_k ≤ 1 is stated only in words, so q is tested at "
+    "negative entries",
+    "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
+    "max-entropy-softmax": "the Lagrange conditions are facts no test point meets, and a "
+    "free index meets a vector",
+    "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
+    "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
+}
+
+
 def _slugs():
     from workbench.core import registry
 
-    return [s for s in registry.slugs() if s not in FAST]
+    return [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN[s])) if s in KNOWN else s
+        for s in registry.slugs()
+        if s not in FAST
+    ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", _slugs())
 def test_every_written_note_verifies(slug, tmp_path):
     _note_verifies(slug, tmp_path)
+
+
+def test_the_known_exceptions_are_derivations_with_reasons():
+    """The list names derivations of the registry (a renamed slug would hide nothing)."""
+    from workbench.core import registry
+
+    assert set(KNOWN) <= set(registry.slugs()) and not set(KNOWN) & set(FAST)
+    assert all(len(reason) > 20 for reason in KNOWN.values())

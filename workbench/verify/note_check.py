@@ -121,9 +121,12 @@ class NoteReport:
         lines = [f"{self.source}: {len(self.chains)} {noun} of equalities"]
         for label, items in (("shapes", self.shapes), ("given", self.given)):
             if items:
-                lines += textwrap.wrap(
-                    f"{label}: " + "; ".join(items), width, subsequent_indent="  "
+                # a short item stays on one line ("d = 3 by default", not "d" / "= 3")
+                kept = [i.replace(" ", "\xa0") if len(i) <= width - 10 else i for i in items]
+                wrapped = textwrap.wrap(
+                    f"{label}: " + "; ".join(kept), width, subsequent_indent="  "
                 )
+                lines += [line.replace("\xa0", " ") for line in wrapped]
         for chain in self.chains:
             report = chain.report
             where = f"{self.source}:{chain.line}"
