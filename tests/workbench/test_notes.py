@@ -354,6 +354,8 @@ KNOWN = {
     "free index meets a vector",
     "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
     "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
+    "layernorm-backward": "the mean and variance (μ, σ²) are intermediates the chains "
+    "differentiate through but the note states only as free scalars",
 }
 
 
