@@ -218,6 +218,16 @@ symmetric. The verifier names the mistake; write the gradient for any A.
 my_claim = "2*A @ x"  # edit me
 check_claim("x.T @ A @ x", "x", my_claim, shapes={"x": 3, "A": "3x3"})
 """),
+        md("""
+A claim may also be LaTeX, as you write it in your notes (a backslash, a brace or `$`
+makes it LaTeX: juxtaposition is the matrix product, `^\\top` the transpose, and an
+index left free means the whole vector, so `s_j - y_j` is s − y). The same claim, in
+LaTeX; fix it the same way:
+"""),
+        code("""
+my_latex = r"2 A \\mathbf{x}"  # edit me
+check_claim(r"\\mathbf{x}^\\top A \\mathbf{x}", "x", my_latex, shapes={"x": 3, "A": "3x3"})
+"""),
     ]
 
 

@@ -165,3 +165,21 @@ def test_fast_notebook_executes(path, monkeypatch):
 @pytest.mark.parametrize("path", SLOW_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes(path, monkeypatch):
     execute(path, monkeypatch)
+
+
+def test_the_tour_has_a_your_turn_in_latex_that_the_verifier_reads():
+    """The LaTeX attempt is read as LaTeX and judged: wrong as written (the symmetric-only
+    mistake, which is the point of the exercise), right once fixed."""
+    from workbench.verify import check_claim
+
+    tour = nbformat.read(ROOT / "notebooks" / "00-tour.ipynb", as_version=4)
+    cells = [c.source for c in tour.cells if c.cell_type == "code" and "my_latex" in c.source]
+    assert len(cells) == 1
+    assert 'r"2 A \\mathbf{x}"' in cells[0]
+    shapes = {"x": 3, "A": "3x3"}
+    wrong = check_claim(r"\mathbf{x}^\top A \mathbf{x}", "x", r"2 A \mathbf{x}", shapes=shapes)
+    assert wrong.verdict == "incorrect" and wrong.diagnosis.startswith("symmetric-only")
+    fixed = check_claim(
+        r"\mathbf{x}^\top A \mathbf{x}", "x", r"(A + A^\top) \mathbf{x}", shapes=shapes
+    )
+    assert fixed.verdict == "correct"

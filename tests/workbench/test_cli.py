@@ -190,7 +190,7 @@ def test_a_check_that_only_assumed_earns_no_check_mark_in_any_face():
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["list"], ["show"], ["check"], ["rules"], ["verify"], ["handout"]]
+    "command", [[], ["list"], ["show"], ["check"], ["rules"], ["verify"], ["handout"], ["note"]]
 )
 def test_every_help_fits_80_columns(command):
     """The verify and handout help ran to 93 columns; long rows now wrap under their

@@ -32,6 +32,7 @@ TIMEOUT = 60.0
 PROMISES: dict[tuple[str, str], tuple[str, tuple[str, ...], str]] = {
     ("00-tour", 'my_claim = "3*x"'): ("incorrect", ("off by a factor x",), "not 3x"),
     ("00-tour", 'my_claim = "2*A @ x"'): ("incorrect", ("symmetric-only",), "only when A is"),
+    ("00-tour", "my_latex = "): ("incorrect", ("symmetric-only",), "fix it the same way"),
     ("01-softmax-jacobian", '"diag(s)"'): (
         "incorrect",
         ("missing term", "s @ s.T"),

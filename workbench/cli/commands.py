@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PLUGINS = ("workbench.cli.verify", "workbench.cli.handout")
+PLUGINS = ("workbench.cli.verify", "workbench.cli.handout", "workbench.cli.note")
 """Modules that add subcommands: each has ``register(subparsers)``, which adds a parser
 and sets ``run=function(args) -> exit status`` as its default. Kept light: no SymPy."""
 

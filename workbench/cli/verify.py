@@ -22,9 +22,15 @@ random points where the function is real and finite, and at points built on
 each side of every kink of step, abs, sign or relu; a difference any of them
 finds makes the claim wrong.
 
-Exit status: 0 the claim is right everywhere it is defined; 1 it is wrong; 2
-the input could not be understood (one line says what and where) or the
-function is defined nowhere it was tried; 3 undecided: no verdict within
+A Markdown note or a .tex file (workbench verify NOTE.md) is read for every
+display ($$...$$, \\[...\\], align, aligned, equation) that chains '=' across
+lines; each chain is checked step by step, and its file:line is printed with
+"all n steps follow" or the first line that does not follow, and why.
+
+Exit status: 0 the claim is right everywhere it is defined (a note: every chain
+follows); 1 it is wrong (some chain does not follow); 2 the input could not be
+understood (one line says what and where), the function is defined nowhere it
+was tried, or a note has no derivation in it; 3 undecided: no verdict within
 --timeout (give it longer).
 """
 
@@ -43,6 +49,7 @@ examples:
   workbench verify --steps derivation.txt --json
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
+  workbench verify examples/softmax_cross_entropy.md
 
 the language:
   names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a
@@ -83,12 +90,49 @@ layouts:
                scalars)
   jacobian     J[i, j] = ∂fᵢ/∂xⱼ, m×n (the default for vector functions)
 
+LaTeX (any text with a backslash, a brace or $ is read as LaTeX; --function,
+--claim, --assume and steps lines):
+  products     juxtaposition, \\cdot, \\times: the matrix product (scaling by a
+               scalar); \\odot, \\circ: entry by entry, looser than juxtaposition
+  powers       x^\\top x^T x^{\\intercal}: transpose; X^{-1} X^{2} of a square
+               matrix: inverse, matrix power; ^{\\circ 2}: entry by entry
+  subscripts   W_{2} is a declared W2 (or W_2); x_1 of a declared vector is its
+               FIRST entry (x[0]); W_{12}, W_{1,2}: row 1, column 2; x_1 of an
+               undeclared x is a scalar named x_1
+  indices      \\sum_{k=1}^{n} and \\sum_{k=0}^{n-1} both run over the whole
+               range; n is then the length indexed (also in \\frac{1}{n});
+               \\sum_k has no limits; a free index makes the vector: s_j - y_j
+               is s - y (two free indices: the matrix, rows by the first in
+               alphabetical order); \\delta_{ij}; \\prod likewise
+  derivatives  \\frac{\\partial f}{\\partial x}, \\frac{d}{dx} f, \\nabla_x f: at the
+               top of a steps file's first line, diff(f, x) (z_j with j free:
+               with respect to z); inside a formula, by one entry or scalar
+  functions    \\log \\ln \\exp \\sin \\cos \\tanh \\sqrt \\det e^{x} \\sigma(x)
+               \\sigma'(x) \\tanh'(x) \\operatorname{softmax} \\mathrm{diag}
+               \\operatorname{tr} \\max(a, b) \\lVert x \\rVert |x|; \\log s_k takes
+               the next factor
+  names        \\mathbf{x} \\boldsymbol{\\theta}: x, theta; \\alpha: alpha; \\hat{y}:
+               y_hat; \\mathbf{1}_{n}: ones(n); I_{n}: eye(n)
+  workbench verify --function '-\\sum_k y_k \\log \\operatorname{softmax}(z)_k' \\
+      --wrt z --claim '\\frac{e^{z_j}}{\\sum_k e^{z_k}} - y_j' --shape z=3 y=3 \\
+      --assume '\\sum_k y_k = 1'
+
 steps file: one expression per line; every line after the first starts with '='
 and claims equality with the line before; '#' starts a note; the first line may
 be diff(F, x):
   diff(log(1 + exp(x)), x)
   = exp(x)/(1 + exp(x))      # chain rule
   = sigmoid(x)
+
+notes (NOTE.md, NOTE.tex): a chain is a display's rows, split at = and at the
+line breaks \\\\; \\text{...} remarks, \\tag, \\label, & and end punctuation are dropped.
+The note itself declares what the names are, as a learner writes it:
+  $z \\in \\mathbb{R}^n$, $W \\in \\mathbb{R}^{m \\times n}$, "where W is 3×4"
+  $n = 4$ (a size; a size never given is 4, then 3, 5: the report says so)
+  $s = \\operatorname{softmax}(z)$   a definition: s stands for it from there
+  $\\sum_k y_k = 1$, "y is one-hot", $x > 0$   facts every test point meets
+--shape wins over the note. A display "L = ..." of one '=' defines L; a
+chain starting "L &= ..." defines L by its second line and checks the rest.
 """
 
 
@@ -101,8 +145,15 @@ def register(subparsers) -> None:
         epilog=EPILOG,
         formatter_class=cli_args.FittingHelpFormatter,
     )
-    p.add_argument("slug", nargs="?", metavar="SLUG", help="a catalogue result (workbench list)")
-    p.add_argument("--function", metavar="F", help="the function, e.g. 'x.T @ A @ x'")
+    p.add_argument(
+        "slug",
+        nargs="?",
+        metavar="SLUG|NOTE",
+        help="a catalogue result (workbench list), or a note to check (NOTE.md, NOTE.tex)",
+    )
+    p.add_argument(
+        "--function", metavar="F", help="the function, e.g. 'x.T @ A @ x' or 'x^\\top A x'"
+    )
     p.add_argument("--wrt", metavar="X", help="the variable differentiated with respect to")
     p.add_argument("--claim", metavar="G", help="the claimed derivative")
     p.add_argument("--steps", metavar="FILE", help="a file of steps, one per line")
@@ -132,12 +183,29 @@ def register(subparsers) -> None:
         "--timeout",
         type=cli_args.seconds,
         default=None,
-        help="seconds before giving up (default 8)",
+        help="seconds before giving up (default 20; for a note, per chain)",
     )
     p.set_defaults(run=_run)
 
 
 def _usage_error(args) -> str | None:
+    if args.slug and _is_note(args.slug):
+        extra = [
+            o
+            for o, v in (
+                ("--claim", args.claim),
+                ("--wrt", args.wrt),
+                ("--function", args.function),
+                ("--steps", args.steps),
+                ("--case", args.case),
+                ("--assume", args.assume),
+                ("--layout", args.layout),
+            )
+            if v
+        ]
+        if extra:
+            return f"a note states its own claims and facts; drop {', '.join(extra)}"
+        return None
     modes = [bool(args.steps), bool(args.slug), bool(args.function)]
     if sum(modes) != 1:
         return "give exactly one of --function F, --steps FILE, or SLUG (see workbench verify -h)"
@@ -152,6 +220,10 @@ def _usage_error(args) -> str | None:
     if args.assume and not args.function:
         return "--assume works with --function (a catalogue result states its own assumptions)"
     return None
+
+
+def _is_note(text: str) -> bool:
+    return text.lower().endswith((".md", ".markdown", ".tex", ".txt")) or "/" in text
 
 
 def _shapes(specs: list[str]) -> dict[str, str]:
@@ -182,6 +254,8 @@ def _run(args) -> int:
         if problem:
             raise WorkbenchError(problem)
         shapes = _shapes(args.shape)
+        if args.slug and _is_note(args.slug):
+            return _note(args, shapes, options)
         if args.steps:
             from pathlib import Path
 
@@ -207,6 +281,21 @@ def _run(args) -> int:
     if args.json:
         print(report.to_json())
     elif report.verdict == "error":
+        print(f"workbench verify: error: {report.error}", file=sys.stderr)
+    else:
+        print(report.render(cli_args.terminal_width()))
+    return report.exit_status
+
+
+def _note(args, shapes: dict[str, str], options: dict) -> int:
+    from pathlib import Path  # lazy: as above
+
+    from workbench.verify.note_check import check_note  # lazy: as above
+
+    report = check_note(Path(args.slug), shapes=shapes, source=args.slug, **options)
+    if args.json:
+        print(report.to_json())
+    elif report.error:
         print(f"workbench verify: error: {report.error}", file=sys.stderr)
     else:
         print(report.render(cli_args.terminal_width()))

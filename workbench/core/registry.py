@@ -83,3 +83,31 @@ def get(slug: str) -> Derivation:
     if derivation.slug != slug:
         raise UnknownDerivation(f"module for {slug!r} built {derivation.slug!r}")
     return derivation
+
+
+@cache
+def builds_on(slug: str) -> tuple[str, ...]:
+    """The results ``slug``'s derivation uses: the catalogue modules its module imports
+    (``from derivations import softmax_jacobian``), in catalogue order. Read from the
+    source, without importing it.
+
+    Example:
+        >>> builds_on("cross-entropy-gradient")
+        ('softmax-jacobian',)
+    """
+    _require(slug)
+    spec = importlib.util.find_spec(module_name(slug))
+    if spec is None or spec.origin is None:
+        raise UnknownDerivation(f"derivation {slug!r} is listed but has no module")
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "derivations":
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("derivations."):
+            modules.add(str(node.module).split(".")[1])
+        elif isinstance(node, ast.Import):
+            modules.update(
+                a.name.split(".")[1] for a in node.names if a.name.startswith("derivations.")
+            )
+    return tuple(s for s in slugs() if s != slug and module_name(s).split(".")[1] in modules)

@@ -38,7 +38,7 @@ from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
-from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.claim_format import shown_claim, to_latex
 from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_math, value_text
 from workbench.verify.interpret import Scope, declare, shape
@@ -280,7 +280,7 @@ def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyRepor
     return VerifyReport(
         verdict=outcome.verdict,
         method=outcome.method,
-        parsed_claim=unparse(claim_node),
+        parsed_claim=shown_claim(claim, claim_node),
         expected=value_text(truth),
         expected_math=value_math(truth),
         counterexample=outcome.counterexample,
@@ -314,6 +314,14 @@ def _run(work: Callable[[], VerifyReport], timeout: float, isolate: bool, kind="
         except TimeBudgetExceeded as error:
             report = _gave_up(timeout, error, kind)
     return replace(report, seconds=time.monotonic() - start)
+
+
+def run_bounded(
+    work: Callable[[], VerifyReport], timeout: float, isolate: bool = True, kind: str = "claim"
+) -> VerifyReport:
+    """``work()`` under a time limit (in a child with a memory limit when ``isolate``);
+    any failure is an error report of one line, running out of time "undecided"."""
+    return _run(work, timeout, isolate, kind)
 
 
 def _gave_up(timeout: float, error: Exception, kind: str) -> VerifyReport:
@@ -374,4 +382,5 @@ __all__ = [
     "check_claim",
     "check_steps",
     "decide",
+    "run_bounded",
 ]

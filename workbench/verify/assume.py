@@ -32,6 +32,7 @@ import sympy as sp
 
 from workbench.errors import ParseError
 from workbench.verify.interpret import Scope, Value, build, is_matrix
+from workbench.verify.latex_input import parse_any, split_equation
 from workbench.verify.parsing import Number, Unary, parse
 from workbench.verify.points import DENOMINATOR, Fact, entries
 
@@ -102,10 +103,10 @@ def read(texts: Sequence[str], scope: Scope, wrt: str | None = None) -> Assumpti
                         definite.add(name)
                         said.append(f"{name} positive definite (drawn as BBᵀ + I)")
             elif "=" in text and not _COMPARISON.search(text.replace("=", "")):
-                left, right = text.split("=", 1) if text.count("=") == 1 else (text, "")
+                left, right = split_equation(text) or (text, "")
                 if not right.strip():
                     raise ParseError("an equation has one '=' with a side on each")
-                lhs, rhs = (build(parse(side), scope) for side in (left, right))
+                lhs, rhs = (build(parse_any(side), scope) for side in (left, right))
                 facts += _equations(lhs, rhs)
                 said.append(f"{left.strip()} = {right.strip()}")
             elif _COMPARISON.search(text):
@@ -144,6 +145,15 @@ def _symmetric(scope: Scope, name: str, value: sp.ImmutableMatrix) -> Scope:
     size = value.shape[0]
     symmetric = sp.ImmutableMatrix(size, size, lambda i, j: value[min(i, j), max(i, j)])
     return replace(scope, values={**scope.values, name: symmetric})
+
+
+def equation_facts(lhs: Value, rhs: Value) -> list[Fact]:
+    """lhs = rhs as facts, entry by entry (a scalar side stands for every entry).
+
+    Raises:
+        ParseError: sides of different shapes, or an equation that holds for no input.
+    """
+    return _equations(lhs, rhs)
 
 
 def _equations(lhs: Value, rhs: Value) -> list[Fact]:

@@ -28,7 +28,7 @@ from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.render.unicode_math import to_unicode
-from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify.claim_format import shown_claim, to_latex
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
 from workbench.verify.points import Problem
@@ -200,6 +200,7 @@ def verify_catalogue_claim(
     case, index = choose_case(derivation, wrt, case_name)
     variable = case.wrt[index]
     node = parse_input(claim, "--claim")
+    said = shown_claim(claim, node)
     closed = case.gradients[index]
     label = case.results.get(variable)
     shown = derivation.result(label).closed_form if label else closed
@@ -227,7 +228,13 @@ def verify_catalogue_claim(
         if outcome.verdict == "incorrect":
             counterexample = dict(outcome.counterexample or {}, sizes=where)
             return _report(
-                derivation, node, shown, outcome, counterexample, f"at {where}: {outcome.detail}"
+                derivation,
+                node,
+                said,
+                shown,
+                outcome,
+                counterexample,
+                f"at {where}: {outcome.detail}",
             )
     method = "symbolic" if methods == {"symbolic"} else "numeric"
     detail = (
@@ -237,7 +244,7 @@ def verify_catalogue_claim(
     return VerifyReport(
         verdict="correct",
         method=method,
-        parsed_claim=unparse(node),
+        parsed_claim=said,
         expected=to_claim(shown),  # in the claim language
         expected_math=to_unicode(shown),
         kind="catalogue",
@@ -248,11 +255,11 @@ def verify_catalogue_claim(
     )
 
 
-def _report(derivation, node, shown, outcome, counterexample, detail) -> VerifyReport:
+def _report(derivation, node, said, shown, outcome, counterexample, detail) -> VerifyReport:
     return VerifyReport(
         verdict="incorrect",
         method=outcome.method,
-        parsed_claim=unparse(node),
+        parsed_claim=said,
         expected=to_claim(shown),  # in the claim language
         expected_math=to_unicode(shown),
         counterexample=counterexample,

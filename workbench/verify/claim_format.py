@@ -15,7 +15,21 @@ from __future__ import annotations
 
 import re
 
-from workbench.verify.parsing import Binary, Call, Index, Name, Node, Number, Transpose, Unary
+from workbench.verify.parsing import (
+    Binary,
+    Call,
+    Derivative,
+    Index,
+    Kronecker,
+    Name,
+    Node,
+    Number,
+    Subscript,
+    Sum,
+    Transpose,
+    Unary,
+    walk,
+)
 
 # How tightly each kind of node binds; a child that binds more loosely gets parentheses.
 _PRECEDENCE = {"+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "**": 40}
@@ -75,8 +89,10 @@ def _precedence(node: Node) -> int:
         return _PRECEDENCE[node.op]
     if isinstance(node, Unary):
         return _UNARY
-    if isinstance(node, Transpose | Index):
+    if isinstance(node, Transpose | Index | Subscript):
         return _POSTFIX
+    if isinstance(node, Sum):
+        return _UNARY  # Σ takes the product after it: (Σ x_k) y needs its parentheses
     return _ATOM
 
 
@@ -104,11 +120,63 @@ def unparse(node: Node) -> str:
     if isinstance(node, Call):
         axis = [] if node.axis is None else [f"axis={node.axis}"]
         return f"{node.function}({', '.join([*(unparse(a) for a in node.args), *axis])})"
+    if not isinstance(node, Binary):
+        return _index_text(node)
     precedence = _PRECEDENCE[node.op]
     left = _wrapped_text(node.left, precedence, False, node.op)
     right = _wrapped_text(node.right, precedence, True, node.op)
     separator = node.op if node.op in ("*", "/", "**") else f" {node.op} "
+    if node.op == "@" and node.implicit and any(map(_is_scaling, (node.left, node.right))):
+        separator = "*"  # a LaTeX product with a number or an entry is a scaling: 2 x, y_k s_k
     return f"{left}{separator}{right}"
+
+
+def shown_claim(typed: str, node: Node) -> str:
+    """What a report prints as the claim it read, in a form the user can type back.
+
+    A claim typed in the plain language is printed canonically in it (``2*x``); one typed
+    in LaTeX, or written in index notation, is printed as typed (without ``$`` and spare
+    spaces): the index form :func:`unparse` gives it (``sum_{k=1..n}(y_k)``) is not the
+    claim language, so it is never printed where the claim language is expected.
+
+    Example:
+        >>> from workbench.verify.parsing import parse
+        >>> shown_claim("2 x", parse("2 x")), shown_claim(r"$s_j  - y_j$", Name("s", 1))
+        ('2*x', 's_j - y_j')
+    """
+    if not _index_free(node) or any(ch in typed for ch in "\\{}$"):
+        return " ".join(typed.strip().strip("$").split())
+    return unparse(node)
+
+
+def _index_free(node: Node) -> bool:
+    return not any(isinstance(n, Subscript | Sum | Kronecker | Derivative) for n in walk(node))
+
+
+def _is_scaling(node: Node) -> bool:
+    """A number, or index notation (an entry, a sum of entries, δ): a scalar."""
+    return _is_number(node) or any(isinstance(n, Subscript | Kronecker) for n in walk(node))
+
+
+def _is_number(node: Node) -> bool:
+    if isinstance(node, Binary):
+        return node.op in ("/", "*", "**") and _is_number(node.left) and _is_number(node.right)
+    return isinstance(node, Number) or (isinstance(node, Unary) and _is_number(node.operand))
+
+
+def _index_text(node: Node) -> str:
+    """Index notation, which only LaTeX input writes: x_1, W_ij, sum_{k=1}^{n}(...)."""
+    if isinstance(node, Subscript):
+        return _wrapped_text(node.base, _POSTFIX, False, "") + f"_{node.text}"
+    if isinstance(node, Kronecker):
+        return f"delta_{unparse(node.first)}{unparse(node.second)}"
+    if isinstance(node, Derivative):
+        return f"diff({unparse(node.body)}, {unparse(node.variable)})"
+    assert isinstance(node, Sum)
+    limits = ""
+    if node.lower is not None and node.upper is not None:
+        limits = f"={unparse(node.lower)}..{unparse(node.upper)}"
+    return f"{node.op}_{{{node.index}{limits}}}({unparse(node.body)})"
 
 
 def _wrapped_text(child: Node, precedence: int, right: bool, op: str) -> str:
@@ -159,6 +227,8 @@ def to_latex(node: Node) -> str:
         return _wrapped_latex(node.operand, _POSTFIX, False, "**") + f"_{{{inside}}}"
     if isinstance(node, Call):
         return _call_latex(node)
+    if not isinstance(node, Binary):
+        return _index_latex(node)
     if node.op == "/":
         return rf"\frac{{{to_latex(node.left)}}}{{{to_latex(node.right)}}}"
     if node.op == "**":
@@ -172,6 +242,21 @@ def to_latex(node: Node) -> str:
     if node.op == "@" or (isinstance(node.left, Number) and not isinstance(node.right, Number)):
         return f"{left} {right}"
     return rf"{left} \cdot {right}"
+
+
+def _index_latex(node: Node) -> str:
+    if isinstance(node, Subscript):
+        return _wrapped_latex(node.base, _POSTFIX, False, "**") + f"_{{{node.text}}}"
+    if isinstance(node, Kronecker):
+        return rf"\delta_{{{to_latex(node.first)}{to_latex(node.second)}}}"
+    if isinstance(node, Derivative):
+        return rf"\frac{{\partial {to_latex(node.body)}}}{{\partial {to_latex(node.variable)}}}"
+    assert isinstance(node, Sum)
+    command = r"\sum" if node.op == "sum" else r"\prod"
+    if node.lower is None or node.upper is None:
+        return rf"{command}_{{{node.index}}} {to_latex(node.body)}"
+    lower, upper = to_latex(node.lower), to_latex(node.upper)
+    return rf"{command}_{{{node.index}={lower}}}^{{{upper}}} {to_latex(node.body)}"
 
 
 def _wrapped_latex(child: Node, precedence: int, right: bool, op: str) -> str:

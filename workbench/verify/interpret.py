@@ -20,7 +20,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 import sympy as sp
@@ -30,10 +30,12 @@ from workbench.errors import ParseError
 from workbench.verify.parsing import (
     Binary,
     Call,
+    Derivative,
     Index,
     Name,
     Node,
     Number,
+    Subscript,
     Transpose,
     Unary,
     walk,
@@ -101,8 +103,14 @@ class Scope:
     values: Mapping[str, Value]
     open: bool = True
     functions: Mapping[str, Callable[[sp.Expr], sp.Expr]] = field(default_factory=dict)
+    # Index notation (LaTeX input): index name → (its value, the value that is the first
+    # position: 0 or 1), and size names (the n of \sum_{k=1}^{n}) → (size, 1). None until
+    # the top of an expression has been looked at (see index_notation.py).
+    bound: Mapping[str, tuple[int, int]] | None = None
 
     def lookup(self, name: str, column: int) -> Value:
+        if self.bound and name in self.bound:
+            return sp.Integer(self.bound[name][0])
         if name in self.values:
             return self.values[name]
         if name in CONSTANTS:  # after the values: a catalogue result may name a size e
@@ -176,7 +184,16 @@ def build(node: Node, scope: Scope) -> Value:
         ParseError: for shapes that do not fit (with the operator's column), unknown
             names in a closed scope, or numbers too large to compute.
     """
+    if scope.bound is None:
+        scope = replace(scope, bound={})
+        if TOP_LEVEL:  # index notation: sizes named, free indices made a vector
+            return _settled(TOP_LEVEL[0](node, scope))
     return _settled(_BUILDERS[type(node)](node, scope))
+
+
+# The meaning of index notation (Subscript, Sum, Kronecker, Derivative), which only LaTeX
+# input writes: registered by workbench.verify.index_notation, which builds on this module.
+TOP_LEVEL: list[Callable[[Node, Scope], Value]] = []
 
 
 def _number(node: Number, scope: Scope) -> Value:
@@ -227,6 +244,12 @@ def _index(node: Index, scope: Scope) -> Value:
 
 def _binary(node: Binary, scope: Scope) -> Value:
     left, right = build(node.left, scope), build(node.right, scope)
+    if node.implicit and node.op == "@":  # LaTeX's product: scaling, or the matrix product
+        if not is_matrix(left) or not is_matrix(right):
+            return _entrywise(left, right, lambda x, y: x * y, node, "multiply")
+        return _matmul(left, right, node)
+    if node.implicit and node.op == "**" and is_matrix(left) and left.shape[0] == left.shape[1]:
+        return _matrix_power(left, right, node)
     if node.op == "@":
         _shaped(node.left, left, scope, "@", node.column)
         _shaped(node.right, right, scope, "@", node.column)
@@ -386,6 +409,19 @@ def _short(number: sp.Expr) -> str:
     return text if len(text) <= 20 else f"{text[:8]}…({len(text)} characters)"
 
 
+def _matrix_power(matrix: Value, exponent: Value, node: Binary) -> Value:
+    """LaTeX's X^{-1}, X^{2} of a square matrix: the inverse and the matrix power."""
+    if not (getattr(exponent, "is_Integer", False) and -MAX_EXPONENT <= exponent <= MAX_EXPONENT):
+        raise ParseError(
+            "a power of a square matrix needs a whole-number exponent (^{\\circ p} is entry "
+            "by entry)",
+            node.column,
+        )
+    if exponent < 0:
+        return _inverse(matrix, Call("inv", (node.left,), node.column)) ** int(-exponent)
+    return matrix ** int(exponent)
+
+
 def _matmul(left: Value, right: Value, node: Binary) -> Value:
     a = left if is_matrix(left) else sp.ImmutableMatrix([[left]])
     b = right if is_matrix(right) else sp.ImmutableMatrix([[right]])
@@ -412,6 +448,8 @@ _OPERATORS = {
 
 
 def _call(node: Call, scope: Scope) -> Value:
+    if node.function == "diff" and isinstance(node.args[1], Subscript):
+        return build(Derivative(node.args[0], node.args[1], node.column), scope)  # LaTeX ∂f/∂z_j
     if node.function == "diff":
         raise ParseError("diff(...) is allowed only as the first line of a steps file", node.column)
     if node.function == "eye":
@@ -575,5 +613,12 @@ _BUILDERS: dict[type, Callable[..., Value]] = {
     Binary: _binary,
     Call: _call,
 }
+
+
+def register(builders: Mapping[type, Callable[..., Value]], top_level) -> None:
+    """Give more node types a value (index notation, from LaTeX input)."""
+    _BUILDERS.update(builders)
+    TOP_LEVEL[:] = [top_level]
+
 
 __all__ = ["MAX_SIZE", "Scope", "Value", "build", "declare", "describe", "parse_shape", "shape"]

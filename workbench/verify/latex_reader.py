@@ -47,12 +47,10 @@ from workbench.core.functions import (
     derivative_of,
 )
 from workbench.errors import ParseError
+from workbench.verify.latex_scan import GREEK, NAME_COMMANDS, STOP_COMMANDS, Scanner
+from workbench.verify.parsing import MAX_DEPTH  # noqa: F401 (re-exported: the same limit)
 
 MAX_LENGTH = 50_000  # characters: the longest printed step of the registry is a few thousand
-MAX_DEPTH = 200  # nested groups, operators and calls, as in the claim parser
-
-# Commands that are spacing only.
-_SPACING = (r"\,", r"\;", r"\!", r"\quad", r"\qquad", r"\displaystyle", r"\textstyle")
 
 # Scalar functions the printer writes with a command of their own (SymPy's style
 # ``\log{\left(x \right)}`` and the workbench's ``\log\left(s\right)`` both read).
@@ -78,26 +76,6 @@ _ELEMENTWISE_HEADS: Mapping[str, str] = {
     r"\operatorname{step}": "step",
     r"\varphi": "phi",
 }
-
-_GREEK_WORDS = (
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
-    "nu xi pi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi "
-    "Sigma Phi Psi Omega ell"
-)
-_GREEK = frozenset(_GREEK_WORDS.split())
-# Commands whose braced argument is part of a name: \mathrm{NLL}, \hat{p}.
-_NAME_COMMANDS: tuple[str, ...] = (
-    r"\mathrm",
-    r"\operatorname",
-    r"\mathbf",
-    r"\mathit",
-    r"\hat",
-    r"\bar",
-)
-_NAME_COMMANDS += (r"\tilde", r"\vec", r"\dot")
-
-# Words after which a factor cannot start: the reader stops a product there.
-_STOP_COMMANDS = (r"\right", r"\odot", r"\cdot", r"\bmod", r"\times", r"\end", r"\tag")
 
 
 def read_latex(text: str, names: Mapping[str, Any] | None = None) -> Any:
@@ -157,76 +135,14 @@ def read_back(latex: str, source, names: Mapping[str, Any], *, budget: float = 4
     return value, check_equal(value, source, budget=budget, seed=seed)
 
 
-class _Reader:
+class _Reader(Scanner):
     """Recursive descent over the characters of one LaTeX expression."""
 
     def __init__(self, text: str, names: dict[str, Any]):
-        self.text = text
-        self.pos = 0
+        super().__init__(text)
         self.names = names
         self.keys = sorted(names, key=len, reverse=True)  # longest match first
-        self.depth = 0
         self.bound: list[dict[str, sp.Symbol]] = []
-
-    # ------------------------------------------------------------ scanning
-    def error(self, message: str, pos: int | None = None) -> ParseError:
-        return ParseError(message, (self.pos if pos is None else pos) + 1)
-
-    def skip(self) -> None:
-        while self.pos < len(self.text):
-            if self.text[self.pos] in " \t\n":
-                self.pos += 1
-                continue
-            for spacing in _SPACING:
-                if self._word_at(spacing):
-                    self.pos += len(spacing)
-                    break
-            else:
-                return
-
-    def _word_at(self, word: str) -> bool:
-        if not self.text.startswith(word, self.pos):
-            return False
-        end = self.pos + len(word)
-        # \left must not match \leftarrow: a command word ends where letters end.
-        return not (word[-1].isalpha() and end < len(self.text) and self.text[end].isalpha())
-
-    def at(self, word: str) -> bool:
-        self.skip()
-        return self._word_at(word)
-
-    def take(self, word: str) -> bool:
-        if self.at(word):
-            self.pos += len(word)
-            return True
-        return False
-
-    def expect(self, word: str, context: str) -> None:
-        if not self.take(word):
-            raise self.error(f"expected {word!r} {context}, found {self.peek_word()!r}")
-
-    def at_end(self) -> bool:
-        self.skip()
-        return self.pos >= len(self.text)
-
-    def peek_word(self) -> str:
-        self.skip()
-        if self.pos >= len(self.text):
-            return "end of input"
-        if self.text[self.pos] == "\\":
-            end = self.pos + 1
-            while end < len(self.text) and self.text[end].isalpha():
-                end += 1
-            return self.text[self.pos : max(end, self.pos + 2)]
-        return self.text[self.pos]
-
-    def enter(self) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(f"expression too deep (more than {MAX_DEPTH} nested operations)")
-
-    def leave(self) -> None:
-        self.depth -= 1
 
     # ------------------------------------------------------------ grammar
     def expression(self) -> Any:
@@ -288,7 +204,7 @@ class _Reader:
             return False
         ch = self.text[self.pos]
         if ch == "\\":
-            return not any(self._word_at(w) for w in _STOP_COMMANDS)
+            return not any(self.word_at(w) for w in STOP_COMMANDS)
         return ch.isalnum() or ch in "([{"
 
     def factor(self) -> Any:
@@ -370,7 +286,7 @@ class _Reader:
         matched = self.scope_name()
         if matched is not None:
             return matched
-        if self._word_at(r"H\left("):  # the printer's Heaviside step, H(0) = 0
+        if self.word_at(r"H\left("):  # the printer's Heaviside step, H(0) = 0
             self.pos += 1
             return sp.Heaviside(self.group(r"\left(", r"\right)"), 0)
         for command, handler in self._COMMANDS:
@@ -489,7 +405,7 @@ class _Reader:
         """A name not in the scope: a letter, a Greek letter, \\mathrm{...}, \\hat{x}, ..."""
         start = self.pos
         ch = self.text[self.pos]
-        if self._word_at(r"\pi"):
+        if self.word_at(r"\pi"):
             self.pos += 3
             return sp.pi
         if ch == "e" and not self.text[self.pos + 1 : self.pos + 2].isalpha():
@@ -499,9 +415,9 @@ class _Reader:
             self.pos += 1
         elif ch == "\\":
             word = self.peek_word()
-            if word[1:] in _GREEK:
+            if word[1:] in GREEK:
                 self.pos += len(word)
-            elif word in _NAME_COMMANDS:
+            elif word in NAME_COMMANDS:
                 self.pos += len(word)
                 self.braced_text()
             else:
@@ -513,17 +429,6 @@ class _Reader:
         if self.at("_"):
             key += self.subscript_text()
         return sp.Symbol(key)
-
-    def braced_text(self) -> str:
-        start = self.pos
-        self.expect("{", "")
-        level = 1
-        while self.pos < len(self.text) and level:
-            level += {"{": 1, "}": -1}.get(self.text[self.pos], 0)
-            self.pos += 1
-        if level:
-            raise self.error("unclosed '{'", start)
-        return self.text[start : self.pos]
 
     def subscript_text(self) -> str:
         self.expect("_", "")

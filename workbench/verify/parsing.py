@@ -161,7 +161,68 @@ class Index:
     depth: int = field(default=1, compare=False, repr=False)
 
 
-Node = Union[Number, Name, Unary, Binary, Call, Transpose, Index]  # noqa: UP007 (runtime alias)
+# Nodes only the LaTeX front end (:mod:`workbench.verify.latex_input`) makes: index notation.
+@dataclass(frozen=True)
+class Subscript:
+    """``x_{1}``, ``W_{ij}``, ``s_k``, ``W_{2}``: resolved against the scope when built.
+
+    A declared name spelled with the subscript (``W_{2}`` → ``W2`` or ``W_2``) is that
+    name; a subscript of a declared vector or matrix is an entry, each index a whole
+    number counted from 1 (as in mathematics) or an index name (bound by a sum, or free);
+    a subscript of anything else is a scalar named by its text (``x_{1}`` → ``x_1``).
+    ``text`` is the subscript as a name suffix (``"2"``, ``"ij"``).
+    """
+
+    base: Node
+    indices: tuple[Node, ...]
+    text: str
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Sum:
+    """``\\sum_{k=lower}^{upper} body`` (``op`` "sum") or ``\\prod`` (``op`` "prod").
+
+    Without limits the index runs over the length of what it indexes; a symbolic upper
+    limit (``n``, ``n - 1``) must mean that whole range, and names its size.
+    """
+
+    body: Node
+    index: str
+    lower: Node | None
+    upper: Node | None
+    column: int
+    op: str = "sum"
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Kronecker:
+    """``\\delta_{ij}``: 1 where the two indices are equal, else 0."""
+
+    first: Node
+    second: Node
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """``\\frac{\\partial f}{\\partial x_j}`` inside an expression: the derivative of
+    ``body`` by the scalar (an entry, or a scalar name) ``variable``. At the top of a
+    formula the LaTeX reader writes ``Call("diff", (f, x))`` instead, as a steps file's
+    first line ``diff(F, x)``."""
+
+    body: Node
+    variable: Node
+    column: int
+    depth: int = field(default=1, compare=False, repr=False)
+
+
+Node = Union[  # noqa: UP007 (runtime alias)
+    Number, Name, Unary, Binary, Call, Transpose, Index, Subscript, Sum, Kronecker, Derivative
+]
 
 
 def parse(text: str) -> Node:
@@ -196,6 +257,14 @@ def children(node: Node) -> tuple[Node, ...]:
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Subscript):
+        return (node.base, *node.indices)
+    if isinstance(node, Sum):
+        return tuple(n for n in (node.lower, node.upper, node.body) if n is not None)
+    if isinstance(node, Kronecker):
+        return (node.first, node.second)
+    if isinstance(node, Derivative):
+        return (node.body, node.variable)
     return ()
 
 
@@ -218,7 +287,7 @@ def _describe(token: Token) -> str:
     return repr(token.text)
 
 
-def _made(node: Node) -> Node:
+def made(node: Node) -> Node:
     depth = 1 + max((child.depth for child in children(node)), default=0)
     if depth > MAX_DEPTH:
         raise ParseError(
@@ -257,11 +326,11 @@ class _Parser:
             token = self.peek()
             if token.kind == TRANSPOSE:
                 self.advance()
-                left = _made(Transpose(left, token.column))
+                left = made(Transpose(left, token.column))
                 continue
             if token.kind == LBRACKET:
                 self.advance()
-                left = _made(Index(left, self.indices(), token.column))
+                left = made(Index(left, self.indices(), token.column))
                 continue
             if token.kind == OPERATOR:
                 power, right_power = _BINARY[token.text]
@@ -281,7 +350,7 @@ class _Parser:
                 self.advance()
             right = self.expression(right_power)
             op = "*" if implicit else token.text
-            left = _made(Binary(op, left, right, token.column, implicit))
+            left = made(Binary(op, left, right, token.column, implicit))
         self.nesting -= 1
         return left
 
@@ -302,7 +371,7 @@ class _Parser:
                 )
             return inner
         if token.kind == OPERATOR and token.text in "+-":
-            return _made(Unary(token.text, self.expression(_PREFIX), token.column))
+            return made(Unary(token.text, self.expression(_PREFIX), token.column))
         if token.kind == END:
             raise ParseError("unexpected end of input: an operand is missing", token.column)
         raise ParseError(f"unexpected {_describe(token)}", token.column)
@@ -344,7 +413,7 @@ class _Parser:
             said = " or ".join(str(n) for n in accepted)
             plural = "s" if accepted[-1] > 1 else ""
             raise ParseError(f"{name} takes {said} argument{plural}, got {len(args)}", token.column)
-        return _made(Call(name, tuple(args), token.column, axis=axis))
+        return made(Call(name, tuple(args), token.column, axis=axis))
 
     def indices(self) -> tuple[int | None, ...]:
         """The inside of ``[...]`` after its '[': one or two whole numbers or ':'."""

@@ -34,16 +34,19 @@ from workbench.verify.interpret import (
     parse_shape,
     shape,
 )
+from workbench.verify.latex_input import parse_any
 from workbench.verify.parsing import (
     Binary,
     Call,
     Index,
+    Kronecker,
     Name,
     Node,
     Number,
+    Subscript,
+    Sum,
     Transpose,
     Unary,
-    parse,
     walk,
 )
 
@@ -55,9 +58,10 @@ CONSTANT_WORDS = {"e": "Euler's number, e = 2.718…", "pi": "π = 3.14159…"}
 
 
 def parse_input(text: str, source: str, offset: int = 0) -> Node:
-    """:func:`~workbench.verify.parsing.parse`, with errors naming the input they come from."""
+    """The plain language or LaTeX (:func:`~workbench.verify.latex_input.parse_any`), with
+    errors naming the input they come from."""
     try:
-        return parse(text)
+        return parse_any(text)
     except ParseError as error:
         raise located(error, source, offset) from None
 
@@ -124,6 +128,12 @@ def _derivative(function: Value, variable: Value, name: str, layout: str | None)
             "scalar and vector functions"
         )
     xs = list(variable) if is_matrix(variable) else [variable]
+    if not all(isinstance(x, sp.Symbol) for x in xs):
+        # a name the input defines (p = 1/2, then ∂/∂p) is a value, not a variable
+        raise ParseError(
+            f"cannot differentiate with respect to {name}: it stands for a value here "
+            f"({sp.sstr(variable)[:60]}), not a variable"
+        )
     if not is_matrix(function):
         if layout != "jacobian" or not is_matrix(variable):
             if not is_matrix(variable):
@@ -158,10 +168,35 @@ def names_in(*nodes: Node) -> list[str]:
     """The variable names used, in order of first appearance."""
     seen: dict[str, None] = {}
     for node in nodes:
+        indices = _index_names(node)
         for n in walk(node):
-            if isinstance(n, Name) and n.name not in CONSTANTS:
+            if isinstance(n, Name) and n.name not in CONSTANTS and n.name not in indices:
                 seen.setdefault(n.name)
+            elif isinstance(n, Subscript) and isinstance(n.base, Name):
+                # x_{1} of an undeclared x is the scalar x_1 (index notation, LaTeX input)
+                seen.setdefault(n.base.name)
+                if not (_names_of(n.indices) & indices):
+                    seen.setdefault(f"{n.base.name}_{n.text}")
     return list(seen)
+
+
+def _index_names(node: Node) -> set[str]:
+    """Names used as indices or sizes in index notation: a sum's index and limits, the
+    inside of a subscript or of δ. They are numbers, not variables."""
+    out: set[str] = set()
+    for n in walk(node):
+        if isinstance(n, Sum):
+            out.add(n.index)
+            out |= _names_of([limit for limit in (n.lower, n.upper) if limit is not None])
+        elif isinstance(n, Subscript):
+            out |= _names_of(n.indices)
+        elif isinstance(n, Kronecker):
+            out |= _names_of((n.first, n.second))
+    return out
+
+
+def _names_of(nodes) -> set[str]:
+    return {n.name for node in nodes for n in walk(node) if isinstance(n, Name)}
 
 
 def additive_terms(node: Node) -> list[tuple[str, Node, int]]:
@@ -265,6 +300,10 @@ def _replaced(node: Node, old: Node, new: Node) -> Node:
         )
     if isinstance(node, Call):
         return dc_replace(node, args=tuple(_replaced(a, old, new) for a in node.args))
+    if isinstance(node, Subscript):
+        return dc_replace(node, base=_replaced(node.base, old, new))
+    if isinstance(node, Sum):
+        return dc_replace(node, body=_replaced(node.body, old, new))
     return node
 
 
@@ -273,6 +312,13 @@ def function_call_wrt(node: Node, source: str, offset: int) -> tuple[Node, str]:
     if not isinstance(node, Call) or node.function != "diff":
         raise ParseError(f"{source}: expected diff(F, x)")
     function, variable = node.args
+    if (
+        isinstance(variable, Subscript)
+        and isinstance(variable.base, Name)
+        and all(isinstance(i, Name) for i in variable.indices)
+    ):
+        # LaTeX's ∂/∂z_j with j free: the derivative with respect to z, entry by entry
+        return function, variable.base.name
     if not isinstance(variable, Name):
         raise located(
             ParseError("the second argument of diff must be a variable name", variable.column),

@@ -33,7 +33,8 @@ class VerifyReport:
             decision within the time limit: neither right nor wrong was shown).
         method: ``"symbolic"`` (proved by an equality tier) or ``"numeric"`` (exact /
             30-digit random points); None for an error.
-        parsed_claim: the claim as parsed, in canonical text.
+        parsed_claim: the claim as read, in a form that reads back: canonical claim
+            language for a plain claim, the LaTeX as typed for a LaTeX one.
         expected: what the claim should equal, in the claim language (a matrix entry by
             entry), so that it can be typed back.
         counterexample: for a wrong claim, ``{"point", "claimed", "true"}``.

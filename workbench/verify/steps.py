@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
-from workbench.verify.claim_format import to_latex, unparse
+from workbench.verify import assume as assumptions
+from workbench.verify.claim_format import shown_claim, to_latex
 from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, declare
-from workbench.verify.parsing import Call
+from workbench.verify.parsing import Call, Name, Node, Subscript
 from workbench.verify.points import Problem
 from workbench.verify.problems import (
     build_input,
@@ -48,12 +50,12 @@ MAX_CHARACTERS = 60_000
 MAX_BYTES = 4 * MAX_CHARACTERS  # UTF-8 takes at most four bytes a character
 
 
-def read_file(path: Path, source: str) -> str:
+def read_file(path: Path, source: str, limit: int = MAX_BYTES) -> str:
     """The text of a steps file, read without trusting it.
 
     Only a regular file is read (a FIFO with no writer would wait for ever, ``/dev/zero``
     never ends), it is opened without blocking, and at most :data:`MAX_BYTES` bytes are
-    read, so a huge file costs no memory before it is refused.
+    read (``limit``), so a huge file costs no memory before it is refused.
 
     Raises:
         ParseError: one line saying what is wrong with the file.
@@ -66,13 +68,13 @@ def read_file(path: Path, source: str) -> str:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise ParseError(f"{source}: not a regular file")
         with os.fdopen(handle, "rb", closefd=False) as stream:
-            data = stream.read(MAX_BYTES + 1)
+            data = stream.read(limit + 1)
     except OSError as error:
         raise ParseError(f"{source}: cannot read: {error.strerror or error}") from None
     finally:
         os.close(handle)
-    if len(data) > MAX_BYTES:
-        raise ParseError(f"{source}: too long (more than {MAX_BYTES} bytes)")
+    if len(data) > limit:
+        raise ParseError(f"{source}: too long (more than {limit} bytes)")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -114,42 +116,99 @@ def verify_steps(
 ) -> VerifyReport:
     """The report on every step, stopping at the first that does not follow."""
     check_layout(layout)
-    lines = read_steps(text, source)
-    scope = Scope(declare(shapes_from(shapes)))
-    nodes = [parse_input(t, f"{source} line {n}", off) for n, t, off in lines]
-    first_number, _, first_offset = lines[0]
-    defined: tuple = ()
-    convention = ""
-    function_nodes = []
-    if isinstance(nodes[0], Call) and nodes[0].function == "diff":
-        where = f"{source} line {first_number}"
-        function_node, wrt = function_call_wrt(nodes[0], where, first_offset)
-        check_wrt(wrt, names_in(function_node), where)
-        function = build_input(function_node, scope, where, first_offset)
+    return verify_lines(read_steps(text, source), source, shapes, layout, seed)
+
+
+Reader = Callable[[str, str, int], Node]
+"""(text, where, column offset) → the parsed line; a ParseError names ``where``."""
+
+
+def verify_lines(
+    lines: Sequence[tuple[int, str, int]],
+    source: str,
+    shapes: Mapping | None,
+    layout: str | None,
+    seed: int,
+    *,
+    read: Reader = parse_input,
+    definitions: Sequence[tuple[str, int, str, int]] = (),
+    assume: Sequence[str] = (),
+    equations: Sequence[tuple[int, str, str]] = (),
+) -> VerifyReport:
+    """:func:`verify_steps` of lines already split: (line number, text, column offset).
+
+    Args:
+        read: parses one line (the claim language by default; a note passes its LaTeX
+            reader).
+        definitions: (name, line number, text, offset) read in order before the lines:
+            each name then stands for its value, so ``diff(L, z)`` differentiates what
+            ``L`` was defined to be.
+        assume: ``--assume`` texts (:mod:`workbench.verify.assume`): ``y one-hot``,
+            ``0 < p < 1``, ``A symmetric``.
+        equations: (line number, left, right) in the language ``read`` reads: facts
+            every test point satisfies, such as Σₖ yₖ = 1; the verdict says "given" them.
+
+    Besides the first, a line that is a whole ``diff(F, x)`` (a note's
+    ``\\frac{\\partial}{\\partial z}(...)``) has the true derivative as its value.
+    """
+    check_layout(layout)
+    stated = assumptions.read(assume, Scope(declare(shapes_from(shapes))))
+    scope = stated.scope
+    definition_nodes = []
+    uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
+    for name, number, text, offset in definitions:
+        where = f"{source} line {number}"
+        node = read(text, where, offset)
+        value = build_input(node, scope, where, offset)
+        scope = Scope({**scope.values, name: value}, scope.open, scope.functions)
+        definition_nodes.append(node)
+        uses[name] = _names_through(node, uses)
+    facts, said = list(stated.facts), list(stated.said)
+    for number, left, right in equations:
+        where = f"{source} line {number}"
+        sides = [build_input(read(text, where, 0), scope, where) for text in (left, right)]
         try:
-            first_value, convention = derivative(function, scope.lookup(wrt, 0), wrt, layout)
+            facts += assumptions.equation_facts(*sides)
         except ParseError as error:
             raise ParseError(f"{where}: {error}") from None
-        defined, function_nodes = (function,), [function_node]
-    else:
-        first_value = build_input(nodes[0], scope, f"{source} line {first_number}", first_offset)
-    values = [first_value] + [
-        build_input(node, scope, f"{source} line {n}", off)
-        for node, (n, _, off) in zip(nodes[1:], lines[1:], strict=True)
-    ]
-    variables = inputs(names_in(*nodes), scope)
+        said.append(f"{' '.join(left.split())} = {' '.join(right.split())}")
+    nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
+    values, defined, function_nodes, convention = [], [], [], ""
+    for node, (number, _, offset) in zip(nodes, lines, strict=True):
+        where = f"{source} line {number}"
+        if isinstance(node, Call) and node.function == "diff":
+            function_node, wrt = function_call_wrt(_whole_variable(node), where, offset)
+            check_wrt(wrt, _names_through(function_node, uses), where)
+            function = build_input(function_node, scope, where, offset)
+            try:
+                value, layout_words = derivative(function, scope.lookup(wrt, 0), wrt, layout)
+            except ParseError as error:
+                raise ParseError(f"{where}: {error}") from None
+            convention = convention or layout_words
+            values.append(value)
+            defined.append(function)
+            function_nodes.append(function_node)
+        else:
+            values.append(build_input(node, scope, where, offset))
+    named = {name for name, *_ in definitions}
+    variables = inputs(
+        [name for name in names_in(*definition_nodes, *nodes) if name not in named], scope
+    )
 
     records: list[dict] = []
     methods = set()
     for k in range(1, len(lines)):
         number, previous = lines[k][0], lines[k - 1][0]
-        is_derivative = k == 1 and bool(defined)
-        noun = f"line {previous}" + (" (the derivative)" if is_derivative else "")
+        is_derivative = _is_diff(nodes[k - 1]) or _is_diff(nodes[k])
+        noun = f"line {previous}" + (" (the derivative)" if _is_diff(nodes[k - 1]) else "")
         problem = Problem(
             claim=values[k],
             expected=values[k - 1],
             variables=variables,
-            defined=defined,
+            defined=tuple(defined),
+            facts=tuple(facts),
+            domain=stated.domain,
+            positive_definite=stated.positive_definite,
             noun=noun,
             subject=f"line {number}",
             convention=convention if is_derivative else "",
@@ -159,7 +218,7 @@ def verify_steps(
         records.append(
             {
                 "line": number,
-                "text": unparse(nodes[k]),
+                "text": shown_claim(lines[k][1], nodes[k]),
                 "valid": outcome.verdict == "correct",
                 "method": outcome.method,
                 "detail": outcome.detail,
@@ -169,7 +228,7 @@ def verify_steps(
             return VerifyReport(
                 verdict="incorrect",
                 method=outcome.method,
-                parsed_claim=unparse(nodes[k]),
+                parsed_claim=shown_claim(lines[k][1], nodes[k]),
                 expected=value_text(values[k - 1]),
                 expected_math=value_math(values[k - 1]),
                 counterexample=outcome.counterexample,
@@ -182,12 +241,13 @@ def verify_steps(
                 convention=convention,
                 detail=f"line {number}: {outcome.detail}",
                 steps=tuple(records),
+                assumptions=tuple(said),
             )
     method = "symbolic" if methods == {"symbolic"} else "numeric"
     return VerifyReport(
         verdict="correct",
         method=method,
-        parsed_claim=unparse(nodes[-1]),
+        parsed_claim=shown_claim(lines[-1][1], nodes[-1]),
         expected=value_text(values[0]),
         first_invalid_line=None,
         kind="steps",
@@ -196,4 +256,30 @@ def verify_steps(
         convention=convention,
         detail=f"all {len(records)} steps follow ({method})",
         steps=tuple(records),
+        assumptions=tuple(said),
     )
+
+
+def _is_diff(node: Node) -> bool:
+    return isinstance(node, Call) and node.function == "diff"
+
+
+def _names_through(node: Node, uses: Mapping[str, list[str]]) -> list[str]:
+    """The names ``node`` uses, with each defined name followed by the names it stands for."""
+    out: list[str] = []
+    for name in names_in(node):
+        out += [name, *uses.get(name, ())]
+    return list(dict.fromkeys(out))
+
+
+def _whole_variable(node: Call) -> Call:
+    """``diff(L, z_j)`` with the index j free (a note's ∂L/∂z_j, the gradient entry by
+    entry) as ``diff(L, z)``: the derivative by the whole of z."""
+    function, variable = node.args
+    if (
+        isinstance(variable, Subscript)
+        and isinstance(variable.base, Name)
+        and all(isinstance(i, Name) for i in variable.indices)
+    ):
+        return replace(node, args=(function, variable.base))
+    return node

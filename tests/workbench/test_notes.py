@@ -1,0 +1,383 @@
+"""Notes in and out: the scanner of a note's chains, ``workbench verify NOTE.md`` and
+``workbench note SLUG``.
+
+Each check is shown failing on a planted mistake: a wrong step of a chain (the line
+named must be the file's own line), a remark that would hide a step, an overwrite
+without --force, a mark not earned, a LaTeX command MathJax does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from workbench.verify import notes as scan
+from workbench.verify.note_check import check_note
+
+ROOT = Path(__file__).parents[2]
+DATA = ROOT / "tests" / "data" / "notes"
+EXAMPLES = ROOT / "examples"
+
+
+def workbench(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+# ---------------------------------------------------------------- the scanner
+def test_a_chain_is_split_at_equals_and_line_breaks_with_the_files_own_lines():
+    note = scan.read_note(
+        "Text.\n\n$$\n\\begin{aligned}\nf(x) &= (x + 1)^2 \\\\\n"
+        "&= x^2 + 2x + 1 \\quad \\text{(expand)} \\\\\n&= x^2 + 1.\n\\end{aligned}\n$$\n"
+    )
+    (chain,) = note.chains
+    assert [(p.line, p.text) for p in chain.parts] == [
+        (5, "f(x)"),
+        (5, "(x + 1)^2"),
+        (6, "x^2 + 2x + 1"),
+        (7, "x^2 + 1"),
+    ]
+    assert chain.line == 5 and chain.steps == 3
+
+
+def test_remarks_tags_labels_and_punctuation_are_stripped_but_not_a_function_name():
+    assert scan.clean(r"&= s - y \qquad \text{since the targets sum to one}.") == "= s - y"
+    assert scan.clean(r" x^2 \nonumber \label{a} \tag*{3} ,") == "x^2"
+    # Planted: \text{softmax}(z) is the function, not a remark; dropping it changes the step.
+    assert scan.clean(r"\text{softmax}(z) - y") == r"\text{softmax}(z) - y"
+
+
+def test_code_and_tex_comments_are_not_mathematics():
+    text = "```\n$$\na = b \\\\\n= c\n$$\n```\n"
+    assert scan.read_note(text).chains == ()
+    assert scan.read_note("% $$ a = b = c $$\n", tex=True).chains == ()
+    # Planted: the same display outside code is a chain.
+    assert len(scan.read_note("$$\na = b \\\\\n= c\n$$\n").chains) == 1
+
+
+def test_declarations_sizes_definitions_and_facts_come_from_the_note():
+    note = scan.read_note(
+        "Let $z, y \\in \\mathbb{R}^n$ and $W \\in \\mathbb{R}^{m \\times n}$, with $n = 5$;\n"
+        "where A is 3×4. Write $s = \\operatorname{softmax}(z)$; $\\sum_k y_k = 1$, and\n"
+        "$y$ is one-hot, $0 < p < 1$.\n"
+    )
+    shapes = {s.name: s.dims for s in note.shapes}
+    assert shapes == {"z": ("n",), "y": ("n",), "W": ("m", "n"), "A": ("3", "4")}
+    assert note.sizes["n"] == (5, 1)
+    assert [(d.name, d.text) for d in note.definitions] == [("s", r"\operatorname{softmax}(z)")]
+    assert [(e.left, e.right) for e in note.equations] == [(r"\sum_k y_k", "1")]
+    assert [text for text, _ in note.assume] == ["0 < p < 1", "y one-hot"]
+
+
+def test_one_equation_defines_a_name_and_a_one_line_derivative_is_a_claim():
+    note = scan.read_note("$$ L = -y^\\top \\log s $$\n\n$$ \\frac{d}{dx} x^2 = 2x $$\n")
+    assert [d.name for d in note.definitions] == ["L"]
+    assert [[p.text for p in c.parts] for c in note.chains] == [[r"\frac{d}{dx} x^2", "2x"]]
+    # Not a chain: one equation whose left side is neither a name nor a derivative.
+    assert scan.read_note("$$ p(x) = e^{-x} $$\n").chains == ()
+
+
+def test_the_note_is_bounded():
+    with pytest.raises(Exception, match="too long"):
+        scan.read_note("x" * (scan.MAX_CHARACTERS + 1))
+    many = "".join(f"$$\na{k} = b \\\\\n= b\n$$\n" for k in range(scan.MAX_CHAINS + 3))
+    note = scan.read_note(many)
+    assert len(note.chains) == scan.MAX_CHAINS and note.skipped == 3
+
+
+# ---------------------------------------------------------------- checking a note
+def test_a_tex_file_in_the_plain_language_names_the_first_wrong_line():
+    """Planted: the \\[...\\] display's last step drops a b (2a + b); line 10 is named."""
+    report = check_note(DATA / "plain_chains.tex", isolate=False)
+    first, second = report.chains
+    assert first.report.verdict == "correct" and first.line == 6 and first.steps == 2
+    assert second.report.verdict == "incorrect" and second.report.first_invalid_line == 10
+    assert report.exit_status == 1
+    assert "W 3×2" in report.shapes
+
+
+def test_the_example_notes_follow_and_the_planted_mistake_is_found():
+    good = workbench("verify", "examples/softmax_cross_entropy.md")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "✓ examples/softmax_cross_entropy.md:19  all 6 steps follow" in good.stdout
+    assert "n = 4 by default" in good.stdout
+    bad = workbench("verify", "examples/softmax_cross_entropy_mistake.md", "--json")
+    assert bad.returncode == 1, bad.stderr
+    document = json.loads(bad.stdout)
+    (chain,) = document["chains"]
+    assert chain["line"] == 19 and chain["first_invalid_line"] == 25
+    assert "sign" in chain["report"]["diagnosis"]
+    text = workbench("verify", "examples/softmax_cross_entropy_mistake.md").stdout
+    assert "line 25 does not follow" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_an_unreadable_note_is_one_line_and_exit_2(tmp_path):
+    missing = workbench("verify", str(tmp_path / "absent.md"))
+    assert missing.returncode == 2 and missing.stdout == ""
+    assert len(missing.stderr.strip().splitlines()) == 1 and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.md"
+    broken.write_text("$$\n\\foo x &= 2 \\\\\n&= 3\n$$\n")
+    done = workbench("verify", str(broken))
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    wrong_use = workbench("verify", str(broken), "--claim", "x")
+    assert wrong_use.returncode == 2 and "drop --claim" in wrong_use.stderr
+
+
+def test_a_name_is_defined_where_the_note_first_gives_it_a_value():
+    """A list of definitions in passing ($L = …$) comes before the chains that use it;
+    a later chain that starts from L checks from L, it does not define L again.
+    Planted: with the inline definition ignored (read after the displays, as it once
+    was), the derivative chain has no L to differentiate and cannot be read."""
+    text = (
+        "- $L = x^{3}$\n\n"
+        "$$\n\\frac{\\partial L}{\\partial x} = 3 x^{2}\n$$\n\n"
+        "$$\nL &= x^{3} \\\\\n&= x x^{2}\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert [(d.name, d.line) for d in note.definitions] == [("L", 1)]
+    assert [c.defines for c in note.chains] == [None, None]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("3 x^{2}", "2 x^{2}"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+
+
+def test_decorated_and_long_names_are_named_as_the_latex_reader_names_them():
+    """``\\hat{p}`` is p_hat and ``\\mathrm{NLL}`` is NLL, in declarations and
+    definitions as in formulas; "one-hot" in prose is a fact only about a name.
+    Planted: ``\\hat{p}`` once declared nothing and was defined as ``p``, and
+    "N×n one-hot labels" once assumed that n is one-hot."""
+    note = scan.read_note(
+        "- Y: N×n one-hot labels; labels are one-hot rows, a one-hot row each.\n"
+        "- $\\hat{p} \\in \\mathbb{R}^{n}$, $\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$\n"
+        "- $y$ is one-hot, and $\\mathbf{t}$ one-hot.\n"
+    )
+    assert [s.name for s in note.shapes] == ["p_hat"]
+    assert [scan.claim_name(d.name) for d in note.definitions] == ["NLL", "p_hat"]
+    assert [text for text, _ in note.assume] == ["y one-hot", "t one-hot"]
+    report = check_note(
+        "$\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$.\n\n"
+        "$$\n\\mathrm{NLL} + \\hat{p} &= 5 x \\\\\n&= x + 4 x\n$$\n",
+        isolate=False,
+    )
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(
+        "$\\mathrm{NLL} = 2 x$, $\\hat{p} = 3 x$.\n\n"
+        "$$\n\\mathrm{NLL} + \\hat{p} &= 6 x \\\\\n&= x + 5 x\n$$\n",
+        isolate=False,
+    )
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
+def test_the_derivative_of_a_variable_by_itself_is_one():
+    """A chain rule written out has ∂x/∂x; it is 1, not "x is not defined in terms of x".
+    Planted: the last step made 3x is found."""
+    text = (
+        "$$\n\\frac{\\partial}{\\partial x} e^{x^{2}} &= e^{x^{2}} 2 x "
+        "\\frac{\\partial x}{\\partial x} \\\\\n&= 2 x e^{x^{2}}\n$$\n"
+    )
+    report = check_note(text, isolate=False)
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(text.replace("&= 2 x", "&= 3 x"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
+def test_a_derivative_by_a_name_the_note_gives_a_value_is_a_clear_error():
+    """``$p = 1/2$`` then ∂/∂p: one clear line, never "internal error".
+    Planted: without ``$p = 1/2$`` the same chain is checked and follows."""
+    chain = "$$\n\\frac{\\partial}{\\partial p} p^{2} &= 2 p \\\\\n&= p + p\n$$\n"
+    report = check_note("Take $p = \\frac{1}{2}$.\n\n" + chain, isolate=False)
+    (only,) = report.chains
+    assert only.report.verdict == "error" and report.exit_status == 2
+    assert "cannot differentiate with respect to p" in (only.report.error or "")
+    assert "internal error" not in report.render()
+    assert check_note(chain, isolate=False).verdict == "correct"
+
+
+def test_a_formula_without_backslashes_is_still_latex_in_a_note():
+    """``r = X w - y``: juxtaposition is the matrix product, as in all of a note's
+    LaTeX; the plain language (``x.T @ W``, ``a*b``, ``theta``) is still read as such.
+    Planted: read as the plain language, ``X w`` is an entry-by-entry product of a 4×3
+    and a 3×1 matrix, and the note cannot be read."""
+    from workbench.verify.note_check import is_plain
+
+    assert not is_plain("X w - y") and not is_plain("2a + 2b") and not is_plain("log(x) + 1")
+    assert is_plain("x.T @ W @ u") and is_plain("a*b") and is_plain("theta + 1")
+    text = (
+        "$X \\in \\mathbb{R}^{4 \\times 3}$, $w \\in \\mathbb{R}^{3}$, "
+        "$y \\in \\mathbb{R}^{4}$; $r = X w - y$.\n\n"
+        "$$\nr^\\top r &= (X w - y)^\\top (X w - y) \\\\\n"
+        "&= w^\\top X^\\top X w - 2 y^\\top X w + y^\\top y\n$$\n"
+    )
+    report = check_note(text, isolate=False)
+    assert report.verdict == "correct", report.render()
+    wrong = check_note(text.replace("- 2 y", "- y"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect", wrong.render()
+
+
+def test_a_note_with_no_derivation_is_a_mistake_exit_2(tmp_path):
+    """Running verify on a file with nothing to check is the wrong file, or steps not
+    in display math: one line that says so and what the note does define, exit 2.
+    Planted: the same note with one chain in display math is checked and exits 0."""
+    path = tmp_path / "plain.md"
+    path.write_text("We have $L = x^2$, and then\n\n$$ s = 2x $$\n\nand L' = 2x.\n")
+    done = workbench("verify", str(path))
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    (line,) = done.stderr.strip().splitlines()
+    assert "no derivation to check" in line and "it defines L, s but derives nothing" in line
+    document = json.loads(workbench("verify", str(path), "--json").stdout)
+    assert document["verdict"] == "error" and document["chains"] == []
+    path.write_text(path.read_text() + "\n$$\n(x+1)^2 &= x^2 + 2x + 1 \\\\\n&= 1 + x(x + 2)\n$$\n")
+    assert workbench("verify", str(path)).returncode == 0
+
+
+# ---------------------------------------------------------------- writing a note
+@pytest.fixture(scope="module")
+def cross_entropy():
+    from workbench.core import registry
+
+    derivation = registry.get("cross-entropy-gradient")
+    return derivation, derivation.check()
+
+
+def test_a_note_has_links_steps_marks_and_the_closed_form(cross_entropy):
+    from workbench.render.note import build_note
+
+    note = build_note(*cross_entropy)
+    assert note.startswith("# Cross-entropy gradient\n")
+    assert "[[softmax-jacobian]]" in note and "[[two-layer-backprop]]" in note
+    assert "\\begin{aligned}" in note and "1. **definition** — ✓ proved symbolically" in note
+    assert "**assumption** — assumed" in note  # Σy = 1 is assumed, never ✓
+    assert "Closed form (✓ proved symbolically)" in note
+
+
+def test_a_mark_not_earned_is_not_printed(cross_entropy):
+    """Planted: the steps check failed; no step may then show ✓."""
+    from workbench.checks.report import DerivationReport
+    from workbench.render.note import build_note
+
+    derivation, report = cross_entropy
+    failed = tuple(
+        replace(c, passed=False, items=tuple({**i, "passed": False} for i in c.items))
+        if c.name == "steps"
+        else c
+        for c in report.checks
+    )
+    note = build_note(derivation, DerivationReport(report.slug, report.title, failed))
+    steps = [line for line in note.splitlines() if line[:3] in {f"{k}. " for k in range(1, 8)}]
+    assert len(steps) == 7 and not any("✓" in line for line in steps)
+    assert "did **not** pass every check" in note
+
+
+def test_the_note_uses_only_commands_mathjax_knows(cross_entropy):
+    from workbench.render.note import MATHJAX_COMMANDS, build_note, commands_in, math_of
+
+    used = set().union(*(commands_in(m) for m in math_of(build_note(*cross_entropy))))
+    assert used and used <= MATHJAX_COMMANDS, used - MATHJAX_COMMANDS
+    # Planted: commands that break on a code-hosting site are caught.
+    assert not commands_in(r"\operatorname*{arg\,max} \textsubscript{S}") <= MATHJAX_COMMANDS
+
+
+def test_workbench_note_never_overwrites_without_force(tmp_path):
+    done = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet")
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "softmax-jacobian.md"
+    assert path.read_text().startswith("# Softmax Jacobian")
+    path.write_text("my own edits\n")  # planted: the learner's edits
+    kept = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet")
+    assert kept.returncode == 2 and "--force" in kept.stderr
+    assert path.read_text() == "my own edits\n"
+    forced = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet", "--force")
+    assert forced.returncode == 0 and path.read_text().startswith("# Softmax Jacobian")
+
+
+# ---------------------------------------------------------------- the whole registry
+FAST = ("softmax-jacobian", "cross-entropy-gradient")
+
+
+def _note_verifies(slug: str, tmp_path: Path) -> None:
+    """Every note written, fed to ``workbench verify``, passes: printed = checked."""
+    from workbench.core import registry
+    from workbench.render.note import build_note
+
+    derivation = registry.get(slug)
+    path = tmp_path / f"{slug}.md"
+    path.write_text(build_note(derivation, derivation.check()))
+    report = check_note(path)
+    assert report.chains, f"{slug}: the note has no chain the reader finds"
+    failing = [c for c in report.chains if c.report.verdict != "correct"]
+    assert not failing, report.render()
+
+
+@pytest.mark.parametrize("slug", FAST)
+def test_written_notes_verify(slug, tmp_path):
+    _note_verifies(slug, tmp_path)
+
+
+# Notes that do not read back yet, each for a named reason that needs more than a fix
+# of the reader, the scanner or the writer. Strict: a note that starts to read back
+# fails here until it is taken off the list.
+KNOWN = {
+    "two-layer-backprop": "the chain rule through intermediates: ∂L/∂z_k of a defined z "
+    "inside a formula, and entries [W_2]_{pq} of a subscripted matrix",
+    "logistic-regression-gradient": "derivatives by defined intermediates (∂L/∂p, "
+    "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
+    "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
+    "the other entries' names have none",
+    "gradient-descent-parabola": "the seed's numbers (c = 3, x₀ = 0, η = 0.1) are stated "
+    "in prose only, and x_k names two different results",
+    "finite-difference-error": "derivatives f', f'', f''' of an unspecified function are not read",
+    "matrix-calculus-identities": "an index bound in one result is read against a matrix "
+    "of another result's size (A_rk out of range)",
+    "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
+    "not mathematics a reader (or MathJax) knows",
+    "bernoulli-entropy": "the facts of one result (∂H/∂p = 0, p = 1/2) are listed for "
+    "the whole note, and H' is not read",
+    "gaussian-mle": "a step's LaTeX is not read (an unexpected '-') and derivatives by "
+    "defined names",
+    "gaussian-kl": r"expectations (\operatorname{E}) are not read",
+    "perplexity": "the domain 0 < q_k ≤ 1 is stated only in words, so q is tested at "
+    "negative entries",
+    "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
+    "max-entropy-softmax": "the Lagrange conditions are facts no test point meets, and a "
+    "free index meets a vector",
+    "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
+    "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
+    "layernorm-backward": "the mean and variance (μ, σ²) are intermediates the chains "
+    "differentiate through but the note states only as free scalars",
+}
+
+
+def _slugs():
+    from workbench.core import registry
+
+    return [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN[s])) if s in KNOWN else s
+        for s in registry.slugs()
+        if s not in FAST
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", _slugs())
+def test_every_written_note_verifies(slug, tmp_path):
+    _note_verifies(slug, tmp_path)
+
+
+def test_the_known_exceptions_are_derivations_with_reasons():
+    """The list names derivations of the registry (a renamed slug would hide nothing)."""
+    from workbench.core import registry
+
+    assert set(KNOWN) <= set(registry.slugs()) and not set(KNOWN) & set(FAST)
+    assert all(len(reason) > 20 for reason in KNOWN.values())
