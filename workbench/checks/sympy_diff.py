@@ -317,7 +317,7 @@ def result_tasks(derivation: Derivation, budget: float, seed: int) -> list:
                 lambda result=result, case=case, sizes=sizes, route=route: _result_items(
                     derivation, result, route, case, sizes, budget, seed
                 )
-                for case, sizes in _result_settings(derivation, result)
+                for case, sizes in result_settings(derivation, result)
             ]
     return tasks
 
@@ -327,7 +327,7 @@ def result_items(derivation: Derivation, budget: float, seed: int) -> list[dict]
     return [item for task in result_tasks(derivation, budget, seed) for item in task()]
 
 
-def _result_settings(derivation: Derivation, result) -> list[tuple[Case | None, dict]]:
+def result_settings(derivation: Derivation, result) -> list[tuple[Case | None, dict]]:
     """Where a result is written out: at each size of each case that gives every size
     symbol it needs (with that case's substitutions: a mask, a concrete activation), else
     at :data:`RESULT_SIZES` (distinct size symbols offset, so a transposed size shows)."""
@@ -381,7 +381,7 @@ def _result_items(derivation, result, route, case, sizes, budget, seed) -> list[
     indices = sorted(
         algebra.index_symbols(result.goal) | algebra.index_symbols(result.derived), key=str
     )
-    ranges = _index_ranges(result.goal, indices, sizes)
+    ranges = index_ranges(result.goal, indices, sizes)
     combos = list(itertools.product(*(range(r) for r in ranges)))
     if len(combos) > RESULT_ENTRIES:
         combos = random.Random(f"{seed}:{result.label}:{sizes}").sample(combos, RESULT_ENTRIES)
@@ -516,7 +516,7 @@ def _outermost(expr: sp.Basic) -> list[sp.Derivative]:
     return list(dict.fromkeys(d for arg in expr.args for d in _outermost(arg)))
 
 
-def _index_ranges(goal: sp.Basic, indices, sizes) -> list[int]:
+def index_ranges(goal: sp.Basic, indices, sizes) -> list[int]:
     """Each free index's range: the dimension of a matrix the goal indexes with it."""
     ranges = []
     for index in indices:

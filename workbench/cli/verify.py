@@ -50,6 +50,7 @@ examples:
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
   workbench verify examples/softmax_cross_entropy.md
+  workbench verify attention-gradient --result dL/dP --claim "G @ V.T"
 
 the language:
   names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a
@@ -175,6 +176,12 @@ def register(subparsers) -> None:
         "'y one-hot', 'A symmetric', 'X positive definite'",
     )
     p.add_argument("--case", help="with SLUG: which of its cases (default: the first)")
+    p.add_argument(
+        "--result",
+        metavar="LABEL",
+        help="with SLUG: any of its results by label, e.g. 'dL/dP' (or '∂L/∂P'), "
+        "checked against its closed form",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument(
         "--seed", type=cli_args.seed, default=0, help="seed for random points (default 0)"
@@ -217,6 +224,8 @@ def _usage_error(args) -> str | None:
         return "--steps takes its claims from the file; drop --claim/--wrt"
     if args.slug and (args.shape or args.layout):
         return "a catalogue claim uses the result's own sizes and layout; drop --shape/--layout"
+    if args.result and not args.slug:
+        return "--result names a result of SLUG: give the slug first (workbench list)"
     if args.assume and not args.function:
         return "--assume works with --function (a catalogue result states its own assumptions)"
     return None
@@ -264,7 +273,7 @@ def _run(args) -> int:
             )
         elif args.slug:
             report = verify.check_catalogue_claim(
-                args.slug, args.claim, wrt=args.wrt, case=args.case, **options
+                args.slug, args.claim, wrt=args.wrt, case=args.case, result=args.result, **options
             )
         else:
             report = verify.check_claim(

@@ -157,11 +157,16 @@ def check_catalogue_claim(
     *,
     wrt: str | None = None,
     case: str | None = None,
+    result: str | None = None,
     seed: int = 0,
     timeout: float = DEFAULT_TIMEOUT,
     isolate: bool = True,
 ) -> VerifyReport:
     """Is ``claim`` the catalogue result ``slug``, written in the derivation's own symbols?
+
+    ``wrt`` (and ``case``) choose a gradient of one of its numeric cases; ``result``
+    chooses any of its results by label (``"∂L/∂P"`` or ``"dL/dP"``), one no case
+    instantiates too, compared with its closed form at small sizes.
 
     Raises:
         TypeError, ValueError: as :func:`check_claim`.
@@ -172,7 +177,7 @@ def check_catalogue_claim(
     """
     for name, text in (("slug", slug), ("claim", claim)):
         _check_text(name, text)
-    for name, optional in (("wrt", wrt), ("case", case)):
+    for name, optional in (("wrt", wrt), ("case", case), ("result", result)):
         if optional is not None:
             _check_text(name, optional)
     _check_options(None, None, seed, timeout)
@@ -182,14 +187,18 @@ def check_catalogue_claim(
         return error_report(str(error), kind="catalogue")
     except Exception as error:  # a derivation under construction: report, do not crash
         return error_report(f"cannot build {slug}: {error}", kind="catalogue")
-    work = functools.partial(_catalogue_claim, slug, claim, wrt, case, seed)
+    if result is not None and (wrt is not None or case is not None):
+        return error_report("--result names the result itself: drop --wrt/--case", "catalogue")
+    work = functools.partial(_catalogue_claim, slug, claim, wrt, case, result, seed)
     return _run(work, timeout, isolate, kind="catalogue")
 
 
-def _catalogue_claim(slug, claim, wrt, case, seed) -> VerifyReport:
+def _catalogue_claim(slug, claim, wrt, case, result, seed) -> VerifyReport:
     # lazy: a catalogue claim loads the check runner and the registry's derivations
-    from workbench.verify.catalogue import verify_catalogue_claim
+    from workbench.verify.catalogue import verify_catalogue_claim, verify_result_claim
 
+    if result is not None:
+        return verify_result_claim(registry.get(slug), claim, result, seed)
     return verify_catalogue_claim(registry.get(slug), claim, wrt, case, seed)
 
 

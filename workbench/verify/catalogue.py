@@ -60,7 +60,7 @@ def choose_case(derivation: Derivation, wrt: str | None, case: str | None) -> tu
     )
 
 
-def explicit(expr, sizes, case: Case):
+def explicit(expr, sizes, case: Case | None):
     """``expr`` at concrete ``sizes`` as an explicit matrix of plain symbols (``z[0,0]``).
 
     Built from the leaves up: explicit inputs are multiplied, added and transposed as
@@ -70,9 +70,10 @@ def explicit(expr, sizes, case: Case):
     """
     concrete = sp.sympify(expr).subs(sizes)
     value = _leaves_up(concrete) if isinstance(concrete, sp.MatrixExpr) else concrete
-    value = substitute(_symbols(value), case.substitutions)
-    value = value.xreplace(_substituted_entries(case, sizes))
-    return _symbols(value.doit())
+    if case is not None:
+        value = substitute(_symbols(value), case.substitutions)
+        value = value.xreplace(_substituted_entries(case, sizes))
+    return _symbols(sp.sympify(value).doit())
 
 
 def _substituted_entries(case: Case, sizes) -> dict:
@@ -270,3 +271,212 @@ def _report(derivation, node, said, shown, outcome, counterexample, detail) -> V
         convention=derivation.conventions,
         detail=detail,
     )
+
+
+# ---------------------------------------------------------------- any result, by label
+def find_result(derivation: Derivation, label: str):
+    """The result called ``label``, written as printed (``∂L/∂P``) or in ASCII (``dL/dP``)."""
+    wanted = _ascii(label)
+    for result in derivation.results:
+        if label == result.label or wanted == _ascii(result.label):
+            return result
+    if label.isdigit() and 1 <= int(label) <= len(derivation.results):
+        return derivation.results[int(label) - 1]  # in the order `workbench show` prints them
+    labels = ", ".join(f"{k} {_ascii(r.label)!r}" for k, r in enumerate(derivation.results, 1))
+    raise ParseError(
+        f"--result: {derivation.slug} has no result {label!r}; give a label or a number ({labels})"
+    )
+
+
+_ASCII = str.maketrans(
+    {"∂": "d", "ᵢ": "i", "ⱼ": "j", "ₜ": "t", "ᵀ": "T", "²": "2", "₁": "1", "₂": "2", "ₖ": "k"}
+)
+
+
+def _ascii(label: str) -> str:
+    """A label typed on any keyboard: ∂L/∂W₁ → dL/dW1, ∂sᵢ/∂zⱼ → dsi/dzj."""
+    return label.translate(_ASCII).replace(" ", "")
+
+
+def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: int) -> VerifyReport:
+    """Compare ``claim`` with the closed form of any result of ``derivation`` — one that
+    no case instantiates too — at the sizes the SymPy-diff check writes it out at (a
+    case's own, or small ones of its own), in the derivation's symbols. A closed form in
+    index notation with free indices is the vector (matrix) over them."""
+    # lazy: the settings are the SymPy-diff check's, loaded only for this route
+    from workbench.checks.sympy_diff import result_settings
+
+    result = find_result(derivation, label)
+    node = parse_input(claim, "--claim")
+    shown = result.closed_form
+    methods, details, outcome, where = set(), [], None, ""
+    for case, given in result_settings(derivation, result):
+        sizes = _completed(given, _result_matrices(derivation, result))
+        scope, inputs = _result_scope(derivation, result, case, sizes)
+        expected = _closed_form_at(result, derivation.definitions, sizes, case)
+        claimed = _over_free_indices(
+            build_input(node, scope, "--claim"), expected, result, derivation.definitions
+        )
+        facts = (
+            ()
+            if case is None
+            else tuple(
+                (_symbols(lhs), _symbols(rhs)) for lhs, rhs in concrete_assumptions(case, sizes)
+            )
+        )
+        where = ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "no sizes"
+        problem = Problem(
+            claim=claimed,
+            expected=expected,
+            variables=inputs,
+            facts=facts,
+            domain=derivation.domain,
+            noun=f"the closed form of {result.label}",
+            convention=derivation.conventions,
+        )
+        outcome = compare(problem, seed, [node], node, scope)
+        methods.add(outcome.method)
+        details.append(f"{where}: {outcome.method}")
+        if outcome.verdict == "incorrect":
+            counterexample = dict(outcome.counterexample or {}, sizes=where)
+            return _report(
+                derivation,
+                node,
+                shown_claim(claim, node),
+                shown,
+                outcome,
+                counterexample,
+                f"at {where}: {outcome.detail}",
+            )
+    assert outcome is not None  # result_settings gives at least one setting
+    method = "symbolic" if methods == {"symbolic"} else "numeric"
+    return VerifyReport(
+        verdict="correct",
+        method=method,
+        parsed_claim=shown_claim(claim, node),
+        expected=to_claim(shown),
+        expected_math=to_unicode(shown),
+        kind="catalogue",
+        claim_latex=to_latex(node),
+        expected_latex=expr_to_latex(shown),
+        convention=derivation.conventions,
+        detail=(
+            f"{result.label}: equal at every size ({'; '.join(details)}); "
+            f"at {where}: {outcome.detail}"
+        ),
+    )
+
+
+def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
+    """The closed form at concrete sizes, explicit: a matrix expression entry by entry; an
+    index-notation form over its free indices (one: a column, two: a matrix)."""
+    # In the inputs alone, as the claim is built (a defined name stands for its value).
+    closed = algebra.expand_names(result.closed_form, definitions)
+    if isinstance(closed, sp.MatrixExpr):
+        return explicit(closed, sizes, case)
+    indices = sorted(algebra.index_symbols(closed), key=str)
+    concrete = algebra.instantiate(closed, sizes) if sizes else closed
+    if not indices:
+        return _finished(concrete, case)
+    if len(indices) > 2:
+        raise ParseError(f"{result.label} has more than two free indices")
+    # lazy: the ranges the SymPy-diff check uses for the same write-out
+    from workbench.checks.sympy_diff import index_ranges
+
+    ranges = index_ranges(closed, indices, sizes)
+    rows, cols = (ranges[0], ranges[1]) if len(ranges) == 2 else (ranges[0], 1)
+    return sp.ImmutableMatrix(
+        rows,
+        cols,
+        lambda r, c: _finished(
+            concrete.xreplace(dict(zip(indices, (r, c)[: len(indices)], strict=True))), case
+        ),
+    )
+
+
+def _over_free_indices(claimed: Value, expected: Value, result, definitions) -> Value:
+    """A scalar claim about a closed form with free indices (through a defined name such
+    as C_x, a sum at frequency q) taken over them as the closed form is; one in which they
+    vanished (SymPy evaluates sin(πqn) to 0 for whole q, n) is that value at every index."""
+    closed = algebra.expand_names(result.closed_form, definitions)
+    indices = sorted(algebra.index_symbols(closed), key=str)
+    if isinstance(claimed, sp.MatrixBase) or not isinstance(expected, sp.MatrixBase):
+        return claimed
+    if not indices:
+        return claimed
+    return sp.ImmutableMatrix(
+        expected.rows,
+        expected.cols,
+        lambda r, c: _symbols(
+            sp.sympify(claimed)
+            .xreplace(dict(zip(indices, (r, c)[: len(indices)], strict=True)))
+            .doit()
+        ),
+    )
+
+
+def _finished(value, case: Case | None):
+    """Sums done, a case's substitutions made, entries as plain symbols."""
+    if case is not None:
+        value = substitute(value, case.substitutions)
+    return _symbols(sp.sympify(value).doit())
+
+
+def _result_matrices(derivation, result) -> set[sp.MatrixSymbol]:
+    """The input matrices a result's closed form and derived expression rest on."""
+    definitions = derivation.definitions
+    exprs = [sp.sympify(result.closed_form), sp.sympify(result.derived)]
+    unfolded = [algebra.unfold(e, definitions) for e in exprs]
+    defined = {k for k in definitions if isinstance(k, sp.MatrixSymbol)}
+    return {m for e in (*exprs, *unfolded) for m in e.atoms(sp.MatrixSymbol)} - defined
+
+
+def _completed(sizes, matrices) -> dict:
+    """``sizes`` with a value for every size symbol the matrices' shapes use (3, 4, ...:
+    distinct, so a transposed size shows) where the setting gives none."""
+    out = dict(sizes)
+    missing = sorted(
+        {s for m in matrices for d in m.shape for s in sp.sympify(d).free_symbols} - set(out),
+        key=str,
+    )
+    for offset, symbol in enumerate(missing):
+        out[symbol] = 3 + offset
+    return out
+
+
+def _result_scope(derivation, result, case: Case | None, sizes):
+    """(scope, inputs) for a claim about ``result``: the matrices and scalars its closed
+    form and derived expression rest on, its defined names, the sizes."""
+    definitions = derivation.definitions
+    exprs = [sp.sympify(result.closed_form), sp.sympify(result.derived)]
+    unfolded = [algebra.unfold(e, definitions) for e in exprs]
+    defined = {k for k in definitions if isinstance(k, sp.MatrixSymbol)}
+    matrices = _result_matrices(derivation, result)
+    inputs: dict[str, Value] = {
+        m.name: explicit(m, sizes, case) for m in sorted(matrices, key=lambda m: m.name)
+    }
+    skip = algebra.index_symbols(result.closed_form) | set(sizes) | set(definitions)
+    if case is not None:  # a parameter the case fixes (λ = 1/2) is its value, not an input
+        skip |= {old for old in case.substitutions if isinstance(old, sp.Symbol)}
+    for e in (*exprs, *unfolded):
+        for s in e.free_symbols:
+            if isinstance(s, sp.Symbol) and s not in skip and not s.is_integer:
+                inputs.setdefault(s.name, s)
+    thunks: dict[str, Callable[[], Value]] = {
+        n: functools.partial(_given, v) for n, v in inputs.items()
+    }
+    for name in sorted(defined, key=lambda m: m.name):
+        expanded = algebra.expand_names(name, definitions)
+        thunks[name.name] = functools.partial(explicit, expanded, sizes, case)
+    for name in sorted(definitions, key=str):
+        if isinstance(name, sp.Symbol) and _is_scalar(definitions[name]):
+            expanded = algebra.resolve(name, definitions)
+            thunks.setdefault(name.name, functools.partial(explicit, expanded, sizes, case))
+    if case is not None:
+        for old, new in case.substitutions.items():
+            if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
+                thunks.setdefault(old.name, functools.partial(sp.sympify, new))
+    for size, number in sizes.items():
+        thunks.setdefault(str(size), functools.partial(sp.Integer, number))
+    functions = {} if case is None else activation(case)
+    return Scope(_Lazy(thunks), open=False, functions=functions), inputs
