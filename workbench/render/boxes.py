@@ -26,6 +26,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.render.latex import expr_to_latex
+from workbench.render.marks import boxed_form
 
 INDEX_FORMS = (sp.KroneckerDelta, sp.Indexed)
 PROGRAM_NAMES = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+(?:inv|Inv|_inv|T)\b")
@@ -33,7 +34,7 @@ PROGRAM_NAMES = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+(?:inv|Inv|_inv|T)\b")
 
 def box_problems(result) -> list[str]:
     """What keeps ``result.closed_form`` from being a right box in matrix notation."""
-    form, goal = result.closed_form, result.goal
+    form, goal = boxed_form(result), result.goal
     problems = []
     indices = _indices(goal)
     free = sorted(str(s) for s in form.free_symbols if s in indices)
@@ -46,7 +47,7 @@ def box_problems(result) -> list[str]:
         problems.append("Kronecker deltas or indexed terms in the matrix box")
     if indices and expr_to_latex(form) == expr_to_latex(result.derived):
         problems.append("the same as the index form")
-    if any(m.shape == (1, 1) for m in form.atoms(sp.Identity)):
+    if "I_{1}" in expr_to_latex(form):
         problems.append("a 1 × 1 identity where the number 1 is meant")
     if _by_an_entry(goal) and not _has_shape(form) and indices:
         problems.append("a scalar, where the derivative by a vector or matrix is one")
