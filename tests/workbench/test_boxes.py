@@ -49,12 +49,7 @@ KNOWN = {
     ("pca-variance", "λ at a stationary point"),
     ("convolution-theorem", "Re DFT(x ⊛ y) at frequency q"),
     ("convolution-theorem", "(T u)ᵢ"),
-    ("gaussian-mle", "∂ℓ/∂μ"),
-    ("gaussian-mle", "∂ℓ/∂σ²"),
-    ("gaussian-mle", "μ̂"),
-    ("gaussian-mle", "σ̂²"),
     ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"),
-    ("logistic-regression-gradient", "∂p/∂u"),
 }
 
 

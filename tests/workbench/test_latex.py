@@ -19,6 +19,7 @@ from workbench.render.latex import (
     mark_of,
     notes_to_latex,
     number_to_latex,
+    printed_names,
     rule_to_latex,
     step_to_latex,
     steps_to_latex,
@@ -317,3 +318,13 @@ def test_a_variance_prints_as_a_square_and_epsilon_as_the_prose_writes_it():
     assert expr_to_latex(v**2) == r"\left(\sigma^{2}\right)^{2}"
     assert expr_to_latex(sp.sqrt(v + e)) == r"\sqrt{\varepsilon + \sigma^{2}}"
     assert expr_to_latex(sp.Symbol("sigma2")) == r"\sigma_{2}"  # σ₂: a second σ
+
+
+def test_the_entry_of_a_one_by_one_matrix_prints_as_its_name():
+    """p[0, 0] of a 1 × 1 p is the number p: p(1 − p), not p₀(1 − p₀) (logistic regression).
+
+    Planted: without the rule it prints ``\\left(1 - p_{0}\\right) p_{0}``.
+    """
+    p = sp.MatrixSymbol("p", 1, 1)
+    assert expr_to_latex(p[0, 0] * (1 - p[0, 0])) == r"\left(1 - p\right) p"
+    assert "p" in printed_names(p[0, 0] * (1 - p[0, 0]))

@@ -40,7 +40,8 @@ def box_problems(result) -> list[str]:
     free = sorted(str(s) for s in form.free_symbols if s in indices)
     if free:
         problems.append(f"free index {', '.join(free)}")
-    entries = sorted({str(e) for e in form.atoms(MatrixElement)})
+    # The one entry of a 1 × 1 matrix is a number, printed as the matrix's bare name.
+    entries = sorted({str(e) for e in form.atoms(MatrixElement) if e.parent.shape != (1, 1)})
     if entries:
         problems.append(f"entries ({', '.join(entries[:3])}) in the matrix box")
     if form.atoms(*INDEX_FORMS):

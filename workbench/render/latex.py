@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -90,6 +91,8 @@ class WorkbenchLatexPrinter(LatexPrinter):
     def _print_MatrixElement(self, expr):
         parent = expr.parent
         name = self._print(parent)
+        if isinstance(parent, sp.MatrixSymbol) and parent.shape == (1, 1):
+            return name  # the one entry of a 1 × 1 is the number itself: p, not p₀
         if not isinstance(parent, sp.MatrixSymbol):
             name = rf"\left({name}\right)"
         elif "_" in name:
@@ -313,6 +316,8 @@ def printed_names(expr) -> dict[str, Any]:
         node = stack.pop()
         if _verbatim(node):
             add(expr_to_latex(node), node)  # what is inside is not printed: not a name
+        elif _one_by_one_entry(node):
+            add(expr_to_latex(node), node)  # printed as its matrix's bare name
         elif isinstance(node, RandomSymbol):
             add(expr_to_latex(node), node)
         elif isinstance(node, sp.Symbol | sp.MatrixSymbol | sp.IndexedBase):
@@ -326,6 +331,14 @@ def printed_names(expr) -> dict[str, Any]:
     if any(getattr(p.base, "name", None) == "e" for p in expr.atoms(sp.Pow)):
         raise ValueError("a power of the symbol e prints like exp")
     return scope
+
+
+def _one_by_one_entry(node) -> bool:
+    return (
+        isinstance(node, MatrixElement)
+        and isinstance(node.parent, sp.MatrixSymbol)
+        and node.parent.shape == (1, 1)
+    )
 
 
 def _verbatim(node) -> bool:
