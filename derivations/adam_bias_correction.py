@@ -3,7 +3,8 @@
 Adam's moment estimates start at zero, mₜ = β₁mₜ₋₁ + (1 − β₁)gₜ and
 vₜ = β₂vₜ₋₁ + (1 − β₂)gₜ², so early on they are shrunk towards zero. For gradients
 with a stationary mean, taking expectations turns each recurrence into one for its
-mean, which SymPy's rsolve solves: E[mₜ] = (1 − β₁ᵗ)E[g]. Dividing by 1 − β₁ᵗ (and
+mean; unrolled, it is (1 − β₁) times a geometric sum of β₁ᵏ, which adds up to
+(1 − β₁ᵗ)/(1 − β₁): E[mₜ] = (1 − β₁ᵗ)E[g]. Dividing by 1 − β₁ᵗ (and
 1 − β₂ᵗ for v) removes the bias exactly.
 
 No numeric case: the results are expectations under a recurrence, not gradients of an
@@ -20,9 +21,9 @@ import sympy as sp
 
 from workbench.core.derivation import Chain, Derivation, Exercise
 from workbench.core.rules_stats import (
+    GeometricSum,
     PullOutConstants,
     Recurrence,
-    SolveRecurrence,
     TakeExpectation,
     Unroll,
     expectation,
@@ -46,17 +47,26 @@ MEAN_M = (1 - beta1**t) * gamma
 MEAN_V = (1 - beta2**t) * s
 
 
-def _mean_chain(recurrence, sequence: str, mean, mean_name: str, bias: str):
-    """E[x_t]: take expectations of the recurrence, then solve it."""
+def _mean_chain(recurrence, sequence: str, mean, mean_name: str, beta: str):
+    """E[x_t]: take expectations of the recurrence, unroll it, sum the geometric series."""
+    name = recurrence.name
+    bar = name + "\u0304"  # m̄, as the steps print the mean
     return (
         Chain(expectation(recurrence, sequence, mean))
         .apply(
             TakeExpectation(),
-            f"E[{sequence}ₖ] = {mean_name} at every step: the mean x̄ₜ = E[xₜ] obeys the "
-            "same recurrence with the gradient replaced by its mean.",
+            f"E[{sequence}ₖ] = {mean_name} at every step: the mean {bar}ₜ = E[{name}ₜ] obeys "
+            "the same recurrence with the gradient replaced by its mean.",
         )
         .apply(
-            SolveRecurrence(), f"SymPy's rsolve solves it from 0: a fraction {bias} of the mean."
+            Unroll(),
+            f"Unrolled from {bar}₀ = 0: step k adds (1 − {beta}){mean_name}, discounted "
+            f"t − k times by {beta}.",
+        )
+        .apply(
+            GeometricSum(),
+            f"1 + {beta} + … + {beta}ᵗ⁻¹ = (1 − {beta}ᵗ)/(1 − {beta}); the 1 − {beta} "
+            f"cancels: a fraction 1 − {beta}ᵗ of the mean.",
         )
     )
 
@@ -67,9 +77,8 @@ def _corrected_chain(recurrence, sequence: str, mean, bias):
         Chain(expectation(recurrence / bias, sequence, mean))
         .apply(PullOutConstants(), "1 − βᵗ is a number, not random: it leaves the expectation.")
         .apply(TakeExpectation(), "The expectation obeys the recurrence with the mean plugged in.")
-        .apply(
-            SolveRecurrence(), "Solve it with rsolve, as above: 1 − βᵗ cancels, no bias is left."
-        )
+        .apply(Unroll(), "Unrolled from 0, as above.")
+        .apply(GeometricSum(), "The geometric sum, as above: 1 − βᵗ cancels, no bias is left.")
     )
 
 
@@ -112,8 +121,8 @@ def build() -> Derivation:
     bias_m, bias_v = 1 - beta1**t, 1 - beta2**t
     results = (
         unrolled.result("mₜ unrolled", UNROLLED_M, SCALAR),
-        _mean_chain(m, "g", gamma, "γ", "1 − β₁ᵗ").result("E[mₜ]", MEAN_M, SCALAR),
-        _mean_chain(v, "u", s, "s", "1 − β₂ᵗ").result("E[vₜ]", MEAN_V, SCALAR),
+        _mean_chain(m, "g", gamma, "γ", "β₁").result("E[mₜ]", MEAN_M, SCALAR),
+        _mean_chain(v, "u", s, "s", "β₂").result("E[vₜ]", MEAN_V, SCALAR),
         _corrected_chain(m, "g", gamma, bias_m).result("E[m̂ₜ]", gamma, SCALAR),
         _corrected_chain(v, "u", s, bias_v).result("E[v̂ₜ]", s, SCALAR),
     )

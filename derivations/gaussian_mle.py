@@ -23,7 +23,7 @@ N = sp.Symbol("N", integer=True, positive=True)
 k = sp.Symbol("k", integer=True)
 x = sp.MatrixSymbol("x", N, 1)
 mu = sp.Symbol("mu", real=True)
-v = sp.Symbol("v", positive=True)  # the variance σ², a parameter of its own
+v = sp.Symbol("sigma_sq", positive=True)  # the variance σ², a parameter of its own
 ell = sp.Symbol("ell")
 SCALAR = (0, 0)
 
@@ -32,8 +32,21 @@ DEFINITIONS = {
 }
 SAMPLE_MEAN = sp.Sum(x[k, 0], (k, 0, N - 1)) / N
 SAMPLE_VARIANCE = sp.Sum((x[k, 0] - SAMPLE_MEAN) ** 2, (k, 0, N - 1)) / N
-GRAD_MU = (sp.Sum(x[k, 0], (k, 0, N - 1)) - N * mu) / v
-GRAD_V = -N / (2 * v) + sp.Sum((x[k, 0] - mu) ** 2, (k, 0, N - 1)) / (2 * v**2)
+# The closed forms in matrix notation (1 × 1): 𝟏ᵀx is the sum of the data, x − μ𝟏 the
+# deviations, (I − 𝟏𝟏ᵀ/N)x the deviations from the sample mean.
+ONES = sp.OneMatrix(N, 1)
+I1 = sp.Identity(1)
+DEVIATION = x - mu * ONES
+CENTRED = x - ONES * ONES.T * x / N
+MEAN_FORM = ONES.T * x / N
+# evaluate=False keeps (…)ᵀ whole, as a teacher writes it, rather than multiplied out.
+VARIANCE_FORM = sp.MatMul(1 / N, sp.Transpose(CENTRED), CENTRED, evaluate=False)
+GRAD_MU = (ONES.T * x - N * mu * I1) / v
+GRAD_V = sp.MatAdd(
+    sp.MatMul(1 / (2 * v**2), sp.Transpose(DEVIATION), DEVIATION, evaluate=False),
+    -N / (2 * v) * I1,
+    evaluate=False,
+)
 
 DATA = np.array([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0])  # a classic: mean 5, variance 4
 
@@ -92,11 +105,11 @@ def build() -> Derivation:
     )
     grad_v = (
         Chain(sp.Derivative(ell, v), DEFINITIONS)
-        .apply(rules.Definition((ell,)), "The same log-likelihood, now as a function of σ² = v.")
+        .apply(rules.Definition((ell,)), "The same log-likelihood, now as a function of σ².")
         .apply(rules.Linearity(), "Into the sum, term by term.")
-        .apply(rules.ChainRule(), "∂ log u = (1/u) ∂u and ∂(1/v) = −1/v² ∂v.")
-        .apply(rules.Differentiate(), "∂v/∂v = 1.")
-        .apply(SplitTerms(), "Split the sum: Σₖ 1/(2v) = N/(2v).")
+        .apply(rules.ChainRule(), "∂ log u = (1/u) ∂u and ∂(1/σ²) = −(1/σ⁴) ∂σ².")
+        .apply(rules.Differentiate(), "∂σ²/∂σ² = 1.")
+        .apply(SplitTerms(), "Split the sum: Σₖ 1/(2σ²) = N/(2σ²).")
     )
     mean_condition = (grad_mu.current, sp.Integer(0))
     mean = Chain(mu, DEFINITIONS).apply(
@@ -118,10 +131,10 @@ def build() -> Derivation:
     results = (
         grad_mu.result("∂ℓ/∂μ", GRAD_MU, SCALAR),
         grad_v.result("∂ℓ/∂σ²", GRAD_V, SCALAR),
-        mean.result("μ̂", SAMPLE_MEAN, SCALAR, assumptions=(mean_condition,)),
+        mean.result("μ̂", MEAN_FORM, SCALAR, assumptions=(mean_condition,)),
         variance.result(
             "σ̂²",
-            SAMPLE_VARIANCE,
+            VARIANCE_FORM,
             SCALAR,
             assumptions=(variance_condition, (mu, mean.current)),
         ),
@@ -134,12 +147,13 @@ def build() -> Derivation:
             "the log-likelihood is the sample mean and the 1/N sample variance. The same "
             "calculation says squared error is Gaussian negative log-likelihood."
         ),
-        conventions="Natural logs. The variance v = σ² is the parameter (not σ): ∂ℓ/∂σ² "
-        "means ∂ℓ/∂v. Data are a column x of N independent draws, indexed 0..N−1.",
+        conventions="Natural logs. The variance σ² is the parameter (not σ): ∂ℓ/∂σ² is "
+        "the derivative by σ² as one variable. Data are a column x of N independent draws, "
+        "indexed 0..N−1; 𝟏 is the N×1 column of ones, so 𝟏ᵀx = Σₖ xₖ.",
         variables=(
             ("x", "N×1 data, independent draws from N(μ, σ²)"),
             ("μ", "the mean"),
-            ("v", "the variance σ² > 0"),
+            ("σ²", "the variance, > 0"),
             ("ℓ", "the log-likelihood Σₖ log N(xₖ; μ, σ²)"),
         ),
         definitions=DEFINITIONS,

@@ -22,10 +22,9 @@ i, j, k = sp.symbols("i j k", integer=True)
 x, G = sp.MatrixSymbol("x", n, 1), sp.MatrixSymbol("G", n, 1)  # input; upstream ∂L/∂y
 gamma, beta = sp.MatrixSymbol("gamma", n, 1), sp.MatrixSymbol("beta", n, 1)
 xhat, y = sp.MatrixSymbol("xhat", n, 1), sp.MatrixSymbol("y", n, 1)
-mu, var, L = sp.symbols("mu sigma2 L")
+mu, var, L = sp.symbols("mu sigma_sq L")  # σ², printed as a square, not σ₂
 eps = sp.Symbol("epsilon", positive=True)
 EPSILON = sp.Rational(1, 10**5)  # the usual default, in every numeric check
-SCALAR = (0, 0)
 
 DEFINITIONS = {
     mu: sp.Sum(x[k, 0], (k, 0, n - 1)) / n,
@@ -109,7 +108,7 @@ def build() -> Derivation:
         .apply(rules.Differentiate(), "∂xₖ/∂xⱼ = δₖⱼ.")
         .apply(rules.CollapseDeltas(), "One term survives.")
     )
-    mean_result = mean.result("∂μ/∂xⱼ", 1 / n, SCALAR)
+    mean_result = mean.result("∂μ/∂xⱼ", sp.OneMatrix(n, 1) / n, (j, 0))
     use_mean = rules.UseResult(mean_result.goal, mean_result.derived, "∂μ/∂xⱼ = 1/n")
 
     variance = (
@@ -126,7 +125,9 @@ def build() -> Derivation:
             "Σₖ xₖ = nμ: the deviations from the mean sum to zero.",
         )
     )
-    variance_result = variance.result("∂σ²/∂xⱼ", 2 * (x[j, 0] - mu) / n, SCALAR)
+    variance_result = variance.result(
+        "∂σ²/∂xⱼ", sp.MatMul(2 / n, x - mu * sp.OneMatrix(n, 1)), (j, 0)
+    )
     use_variance = rules.UseResult(
         variance_result.goal, variance_result.derived, "∂σ²/∂xⱼ = 2(xⱼ − μ)/n"
     )
@@ -145,8 +146,9 @@ def build() -> Derivation:
             "xₐ − μ = x̂ₐ √(σ² + ε): write the result in x̂.",
         )
     )
-    jacobian = (sp.KroneckerDelta(i, j) - 1 / n - xhat[i, 0] * xhat[j, 0] / n) / sp.sqrt(var + eps)
-    normalised_result = normalised.result("∂x̂ᵢ/∂xⱼ", jacobian, SCALAR)
+    ones = sp.OneMatrix(n, 1)
+    jacobian = (sp.Identity(n) - ones * ones.T / n - xhat * xhat.T / n) / sp.sqrt(var + eps)
+    normalised_result = normalised.result("∂x̂ᵢ/∂xⱼ", jacobian, (i, j))
 
     backward = (
         Chain(sp.Derivative(L, x[j, 0]), DEFINITIONS)

@@ -17,7 +17,7 @@ import sympy as sp
 
 from workbench.core import rules
 from workbench.core.derivation import Chain, Derivation, Exercise
-from workbench.core.functions import Softmax
+from workbench.core.functions import Elementwise, Softmax
 from workbench.core.rules_stats import Solve
 
 n = sp.Symbol("n", integer=True, positive=True)
@@ -39,6 +39,9 @@ DEFINITIONS = {
     + lam * (_sum(p[k, 0] * f[k, 0]) - F),
 }
 STATIONARITY = -sp.log(p[j, 0]) - 1 + lam0 + lam * f[j, 0]
+ONES = sp.OneMatrix(n, 1)
+# The same, all j at once: λf + (λ₀ − 1)𝟏 − log p, entry by entry.
+GRADIENT = lam * f + lam0 * ONES - ONES - Elementwise("log", p)
 CLOSED_FORM = Softmax(lam * f)
 
 
@@ -107,7 +110,7 @@ def build() -> Derivation:
         "The constraint Σₖ pₖ = 1 fixes λ₀: exp(λ₀ − 1) = 1/Σₖ exp(λfₖ), the normaliser.",
     )
     results = (
-        gradient.result("∂ℒ/∂pⱼ", STATIONARITY, SCALAR),
+        gradient.result("∂ℒ/∂pⱼ", GRADIENT, (j, 0)),
         solved.result("pⱼ", CLOSED_FORM, (j, 0), assumptions=(stationary, normalisation)),
     )
     return Derivation(

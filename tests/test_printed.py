@@ -14,6 +14,7 @@ import pytest
 
 from workbench.core import registry
 from workbench.render.latex import printed_names
+from workbench.render.marks import boxed_form
 from workbench.verify.latex_reader import read_back
 
 
@@ -116,7 +117,7 @@ def test_handout_formulas_read_back(slug):
         _assert_reads_back(f"{result.label} boxed goal", goal, result.goal)
         _assert_reads_back(f"{result.label} boxed result", derived, result.derived)
         _, closed = _split_relation(boxes[-1])
-        _assert_reads_back(f"{result.label} boxed closed form", closed, result.closed_form)
+        _assert_reads_back(f"{result.label} boxed closed form", closed, boxed_form(result))
 
 
 @pytest.mark.parametrize("slug", registry.slugs())
@@ -152,7 +153,7 @@ def test_notebook_html_formulas_read_back(slug):
             assert latex.startswith("= ")
             _assert_reads_back(f"{result.label} step {number}", latex[2:], step.after)
         _, closed = _split_relation(formulas[-1])
-        _assert_reads_back(f"{result.label} closed form", closed, result.closed_form)
+        _assert_reads_back(f"{result.label} closed form", closed, boxed_form(result))
 
 
 # ---------------------------------------------------------------- plain text

@@ -42,3 +42,24 @@ def test_an_off_by_one_bias_factor_is_caught(derivation):
         derivation, results=tuple(wrong if r is result else r for r in derivation.results)
     )
     assert not check_derivation(broken, only=("closed form",)).check("closed form").passed
+
+
+def test_the_geometric_sum_is_a_step_of_its_own(derivation):
+    """E[mₜ] is derived as a learner does it: unroll, then sum 1 + β + … + βᵗ⁻¹."""
+    rules = [step.rule for step in derivation.result("E[mₜ]").steps]
+    assert rules == ["linearity of expectation", "unroll the recurrence", "geometric sum"]
+
+
+def test_a_wrong_geometric_sum_is_caught_by_the_steps_check(derivation):
+    """Planted: the step's sum with one term too many, (1 − βᵗ⁺¹)/(1 − β), fails the steps check."""
+    result = derivation.result("E[mₜ]")
+    last = result.steps[-1]
+    planted = (1 - ad.beta1 ** (ad.t + 1)) * ad.gamma
+    wrong = dataclasses.replace(
+        result, steps=(*result.steps[:-1], dataclasses.replace(last, after=planted))
+    )
+    broken = dataclasses.replace(
+        derivation, results=tuple(wrong if r is result else r for r in derivation.results)
+    )
+    assert check_derivation(derivation, only=("steps",)).check("steps").passed
+    assert not check_derivation(broken, only=("steps",)).check("steps").passed

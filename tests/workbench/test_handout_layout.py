@@ -281,5 +281,5 @@ def test_the_error_model_is_the_integral_of_the_boxed_slope_and_marks_its_minimu
 
     result = next(r for r in registry.get("finite-difference-error").results if r.label == "∂E/∂h")
     caption = error_model(result).caption
-    assert r"E = \frac{F \epsilon}{h} + \frac{M h^{2}}{6}" in caption
+    assert r"E = \frac{F \varepsilon}{h} + \frac{M h^{2}}{6}" in caption
     assert "h^* = 8.7" in caption  # (3ε)^(1/3) at M = F = 1, ε = 2^-52

@@ -19,6 +19,7 @@ from workbench.render.latex import (
     mark_of,
     notes_to_latex,
     number_to_latex,
+    printed_names,
     rule_to_latex,
     step_to_latex,
     steps_to_latex,
@@ -289,3 +290,41 @@ def test_a_delta_in_a_note_keeps_both_indices_in_its_subscript():
         if step.note and DELTA_SPLIT.search(text_to_latex(step.note))
     ]
     assert not split, "\n".join(split)
+
+
+def test_terms_print_in_a_teachers_order():
+    """Positive terms first: s − p̂, x_j − μ, 2Sw − 2λw (SymPy wrote −p̂ + s, −μ + x_j).
+
+    Planted: with SymPy's own order (``conventional_terms`` returning its input's terms
+    unchanged) the first three assertions fail.
+    """
+    p, s, mu, lam = sp.symbols("p s mu lambda")
+    n = sp.Symbol("n", integer=True, positive=True)
+    x = sp.MatrixSymbol("x", n, 1)
+    S, w = sp.MatrixSymbol("S", n, n), sp.MatrixSymbol("w", n, 1)
+    j = sp.Symbol("j", integer=True)
+    assert expr_to_latex(s - p) == "s - p"
+    assert expr_to_latex(x[j, 0] - mu) == r"x_{j} - \mu"
+    assert expr_to_latex(2 * S * w - 2 * lam * w) == r"2 S w - 2 \lambda w"
+    assert expr_to_latex(-p - s) == "- p - s"  # all negative: order kept
+    assert expr_to_latex(1 - p) == "1 - p"
+
+
+def test_a_variance_prints_as_a_square_and_epsilon_as_the_prose_writes_it():
+    """``sigma_sq`` is σ² (layer norm printed its ``sigma2`` as σ₂), ε is ``\\varepsilon``
+    as in the notes (it printed ϵ). Planted: the old name ``sigma2`` prints σ₂ here."""
+    v, e = sp.Symbol("sigma_sq"), sp.Symbol("epsilon")
+    assert expr_to_latex(v) == r"\sigma^{2}"
+    assert expr_to_latex(v**2) == r"\left(\sigma^{2}\right)^{2}"
+    assert expr_to_latex(sp.sqrt(v + e)) == r"\sqrt{\varepsilon + \sigma^{2}}"
+    assert expr_to_latex(sp.Symbol("sigma2")) == r"\sigma_{2}"  # σ₂: a second σ
+
+
+def test_the_entry_of_a_one_by_one_matrix_prints_as_its_name():
+    """p[0, 0] of a 1 × 1 p is the number p: p(1 − p), not p₀(1 − p₀) (logistic regression).
+
+    Planted: without the rule it prints ``\\left(1 - p_{0}\\right) p_{0}``.
+    """
+    p = sp.MatrixSymbol("p", 1, 1)
+    assert expr_to_latex(p[0, 0] * (1 - p[0, 0])) == r"\left(1 - p\right) p"
+    assert "p" in printed_names(p[0, 0] * (1 - p[0, 0]))

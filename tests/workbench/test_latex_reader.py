@@ -115,3 +115,19 @@ def test_names_of_keys_every_name_by_its_printed_latex():
     scope = printed_names(expr)
     assert scope["W_{2}"] == W2 and scope[r"\mathrm{NLL}"] == sp.Symbol("NLL")
     assert read_back(expr_to_latex(expr), expr, scope)[1].equal
+
+
+def test_a_number_and_a_one_by_one_matrix_print_and_read_as_a_teacher_writes():
+    """A 1 × 1 identity prints as 1 (1 − wᵀw, m + LSE(…): I₁ was printed) and reads back so.
+
+    Planted: reading back ``2 - w^{\\top} w`` against 1 − wᵀw is rejected; before the
+    printer change the first assertion failed ('I_{1} - w^{\\top} w').
+    """
+    w, m = sp.MatrixSymbol("w", 3, 1), sp.Symbol("m")
+    form = sp.Identity(1) - w.T * w
+    assert expr_to_latex(form) == r"1 - w^{\top} w"
+    assert expr_to_latex(m * sp.OneMatrix(1, 1) + w.T * w) == r"m + w^{\top} w"
+    _, verdict = read_back(r"1 - w^{\top} w", form, printed_names(form))
+    assert verdict.equal
+    _, planted = read_back(r"2 - w^{\top} w", form, printed_names(form))
+    assert not planted.equal

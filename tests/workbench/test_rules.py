@@ -140,3 +140,19 @@ def test_the_rule_modules_are_plain_data_and_code():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         }
         assert not called & {"eval", "exec", "sympify", "parse_expr"}, module.__name__
+
+
+def test_geometric_sum_against_the_terms_added_up():
+    """Σ a^{t−k} over k = 1..t and Σ 3a^{k+2} over k = 0..t, at t = 0..7, equal the closed
+    form; a sum that is not geometric (k·a^k) is left alone. Planted: with n = hi − lo
+    (one term short) the comparison fails at t = 1."""
+    from workbench.core.rules_stats import GeometricSum
+
+    a = sp.Symbol("a")
+    t = sp.Symbol("t", integer=True, positive=True)
+    k = sp.Symbol("k", integer=True)
+    for s in (sp.Sum(a ** (t - k), (k, 1, t)), sp.Sum(3 * a ** (k + 2), (k, 0, t))):
+        total = GeometricSum.total(s)
+        for value in range(8):
+            assert sp.cancel(total.subs(t, value) - s.subs(t, value).doit()) == 0
+    assert GeometricSum.total(sp.Sum(k * a**k, (k, 0, t))) is None

@@ -296,6 +296,7 @@ CONDITIONAL_RULES = frozenset(
         "solve",
         "solve the linear condition",
         "solve the recurrence",
+        "geometric sum",  # for a ≠ 1
         "unroll the recurrence",
         "linearity of expectation",
         "evaluate at",

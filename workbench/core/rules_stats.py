@@ -170,6 +170,37 @@ class SolveRecurrence(Rule):
 
 
 @dataclass(frozen=True)
+class GeometricSum(Rule):
+    """Σ_{k=lo}^{hi} a^{c ± k} = a^{first} (1 − aⁿ)/(1 − a), n = hi − lo + 1 terms (a ≠ 1)"""
+
+    name: ClassVar[str] = "geometric sum"
+
+    @staticmethod
+    def total(s: sp.Sum) -> sp.Basic | None:
+        """The sum in closed form, or None when it is not a geometric one."""
+        if len(s.limits) != 1:
+            return None
+        (k, lo, hi), term = s.limits[0], s.function
+        constant, power = term.as_independent(k, as_Add=False)
+        if not isinstance(power, sp.Pow) or power.base.has(k):
+            return None
+        a, exponent = power.base, sp.expand(power.exp)
+        step = exponent.coeff(k)
+        if step not in (1, -1) or sp.expand(exponent - step * k).has(k):
+            return None
+        first = exponent.subs(k, lo if step == 1 else hi)  # the smallest exponent
+        n = hi - lo + 1
+        return constant * a**first * (1 - a**n) / (1 - a)
+
+    def apply(self, expr, ctx):
+        def close(e: sp.Sum):
+            total = self.total(e)
+            return e if total is None else total
+
+        return _replace(expr, sp.Sum, close)
+
+
+@dataclass(frozen=True)
 class TakeExpectation(Rule):
     """E[x_t] for x_t = a·x_{t−1} + c·g_t, E[g_t] = γ → E[x_t] = a·E[x_{t−1}] + c·γ"""
 
@@ -391,6 +422,7 @@ class Evaluate(Rule):
 VOCABULARY: tuple[type[Rule], ...] = (
     Unroll,
     SolveRecurrence,
+    GeometricSum,
     TakeExpectation,
     PullOutConstants,
     Solve,

@@ -30,7 +30,7 @@ from workbench.notebook.marks import (
 )
 from workbench.notebook.stepper import Stepper
 from workbench.render.latex import Mark, expr_to_latex
-from workbench.render.marks import matrix_lhs, step_marks
+from workbench.render.marks import boxed_form, matrix_lhs, step_marks
 from workbench.render.text import to_text
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ def result_html(result: Result, marks: Marks | None = None) -> str:
             + _cell(html.escape(step.note), "font-size:90%;min-width:14em")
             + "</tr>"
         )
-    closed = _math(f"{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}")
+    closed = _math(f"{matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}")
     return (
         f"<p><b>{html.escape(result.label)}</b></p>"
         f"<div style='overflow-x:auto'><table>{''.join(rows)}</table></div>"

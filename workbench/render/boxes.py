@@ -26,6 +26,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.render.latex import expr_to_latex
+from workbench.render.marks import boxed_form
 
 INDEX_FORMS = (sp.KroneckerDelta, sp.Indexed)
 PROGRAM_NAMES = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+(?:inv|Inv|_inv|T)\b")
@@ -33,20 +34,21 @@ PROGRAM_NAMES = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+(?:inv|Inv|_inv|T)\b")
 
 def box_problems(result) -> list[str]:
     """What keeps ``result.closed_form`` from being a right box in matrix notation."""
-    form, goal = result.closed_form, result.goal
+    form, goal = boxed_form(result), result.goal
     problems = []
     indices = _indices(goal)
     free = sorted(str(s) for s in form.free_symbols if s in indices)
     if free:
         problems.append(f"free index {', '.join(free)}")
-    entries = sorted({str(e) for e in form.atoms(MatrixElement)})
+    # The one entry of a 1 × 1 matrix is a number, printed as the matrix's bare name.
+    entries = sorted({str(e) for e in form.atoms(MatrixElement) if e.parent.shape != (1, 1)})
     if entries:
         problems.append(f"entries ({', '.join(entries[:3])}) in the matrix box")
     if form.atoms(*INDEX_FORMS):
         problems.append("Kronecker deltas or indexed terms in the matrix box")
     if indices and expr_to_latex(form) == expr_to_latex(result.derived):
         problems.append("the same as the index form")
-    if any(m.shape == (1, 1) for m in form.atoms(sp.Identity)):
+    if "I_{1}" in expr_to_latex(form):
         problems.append("a 1 × 1 identity where the number 1 is meant")
     if _by_an_entry(goal) and not _has_shape(form) and indices:
         problems.append("a scalar, where the derivative by a vector or matrix is one")

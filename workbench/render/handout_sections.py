@@ -28,7 +28,7 @@ from workbench.render.latex import (
     number_to_latex,
     text_to_latex,
 )
-from workbench.render.marks import closed_form_mark, matrix_lhs
+from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs
 
 HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
 PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
@@ -184,7 +184,7 @@ def derivation(ctx: Context, sub: str) -> str:
             f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
         )
         mark = ctx.style.marks[closed_form_mark(ctx.report, result.label)]
-        derived, closed = expr_to_latex(result.derived), expr_to_latex(result.closed_form)
+        derived, closed = expr_to_latex(result.derived), expr_to_latex(boxed_form(result))
         if derived == closed:  # a scalar result: its closed form is the same expression
             out.append(
                 r"\textbf{Result}"
@@ -204,7 +204,7 @@ def derivation(ctx: Context, sub: str) -> str:
             + r"\begin{gather*}"
             + _box(rf"{expr_to_latex(result.goal)} = {expr_to_latex(result.derived)}")
             + " \\\\\n"
-            + _box(rf"{matrix_lhs(result)} = {expr_to_latex(result.closed_form)}")
+            + _box(rf"{matrix_lhs(result)} = {closed}")
             + r"\end{gather*}"
         )
     return "\n\n".join(out)

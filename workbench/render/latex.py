@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
@@ -75,6 +76,10 @@ class WorkbenchLatexPrinter(LatexPrinter):
         bound = bound_name(expr)
         if bound is not None:
             return bound
+        if expr.name == "epsilon":
+            return r"\varepsilon"  # the ε of the prose, not ϵ
+        if expr.name.endswith("_sq"):  # sigma_sq is σ², one name (not σ₂, nor σ·σ)
+            return self._print_Symbol(sp.Symbol(expr.name.removesuffix("_sq"))) + "^{2}"
         out = super()._print_Symbol(expr, style=style)
         if out == expr.name and len(out) > 1 and out.isalpha():
             return rf"\mathrm{{{out}}}"  # NLL is one name, not N·L·L
@@ -86,6 +91,8 @@ class WorkbenchLatexPrinter(LatexPrinter):
     def _print_MatrixElement(self, expr):
         parent = expr.parent
         name = self._print(parent)
+        if isinstance(parent, sp.MatrixSymbol) and parent.shape == (1, 1):
+            return name  # the one entry of a 1 × 1 is the number itself: p, not p₀
         if not isinstance(parent, sp.MatrixSymbol):
             name = rf"\left({name}\right)"
         elif "_" in name:
@@ -148,6 +155,32 @@ class WorkbenchLatexPrinter(LatexPrinter):
         out = rf"H\left({self._print(expr.args[0])}\right)"
         return f"{out}^{{{exp}}}" if exp else out
 
+    # ---------------------------------------------------------------- sums
+    def _print_Add(self, expr, order=None):
+        terms = conventional_terms(expr)
+        tex = self._print(terms[0])
+        if self._needs_add_brackets(terms[0]):
+            tex = rf"\left({tex}\right)"
+        for term in terms[1:]:
+            sign = " - " if term.could_extract_minus_sign() else " + "
+            shown = -term if sign == " - " else term
+            body = self._print(shown)
+            tex += sign + (rf"\left({body}\right)" if self._needs_add_brackets(shown) else body)
+        return tex
+
+    def _print_MatAdd(self, expr):
+        out = ""
+        for n, term in enumerate(conventional_terms(expr)):
+            body = self._print(term)
+            negative = body.startswith("-")
+            if negative:
+                body = body[1:].lstrip()
+            if n == 0:
+                out = ("- " if negative else "") + body
+            else:
+                out += (" - " if negative else " + ") + body
+        return out
+
     # ---------------------------------------------------------------- matrices
     def _print_Transpose(self, expr):
         return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\top}}"
@@ -156,7 +189,7 @@ class WorkbenchLatexPrinter(LatexPrinter):
         # SymPy measures each factor of -X Y against the precedence of the whole, which for
         # a negated product is that of a sum: a Hadamard factor then lost its parentheses,
         # and -(A ⊙ B) C printed as -A ⊙ B C. Each factor is measured against a product.
-        args = list(expr.args)
+        args = [a for a in expr.args if a != sp.Identity(1)] or [sp.Identity(1)]  # m·1 → m
         sign = ""
         if expr.could_extract_minus_sign():
             args = args[1:] if args[0] == -1 else [-args[0], *args[1:]]
@@ -181,6 +214,8 @@ class WorkbenchLatexPrinter(LatexPrinter):
         return rf"\mathbf{{1}}_{{{self._print(rows)} \times {self._print(cols)}}}"
 
     def _print_Identity(self, expr):
+        if expr.rows == 1:
+            return "1"  # a 1 × 1 identity is the number 1: 1 − wᵀw, not I₁ − wᵀw
         return rf"I_{{{self._print(expr.rows)}}}"
 
     def _print_DiagMatrix(self, expr):
@@ -204,6 +239,31 @@ class WorkbenchLatexPrinter(LatexPrinter):
             return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\circ 2}}"
         head = ELEMENTWISE_LATEX.get(name, rf"\operatorname{{{name}}}")
         return rf"{head}{prime}\left({self._print(expr.arg)}\right)"
+
+
+def conventional_terms(expr) -> list:
+    """The terms of a sum in the order a teacher writes them: SymPy's order, but the
+    terms it would print with a minus sign after the others (``s - p``, not ``-p + s``;
+    ``x_j - \\mu``, not ``-\\mu + x_j``). A sum of negative terms only keeps its order.
+
+    Example:
+        >>> import sympy as sp
+        >>> p, s = sp.symbols("p s")
+        >>> conventional_terms(s - p)
+        [s, -p]
+    """
+    terms = list(expr.args) if isinstance(expr, sp.MatAdd) else list(expr.as_ordered_terms())
+    positive = [t for t in terms if not _negative(t)]
+    negative = [t for t in terms if _negative(t)]
+    return positive + negative
+
+
+def _negative(term) -> bool:
+    """Whether ``term`` prints with a leading minus (a matrix product by its scalars)."""
+    if isinstance(term, sp.MatMul):
+        scalars = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
+        return sp.Mul(*scalars).could_extract_minus_sign()
+    return term.could_extract_minus_sign()
 
 
 def _axis(expr) -> str:
@@ -256,6 +316,8 @@ def printed_names(expr) -> dict[str, Any]:
         node = stack.pop()
         if _verbatim(node):
             add(expr_to_latex(node), node)  # what is inside is not printed: not a name
+        elif _one_by_one_entry(node):
+            add(expr_to_latex(node), node)  # printed as its matrix's bare name
         elif isinstance(node, RandomSymbol):
             add(expr_to_latex(node), node)
         elif isinstance(node, sp.Symbol | sp.MatrixSymbol | sp.IndexedBase):
@@ -269,6 +331,14 @@ def printed_names(expr) -> dict[str, Any]:
     if any(getattr(p.base, "name", None) == "e" for p in expr.atoms(sp.Pow)):
         raise ValueError("a power of the symbol e prints like exp")
     return scope
+
+
+def _one_by_one_entry(node) -> bool:
+    return (
+        isinstance(node, MatrixElement)
+        and isinstance(node.parent, sp.MatrixSymbol)
+        and node.parent.shape == (1, 1)
+    )
 
 
 def _verbatim(node) -> bool:

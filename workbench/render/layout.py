@@ -23,7 +23,14 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from workbench.render.latex import DEFAULT_STYLE, Mark, StepStyle, expr_to_latex, step_to_latex
+from workbench.render.latex import (
+    DEFAULT_STYLE,
+    Mark,
+    StepStyle,
+    conventional_terms,
+    expr_to_latex,
+    step_to_latex,
+)
 
 # Ems of a display row beside its tag: an A4 text block at 11 pt is about 42 em wide, and a
 # step's tag ("(8) split sum ✓S") takes about 10 of them.
@@ -114,7 +121,7 @@ def split_terms(expr: sp.Expr, budget: float = ROW_BUDGET) -> list[str]:
     if display_width(whole) <= budget or not isinstance(expr, sp.Add):
         return [whole]
     pieces = []
-    for n, term in enumerate(expr.as_ordered_terms()):
+    for n, term in enumerate(conventional_terms(expr)):
         if n == 0:
             pieces.append(expr_to_latex(term))
         elif term.could_extract_minus_sign():

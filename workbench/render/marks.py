@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.report import DerivationReport
 from workbench.core.derivation import Derivation
@@ -77,9 +78,23 @@ def _items(report: DerivationReport, check: str) -> dict[str, Mapping]:
         return {}
 
 
+def boxed_form(result):
+    """The closed form as the matrix box shows it: the whole matrix when the closed form
+    is given as its entry at the result's index (kept so to be compared as matrices),
+    e.g. ``(2XᵀX(w − w*))ⱼ`` → ``2XᵀX(w − w*)``; the closed form itself otherwise."""
+    form = result.closed_form
+    return form.parent if isinstance(form, MatrixElement) and _at_entry(form, result) else form
+
+
+def _at_entry(element, result) -> bool:
+    return result.entry is not None and tuple(element.args[1:]) == tuple(result.entry)
+
+
 def matrix_lhs(result) -> str:
     """The left side of a closed form in matrix notation: ∂sᵢ/∂zⱼ → ∂s/∂z, ∂L/∂zⱼ → ∂L/∂z."""
     goal = result.goal
+    if isinstance(goal, MatrixElement) and _at_entry(goal, result):
+        return expr_to_latex(goal.parent)  # (2Xᵀ(Xw − y))ⱼ → 2Xᵀ(Xw − y)
     if not isinstance(goal, sp.Derivative):
         return expr_to_latex(goal)
 

@@ -129,6 +129,8 @@ def read_back(latex: str, source, names: Mapping[str, Any], *, budget: float = 4
             shapes = f"{getattr(value, 'shape', '1×1')} against {getattr(source, 'shape', '1×1')}"
             return value, Equivalence(False, "proved", "shape", 0.0, f"shapes differ: {shapes}")
         row, col = sp.Dummy("row", integer=True), sp.Dummy("col", integer=True)
+        if source.shape == (1, 1):  # its one entry: a general index would run past it
+            row, col = sp.Integer(0), sp.Integer(0)
         return value, check_equal(
             canonical(value[row, col]), canonical(source[row, col]), budget=budget, seed=seed
         )
@@ -653,6 +655,11 @@ def _combine(verb: str, a, b, where: ParseError):
         if a_matrix and b_matrix and a.shape[1] != b.shape[0]:
             _shape_error(f"cannot multiply {_shape(a)} by {_shape(b)}", where)
         return a * b
+    # A number and a 1 × 1 matrix add as 1 × 1 matrices: 1 − wᵀw, m + LSE(z − m𝟏).
+    if a_matrix and not b_matrix and a.shape == (1, 1):
+        return a + b * sp.Identity(1)
+    if b_matrix and not a_matrix and b.shape == (1, 1):
+        return a * sp.Identity(1) + b
     if a_matrix != b_matrix or (a_matrix and a.shape != b.shape):
         _shape_error(f"cannot {verb} {_shape(a)} and {_shape(b)}", where)
     return a + b
