@@ -11,9 +11,15 @@ closed form, never by a slug:
 * a closed form in ``μ₁, σ₁, μ₂, σ₂`` (two one-dimensional Gaussians) → both densities at
   seeded parameters, with the KL the closed form gives and a quadrature beside it;
 * a sum ``Σⱼ u_{i+j} w_j`` over a window → the banded Toeplitz matrix ``T`` with
-  ``(T u)ᵢ`` that sum, read off the closed form by differentiating it.
+  ``(T u)ᵢ`` that sum, read off the closed form by differentiating it;
+* a softmax of a vector and one number (``softmax(λf)``, ``softmax(z − m𝟏)``) → each
+  entry against that number: a family that moves, or one the shift leaves flat;
+* a derivative ``∂ℓ/∂θ`` beside a result for ``θ`` itself (a score and its estimate) → the
+  derivative against ``θ`` at seeded data, crossing zero at the estimate;
+* a closed form of one variable (``exp(H)``) → its curve.
 
-Every number comes from the result's closed form via SymPy at seeded values.
+Every number comes from the result's closed form, at seeded values, through the
+project's code generation (:func:`workbench.codegen.numeric.compile_numpy`) or SymPy.
 
 Example:
     >>> from workbench.core import registry
@@ -26,7 +32,9 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from workbench.codegen import numeric
 from workbench.core.derivation import Derivation, Result
+from workbench.core.functions import Softmax
 from workbench.render.drawing import Figure, _figure, _pdf, heatmap
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
@@ -35,6 +43,9 @@ STEPS = 5000  # steps t drawn for a bias factor 1 − βᵗ (β₂ = 0.999 needs
 # The usual rates, where a rate is so named: momentum's β, Adam's β₁ and β₂.
 RATES = {"beta": 0.9, "beta1": 0.9, "beta2": 0.999}
 WINDOW = (8, 3)  # output length M and window K of the drawn Toeplitz matrix
+ENTRIES = 4  # entries of the seeded vector a softmax family is drawn at
+SAMPLES = 20  # seeded data points a score is drawn at
+UNRANGED = (0.0, 3.0)  # where a variable with no sampling range is drawn
 
 
 def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
@@ -43,7 +54,9 @@ def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
     for result in derivation.results:
         for kind, draw in DRAWERS:
             if kind not in out and _matches(kind, result):
-                wants = draw in (bias_factor, step_curve)
+                if kind == "score" and not _has_estimate(result, derivation.results):
+                    continue  # a derivative with no estimate from a sample beside it
+                wants = draw in (bias_factor, step_curve, score_zero)
                 extra = {"results": derivation.results} if wants else {}
                 out[kind] = draw(result, seed, **extra)
     if not out:
@@ -57,8 +70,9 @@ def _curve_variable(derivation: Derivation, result: Result) -> sp.Symbol | None:
     """The one variable a closed form can be drawn against, or None.
 
     It must be the form's only free symbol and not the form itself; and it must have a
-    range to draw over: the derivation's sampling domain, or the non-negative integers
-    for a step count (a positive integer symbol that is no case's size).
+    range to draw over: the derivation's sampling domain, the non-negative integers for
+    a step count (a positive integer symbol that is no case's size), or, for a real
+    symbol with no range of its own (perplexity's entropy H), ``UNRANGED``.
     """
     form = result.closed_form
     free = form.free_symbols
@@ -72,24 +86,31 @@ def _curve_variable(derivation: Derivation, result: Result) -> sp.Symbol | None:
         return variable
     if variable.is_integer and variable.is_positive and str(variable) not in sizes:
         return variable
+    if variable.is_integer is None and variable.is_real is not False:
+        return variable
     return None
 
 
 def one_variable_curves(derivation: Derivation) -> Figure | None:
     """Each closed form of one variable drawn against it (at most two, side by side)."""
-    chosen = [
-        (r, v) for r in derivation.results if (v := _curve_variable(derivation, r)) is not None
-    ][:2]
+    chosen: list[tuple[Result, sp.Symbol]] = []
+    for result in derivation.results:
+        variable = _curve_variable(derivation, result)
+        drawn = [other.closed_form for other, _ in chosen]
+        if variable is not None and result.closed_form not in drawn:  # no curve twice
+            chosen.append((result, variable))
+    chosen = chosen[:2]
     if not chosen:
         return None
     fig = _figure(3.2 * len(chosen), 2.6)
     axes = np.atleast_1d(fig.subplots(1, len(chosen)))
     said = []
     for ax, (result, variable) in zip(axes, chosen, strict=True):
-        f = sp.lambdify(variable, result.closed_form, "numpy")
+        f = numeric.compile_numpy([variable], result.closed_form)
         name = expr_to_latex(variable)
-        if str(variable) in derivation.domain:
-            low, high = derivation.domain[str(variable)]
+        ranged = str(variable) in derivation.domain
+        if ranged or not (variable.is_integer and variable.is_positive):
+            low, high = derivation.domain[str(variable)] if ranged else UNRANGED
             xs = np.linspace(low, high, 400)
             ax.plot(xs, np.broadcast_to(f(xs), xs.shape), color="tab:blue")
             where = rf"${num(low)} \le {name} \le {num(high)}$"
@@ -99,6 +120,8 @@ def one_variable_curves(derivation: Derivation) -> Figure | None:
             where = rf"${name} = 0, \dots, 30$"
         ax.axhline(0, color="0.5", linewidth=0.5)
         ax.set_xlabel(f"${name}$")
+        if isinstance(result.goal, sp.Symbol):  # the quantity the form is of: PPL, H
+            ax.set_ylabel(f"${expr_to_latex(result.goal)}$")
         ax.set_title(f"${expr_to_latex(result.closed_form)}$", fontsize=9)
         ax.grid(True, linewidth=0.3)
         said.append(
@@ -129,6 +152,10 @@ def _matches(kind: str, result: Result) -> bool:
         return _error_slope(result) is not None
     if kind == "two gaussians":
         return _names(form) == {"mu1", "sigma1", "mu2", "sigma2"}
+    if kind == "softmax family":
+        return _softmax_family(form) is not None
+    if kind == "score":
+        return _score(result) is not None
     if kind == "toeplitz":
         return isinstance(form, sp.Sum) and any(
             isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
@@ -410,6 +437,144 @@ def toeplitz(result: Result, seed: int = 0) -> Figure:
     return Figure("toeplitz", _pdf(fig), caption, r"0.7\linewidth")
 
 
+def _softmax_family(form) -> tuple[sp.Symbol, sp.MatrixSymbol] | None:
+    """(the number, the vector) when ``form`` is a softmax of one vector and one number."""
+    if not isinstance(form, Softmax):
+        return None
+    numbers = [s for s in form.free_symbols if isinstance(s, sp.Symbol) and not s.is_integer]
+    vectors = [s for s in form.free_symbols if isinstance(s, sp.MatrixSymbol)]
+    if len(numbers) != 1 or len(vectors) != 1 or vectors[0].shape[1] != 1:
+        return None
+    return numbers[0], vectors[0]
+
+
+def softmax_family(result: Result, seed: int = 0) -> Figure:
+    """Each entry of the softmax against its number, at a seeded vector of ENTRIES entries."""
+    found = _softmax_family(result.closed_form)
+    if found is None:
+        raise ValueError(f"{result.label}: not a softmax of one vector and one number")
+    number, vector = found
+    sizes = {d: ENTRIES for d in vector.shape if isinstance(d, sp.Symbol)}
+    f = numeric.compile_numpy([number, vector], result.closed_form, sizes)
+    values = np.round(np.random.default_rng(seed).standard_normal((ENTRIES, 1)), 2)
+    grid = np.linspace(-3, 3, 121)
+    curves = np.hstack([np.asarray(f(float(g), values)).reshape(-1, 1) for g in grid])
+    fig = _figure(5.2, 2.8)
+    ax = fig.add_subplot()
+    v_tex, n_tex = expr_to_latex(vector), expr_to_latex(number)
+    for i, row in enumerate(curves):
+        ax.plot(grid, row, label=f"entry {i + 1}, ${v_tex}_{{{i + 1}}} = {num(values[i, 0])}$")
+    ax.set_xlabel(f"${n_tex}$")
+    ax.set_ylabel(f"${expr_to_latex(result.closed_form)}_i$")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(True, linewidth=0.3)
+    spread = float(np.max(curves.max(axis=1) - curves.min(axis=1)))
+    off = float(np.max(np.abs(curves.sum(axis=0) - 1)))  # measured, not assumed
+    total = f"the entries sum to $1$ to within ${num(off)}$ throughout"
+    if spread < 1e-12:
+        said = (
+            f"every entry is flat (it moves by at most ${num(spread)}$): changing "
+            f"${n_tex}$ changes nothing, and {total}"
+        )
+    else:
+        top, bottom = int(np.argmax(values)), int(np.argmin(values))
+        said = (
+            f"at ${n_tex} = 0$ every entry is $1/{ENTRIES}$; as ${n_tex}$ grows the weight "
+            f"goes to the largest entry ({top + 1}), as it falls to the smallest "
+            f"({bottom + 1}); {total}"
+        )
+    caption = (
+        f"{text_to_latex(result.label)}: ${expr_to_latex(result.closed_form)}$ for a seeded "
+        f"${v_tex}$ with {ENTRIES} entries (legend), against ${n_tex}$, computed by the "
+        f"generated NumPy code of the closed form: {said}."
+    )
+    return Figure("softmax-family", _pdf(fig), caption, r"0.8\linewidth")
+
+
+def _score(result: Result) -> sp.Symbol | None:
+    """θ when the result is a derivative ∂ℓ/∂θ of a scalar by a scalar θ (a score)."""
+    goal = result.goal
+    if not isinstance(goal, sp.Derivative) or len(goal.variables) != 1:
+        return None
+    (theta,) = goal.variables
+    if not isinstance(theta, sp.Symbol) or not isinstance(goal.expr, sp.Symbol):
+        return None
+    return theta
+
+
+def _has_estimate(score: Result, results) -> bool:
+    """A result gives the score's variable from one column of samples (μ̂ = 𝟏ᵀx/N)."""
+    theta = _score(score)
+    for other in results:
+        if other.goal == theta:
+            data = [s for s in other.closed_form.free_symbols if isinstance(s, sp.MatrixSymbol)]
+            return len(data) == 1 and data[0].shape[1] == 1
+    return False
+
+
+def score_zero(result: Result, seed: int = 0, results=()) -> Figure:
+    """Each score ∂ℓ/∂θ against θ at seeded data, the other parameters at their estimates;
+    the estimate of θ, where a result gives one, is where the curve crosses zero."""
+    scores = [(r, t) for r in results or (result,) if (t := _score(r)) is not None][:2]
+    estimates = {r.goal: r for r in results if isinstance(r.goal, sp.Symbol)}
+    data = sorted(
+        {
+            s
+            for r, _ in scores
+            for s in r.closed_form.free_symbols
+            if isinstance(s, sp.MatrixSymbol)
+        },
+        key=str,
+    )
+    sizes = {d: SAMPLES for x in data for d in x.shape if isinstance(d, sp.Symbol)}
+    sizes |= {s: SAMPLES for r, _ in scores for s in r.closed_form.free_symbols if s in sizes}
+    rng = np.random.default_rng(seed)
+    values = {x: np.round(rng.normal(1.0, 0.7, numeric.shape_of(x, sizes)), 2) for x in data}
+    at: dict[sp.Symbol, float] = {}
+    for theta, estimate in estimates.items():
+        free = [s for s in estimate.closed_form.free_symbols if s not in sizes]
+        if all(s in values for s in free):
+            f = numeric.compile_numpy(free, estimate.closed_form, sizes)
+            at[theta] = float(np.asarray(f(*(values[s] for s in free))).ravel()[0])
+    fig = _figure(3.2 * len(scores), 2.6)
+    axes = np.atleast_1d(fig.subplots(1, len(scores)))
+    said = []
+    for ax, (score, theta) in zip(axes, scores, strict=True):
+        others = sorted(
+            (s for s in score.closed_form.free_symbols if s in at and s != theta), key=str
+        )
+        centre = at.get(theta, 1.0)
+        low, high = (centre / 2, 3 * centre) if theta.is_positive else (centre - 2, centre + 2)
+        grid = np.linspace(low, high, 200)
+        args = [theta, *data, *others]
+        f = numeric.compile_numpy(args, score.closed_form, sizes)
+        fixed_values = [*(values[x] for x in data), *(at[o] for o in others)]
+        ys = [float(np.asarray(f(g, *fixed_values)).ravel()[0]) for g in grid]
+        name = expr_to_latex(theta)
+        ax.plot(grid, ys, color="tab:blue")
+        ax.axhline(0, color="0.5", linewidth=0.5)
+        if theta in at:
+            ax.axvline(at[theta], color="tab:red", linestyle=":")
+            there = float(np.asarray(f(at[theta], *fixed_values)).ravel()[0])
+            said.append(f"at $\\hat{{{name}}} = {num(at[theta])}$, "
+                        f"${expr_to_latex(score.goal)} = {num(there)}$")  # fmt: skip
+        fixed = ", ".join(rf"${expr_to_latex(o)} = \hat{{{expr_to_latex(o)}}}$" for o in others)
+        ax.set_title(f"at {fixed}" if fixed else "", fontsize=8)
+        ax.set_xlabel(f"${name}$")
+        ax.set_ylabel(f"${expr_to_latex(score.goal)}$")
+        ax.grid(True, linewidth=0.3)
+    named = ", ".join(f"${expr_to_latex(x)}$" for x in data)
+    caption = (
+        f"The derived derivatives of the log-likelihood at {SAMPLES} seeded data points "
+        f"{named}, each against its parameter with the other at its estimate, computed by "
+        "the generated NumPy code of the closed forms; the red dotted line is the boxed "
+        "estimate at the same data: " + "; ".join(said) + " (zero up to rounding: each "
+        "estimate is where its derivative vanishes)."
+    )
+    return Figure("score-zero", _pdf(fig), caption, r"0.85\linewidth")
+
+
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
@@ -417,4 +582,6 @@ DRAWERS = (
     ("error model", error_model),
     ("two gaussians", two_gaussians),
     ("toeplitz", toeplitz),
+    ("softmax family", softmax_family),
+    ("score", score_zero),
 )
