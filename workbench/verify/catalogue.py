@@ -146,21 +146,26 @@ def catalogue_scope(derivation: Derivation, case: Case, sizes) -> tuple[Scope, d
     thunks: dict[str, Callable[[], Value]] = {
         n: functools.partial(_given, v) for n, v in inputs.items()
     }
+    _add_names(thunks, derivation, defined, sizes, case)
+    return Scope(_Lazy(thunks), open=False, functions=activation(case)), inputs
+
+
+def _add_names(thunks, derivation, defined, sizes, case: Case | None) -> None:
+    """The names a claim may use besides the inputs: the defined matrices, the scalars the
+    derivation defines (σ² in layer norm), the parameters the case fixes (λ = 1/2: a closed
+    form printed by `workbench show` uses their names) and the sizes."""
     for name in sorted(defined, key=lambda m: m.name):
         expanded = algebra.expand_names(name, derivation.definitions)
         thunks[name.name] = functools.partial(explicit, expanded, sizes, case)
-    # Scalars the derivation defines (σ² in layer norm) and parameters the case fixes
-    # (λ = 1/2): a closed form printed by `workbench show` uses their names.
     for name in sorted(derivation.definitions, key=str):
         if isinstance(name, sp.Symbol) and _is_scalar(derivation.definitions[name]):
             expanded = algebra.resolve(name, derivation.definitions)
             thunks.setdefault(name.name, functools.partial(explicit, expanded, sizes, case))
-    for old, new in case.substitutions.items():
+    for old, new in (case.substitutions if case is not None else {}).items():
         if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
             thunks.setdefault(old.name, functools.partial(sp.sympify, new))
     for size, number in sizes.items():
         thunks.setdefault(str(size), functools.partial(sp.Integer, number))
-    return Scope(_Lazy(thunks), open=False, functions=activation(case)), inputs
 
 
 def _is_scalar(value) -> bool:
@@ -237,14 +242,17 @@ def verify_catalogue_claim(
                 counterexample,
                 f"at {where}: {outcome.detail}",
             )
-    method = "symbolic" if methods == {"symbolic"} else "numeric"
     detail = (
         f"case {case.name!r}, ∂/∂{variable.name}, equal at every size ({'; '.join(details)}); "
         f"at {where}: {outcome.detail}"  # the points and regions, at the last size
     )
+    return _correct(derivation, node, said, shown, methods, detail)
+
+
+def _correct(derivation, node, said, shown, methods, detail) -> VerifyReport:
     return VerifyReport(
         verdict="correct",
-        method=method,
+        method="symbolic" if methods == {"symbolic"} else "numeric",
         parsed_claim=said,
         expected=to_claim(shown),  # in the claim language
         expected_math=to_unicode(shown),
@@ -349,22 +357,10 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
                 f"at {where}: {outcome.detail}",
             )
     assert outcome is not None  # result_settings gives at least one setting
-    method = "symbolic" if methods == {"symbolic"} else "numeric"
-    return VerifyReport(
-        verdict="correct",
-        method=method,
-        parsed_claim=shown_claim(claim, node),
-        expected=to_claim(shown),
-        expected_math=to_unicode(shown),
-        kind="catalogue",
-        claim_latex=to_latex(node),
-        expected_latex=expr_to_latex(shown),
-        convention=derivation.conventions,
-        detail=(
-            f"{result.label}: equal at every size ({'; '.join(details)}); "
-            f"at {where}: {outcome.detail}"
-        ),
+    detail = (
+        f"{result.label}: equal at every size ({'; '.join(details)}); at {where}: {outcome.detail}"
     )
+    return _correct(derivation, node, shown_claim(claim, node), shown, methods, detail)
 
 
 def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
@@ -465,18 +461,6 @@ def _result_scope(derivation, result, case: Case | None, sizes):
     thunks: dict[str, Callable[[], Value]] = {
         n: functools.partial(_given, v) for n, v in inputs.items()
     }
-    for name in sorted(defined, key=lambda m: m.name):
-        expanded = algebra.expand_names(name, definitions)
-        thunks[name.name] = functools.partial(explicit, expanded, sizes, case)
-    for name in sorted(definitions, key=str):
-        if isinstance(name, sp.Symbol) and _is_scalar(definitions[name]):
-            expanded = algebra.resolve(name, definitions)
-            thunks.setdefault(name.name, functools.partial(explicit, expanded, sizes, case))
-    if case is not None:
-        for old, new in case.substitutions.items():
-            if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
-                thunks.setdefault(old.name, functools.partial(sp.sympify, new))
-    for size, number in sizes.items():
-        thunks.setdefault(str(size), functools.partial(sp.Integer, number))
+    _add_names(thunks, derivation, defined, sizes, case)
     functions = {} if case is None else activation(case)
     return Scope(_Lazy(thunks), open=False, functions=functions), inputs
