@@ -283,9 +283,9 @@ def _result_params():
 @pytest.mark.parametrize(("slug", "number", "label"), list(_result_params()))
 def test_what_show_prints_for_a_result_no_case_instantiates_verifies(slug, number, label):
     """``workbench verify SLUG --result LABEL --claim "<what show printed>"`` is ✓ for the
-    results no numeric case instantiates (56 of 77; 48 verify, 8 are named exceptions), compared with their closed forms at
-    the sizes the SymPy-diff check writes them out at. Before, there was no route: verify
-    SLUG only reached a case's gradients."""
+    results no numeric case instantiates (56 of 77: 48 verify, 8 are named exceptions),
+    compared with their closed forms at the sizes the SymPy-diff check writes them out at.
+    Before, there was no route: verify SLUG only reached a case's gradients."""
     from workbench.verify.api import check_catalogue_claim
 
     claim = _shown_closed_forms(registry.get(slug))[label]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from verify_cases import CASES  # beside this file; pytest puts its folder on sys.path
+from verify_cases import CASES, Case  # beside this file; pytest puts its folder on sys.path
 
 from workbench.verify.api import check_catalogue_claim, check_claim, check_steps
 from workbench.verify.report import VerifyReport
@@ -309,3 +309,47 @@ def test_the_expected_line_of_a_function_claim_types_back_to_the_derivative(case
     assert len(typed) == len(entries)
     for value, entry in zip(typed, entries, strict=True):
         assert check_equal(value, entry, budget=10).equal is True, (report.expected, entry)
+
+
+MATRIX_CASES = [c for c in CASES if any(str(v) not in ("1", "1x1") for v in c.shapes.values())] + [
+    # entrywise products of matrices, and a sum without an index
+    Case(
+        "sum((W @ x) * tanh(W @ x))",
+        "x",
+        "W.T @ ((W @ x) * tanh(W @ x))",
+        {"W": "3x3", "x": 3},
+        "incorrect",
+    ),
+    Case("sum(a * x * x)", "x", "2*a * x + sum(x) * a", {"a": 3, "x": 3}, "incorrect"),
+]
+
+
+@pytest.mark.parametrize(
+    "case", MATRIX_CASES, ids=[f"{c.function} | {c.claim}" for c in MATRIX_CASES]
+)
+def test_the_claims_latex_reads_back_as_the_claim(case):
+    """Printed = checked for the LaTeX a notebook shows of a plain claim: read back by the
+    LaTeX reader, it builds to the claim. Failed before: an entrywise product of matrices
+    printed as ``\\cdot``, which reads as the matrix product."""
+    from workbench.checks.equivalence import check_equal
+    from workbench.verify.interpret import Scope, build, declare
+    from workbench.verify.latex_input import parse_latex
+    from workbench.verify.parsing import parse
+    from workbench.verify.problems import shapes_from
+
+    report = check_claim(case.function, case.wrt, case.claim, shapes=case.shapes)
+    scope = Scope(declare(shapes_from(case.shapes)))
+    claimed = build(parse(case.claim), scope)
+    again = build(parse_latex(report.claim_latex), scope)
+    assert getattr(again, "shape", None) == getattr(claimed, "shape", None)
+    assert check_equal(again, claimed, budget=10).equal is True, report.claim_latex
+
+
+def test_an_entrywise_product_of_matrices_prints_as_odot():
+    report = check_claim(
+        "sum((W @ x) * tanh(W @ x))",
+        "x",
+        "W.T @ ((W @ x) * tanh(W @ x))",
+        shapes={"W": "3x3", "x": 3},
+    )
+    assert r"\odot" in report.claim_latex and r"\cdot" not in report.claim_latex

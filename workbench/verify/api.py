@@ -38,7 +38,7 @@ from workbench.core import registry
 from workbench.errors import ParseError, TimeBudgetExceeded, WorkbenchError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
-from workbench.verify.claim_format import shown_claim, to_latex
+from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.confirm import finite_differences
 from workbench.verify.decision import compare, decide, value_math, value_text
 from workbench.verify.interpret import Scope, declare, shape
@@ -294,7 +294,7 @@ def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyRepor
         expected_math=value_math(truth),
         counterexample=outcome.counterexample,
         diagnosis=outcome.diagnosis,
-        claim_latex=to_latex(claim_node),
+        claim_latex=claim_latex(claim_node, _matrix_names(shapes)),
         expected_latex=expr_to_latex(truth),
         convention=convention,
         detail=outcome.detail,
@@ -304,6 +304,11 @@ def _claim(function, wrt, claim, shapes, layout, seed, assume=()) -> VerifyRepor
 
 
 # ---------------------------------------------------------------- isolation
+def _matrix_names(shapes) -> list[str]:
+    """The declared names that hold a vector or a matrix (for printing ⊙)."""
+    return [name for name, dims in shapes_from(shapes).items() if dims != (1, 1)]
+
+
 def error_report(message: str, kind: str = "claim") -> VerifyReport:
     """A report for input that could not be understood; the message is one line."""
     return VerifyReport("error", None, None, None, kind=kind, error=" ".join(message.split()))

@@ -14,6 +14,8 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from contextvars import ContextVar
 
 from workbench.verify.parsing import (
     Binary,
@@ -28,6 +30,7 @@ from workbench.verify.parsing import (
     Sum,
     Transpose,
     Unary,
+    children,
     walk,
 )
 
@@ -212,6 +215,42 @@ def latex_name(name: str) -> str:
     return f"{base}_{{{subscript}}}" if subscript else base
 
 
+# Names that hold a vector or a matrix, while :func:`claim_latex` prints: their entrywise
+# products print as ⊙ (a ``\cdot`` between matrices reads as the matrix product).
+_MATRICES: ContextVar[frozenset[str]] = ContextVar("matrices", default=frozenset())
+
+
+def claim_latex(node: Node, matrices: Iterable[str] = ()) -> str:
+    r""":func:`to_latex`, with ``*`` between operands that name a matrix of ``matrices``
+    printed ``\odot`` (and grouped), so that the LaTeX reads back as the claim it shows."""
+    token = _MATRICES.set(frozenset(matrices))
+    try:
+        return to_latex(node)
+    finally:
+        _MATRICES.reset(token)
+
+
+_REDUCTIONS = frozenset({"sum", "mean", "norm", "trace", "det", "logsumexp"})
+
+
+def _holds_matrix(node: Node) -> bool:
+    """Whether ``node`` is a vector or a matrix, from its names (:data:`_MATRICES`): a
+    reduction without an axis (sum, mean, norm, trace, det, logsumexp) and an entry are
+    scalars."""
+    names = _MATRICES.get()
+    if not names or isinstance(node, Number):
+        return False
+    if isinstance(node, Name):
+        return node.name in names
+    if isinstance(node, Call):
+        if node.function in _REDUCTIONS and node.axis is None:
+            return False
+        return any(_holds_matrix(a) for a in node.args)
+    if isinstance(node, Index):
+        return None in node.indices
+    return any(_holds_matrix(child) for child in children(node))
+
+
 def to_latex(node: Node) -> str:
     """LaTeX of ``node`` in matrix notation (``@`` is juxtaposition, ``.T`` is ⊤)."""
     if isinstance(node, Number):
@@ -241,7 +280,19 @@ def to_latex(node: Node) -> str:
         return f"{left} {node.op} {right}"
     if node.op == "@" or (isinstance(node.left, Number) and not isinstance(node.right, Number)):
         return f"{left} {right}"
+    if _holds_matrix(node.left) and _holds_matrix(node.right):
+        # Entry by entry; ⊙ binds more loosely than juxtaposition when read, so each
+        # side that is itself a product or a sum is grouped.
+        left, right = (_grouped(child) for child in (node.left, node.right))
+        return rf"{left} \odot {right}"
     return rf"{left} \cdot {right}"
+
+
+def _grouped(child: Node) -> str:
+    text = to_latex(child)
+    if isinstance(child, Binary | Unary):
+        return rf"\left({text}\right)"
+    return text
 
 
 def _index_latex(node: Node) -> str:

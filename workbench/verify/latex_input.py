@@ -734,6 +734,10 @@ class _Reader(Scanner):
                 index, lower = self.lower_limit()
             elif self.take("^"):
                 upper = self.braced("around the upper limit") if self.at("{") else self.single()
+        if index is None and op == "sum" and (self.at(r"\left(") or self.at("(")):
+            # Σ(y) with no index: every entry, as the claim language's sum(y) (and as the
+            # verifier prints it).
+            return made(Call("sum", (self.single(),), column))
         if index is None:
             raise self.error(rf"\{op} needs its index: \{op}_{{k=1}}^{{n}} or \{op}_{{k}}", column)
         if (lower is None) != (upper is None):

@@ -27,7 +27,7 @@ from pathlib import Path
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
-from workbench.verify.claim_format import shown_claim, to_latex
+from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, declare
 from workbench.verify.parsing import Call, Name, Node, Subscript
@@ -152,7 +152,9 @@ def verify_lines(
     ``\\frac{\\partial}{\\partial z}(...)``) has the true derivative as its value.
     """
     check_layout(layout)
-    stated = assumptions.read(assume, Scope(declare(shapes_from(shapes))))
+    declared = shapes_from(shapes)
+    matrices = [name for name, dims in declared.items() if dims != (1, 1)]  # ⊙ in LaTeX
+    stated = assumptions.read(assume, Scope(declare(declared)))
     scope = stated.scope
     definition_nodes = []
     uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
@@ -236,7 +238,7 @@ def verify_lines(
                 + (outcome.diagnosis or ""),
                 first_invalid_line=number,
                 kind="steps",
-                claim_latex=to_latex(nodes[k]),
+                claim_latex=claim_latex(nodes[k], matrices),
                 expected_latex=expr_to_latex(values[k - 1]),
                 convention=convention,
                 detail=f"line {number}: {outcome.detail}",
@@ -251,7 +253,7 @@ def verify_lines(
         expected=value_text(values[0]),
         first_invalid_line=None,
         kind="steps",
-        claim_latex=to_latex(nodes[-1]),
+        claim_latex=claim_latex(nodes[-1], matrices),
         expected_latex=expr_to_latex(values[0]),
         convention=convention,
         detail=f"all {len(records)} steps follow ({method})",
