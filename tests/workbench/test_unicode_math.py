@@ -26,6 +26,7 @@ v = sp.MatrixSymbol("v", 3, 1)
         (1 - sp.tanh(x) ** 2, "1 − tanh²(x)"),
         (x * sp.sign(x) + sp.Abs(x), "x·sign(x) + |x|"),
         (sp.Rational(1, 3) * x, "x/3"),
+        (sp.Symbol("s") - sp.Symbol("y"), "s − y"),  # a positive term first
         (-sp.Rational(1, 2) / x, "−1/(2x)"),
         (2 * A[0, 0] * v[0] + A[0, 1] * v[1], "2A₀,₀·v₀ + A₀,₁·v₁"),
         (sp.pi * sp.sqrt(x), "π·√x"),

@@ -89,10 +89,11 @@ class UnicodeMathPrinter(StrPrinter):
         return " ⊙ ".join(self.parenthesize(f, PRECEDENCE["Mul"]) for f in expr.args)
 
     def _print_Add(self, expr, order=None):
-        terms = self._as_ordered_terms(expr, order=order)
+        texts = [self._print(term) for term in self._as_ordered_terms(expr, order=order)]
+        # A positive term first, as a page writes it: s − y, not −y + s.
+        texts.sort(key=lambda text: text.startswith("−"))
         out = ""
-        for k, term in enumerate(terms):
-            text = self._print(term)
+        for k, text in enumerate(texts):
             negative = text.startswith("−")
             if k == 0:
                 out = text
