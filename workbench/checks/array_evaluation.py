@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -67,6 +68,18 @@ def _context():
     )
 
 
+class _Plan:
+    """The summation axes at one set of sizes: one per (index, range)."""
+
+    def __init__(self) -> None:
+        self.axes: dict[tuple, sp.Symbol] = {}  # (summation index, lo, hi) → its axis
+        self.ranges: dict[sp.Symbol, tuple[int, int]] = {}  # axis → (lo, hi)
+        self.done: dict[sp.Basic, sp.Basic] = {}  # Subs/Derivative → its doit()
+
+
+_PLANS: dict[tuple, _Plan] = {}
+
+
 class ArrayEvaluator:
     """Evaluate index-notation expressions at concrete sizes, an array per subexpression.
 
@@ -98,8 +111,18 @@ class ArrayEvaluator:
                 else:
                     self.scalars[name] = _number(value)
             self.constants = {sp.sympify(k): _number(v) for k, v in (constants or {}).items()}
-        self._ranges: dict[sp.Symbol, tuple[int, int]] = {}
-        self._memo: dict[sp.Basic, Node] = {}
+        # Summation axes are shared by every evaluator at these sizes (the renaming is
+        # SymPy work, done once); the free indices' ranges are this evaluator's own.
+        key = tuple(sorted((str(k), v) for k, v in self.sizes.items()))
+        if key not in _PLANS:
+            if len(_PLANS) > 32:  # bounded: a long session must not keep every tree
+                _PLANS.clear()
+            _PLANS[key] = _Plan()
+        plan = _PLANS[key]
+        self._ranges = dict(plan.ranges)
+        self._plan = plan
+        self._memo: dict[tuple, Node] = {}
+        self._scope: dict[sp.Symbol, sp.Symbol] = {}  # summation index → its axis
 
     def array(self, expr: sp.Basic, free: Mapping[sp.Symbol, int]) -> np.ndarray:
         """``expr`` at every assignment of its free indices, each ``i`` over
@@ -114,12 +137,12 @@ class ArrayEvaluator:
             self._bind(index, 0, int(extent) - 1)
         try:
             with _context():
-                self._ranges_of(expr)
+                self._scope = {}
                 value, axes = self._node(expr)
                 unknown = [a for a in axes if a not in free]
                 if unknown:
                     raise NotVectorised(f"no range for the index {unknown[0]}")
-                out = _aligned(value, axes, tuple(free))
+                out = np.asarray(_aligned(value, axes, tuple(free)), dtype=object)
                 out = np.broadcast_to(out, tuple(int(n) for n in free.values()))
                 return _to_mpmath(out)
         except NotVectorised:
@@ -136,28 +159,16 @@ class ArrayEvaluator:
         elif found != (lo, hi):
             raise NotVectorised(f"the index {index} ranges over two different ranges")
 
-    def _ranges_of(self, expr: sp.Basic) -> None:
-        """Record every summation index's range; each must be concrete at these sizes."""
-        seen: set = set()
-        stack = [expr]
-        while stack:
-            node = stack.pop()
-            if node in seen or node in self._memo:
-                continue
-            seen.add(node)
-            if isinstance(node, sp.Sum):
-                for var, lo, hi in node.limits:
-                    lo_c, hi_c = (sp.sympify(b).xreplace(self._concrete) for b in (lo, hi))
-                    if not (lo_c.is_Integer and hi_c.is_Integer):
-                        raise NotVectorised(f"the range of {var} depends on another index")
-                    self._bind(var, int(lo_c), int(hi_c))
-            stack.extend(node.args)
-
     # -------------------------------------------------------------- evaluation
     def _node(self, e: sp.Basic) -> Node:
-        found = self._memo.get(e)
+        # A summation index stands for the axis of the sum that binds it (``_scope``): an
+        # index summed over 0..T-1 here and 0..d-1 there is two axes. The value is kept
+        # per expression and the axes its indices stand for.
+        free = _free(e)
+        key = (e, tuple(item for item in self._scope.items() if item[0] in free))
+        found = self._memo.get(key)
         if found is None:
-            found = self._memo[e] = self._build(e)
+            found = self._memo[key] = self._build(e)
         return found
 
     def _build(self, e: sp.Basic) -> Node:
@@ -169,6 +180,13 @@ class ArrayEvaluator:
             return self._element(e)
         if isinstance(e, sp.Sum):
             return self._sum(e)
+        if isinstance(e, (sp.Subs, sp.Derivative)):
+            done = self._plan.done.get(e)
+            if done is None:
+                done = self._plan.done[e] = e.doit()  # φ′(u) once φ is concrete
+            if done.has(sp.Derivative, sp.Subs):
+                raise NotVectorised(f"an unevaluated derivative: {e}")
+            return self._node(done)
         if isinstance(e, sp.Piecewise):
             return self._piecewise(e)
         if isinstance(e, sp.KroneckerDelta):
@@ -204,12 +222,20 @@ class ArrayEvaluator:
                     truth = join(truth, np.asarray(part, dtype=bool))
             truth = np.asarray(truth, dtype=bool)
             return (truth.astype(object) if axes else bool(truth)), axes
-        rule = _ELEMENTWISE.get(type(e))
-        if rule is None or len(e.args) != 1:
+        rule: Callable | None
+        if isinstance(e, sp.Heaviside) and len(e.args) == 2:
+            at_zero = self._node(e.args[1])
+            if at_zero[1]:
+                raise NotVectorised("a step function whose value at 0 varies")
+            rule = functools.partial(_heaviside, at_zero=at_zero[0])
+        else:
+            rule = _ELEMENTWISE.get(type(e))
+        if rule is None or (len(e.args) != 1 and not isinstance(e, sp.Heaviside)):
             raise NotVectorised(f"no array rule for {type(e).__name__}")
         value, axes = self._node(e.args[0])
         if not axes:
             return rule(_mpfr(value)), ()
+
         return _as_node(np.frompyfunc(lambda x: rule(_mpfr(x)), 1, 1)(value), axes)
 
     def _symbol(self, s: sp.Symbol) -> Node:
@@ -219,11 +245,12 @@ class ArrayEvaluator:
             return self.constants[s], ()
         if s.name in self.scalars and not s.is_integer:
             return self.scalars[s.name], ()
-        found = self._ranges.get(s)
+        axis = self._scope.get(s, s)
+        found = self._ranges.get(axis)
         if found is None:
             raise NotVectorised(f"no range for the index {s}")
         lo, hi = found
-        return _object_array(list(range(lo, hi + 1))), (s,)
+        return _object_array(list(range(lo, hi + 1))), (axis,)
 
     def _element(self, e: MatrixElement) -> Node:
         parent = e.parent
@@ -249,22 +276,35 @@ class ArrayEvaluator:
         return matrix[at[0], at[1]], axes
 
     def _sum(self, e: sp.Sum) -> Node:
-        factors = [self._node(a) for a in sp.Mul.make_args(e.function)]
-        limits = list(e.limits)  # innermost first
-        innermost = limits[0][0]
+        limits = []
+        for var, lo, hi in e.limits:  # innermost first
+            lo_c, hi_c = (sp.sympify(b).xreplace(self._concrete) for b in (lo, hi))
+            if not (lo_c.is_Integer and hi_c.is_Integer):
+                raise NotVectorised(f"the range of {var} depends on another index")
+            key = (var, int(lo_c), int(hi_c))
+            axis = self._plan.axes.get(key)
+            if axis is None:
+                axis = self._plan.axes[key] = sp.Dummy(str(var), integer=True)
+                self._plan.ranges[axis] = key[1:]
+            self._ranges[axis] = key[1:]
+            limits.append((var, axis, key[2] - key[1] + 1))
+        outer = self._scope
+        self._scope = {**outer, **{var: axis for var, axis, _ in limits}}
+        try:
+            factors = [self._node(a) for a in sp.Mul.make_args(e.function)]
+        finally:
+            self._scope = outer
+        innermost = limits[0][1]
         if len(factors) > 1 and any(innermost in axes for _, axes in factors):
             node = self._contract(factors, innermost)  # the product never written out
             limits = limits[1:]
         else:
             node = self._product(factors)
-        for var, lo, hi in limits:
-            if var in node[1]:
-                node = _reduce(node, var)
+        for _var, axis, count in limits:
+            if axis in node[1]:
+                node = _reduce(node, axis)
             else:  # Σ over an index the body does not read: a count
-                count = int(sp.sympify(hi).xreplace(self._concrete)) - int(
-                    sp.sympify(lo).xreplace(self._concrete)
-                )
-                node = _as_node(node[0] * max(count + 1, 0), node[1])
+                node = _as_node(node[0] * max(count, 0), node[1])
         return node
 
     def _product(self, nodes: list[Node]) -> Node:
@@ -330,6 +370,33 @@ class ArrayEvaluator:
 
 
 # ------------------------------------------------------------------ arrays
+_FREE: dict = {}  # expression → the symbols it reads, bound ones excepted
+
+
+def _free(e: sp.Basic) -> frozenset:
+    """The symbols ``e`` reads freely. SymPy's ``free_symbols`` of a Sum renames its
+    bound index through the whole body on every query; this is one pass, memoised."""
+    found = _FREE.get(e)
+    if found is not None:
+        return found
+    if len(_FREE) > 100_000:  # bounded: a long session must not keep every tree
+        _FREE.clear()
+    if isinstance(e, sp.Symbol):
+        found = frozenset((e,))
+    elif isinstance(e, sp.Sum):
+        bound = {var for var, _, _ in e.limits}
+        limits = [_free(b) for _, lo, hi in e.limits for b in (lo, hi)]
+        found = (_free(e.function) - bound).union(*limits)
+    elif isinstance(e, MatrixElement):
+        found = _free(e.i) | _free(e.j)
+    elif not e.args:
+        found = frozenset()
+    else:
+        found = frozenset().union(*(_free(a) for a in e.args))
+    _FREE[e] = found
+    return found
+
+
 def _union(*groups: tuple) -> tuple:
     out: dict = {}
     for group in groups:
@@ -401,6 +468,8 @@ def _number(e):
     """A SymPy number (or bool) as an int, bool or mpfr at the working precision."""
     if isinstance(e, (bool, int, gmpy2.mpfr)):
         return e
+    if isinstance(e, np.integer):
+        return int(e)
     if isinstance(e, mpmath.mpf):
         return _mpfr_of_mpf(e._mpf_)
     e = sp.sympify(e)
@@ -445,6 +514,22 @@ def _to_mpmath(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _heaviside(x, at_zero=None):
+    if x > 0:
+        return 1
+    if x < 0:
+        return 0
+    if at_zero is None:
+        raise NotVectorised("the step function at its jump")
+    return at_zero
+
+
+def _dirac(x):
+    if x == 0:
+        raise NotVectorised("δ at 0")
+    return 0
+
+
 def _log(x):
     if x <= 0:
         raise NotVectorised("log of a non-positive number")
@@ -472,4 +557,7 @@ _ELEMENTWISE: dict[type, Callable] = {
     sp.atan: gmpy2.atan,
     sp.erf: gmpy2.erf,
     sp.Abs: abs,
+    sp.sign: lambda x: (x > 0) - (x < 0),
+    sp.Heaviside: _heaviside,
+    sp.DiracDelta: _dirac,
 }
