@@ -12,6 +12,7 @@ Goal on this 2-core machine: the full check at T = d = 32 under 15 s.
     python benchmarks/attention_check_time.py                    # this tree
     python benchmarks/attention_check_time.py --before e18ecca   # and the code of e18ecca
     python benchmarks/attention_check_time.py --sizes 8 16 --limit 120
+    python benchmarks/attention_check_time.py --family network --sizes 16 --before e18ecca
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ GOAL_SIZE = 32
 PROGRAM = """
 import json, resource, sys, time
 sys.path.insert(0, "benchmarks")
-from bench_verification import at_size, attention_family
+from bench_verification import at_size, {family}_family
 from workbench.core import registry
 from workbench.checks.runner import check_derivation
 
-family = attention_family()
+family = {family}_family()
 derivation = at_size(registry.get(family[0]), family[3]({size}))
 wall, cpu = time.perf_counter(), time.process_time()
 report = check_derivation(derivation)
@@ -49,11 +50,13 @@ print(json.dumps({{"wall": wall, "cpu": cpu, "checks": checks, "passed": report.
 """
 
 
-def measure(code: Path, size: int, limit: float) -> dict | None:
-    """One full check at T = d = e = ``size`` on the tree ``code``; None if over ``limit``."""
+def measure(code: Path, size: int, limit: float, family: str = "attention") -> dict | None:
+    """One full check at T = d = e = ``size`` (``--family network``: the net of
+    bench_verification's size ``size``, 16 = 8-16-4) on the tree ``code``; None if over
+    ``limit``."""
     try:
         out = subprocess.run(
-            [sys.executable, "-c", PROGRAM.format(size=size)],
+            [sys.executable, "-c", PROGRAM.format(size=size, family=family)],
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONPATH": str(code)},
@@ -82,6 +85,12 @@ def main() -> int:
     parser.add_argument("--before", metavar="REV", help="also run the code of this commit")
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 16, 32])
     parser.add_argument("--limit", type=float, default=300.0, help="wall seconds per run")
+    parser.add_argument(
+        "--family",
+        choices=["attention", "network"],
+        default="attention",
+        help="network: the two-layer net, sizes 8 = 4-8-3, 16 = 8-16-4 (d-m-n)",
+    )
     args = parser.parse_args()
     print(load())
     trees = {"now": ROOT}
@@ -95,13 +104,18 @@ def main() -> int:
         for size in args.sizes:
             row = [str(size)]
             for name, code in trees.items():
-                result = measure(code, size, args.limit)
+                result = measure(code, size, args.limit, args.family)
                 if name == "now":
                     now[size] = result
                 row += cells(result, args.limit)
                 print(name, size, result, flush=True)
             rows.append(row)
     notes = []
+    if args.family == "network":
+        body = table(["d-m-n size", *header[1:]], rows)
+        print(body)
+        write("network_check_time", "The full check of the two-layer net against size", body)
+        return 0
     if GOAL_SIZE in now:
         result = now[GOAL_SIZE]
         wall = None if result is None else result["wall"]

@@ -46,6 +46,7 @@ import mpmath
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from workbench.checks.array_evaluation import ArrayEvaluator, NotVectorised
 from workbench.checks.equivalence import Equivalence
 from workbench.checks.evaluation import Evaluator, Inadmissible, Unsupported, factor_sums, real
 
@@ -182,8 +183,12 @@ class DirectionalCheck:
             directions = {
                 direction_name(c.wrt): _matrix(shapes[c.wrt.name], rng) for c in self.claims
             }
+            values = {**point, **directions}
             try:
-                pairs = self._values(Evaluator(sizes, {**point, **directions}), rows)
+                try:
+                    pairs = self._arrays(ArrayEvaluator(sizes, values), rows)
+                except NotVectorised:  # the scalar evaluator decides, as it always did
+                    pairs = self._values(Evaluator(sizes, values), rows)
             except Inadmissible:
                 continue  # outside the real domain: draw another point, as equality tiers do
             tested += 1
@@ -193,6 +198,19 @@ class DirectionalCheck:
                     if example is not None:
                         mismatch[index] = example
         return _verdicts(len(self.claims), mismatch, tested, time.process_time() - start)
+
+    def _arrays(self, evaluator: ArrayEvaluator, rows: int) -> list[tuple[list, list]]:
+        """As :meth:`_values`, each side a whole array at once."""
+        out = []
+        for claim, truth, contracted in zip(self.claims, self.truths, self.contracted, strict=True):
+            sympys = [_real(v) for v in evaluator.array(truth, {self.output: rows})]
+            first = claim.entry[0]
+            if self.scalar:
+                claimed = [_real(evaluator.array(contracted, {})[()])] * rows
+            else:
+                claimed = [_real(v) for v in evaluator.array(contracted, {first: rows})]
+            out.append((sympys, claimed))
+        return out
 
     def _values(self, evaluator: Evaluator, rows: int) -> list[tuple[list, list]]:
         """Per claim: (SymPy's ⟨∇f, t⟩, the claim contracted with t), per output row."""
