@@ -14,7 +14,10 @@ through the sums with the product, quotient and chain rules. No derivative by a 
 entry is taken and no Kronecker delta appears, so this route shares none of the
 derivation's delta bookkeeping. At each concrete size, the result is evaluated at exact
 random rational points x and directions t and compared, to 50 significant digits, with
-the derived result contracted with the same t, Σ g(x)·t.
+the derived result contracted with the same t, Σ g(x)·t. Both sides are evaluated a
+whole array at a time (:mod:`workbench.checks.array_evaluation`); what that route does
+not cover, the scalar :class:`~workbench.checks.evaluation.Evaluator` evaluates, with the
+same values.
 
 If g ≠ ∇f at x, the linear form ⟨g − ∇f, t⟩ vanishes for at most one value in ~390 of
 any coordinate of t where they differ (t's entries are drawn from ~390 rationals), so
