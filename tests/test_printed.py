@@ -272,9 +272,9 @@ def _result_params():
     for slug, number, label in _uninstantiated():
         marks = []
         reason = NOT_YET_CLAIM_SYNTAX.get((slug, label))
-        if reason:
-            marks.append(pytest.mark.xfail(reason=reason, strict=True))
-        if slug in seen:
+        if reason:  # in the slow run: newton-step's alone waits out the whole TIMEOUT
+            marks += [pytest.mark.xfail(reason=reason, strict=True), pytest.mark.slow]
+        elif slug in seen:
             marks.append(pytest.mark.slow)  # the first of each derivation runs by default
         seen.add(slug)
         yield pytest.param(slug, number, label, marks=marks, id=f"{slug}:{number}")
