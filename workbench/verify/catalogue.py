@@ -214,9 +214,7 @@ def verify_catalogue_claim(
     for sizes in case.sizes:
         scope, inputs = catalogue_scope(derivation, case, sizes)
         claimed = build_input(node, scope, "--claim")
-        facts = tuple(
-            (_symbols(lhs), _symbols(rhs)) for lhs, rhs in concrete_assumptions(case, sizes)
-        )
+        facts = _facts(case, sizes)
         where = ", ".join(f"{k} = {v}" for k, v in sizes.items())
         problem = Problem(
             claim=claimed,
@@ -232,16 +230,7 @@ def verify_catalogue_claim(
         methods.add(outcome.method)
         details.append(f"{where}: {outcome.method}")
         if outcome.verdict == "incorrect":
-            counterexample = dict(outcome.counterexample or {}, sizes=where)
-            return _report(
-                derivation,
-                node,
-                said,
-                shown,
-                outcome,
-                counterexample,
-                f"at {where}: {outcome.detail}",
-            )
+            return _wrong_at(derivation, node, said, shown, outcome, where)
     detail = (
         f"case {case.name!r}, ∂/∂{variable.name}, equal at every size ({'; '.join(details)}); "
         f"at {where}: {outcome.detail}"  # the points and regions, at the last size
@@ -264,20 +253,28 @@ def _correct(derivation, node, said, shown, methods, detail) -> VerifyReport:
     )
 
 
-def _report(derivation, node, said, shown, outcome, counterexample, detail) -> VerifyReport:
+def _facts(case: Case | None, sizes) -> tuple:
+    """The case's assumptions at ``sizes``, in the explicit symbols claims are built in."""
+    if case is None:
+        return ()
+    return tuple((_symbols(lhs), _symbols(rhs)) for lhs, rhs in concrete_assumptions(case, sizes))
+
+
+def _wrong_at(derivation, node, said, shown, outcome, where: str) -> VerifyReport:
+    """The report of a claim found wrong at the sizes ``where``."""
     return VerifyReport(
         verdict="incorrect",
         method=outcome.method,
         parsed_claim=said,
         expected=to_claim(shown),  # in the claim language
         expected_math=to_unicode(shown),
-        counterexample=counterexample,
+        counterexample=dict(outcome.counterexample or {}, sizes=where),
         diagnosis=outcome.diagnosis,
         kind="catalogue",
         claim_latex=to_latex(node),
         expected_latex=expr_to_latex(shown),
         convention=derivation.conventions,
-        detail=detail,
+        detail=f"at {where}: {outcome.detail}",
     )
 
 
@@ -316,22 +313,19 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
 
     result = find_result(derivation, label)
     node = parse_input(claim, "--claim")
+    said = shown_claim(claim, node)
     shown = result.closed_form
+    forms = _forms(derivation, result)
+    matrices = _input_matrices(derivation, forms)
     methods, details, outcome, where = set(), [], None, ""
     for case, given in result_settings(derivation, result):
-        sizes = _completed(given, _result_matrices(derivation, result))
-        scope, inputs = _result_scope(derivation, result, case, sizes)
+        sizes = _completed(given, matrices)
+        scope, inputs = _result_scope(derivation, result, forms, matrices, case, sizes)
         expected = _closed_form_at(result, derivation.definitions, sizes, case)
         claimed = _over_free_indices(
             build_input(node, scope, "--claim"), expected, result, derivation.definitions
         )
-        facts = (
-            ()
-            if case is None
-            else tuple(
-                (_symbols(lhs), _symbols(rhs)) for lhs, rhs in concrete_assumptions(case, sizes)
-            )
-        )
+        facts = _facts(case, sizes)
         where = ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "no sizes"
         problem = Problem(
             claim=claimed,
@@ -346,21 +340,12 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
         methods.add(outcome.method)
         details.append(f"{where}: {outcome.method}")
         if outcome.verdict == "incorrect":
-            counterexample = dict(outcome.counterexample or {}, sizes=where)
-            return _report(
-                derivation,
-                node,
-                shown_claim(claim, node),
-                shown,
-                outcome,
-                counterexample,
-                f"at {where}: {outcome.detail}",
-            )
+            return _wrong_at(derivation, node, said, shown, outcome, where)
     assert outcome is not None  # result_settings gives at least one setting
     detail = (
         f"{result.label}: equal at every size ({'; '.join(details)}); at {where}: {outcome.detail}"
     )
-    return _correct(derivation, node, shown_claim(claim, node), shown, methods, detail)
+    return _correct(derivation, node, said, shown, methods, detail)
 
 
 def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
@@ -418,13 +403,17 @@ def _finished(value, case: Case | None):
     return _symbols(sp.sympify(value).doit())
 
 
-def _result_matrices(derivation, result) -> set[sp.MatrixSymbol]:
-    """The input matrices a result's closed form and derived expression rest on."""
-    definitions = derivation.definitions
+def _forms(derivation, result) -> list[sp.Basic]:
+    """A result's closed form and derived expression, as written and with every defined
+    name unfolded: what its inputs are read from."""
     exprs = [sp.sympify(result.closed_form), sp.sympify(result.derived)]
-    unfolded = [algebra.unfold(e, definitions) for e in exprs]
-    defined = {k for k in definitions if isinstance(k, sp.MatrixSymbol)}
-    return {m for e in (*exprs, *unfolded) for m in e.atoms(sp.MatrixSymbol)} - defined
+    return exprs + [algebra.unfold(e, derivation.definitions) for e in exprs]
+
+
+def _input_matrices(derivation, forms) -> set[sp.MatrixSymbol]:
+    """The input matrices the forms rest on (not the defined ones)."""
+    defined = {k for k in derivation.definitions if isinstance(k, sp.MatrixSymbol)}
+    return {m for e in forms for m in e.atoms(sp.MatrixSymbol)} - defined
 
 
 def _completed(sizes, matrices) -> dict:
@@ -440,21 +429,18 @@ def _completed(sizes, matrices) -> dict:
     return out
 
 
-def _result_scope(derivation, result, case: Case | None, sizes):
-    """(scope, inputs) for a claim about ``result``: the matrices and scalars its closed
-    form and derived expression rest on, its defined names, the sizes."""
+def _result_scope(derivation, result, forms, matrices, case: Case | None, sizes):
+    """(scope, inputs) for a claim about ``result``: the matrices and scalars its
+    ``forms`` rest on, its defined names, the sizes."""
     definitions = derivation.definitions
-    exprs = [sp.sympify(result.closed_form), sp.sympify(result.derived)]
-    unfolded = [algebra.unfold(e, definitions) for e in exprs]
     defined = {k for k in definitions if isinstance(k, sp.MatrixSymbol)}
-    matrices = _result_matrices(derivation, result)
     inputs: dict[str, Value] = {
         m.name: explicit(m, sizes, case) for m in sorted(matrices, key=lambda m: m.name)
     }
     skip = algebra.index_symbols(result.closed_form) | set(sizes) | set(definitions)
     if case is not None:  # a parameter the case fixes (λ = 1/2) is its value, not an input
         skip |= {old for old in case.substitutions if isinstance(old, sp.Symbol)}
-    for e in (*exprs, *unfolded):
+    for e in forms:
         for s in e.free_symbols:
             if isinstance(s, sp.Symbol) and s not in skip and not s.is_integer:
                 inputs.setdefault(s.name, s)
