@@ -321,6 +321,8 @@ MATRIX_CASES = [c for c in CASES if any(str(v) not in ("1", "1x1") for v in c.sh
         "incorrect",
     ),
     Case("sum(a * x * x)", "x", "2*a * x + sum(x) * a", {"a": 3, "x": 3}, "incorrect"),
+    # a ⊙ product inside a matrix product: ((W.T @ y) * x) @ y.T, not (W.T @ y) * (x @ y.T)
+    Case("sum(W @ x)", "x", "((W.T @ y) * x) @ y.T", {"W": "3x3", "x": 3, "y": 3}, "incorrect"),
 ]
 
 

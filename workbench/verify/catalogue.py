@@ -28,7 +28,7 @@ from workbench.core.functions import ELEMENTWISE, phi
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.render.unicode_math import to_unicode
-from workbench.verify.claim_format import shown_claim, to_latex
+from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare
 from workbench.verify.interpret import Scope, Value
 from workbench.verify.points import Problem
@@ -246,11 +246,21 @@ def _correct(derivation, node, said, shown, methods, detail) -> VerifyReport:
         expected=to_claim(shown),  # in the claim language
         expected_math=to_unicode(shown),
         kind="catalogue",
-        claim_latex=to_latex(node),
+        claim_latex=claim_latex(node, _matrix_names(derivation)),
         expected_latex=expr_to_latex(shown),
         convention=derivation.conventions,
         detail=detail,
     )
+
+
+def _matrix_names(derivation) -> set[str]:
+    """The derivation's names that hold a vector or a matrix, inputs and defined (for ⊙)."""
+    names = {k.name for k in derivation.definitions if isinstance(k, sp.MatrixSymbol)}
+    for case in derivation.cases:
+        names |= {m.name for m in case.samplers}
+    for result in derivation.results:
+        names |= {m.name for e in _forms(derivation, result) for m in e.atoms(sp.MatrixSymbol)}
+    return names
 
 
 def _facts(case: Case | None, sizes) -> tuple:
@@ -271,7 +281,7 @@ def _wrong_at(derivation, node, said, shown, outcome, where: str) -> VerifyRepor
         counterexample=dict(outcome.counterexample or {}, sizes=where),
         diagnosis=outcome.diagnosis,
         kind="catalogue",
-        claim_latex=to_latex(node),
+        claim_latex=claim_latex(node, _matrix_names(derivation)),
         expected_latex=expr_to_latex(shown),
         convention=derivation.conventions,
         detail=f"at {where}: {outcome.detail}",

@@ -279,13 +279,29 @@ def to_latex(node: Node) -> str:
     if node.op in "+-":
         return f"{left} {node.op} {right}"
     if node.op == "@" or (isinstance(node.left, Number) and not isinstance(node.right, Number)):
+        # A ⊙ product inside a juxtaposed one is grouped: read back, ⊙ binds more loosely.
+        left, right = (
+            rf"\left({to_latex(child)}\right)" if _is_odot(child) else text
+            for child, text in ((node.left, left), (node.right, right))
+        )
         return f"{left} {right}"
-    if _holds_matrix(node.left) and _holds_matrix(node.right):
+    if _is_odot(node):
         # Entry by entry; ⊙ binds more loosely than juxtaposition when read, so each
         # side that is itself a product or a sum is grouped.
         left, right = (_grouped(child) for child in (node.left, node.right))
         return rf"{left} \odot {right}"
     return rf"{left} \cdot {right}"
+
+
+def _is_odot(node: Node) -> bool:
+    """An entrywise product of two matrices: printed with ⊙."""
+    return (
+        isinstance(node, Binary)
+        and node.op == "*"
+        and not isinstance(node.left, Number)
+        and _holds_matrix(node.left)
+        and _holds_matrix(node.right)
+    )
 
 
 def _grouped(child: Node) -> str:
