@@ -266,3 +266,12 @@ def test_independent_route_keeps_bound_and_differentiated_entries_symbolic():
     total = sp.Sum(s[k, 0] ** 2, (k, 0, n - 1))
     assert check_step(sp.Derivative(total, s[j, 0]), 2 * s[j, 0], definitions).equal is True
     assert check_step(sp.Derivative(total, s[j, 0]), 2 * z[j, 0], definitions).equal is False
+
+
+def test_one_comparison_is_not_plural():
+    """Plural agreement in the check report (a handout printed "1 computations")."""
+    from workbench.checks.report import summarise
+
+    one = {"what": "x", "passed": True, "method": "proved"}
+    assert summarise("steps", [one]).detail == "1 comparison"
+    assert summarise("steps", [one, one]).detail == "2 comparisons"

@@ -82,7 +82,8 @@ def summarise(name: str, items: list[dict]) -> CheckResult:
         return CheckResult(name, False, first["method"], None, detail, items=tuple(items))
     methods = {item["method"] for item in items}
     method = "proved" if methods == {"proved"} else "tested"
-    return CheckResult(name, True, method, None, f"{len(items)} comparisons", items=tuple(items))
+    said = f"{len(items)} comparison{'s' if len(items) != 1 else ''}"
+    return CheckResult(name, True, method, None, said, items=tuple(items))
 
 
 def item(what: str, verdict) -> dict:

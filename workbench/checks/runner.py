@@ -292,5 +292,6 @@ def _check_numeric_routes(derivation: Derivation, seed: int) -> CheckResult:
             }
         )
     passed = bool(items) and all(item["passed"] for item in items)
-    detail = f"{len(items)} computations, worst relative error {worst:.2e}"
+    plural = "s" if len(items) != 1 else ""
+    detail = f"{len(items)} computation{plural}, worst relative error {worst:.2e}"
     return CheckResult("numeric", passed, "numeric", worst, detail, items=tuple(items))

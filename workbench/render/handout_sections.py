@@ -329,7 +329,8 @@ def _check_row(ctx: Context, check: CheckResult) -> str:
         kinds = [f"{sampled} Monte Carlo"] if sampled else []
         if sampled < len(check.items):
             kinds.append(f"{len(check.items) - sampled} deterministic")
-        how = f"{len(check.items)} computations: {', '.join(kinds)} (table below)"
+        count = len(check.items)
+        how = f"{count} computation{'s' if count > 1 else ''}: {', '.join(kinds)} (table below)"
     if check.name in ("steps", "closed form", "sympy diff") and check.items:
         methods = sorted({str(item.get("method")) for item in check.items})
         how = ", ".join(HOW.get(m, m) for m in methods)
