@@ -209,11 +209,12 @@ def _where(problem: Problem, sample: Sample, built: list[Point], pieces: Structu
     if pieces.contests:
         lost = unwon(pieces.contests, points)
         count = len(pieces.contests)
+        counted = f"{count} max/min, the derivative's counted" if count > 1 else "1 max/min"
         text += (
-            f"; each argument of the {count} max/min the winner at some point"
+            f"; each argument of each max/min the winner at some point ({counted})"
             if not lost
             else f"; {len(lost)} argument(s) of a max/min the winner at no point where the "
-            "function is defined"
+            f"function is defined ({counted})"
         )
     return text
 

@@ -182,7 +182,8 @@ class Subscript:
 
 @dataclass(frozen=True)
 class Sum:
-    """``\\sum_{k=lower}^{upper} body`` (``op`` "sum") or ``\\prod`` (``op`` "prod").
+    """``\\sum_{k=lower}^{upper} body`` (``op`` "sum"), ``\\prod`` (``op`` "prod"), or
+    ``\\max_k body``, ``\\min_k body`` (``op`` "max", "min": the largest, smallest term).
 
     Without limits the index runs over the length of what it indexes; a symbolic upper
     limit (``n``, ``n - 1``) must mean that whole range, and names its size.
