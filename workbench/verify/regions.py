@@ -88,8 +88,9 @@ class Contest:
         mine = self.args[winner]
         return [(mine - other, side) for k, other in enumerate(self.args) if k != winner]
 
-    def describe(self) -> str:
-        return f"{self.kind}({', '.join(sp.sstr(a) for a in self.args)})"
+    @functools.cached_property
+    def free_symbols(self) -> frozenset[sp.Symbol]:
+        return frozenset().union(*(a.free_symbols for a in self.args))
 
 
 @dataclass(frozen=True)
@@ -335,8 +336,12 @@ class _Builder:
             argument = contest.args[index]
             movable = sorted(argument.free_symbols - self.dependent, key=str)
 
-            def keep(candidate, kept=tuple(kept)):
-                return all(winner(c, candidate, self.values) == k for c, k in kept)
+            def keep(candidate, moved, kept=tuple(kept)):  # only those the move can change
+                return all(
+                    winner(c, candidate, self.values) == k
+                    for c, k in kept
+                    if moved in c.free_symbols or c.free_symbols & self.dependent
+                )
 
             found = self.moved(
                 contest.conditions(index), movable, point or start, keep, check=not pack
@@ -355,8 +360,9 @@ class _Builder:
         self, conditions, movable, start: Point | None, keep=None, check: bool = True
     ) -> Point | None:
         """A point where each ``(expression, side)`` has ``sign(expression) == side``, no
-        avoided kink is 0 and ``keep(point)`` holds: one variable moved from ``start``, the
-        least distance first; with ``check``, only where ``defined`` is real and finite."""
+        avoided kink is 0 and ``keep(point, moved)`` holds: one variable moved from
+        ``start``, the least distance first; with ``check``, only where ``defined`` is real
+        and finite."""
         if not movable:
             return None
         if start is None:
@@ -378,7 +384,7 @@ class _Builder:
                     continue
                 if 0 in region_of(self.avoided, point, self.values):
                     continue  # on another kink (a tie): no derivative there
-                if keep is not None and not keep(point):
+                if keep is not None and not keep(point, symbol):
                     continue
                 tried += 1
                 if not check or defined_at(self.defined, point):
