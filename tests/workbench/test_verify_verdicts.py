@@ -121,7 +121,8 @@ def test_a_difference_found_by_an_equality_tier_is_never_dropped(monkeypatch):
         return type(found)(points, found.intervals)
 
     monkeypatch.setattr(verify_decision, "sample_points", only_positive)
-    monkeypatch.setattr(verify_decision, "kinks", lambda values: [])  # no region points
+    no_kinks = verify_decision.Structure()
+    monkeypatch.setattr(verify_decision, "structure", lambda values: no_kinks)  # no region points
     outcome = verify_decision.decide(problem, seed=0)
     assert outcome.verdict == "incorrect", outcome.detail
     assert "tier found" in outcome.detail

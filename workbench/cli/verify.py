@@ -46,6 +46,10 @@ examples:
   workbench verify --function "-sum(y * log(softmax(z)))" --wrt z \\
       --claim "softmax(z) - y" --shape z=3 y=3 --assume "sum(y) = 1"
   workbench verify --function "sqrt(x**2)" --wrt x --claim 1 --assume "x > 0"
+  workbench verify --function "max(x)" --wrt x --claim "1 - step(max(x) - x)" \\
+      --shape x=4
+  workbench verify --function "sum(min(X, axis=0))" --wrt X \\
+      --claim "1 - step(X - ones(2, 1) @ min(X, axis=0))" --shape X=2x3
   workbench verify --steps derivation.txt --json
   workbench verify softmax-jacobian --claim "diag(s) - s @ s.T"
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
@@ -65,7 +69,10 @@ the language:
   functions    exp log sqrt sin cos tanh sigmoid relu step abs sign erf cosh sinh
                atan softplus log_sigmoid gelu (exact, x·Φ(x)) gelu_tanh (the tanh
                form) (entry by entry); max(a, b) min(a, b) clamp(x, lo, hi) (entry
-               by entry: clamp(x, -1, 1));
+               by entry: clamp(x, -1, 1)); max(x) min(x) (the largest, smallest
+               entry: its gradient is 1 at that entry, 0 elsewhere, written
+               1 - step(max(x) - x); each entry is tested as the winner, never at
+               a tie);
                sum mean (over all entries: mean(z)) norm (2-norm, Frobenius
                for a matrix) trace det inv diag (vector → diagonal matrix)
                outer(u, v) softmax log_softmax logsumexp cumsum (of a vector)
@@ -73,9 +80,10 @@ the language:
                tanh_prime sigmoid_prime relu_prime square (entry by entry);
                with SLUG, phi and phi_prime: the case's activation and its derivative
                (so a closed form printed by `workbench show` can be pasted back)
-  axis=        sum mean logsumexp softmax log_softmax take axis=0 (down each column)
-               or axis=1 (along each row, one example per row), as in NumPy:
-               softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row of sums
+  axis=        sum mean logsumexp softmax log_softmax max min take axis=0 (down
+               each column) or axis=1 (along each row, one example per row), as in
+               NumPy: softmax(X, axis=1) is a softmax per row, sum(X, axis=0) a row
+               of sums, max(X, axis=1) a column of row maxima
   a 1×1 result counts as a scalar. A claim may start with '-': --claim -2*x
 
 assumptions (--assume, repeatable; the verdict then says "given ..."):
@@ -110,8 +118,8 @@ LaTeX (any text with a backslash, a brace or $ is read as LaTeX; --function,
                with respect to z); inside a formula, by one entry or scalar
   functions    \\log \\ln \\exp \\sin \\cos \\tanh \\sqrt \\det e^{x} \\sigma(x)
                \\sigma'(x) \\tanh'(x) \\operatorname{softmax} \\mathrm{diag}
-               \\operatorname{tr} \\max(a, b) \\lVert x \\rVert |x|; \\log s_k takes
-               the next factor
+               \\operatorname{tr} \\max(a, b) \\max(x) \\max_i x_i \\min_k z_k
+               \\lVert x \\rVert |x|; \\log s_k takes the next factor
   names        \\mathbf{x} \\boldsymbol{\\theta}: x, theta; \\alpha: alpha; \\hat{y}:
                y_hat; \\mathbf{1}_{n}: ones(n); I_{n}: eye(n)
   workbench verify --function '-\\sum_k y_k \\log \\operatorname{softmax}(z)_k' \\

@@ -84,6 +84,8 @@ _LATEX_CALLS = {
     "det": r"\det",
     "sigmoid": r"\sigma",
     "trace": r"\operatorname{tr}",
+    "max": r"\max",
+    "min": r"\min",
 }
 
 
@@ -245,6 +247,8 @@ def _holds_matrix(node: Node) -> bool:
     if isinstance(node, Call):
         if node.function in _REDUCTIONS and node.axis is None:
             return False
+        if node.function in ("max", "min") and len(node.args) == 1 and node.axis is None:
+            return False  # the largest entry
         return any(_holds_matrix(a) for a in node.args)
     if isinstance(node, Index):
         return None in node.indices
@@ -319,7 +323,7 @@ def _index_latex(node: Node) -> str:
     if isinstance(node, Derivative):
         return rf"\frac{{\partial {to_latex(node.body)}}}{{\partial {to_latex(node.variable)}}}"
     assert isinstance(node, Sum)
-    command = r"\sum" if node.op == "sum" else r"\prod"
+    command = {"sum": r"\sum", "prod": r"\prod"}.get(node.op, rf"\{node.op}")  # \max_i x_i
     if node.lower is None or node.upper is None:
         return rf"{command}_{{{node.index}}} {to_latex(node.body)}"
     lower, upper = to_latex(node.lower), to_latex(node.upper)
@@ -340,6 +344,7 @@ def _call_latex(node: Call) -> str:
     name = node.function
     if node.axis is not None:  # NumPy's axis, as a subscript: sum_{axis=0}(X)
         command = r"\textstyle\sum" if name == "sum" else rf"\operatorname{{{name}}}"
+        command = _LATEX_CALLS.get(name, command) if name in ("max", "min") else command
         return rf"{command}_{{\text{{axis}}={node.axis}}}\left({args[0]}\right)"
     if name == "sqrt":
         return rf"\sqrt{{{args[0]}}}"

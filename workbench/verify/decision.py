@@ -32,6 +32,7 @@ from workbench.render.unicode_math import to_unicode
 from workbench.verify.diagnosis import diagnose
 from workbench.verify.interpret import Value, describe, shape
 from workbench.verify.points import (
+    FastValues,
     Point,
     Problem,
     Sample,
@@ -46,7 +47,15 @@ from workbench.verify.points import (
     within,
 )
 from workbench.verify.problems import candidate_terms, claim_terms, transposed_factors
-from workbench.verify.regions import kinks, on_a_kink, region_of, region_points, uncovered
+from workbench.verify.regions import (
+    Structure,
+    on_a_kink,
+    region_of,
+    region_points,
+    structure,
+    uncovered,
+    unwon,
+)
 
 EQUALITY_BUDGET = 4.0  # seconds for the symbolic equality tiers of one comparison
 POINTS = 4  # random points where the function is defined
@@ -92,7 +101,9 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             contradict each other.
     """
     needed = (problem.expected, *problem.defined)
-    kink_list = kinks([problem.claim, *needed])
+    pieces = structure([problem.claim, *needed])
+    kink_list = list(pieces.followed)
+    on_kink = on_a_kink(pieces.avoided) if pieces.avoided else None
     sample = sample_points(
         problem.variables,
         needed,
@@ -101,11 +112,11 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
         domain=problem.domain,
         count=POINTS,
         seed=seed,
-        avoid=on_a_kink(kink_list) if kink_list else None,
+        avoid=on_kink,
         positive_definite=problem.positive_definite,
     )
     built: list[Point] = []
-    if kink_list:
+    if pieces:
         built = region_points(
             kink_list,
             problem.variables,
@@ -114,6 +125,8 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             problem.domain,
             have=sample.points,
             seed=seed,
+            avoided=pieces.avoided,
+            contests=pieces.contests,
         )
         # A point built on a kink's side that leaves an assumption is not evidence.
         built = [p for p in built if _assumed(problem, p)]
@@ -139,6 +152,8 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
     ignored = ""
     if equivalence.equal is False:
         found = _tier_point(problem, equivalence.counterexample, points[0])
+        if found is not None and on_kink is not None and on_kink(found):
+            found = None  # exactly on a kink (a tie of a max): no derivative there
         if found is not None and defined_at(needed, found):
             claimed, true = evaluate(problem.claim, found), evaluate(problem.expected, found)
             if claimed is None or true is None or not agree(claimed, true):
@@ -151,7 +166,7 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             )
         ignored = (
             f"; the {equivalence.tier} tier's difference lies where the function is not "
-            "defined, or outside the assumptions, so it does not count"
+            "defined, on a kink, or outside the assumptions, so it does not count"
         )
     for point in points:
         claimed, true = evaluate(problem.claim, point), evaluate(problem.expected, point)
@@ -159,7 +174,7 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
             where = "a point built on one side of a kink" if point in built else "a random point"
             detail = f"differs from {problem.noun} at {where} where the function is defined"
             return Outcome("incorrect", "numeric", detail, points, _counterexample(problem, point))
-    where = _where(problem, sample, built, kink_list)
+    where = _where(problem, sample, built, pieces)
     if proved:
         detail = f"proved by the {equivalence.tier} tier; confirmed to 20 digits at {where}"
         return Outcome("correct", "symbolic", detail + ignored, points)
@@ -170,24 +185,37 @@ def decide(problem: Problem, seed: int = 0, budget: float = EQUALITY_BUDGET) -> 
     return Outcome("correct", "numeric", detail + ignored, points)
 
 
-def _where(problem: Problem, sample: Sample, built: list[Point], kink_list) -> str:
+def _where(problem: Problem, sample: Sample, built: list[Point], pieces: Structure) -> str:
     """How many points in how many regions, and what was sampled, in words."""
     points = [*sample.points, *built]
     drawn = sample.describe()
     if problem.domain:
         drawn += ", or from the result's declared domain"
+    kink_list = pieces.followed
     if not kink_list:
         return f"{len(points)} points where the function is real ({drawn})"
-    regions = {region_of(kink_list, p) for p in points}
+    values = FastValues()
+    regions = {region_of(kink_list, p, values) for p in points}
     names = ", ".join(sp.sstr(k) for k in kink_list[:4]) + (", …" if len(kink_list) > 4 else "")
     text = (
         f"{len(points)} points in {len(regions)} region{'s' if len(regions) > 1 else ''} "
         f"of the kinks at {names} = 0 "
-        f"({drawn}; {len(built)} built on a side of a kink no random point reached)"
+        f"({drawn}; {len(built)} built on a side of a kink or for a max/min no random "
+        "point reached)"
     )
     missed = uncovered(kink_list, points)
     if missed:
         text += f"; {len(missed)} side(s) of a kink reached by no point where it is defined"
+    if pieces.contests:
+        lost = unwon(pieces.contests, points)
+        count = len(pieces.contests)
+        counted = f"{count} max/min, the derivative's counted" if count > 1 else "1 max/min"
+        text += (
+            f"; each argument of each max/min the winner at some point ({counted})"
+            if not lost
+            else f"; {len(lost)} argument(s) of a max/min the winner at no point where the "
+            f"function is defined ({counted})"
+        )
     return text
 
 

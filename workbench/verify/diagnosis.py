@@ -37,10 +37,11 @@ from workbench.verify.points import (
     free_symbols,
     solve_facts,
 )
-from workbench.verify.regions import kinks, region_of
+from workbench.verify.regions import kinks, region_of, structure, winner
 
 CLOSE = 1e-9  # relative agreement of two float evaluations that are mathematically equal
 SIMPLIFY_SECONDS = 0.5
+MAX_CONTESTS_DIAGNOSED = 8  # max/min whose winners are compared, widest first
 
 
 def diagnose(problem: Problem, points: Sequence[Point]) -> str:
@@ -56,6 +57,7 @@ def diagnose(problem: Problem, points: Sequence[Point]) -> str:
         _transposed_factor,
         _symmetric_only,
         _assumption,
+        _one_winner,
         _one_side,
         _scalar_factor,
     )
@@ -285,6 +287,40 @@ def _one_side(problem: Problem, points, values) -> str | None:
                 "step, abs, sign or relu is wrong or missing)"
             )
     return None
+
+
+def _one_winner(problem: Problem, points, values) -> str | None:
+    """Right where some arguments of a max/min win and wrong where others do: the
+    indicator of the winning entry is wrong for those (a dropped or misplaced entry)."""
+    found = structure([problem.claim, problem.expected, *problem.defined]).contests
+    for contest in sorted(found, key=lambda c: -len(c.args))[:MAX_CONTESTS_DIAGNOSED]:
+        right: set[int] = set()
+        wrong: set[int] = set()
+        for point in points:
+            index = winner(contest, point, values)
+            claimed, true = _pairs(values, [point], problem.claim, problem.expected)
+            if index is None or not claimed:
+                continue
+            (right if _close(claimed[0], true[0]) else wrong).add(index)
+        if right and wrong and not right & wrong:
+            word = "largest" if contest.kind == "max" else "smallest"
+            bad = _listed([to_unicode(contest.args[k]) for k in sorted(wrong)])
+            good = _listed([to_unicode(contest.args[k]) for k in sorted(right)])
+            return (
+                f"wrong where {bad} is the {word}: {problem.subject} equals {problem.noun} "
+                f"where {good} wins the {contest.kind}, but not where {bad} does (the "
+                f"gradient of a {contest.kind} is 1 at the winning entry, 0 elsewhere)"
+            )
+    return None
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _close(left: list[complex], right: list[complex]) -> bool:
+    scale = max([1.0, *(abs(v) for v in left), *(abs(v) for v in right)])
+    return all(abs(a - b) <= CLOSE * scale for a, b in zip(left, right, strict=True))
 
 
 def _moved(problem: Problem, points, values, move) -> list[Point]:

@@ -41,6 +41,7 @@ from workbench.verify.interpret import (
     Value,
     build,
     describe,
+    extremum,
     is_matrix,
     register,
     shape,
@@ -331,7 +332,7 @@ def _sum(node: Sum, scope: Scope) -> Value:
         extent = _extent(node.index, node.body, scope)
         if extent is None:
             raise ParseError(
-                f"the sum over {node.index} has no limits and nothing it indexes has a "
+                f"the {node.op} over {node.index} has no limits and nothing it indexes has a "
                 f"declared shape: give the limits or declare it",
                 node.column,
             )
@@ -342,6 +343,16 @@ def _sum(node: Sum, scope: Scope) -> Value:
     count = last - first + 1
     if count > MAX_TERMS:
         raise ParseError(f"a sum of {count} terms is too long (at most {MAX_TERMS})", node.column)
+    if node.op in ("max", "min"):  # \max_i x_i: the largest term
+        terms = [
+            build(node.body, replace(scope, bound={**bound, node.index: (value, base)}))
+            for value in range(first, last + 1)
+        ]
+        if any(is_matrix(term) for term in terms):
+            raise ParseError(
+                f"each term of the {node.op} over {node.index} must be a scalar", node.column
+            )
+        return extremum(sp.Max if node.op == "max" else sp.Min, terms)
     total: Value = sp.Integer(0 if node.op == "sum" else 1)
     for value in range(first, last + 1):
         inner = replace(scope, bound={**bound, node.index: (value, base)})

@@ -38,7 +38,8 @@ What the notation means:
   one entry or scalar (``\sum_k \frac{\partial e^{z_k}}{\partial z_j}``).
 * **Functions.** ``\log \ln \exp \sin \cos \tanh \sqrt \det``, ``e^{x}``, ``\sigma`` (the
   sigmoid, when called), ``\operatorname{softmax}``, ``\mathrm{diag}``,
-  ``\operatorname{tr}``, ``\max``, ``\min``, ``\lVert x \rVert`` (the norm), ``|x|``;
+  ``\operatorname{tr}``, ``\max``, ``\min`` (``\max(a, b)`` entry by entry; ``\max(x)``
+  and ``\max_i x_i`` the largest entry), ``\lVert x \rVert`` (the norm), ``|x|``;
   ``\log s_k`` without parentheses takes the next factor. ``\sigma'``, ``\tanh'`` and
   ``\phi'`` are the derivatives the plain language calls ``sigmoid_prime`` and so on.
 * **Names.** One letter (``xy`` is x times y), a Greek letter (``\alpha`` is ``alpha``),
@@ -63,6 +64,7 @@ from workbench.verify import index_notation  # noqa: F401 (gives the nodes made 
 from workbench.verify.latex_scan import GREEK, STOP_COMMANDS, Scanner
 from workbench.verify.lexer import MAX_DIGITS, MAX_LENGTH
 from workbench.verify.parsing import (
+    AXIS_FUNCTIONS,
     Binary,
     Call,
     Derivative,
@@ -149,6 +151,7 @@ WORD_FUNCTIONS = {  # a function the LaTeX reader knows by its bare word: log(x)
     **{w: w for w in ("log", "exp", "sin", "cos", "tanh", "softmax", "sigmoid", "diag", "det")},
     **{"ln": "log", "tr": "trace", "trace": "trace", "relu": "relu", "ReLU": "relu"},
 }
+_AXIS = re.compile(r"_\s*\{\s*\\text\s*\{\s*axis\s*\}\s*=\s*([01])\s*\}")
 _SPLIT_INDICES = re.compile(r"\s*[A-Za-z0-9](\s*[A-Za-z0-9])+\s*")
 
 
@@ -611,7 +614,19 @@ class _Reader(Scanner):
 
     # ------------------------------------------------------------ calls
     def call(self, function: str, head: str, column: int) -> Node:
-        """A function's argument: parenthesised (with commas), or the next factor."""
+        r"""A function's argument: parenthesised (with commas), or the next factor; after
+        ``\max`` or ``\min`` an index (``\max_i x_i``), after any function NumPy's axis as
+        the claim's LaTeX prints it (``\operatorname{softmax}_{\text{axis}=1}(X)``)."""
+        axis = None
+        if self.at("_"):
+            found = _AXIS.match(self.text, self.pos)
+            if found:
+                self.pos = found.end()
+                axis = int(found.group(1))
+                if function not in AXIS_FUNCTIONS:
+                    raise self.error(f"{head} takes no axis", column - 1)
+            elif function in ("max", "min"):
+                return self.extremum(function, head, column)
         primes = 0
         while self.text.startswith("'", self.pos):
             self.pos += 1
@@ -629,14 +644,28 @@ class _Reader(Scanner):
         args = self.arguments(head) if self.at_parenthesis() else [self.factor()]
         if braced:
             self.expect("}", f"after the argument of {head}")
-        node: Node = made(Call(function, tuple(args), column))
-        if function in ("max", "min") and len(args) != 2:
-            raise self.error(f"{head} takes two arguments here: {head}(a, b)", column - 1)
+        node: Node = made(Call(function, tuple(args), column, axis=axis))
+        arity = (1,) if axis is not None else (1, 2) if function in ("max", "min") else None
+        if arity is not None and len(args) not in arity:
+            raise self.error(
+                f"{head} takes one argument ({head}(x), the largest entry) or two "
+                f"({head}(a, b), entry by entry), and one with an axis",
+                column - 1,
+            )
         if function not in ("max", "min") and len(args) != 1:
             raise self.error(f"{head} takes one argument, got {len(args)}", column - 1)
         if power is not None:
             node = made(Binary("**", node, power, column, implicit=True))
         return node
+
+    def extremum(self, function: str, head: str, column: int) -> Node:
+        r"""``\max_i x_i``, ``\min_{k} (a_k + b_k)``: over the range of the index, which
+        runs over what it indexes, as in ``\sum_k``."""
+        self.expect("_", "")
+        index, lower = self.lower_limit()
+        if lower is not None:
+            raise self.error(f"write {head}_{{{index}}} with the index alone (no range)", column)
+        return made(Sum(self.hadamard(), index, None, None, column, function))
 
     def at_parenthesis(self) -> bool:
         return any(self.at(opening) for opening, _ in _OPEN_CLOSE)

@@ -63,10 +63,10 @@ FUNCTIONS: dict[str, int | tuple[int, ...]] = {
     # Of a vector (or of every entry): log Σ exp, log softmax, running sums, the mean,
     # the 2-norm (Frobenius for a matrix).
     **dict.fromkeys(["logsumexp", "log_softmax", "cumsum", "mean", "norm"], 1),
-    # max(a, b), min(a, b): entry by entry. (Not yet max(X) over the entries: at a tie
-    # the kink points drawn for one term can sit on another's kink, judging right wrong.)
-    "max": 2,
-    "min": 2,
+    # max(x), min(X): the largest (smallest) entry, or with axis= of each column or row;
+    # max(a, b), min(a, b): entry by entry.
+    "max": (1, 2),
+    "min": (1, 2),
     "clamp": 3,  # clamp(x, lo, hi): x limited to [lo, hi], entry by entry
     "ones": (1, 2),  # ones(n): the n×1 column of ones; ones(m, n): the m×n matrix
     "zeros": (1, 2),
@@ -138,7 +138,7 @@ class Call:
 
 # Functions that take ``axis=0`` (down each column) or ``axis=1`` (along each row), as
 # NumPy's do: the usual case is a batch with one example per row.
-AXIS_FUNCTIONS = frozenset({"sum", "mean", "softmax", "log_softmax", "logsumexp"})
+AXIS_FUNCTIONS = frozenset({"sum", "mean", "softmax", "log_softmax", "logsumexp", "max", "min"})
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,8 @@ class Subscript:
 
 @dataclass(frozen=True)
 class Sum:
-    """``\\sum_{k=lower}^{upper} body`` (``op`` "sum") or ``\\prod`` (``op`` "prod").
+    """``\\sum_{k=lower}^{upper} body`` (``op`` "sum"), ``\\prod`` (``op`` "prod"), or
+    ``\\max_k body``, ``\\min_k body`` (``op`` "max", "min": the largest, smallest term).
 
     Without limits the index runs over the length of what it indexes; a symbolic upper
     limit (``n``, ``n - 1``) must mean that whole range, and names its size.
@@ -413,6 +414,12 @@ class _Parser:
             said = " or ".join(str(n) for n in accepted)
             plural = "s" if accepted[-1] > 1 else ""
             raise ParseError(f"{name} takes {said} argument{plural}, got {len(args)}", token.column)
+        if axis is not None and len(args) != 1:
+            raise ParseError(
+                f"{name}(..., axis=) takes one argument, got {len(args)} ({name}(a, b) is "
+                "entry by entry and takes no axis=)",
+                token.column,
+            )
         return made(Call(name, tuple(args), token.column, axis=axis))
 
     def indices(self) -> tuple[int | None, ...]:

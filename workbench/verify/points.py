@@ -364,11 +364,44 @@ _EVALUATED: dict = {}
 _FLOATS = FastValues(fallback=False)  # independent of evalf: a second computation
 
 
+# Kinked functions as plain function names while compiling, and the symbols renamed to
+# Python names by us: lambdify would rename x[0] (no Python name) by rebuilding every
+# node, and rebuilding Heaviside(x[0] - Max(x[1], ...)) makes SymPy compare the
+# arguments pairwise and ask for signs (seconds for the derivative of max(x) at n = 10,
+# most of a verification). The plain names are those of the namespace above.
+_PLAIN = {head: sp.Function(head.__name__) for head in (sp.Max, sp.Min, sp.Heaviside)}
+
+
+def _compilable(items: list[sp.Expr], symbols: list[sp.Symbol]):
+    """``items`` and ``symbols`` with the kinked functions plain and the symbols renamed;
+    unchanged when no item holds a kinked function."""
+    if not any(item.has(*_PLAIN) for item in items):
+        return items, symbols
+    renamed = {s: sp.Symbol(f"v{k}", real=True) for k, s in enumerate(symbols)}
+    memo: dict[sp.Basic, sp.Basic] = {}
+
+    def convert(node: sp.Basic) -> sp.Basic:
+        if node in memo:
+            return memo[node]
+        if isinstance(node, sp.Symbol):
+            out = renamed.get(node, node)
+        elif not node.args:
+            out = node
+        else:
+            args = [convert(a) for a in node.args]
+            plain = _PLAIN.get(type(node))
+            out = plain(*args) if plain is not None else node.func(*args)
+        memo[node] = out
+        return out
+
+    return [convert(item) for item in items], [renamed[s] for s in symbols]
+
+
 def _compile(value: Value) -> Callable[[Mapping], list[complex]]:
-    items = entries(value)
     symbols = sorted(free_symbols([value]), key=str)
+    items, names = _compilable(entries(value), symbols)
     try:
-        function = sp.lambdify(symbols, items, modules=[_NAMESPACE], cse=True)
+        function = sp.lambdify(names, items, modules=[_NAMESPACE], cse=True)
     except Exception:  # an expression the printer does not know: evaluate slowly instead
         return _not_compiled
     return lambda point: [complex(v) for v in function(*[float(point[s]) for s in symbols])]
