@@ -67,7 +67,11 @@ def _known_rules(vocabulary) -> set[str]:
     names = {rule.name for rule in vocabulary}
     # Rules contributed by other modules register themselves in VOCABULARY too; collect
     # any extra rule modules so the test does not depend on import order.
-    for module in ("workbench.core.rules_extra", "workbench.core.rules_stats"):
+    for module in (
+        "workbench.core.rules_extra",
+        "workbench.core.rules_stats",
+        "workbench.core.rules_compose",
+    ):
         try:
             extra = __import__(module, fromlist=["VOCABULARY"])
         except ModuleNotFoundError:
