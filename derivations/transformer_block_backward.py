@@ -22,7 +22,7 @@ from derivations import layernorm_backward as ln
 from workbench.codegen import numeric
 from workbench.core import rules
 from workbench.core.algebra import expand_names_shared
-from workbench.core.derivation import Case, Derivation, Exercise, Result
+from workbench.core.derivation import Case, Derivation, Exercise, Result, Stages
 from workbench.core.derivation import Chain as _Chain
 from workbench.core.functions import Elementwise
 from workbench.core.rules_compose import (
@@ -515,17 +515,27 @@ NUMERIC_SIZE = {T: 6, n: 8, d: 4, e: 4, m: 16}
 
 
 def _case(name: str, activation: str, kinks=None) -> Case:
-    forward = _mul(sp.OneMatrix(1, T), sp.HadamardProduct(G, block_output(activation)), ONES_N)
+    """The block with φ = ``activation``: L = Σ G ∘ Y, every gradient at once.
+
+    Written once with the block's names (the stages its code computes, each once) and
+    expanded from that into the inputs for SymPy (:func:`expand_names_shared`), so the
+    two cannot differ.
+    """
+    stages = {k: concrete(v, activation) for k, v in DEFINITIONS.items() if k != L}
+    named_forward = _mul(sp.OneMatrix(1, T), sp.HadamardProduct(G, Y), ONES_N)
+    named_gradients = tuple(concrete(CLOSED[w], activation) for w in WRT)
+    forward, *gradients = expand_names_shared([named_forward, *named_gradients], stages)
     return Case(
         name=name,
         forward=forward,
         wrt=WRT,
-        gradients=block_gradients(activation),
+        gradients=tuple(gradients),
         samplers=_samplers(),
         sizes=SIZES,
         numeric_size=NUMERIC_SIZE,
         substitutions={eps: EPSILON, M: att.CausalMask(T)},
         kinks=kinks,
+        stages=Stages(stages, named_forward, named_gradients),
     )
 
 
@@ -606,7 +616,7 @@ def build() -> Derivation:
         # inputs, which a Case needs, builds trees that take minutes. The gradients are
         # checked numerically through the generated code instead (tests/workbench/test_gpt.py:
         # against PyTorch autograd to 1e-10).
-        cases=(),
+        cases=(_case("GELU", "gelu"),),
         exercises=EXERCISES,
         domain={"epsilon": (0.5, 2.0)},
     )

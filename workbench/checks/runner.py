@@ -30,6 +30,7 @@ from workbench.checks.report import CheckResult, DerivationReport, item, summari
 from workbench.checks.resolved import compare_resolved
 from workbench.checks.sympy_diff import check_sympy_diff, result_routes
 from workbench.codegen import numeric
+from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
 
 CHECKS = ("steps", "closed form", "sympy diff", "finite differences", "complex step")
@@ -169,12 +170,14 @@ def case_functions(case: Case):
     # The case's substitutions hold for its numbers too, except for inputs: a sampled
     # input (a mask, say) gets its values from its sampler.
     fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
+    if case.stages is not None:
+        return args, *_staged_functions(case, args, fixed, scalar)
     forward = numeric.compile_numpy(args, substitute(case.forward, fixed), sizes)
     # All gradients in one function: they share the forward pass (one CSE over all).
     gradients = numeric.compile_numpy_all(
         args, [substitute(g, fixed) for g in case.gradients], sizes
     )
-    scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
 
     def f(*xs):
         out = np.asarray(forward(*xs))
@@ -184,6 +187,28 @@ def case_functions(case: Case):
         return tuple(np.asarray(g) for g in gradients(*xs))
 
     return args, f, grad
+
+
+def _staged_functions(case: Case, args, fixed, scalar: bool):
+    """(forward, gradient) generated stage by stage: each named intermediate once."""
+    stages = case.stages
+    assert stages is not None
+    definitions = {k: substitute(v, fixed) for k, v in stages.definitions.items()}
+    forward = compile_stages(
+        args, definitions, [substitute(stages.forward, fixed)], case.numeric_size
+    )
+    gradients = compile_stages(
+        args, definitions, [substitute(g, fixed) for g in stages.gradients], case.numeric_size
+    )
+
+    def f(*xs):
+        out = np.asarray(forward(*xs)[0])
+        return out.reshape(()) if scalar else out
+
+    def grad(*xs):
+        return tuple(np.asarray(g) for g in gradients(*xs))
+
+    return f, grad
 
 
 def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResult:
