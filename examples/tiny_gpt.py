@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -96,7 +97,8 @@ def train(steps: int, seed: int = 0) -> int:
     rng = np.random.default_rng(seed)
     prompt = [chars.index(ch) for ch in "THE "]
     sample = model.sample(prompt, 300, rng)
-    print("sample:\n" + "".join(chars[i] for i in sample))
+    text = "".join(chars[i] for i in sample)
+    print("sample:\n" + "\n".join(textwrap.fill(line, 79) for line in text.splitlines()))
     return 0
 
 
