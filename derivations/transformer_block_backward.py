@@ -514,7 +514,7 @@ SIZES = (
 NUMERIC_SIZE = {T: 6, n: 8, d: 4, e: 4, m: 16}
 
 
-def _case(name: str, activation: str, kinks=None) -> Case:
+def _case(name: str, activation: str) -> Case:
     """The block with φ = ``activation``: L = Σ G ∘ Y, every gradient at once.
 
     Written once with the block's names (the stages its code computes, each once) and
@@ -534,21 +534,8 @@ def _case(name: str, activation: str, kinks=None) -> Case:
         sizes=SIZES,
         numeric_size=NUMERIC_SIZE,
         substitutions={eps: EPSILON, M: att.CausalMask(T)},
-        kinks=kinks,
         stages=Stages(stages, named_forward, named_gradients),
     )
-
-
-def _pre_activations(inputs) -> list:
-    """ReLU's kink sits where a pre-activation Z is 0."""
-    values = {sym: inputs[sym.name] for sym in _samplers()}
-    z = numeric.compile_numpy(list(values), _in_inputs([Z], "relu")[0], _sizes_of(values))
-    return [z(*values.values())]
-
-
-def _sizes_of(values) -> dict:
-    t, width = values[X].shape
-    return {T: t, n: width, d: values[Wq].shape[1], e: values[Wv].shape[1], m: values[W1].shape[1]}
 
 
 EXERCISES = (
@@ -607,7 +594,7 @@ def build() -> Derivation:
             ("Q, K, V, S, P, O", "queries, keys, values, scores, weights, attention output"),
             ("X₂", "T×n residual stream after attention, X + OW_o"),
             ("W₁, b₁, W₂, b₂", "n×m, m×1, m×n, n×1 MLP"),
-            ("Z, U", "T×m pre-activations and activations U = φ(Z) (GELU or ReLU)"),
+            ("Z, U", "T×m pre-activations and activations U = φ(Z) (GELU, tanh form, in the case)"),
             ("G", "T×n upstream gradient ∂L/∂Y"),
         ),
         definitions=DEFINITIONS,
