@@ -22,7 +22,7 @@ from derivations import layernorm_backward as ln
 from workbench.codegen import numeric
 from workbench.core import rules
 from workbench.core.algebra import expand_names_shared
-from workbench.core.derivation import Case, Derivation, Exercise, Result, Stages
+from workbench.core.derivation import Case, Derivation, Exercise, Network, Result, Stages
 from workbench.core.derivation import Chain as _Chain
 from workbench.core.functions import Elementwise
 from workbench.core.rules_compose import (
@@ -512,6 +512,15 @@ SIZES = (
     {T: 2, n: 3, d: 2, e: 1, m: 1},
 )
 NUMERIC_SIZE = {T: 6, n: 8, d: 4, e: 4, m: 16}
+# Where the steps and SymPy's diff are checked stage by stage (workbench.checks.network):
+# every size varies across the sets, and within a set the sizes differ where they can,
+# so that a transposed index or a swapped size shows; the last has T and n at least 5.
+NETWORK_SIZES = (
+    {T: 2, n: 3, d: 2, e: 1, m: 4},
+    {T: 3, n: 2, d: 1, e: 2, m: 3},
+    {T: 3, n: 4, d: 2, e: 3, m: 2},
+    {T: 5, n: 6, d: 3, e: 2, m: 7},
+)
 
 
 def _case(name: str, activation: str) -> Case:
@@ -599,11 +608,8 @@ def build() -> Derivation:
         ),
         definitions=DEFINITIONS,
         results=results,
-        # The numeric case (_case) is not attached yet: expanding every name into the
-        # inputs, which a Case needs, builds trees that take minutes. The gradients are
-        # checked numerically through the generated code instead (tests/workbench/test_gpt.py:
-        # against PyTorch autograd to 1e-10).
         cases=(_case("GELU", "gelu"),),
         exercises=EXERCISES,
         domain={"epsilon": (0.5, 2.0)},
+        network=Network(L, NETWORK_SIZES, {M: att.CausalMask(T)}),
     )

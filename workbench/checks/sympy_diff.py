@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench.checks import directional
+from workbench.checks import directional, network
 from workbench.checks.concrete import (
     concrete_assumptions,
     explicit_forward,
@@ -57,8 +57,13 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
     """SymPy's diff at concrete sizes against the derived result (or, where a case has no
     general-n result, the closed form). The closed form itself was compared with the
     derived result at general sizes by the ``closed form`` check."""
+    # Only the results a case instantiates are read resolved (fully unfolded: for a
+    # network's deep results that alone takes minutes).
+    bound = {label for case in derivation.cases for label in case.results.values()}
     resolved = {
-        r.label: algebra.resolve(r.derived, derivation.definitions) for r in derivation.results
+        r.label: algebra.resolve(r.derived, derivation.definitions)
+        for r in derivation.results
+        if r.label in bound
     }
 
     def entrywise(case: Case, sizes) -> list[dict]:
@@ -87,16 +92,45 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
         return items
 
     tasks: list[Callable[[], object]] = []
-    for case in derivation.cases:
+    for case in derivation.cases if derivation.network is None else ():
         large = [s for s in case.sizes if _input_entries(case, s) > ENTRYWISE_INPUTS]
         tasks += [functools.partial(entrywise, case, s) for s in case.sizes if s not in large]
         extra = [s for s in extra_sizes(case, seed) if s not in case.sizes]
         if large or extra:
             tasks.append(functools.partial(along_directions, case, large, extra))
-    tasks += result_tasks(derivation, budget, seed)
+    if derivation.network is None:
+        tasks += result_tasks(derivation, budget, seed)
+    else:  # every result and case against SymPy's diff of the network, stage by stage
+        tasks.append(functools.partial(_network_items, derivation, seed))
+        tasks += [
+            functools.partial(_network_case_items, derivation, c, seed) for c in derivation.cases
+        ]
     items = [item for batch in run_parallel(tasks) for item in batch]
     outcome = summarise("sympy diff", items)
     return dataclasses.replace(outcome, detail=f"{outcome.detail}{_sizes_said(items)}")
+
+
+def _network_items(derivation: Derivation, seed: int) -> list[dict]:
+    sizes = network.sizes_said(derivation)
+    return [
+        item(
+            f"{result.label}: derived result against SymPy's diff, stage by stage, at {sizes}",
+            verdict,
+        )
+        for result, verdict in network.result_verdicts(derivation, seed)
+    ]
+
+
+def _network_case_items(derivation: Derivation, case: Case, seed: int) -> list[dict]:
+    sizes = network.sizes_said(derivation)
+    return [
+        item(
+            f"[{case.name}] d/d{wrt.name}: closed form against SymPy's diff, stage by stage, "
+            f"at {sizes}",
+            verdict,
+        )
+        for wrt, verdict in network.case_verdicts(derivation, case, seed)
+    ]
 
 
 def _sizes_said(items: list[dict]) -> str:

@@ -144,6 +144,25 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Network:
+    """A derivation whose results compose other results through named stages.
+
+    Its steps mention the gradient of ``loss`` with respect to stages deep inside the
+    network; they are checked stage by stage at ``sizes`` (see
+    :mod:`workbench.checks.network`) instead of written out whole.
+
+    Attributes:
+        loss: the scalar every ``Derivative(loss, N[i, j])`` differentiates.
+        sizes: three or more concrete size sets, each size symbol → int.
+        fixed: inputs with given entries (a causal mask), as matrix expressions.
+    """
+
+    loss: sp.Symbol
+    sizes: tuple[Mapping[sp.Symbol, int], ...]
+    fixed: Mapping[sp.MatrixSymbol, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Exercise:
     """An exercise for the learner, with its worked solution (plain text with $math$)."""
 
@@ -174,6 +193,8 @@ class Derivation:
     domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """Per input name, the interval exact random test points are drawn from
     (default (-2, 2)); e.g. counts that must stay positive under a log."""
+    network: Network | None = None
+    """For a result composed through named stages: how its steps are checked."""
 
     @property
     def steps(self) -> tuple[Step, ...]:
