@@ -329,9 +329,11 @@ class NetworkRoute:
             expr = expr.replace(lambda e: isinstance(e, sp.Derivative), derivative)
         return expr
 
-    def compare(self, left, right, indices: Sequence[sp.Symbol], wrt) -> Equivalence:
-        """Decide left == right at every size and point, both arrays over ``indices``
-        (which range over the rows and columns of ``wrt``, in order)."""
+    def compare(
+        self, left, right, indices: Sequence[sp.Symbol], wrt, at: Mapping | None = None
+    ) -> Equivalence:
+        """Decide left == right at every size and point (or only at the size set ``at``),
+        both arrays over ``indices`` (which range over the rows and columns of ``wrt``)."""
         start = time.process_time()
         try:
             # Each result's free indices get indices of their own: the evaluator binds
@@ -346,7 +348,8 @@ class NetworkRoute:
             indices = self._free[key]
             a, b = (self._prepared(side).xreplace(own) for side in (left, right))
             tried = []
-            for point in self._points():
+            points = [pt for pt in self._points() if at is None or pt.sizes == dict(at)]
+            for point in points:
                 free = _ranges(indices, wrt, point.sizes)
                 x, y = (_array(point.evaluator, side, free) for side in (a, b))
                 example = _first_difference(x, y)
@@ -361,7 +364,7 @@ class NetworkRoute:
             detail = f"not evaluated: {exc}"[:300]
             return Equivalence(None, "undecided", "network", time.process_time() - start, detail)
         detail = (
-            f"equal to 35 digits at {len(self._points())} random points "
+            f"equal to 35 digits at {len(points)} random points "
             f"({'; '.join(tried)}), every stage and ∂L/∂stage from SymPy's diff"
         )
         return Equivalence(True, "tested", "network", time.process_time() - start, detail)
@@ -475,9 +478,12 @@ def sizes_said(derivation) -> str:
     return "; ".join(_said(s) for s in network.sizes) if network is not None else ""
 
 
-def case_verdicts(derivation, case, seed: int = 0) -> list[tuple[sp.MatrixSymbol, Equivalence]]:
+def case_verdicts(
+    derivation, case, seed: int = 0
+) -> list[tuple[sp.MatrixSymbol, dict, Equivalence]]:
     """A case's gradients (its named stages: the concrete activation, ε a number) against
-    SymPy's diff of its forward, stage by stage, at the network's sizes."""
+    SymPy's diff of its forward, stage by stage: (input, size set, verdict) at each of the
+    network's sizes, one random point each (the derivation's own results take two)."""
     stages, network = case.stages, derivation.network
     if stages is None or network is None:
         raise ValueError(f"{case.name}: the network route needs the case's stages")
@@ -490,6 +496,7 @@ def case_verdicts(derivation, case, seed: int = 0) -> list[tuple[sp.MatrixSymbol
         network.sizes,
         fixed={k: v for k, v in case.substitutions.items() if isinstance(k, sp.MatrixSymbol)},
         domain=derivation.domain,
+        points=1,
         seed=f"{seed}:{case.name}",
     )
     out = []
@@ -497,7 +504,9 @@ def case_verdicts(derivation, case, seed: int = 0) -> list[tuple[sp.MatrixSymbol
         p = sp.Dummy("p", integer=True)
         q = sp.Dummy("q", integer=True) if wrt.shape[1] != 1 else sp.S.Zero
         entry = (p, q)
-        out.append(
-            (wrt, route.compare(sp.Derivative(loss, wrt[entry]), gradient[entry], entry, wrt))
-        )
+        for sizes in network.sizes:
+            verdict = route.compare(
+                sp.Derivative(loss, wrt[entry]), gradient[entry], entry, wrt, at=sizes
+            )
+            out.append((wrt, dict(sizes), verdict))
     return out

@@ -122,14 +122,13 @@ def _network_items(derivation: Derivation, seed: int) -> list[dict]:
 
 
 def _network_case_items(derivation: Derivation, case: Case, seed: int) -> list[dict]:
-    sizes = network.sizes_said(derivation)
     return [
         item(
             f"[{case.name}] d/d{wrt.name}: closed form against SymPy's diff, stage by stage, "
-            f"at {sizes}",
+            f"at {_size_label(sizes)}",
             verdict,
         )
-        for wrt, verdict in network.case_verdicts(derivation, case, seed)
+        for wrt, sizes, verdict in network.case_verdicts(derivation, case, seed)
     ]
 
 
@@ -405,9 +404,36 @@ def result_settings(derivation: Derivation, result) -> list[tuple[Case | None, d
 
 
 def _input_names(result, definitions) -> set[str]:
-    """The matrices a result's goal and derived expression rest on, by name."""
-    unfolded = (algebra.unfold(e, definitions) for e in (result.goal, result.derived))
-    return {m.name for e in unfolded for m in e.atoms(sp.MatrixSymbol)}
+    """The matrices a result's goal and derived expression rest on, by name, as
+    unfolding them would leave them (a name inside an entry of a product, (Hh + g)[j],
+    stays): walked through the definitions instead, since a network's deepest result
+    unfolded is the whole network (a minute for the transformer block)."""
+    seen: set = set()
+    found: set[str] = set()
+
+    def unfolded(expr) -> set:
+        """The names unfolding replaces: entries' parents and scalars."""
+        parents = {e.parent for e in expr.atoms(MatrixElement) if e.parent in definitions}
+        scalars = {s for s in algebra.free_symbols(expr) if not isinstance(s, sp.MatrixSymbol)}
+        return parents | (scalars & set(definitions))
+
+    stack = []
+    for expr in (sp.sympify(result.goal), sp.sympify(result.derived)):
+        names = unfolded(expr)
+        found |= {m.name for m in expr.atoms(sp.MatrixSymbol) if m not in names}
+        stack += list(names)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        body = sp.sympify(definitions[name])
+        for m in body.atoms(sp.MatrixSymbol) | (algebra.free_symbols(body) & set(definitions)):
+            if m in definitions:
+                stack.append(m)
+            elif isinstance(m, sp.MatrixSymbol):
+                found.add(m.name)
+    return found
 
 
 def _result_items(derivation, result, route, case, sizes, budget, seed) -> list[dict]:
