@@ -27,6 +27,7 @@ def derivation():
     return tb.build()
 
 
+@pytest.mark.slow
 def test_every_gradient_of_the_block_passes_finite_differences_and_the_complex_step(derivation):
     """∂L/∂X and all twelve parameter gradients, at T = 6, n = 8, d = e = 4, m = 16."""
     report = check_derivation(derivation, only=("finite differences", "complex step"))
@@ -37,6 +38,7 @@ def test_every_gradient_of_the_block_passes_finite_differences_and_the_complex_s
     assert set(item["block_errors"]) == {w.name for w in tb.WRT}
 
 
+@pytest.mark.slow
 def test_a_planted_mistake_in_the_staged_code_fails_the_numeric_checks(derivation):
     """The checks run the staged code: with the layer norm's mean(g ∘ x̂) term dropped
     from ∂L/∂X (planted), both fail."""
