@@ -13,7 +13,7 @@ import sympy as sp
 from workbench.codegen import numeric
 from workbench.core import rules
 from workbench.core.algebra import expand_names
-from workbench.core.derivation import Case, Chain, Derivation, Exercise
+from workbench.core.derivation import Case, Chain, Derivation, Exercise, Result
 from workbench.core.functions import MaskedSoftmax, Softmax
 
 T = sp.Symbol("T", integer=True, positive=True)  # sequence length
@@ -161,7 +161,7 @@ def build() -> Derivation:
     )
     s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
 
-    def through_scores(target, last_note: str, picks: str, label: str, closed) -> object:
+    def through_scores(target, last_note: str, picks: str, label: str, closed) -> Result:
         chain = (
             Chain(sp.Derivative(L, target), DEFINITIONS)
             .apply(rules.ChainRuleThrough(S), "Chain rule through the scores S.")

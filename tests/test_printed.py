@@ -267,12 +267,29 @@ def _uninstantiated():
                 yield slug, number, result.label
 
 
+# Derivations none of whose results the verifier decides within TIMEOUT yet: it writes a
+# claim and the closed form out over the inputs, and every result of the transformer block
+# written out over its inputs is the whole block (over a minute). `workbench check` checks
+# these results stage by stage instead (workbench/checks/network.py). The first result is a
+# strict xfail in the slow run, so one that starts to verify must leave this list; the
+# others would each wait out TIMEOUT to say the same, and are skipped.
+NOT_YET_WITHIN_TIMEOUT = {
+    "transformer-block-backward": "undecided within the time limit: the verifier writes "
+    "the whole block out over its inputs",
+}
+
+
 def _result_params():
     seen = set()
     for slug, number, label in _uninstantiated():
         marks = []
         reason = NOT_YET_CLAIM_SYNTAX.get((slug, label))
-        if reason:  # in the slow run: newton-step's alone waits out the whole TIMEOUT
+        slow_network = NOT_YET_WITHIN_TIMEOUT.get(slug)
+        if slow_network and slug in seen:
+            marks.append(pytest.mark.skip(reason=slow_network))
+        elif slow_network:
+            marks += [pytest.mark.xfail(reason=slow_network, strict=True), pytest.mark.slow]
+        elif reason:  # in the slow run: newton-step's alone waits out the whole TIMEOUT
             marks += [pytest.mark.xfail(reason=reason, strict=True), pytest.mark.slow]
         elif slug in seen:
             marks.append(pytest.mark.slow)  # the first of each derivation runs by default

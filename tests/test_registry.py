@@ -16,7 +16,7 @@ import pytest
 from workbench.checks.runner import applicable_checks
 from workbench.core import registry
 
-# Measured on this machine: 6–12 s each for their full check.
+# Measured on this machine: 6–12 s each for their full check (the transformer block ~30 s).
 SLOW_TIER_TWO = {
     "mutual-information",
     "least-squares",
@@ -24,6 +24,7 @@ SLOW_TIER_TWO = {
     "convolution-theorem",
     "pca-variance",
     "logistic-regression-gradient",
+    "transformer-block-backward",
 }
 
 
@@ -67,7 +68,11 @@ def _known_rules(vocabulary) -> set[str]:
     names = {rule.name for rule in vocabulary}
     # Rules contributed by other modules register themselves in VOCABULARY too; collect
     # any extra rule modules so the test does not depend on import order.
-    for module in ("workbench.core.rules_extra", "workbench.core.rules_stats"):
+    for module in (
+        "workbench.core.rules_extra",
+        "workbench.core.rules_stats",
+        "workbench.core.rules_compose",
+    ):
         try:
             extra = __import__(module, fromlist=["VOCABULARY"])
         except ModuleNotFoundError:

@@ -38,6 +38,7 @@ SCOPE = {"z": z, "s": s, "W": W, "W_{2}": W2, "A": A, "B": B, "i": i, "j": j, "n
         (r"\sqrt[3]{x} + \sqrt{x}", sp.root(x, 3) + sp.sqrt(x)),
         (r"\log{\left(x \right)} \cos{\left(\pi x \right)}", sp.log(x) * sp.cos(sp.pi * x)),
         (r"a + - \frac{1}{n} b", sp.Symbol("a") - sp.Symbol("b") / n),
+        (r"\left(A + B\right)^{\circ - \frac{1}{2}}", sp.HadamardPower(A + B, sp.Rational(-1, 2))),
     ],
 )
 def test_golden_readings(latex, expected):
@@ -88,9 +89,11 @@ def test_the_attention_grouping_bug_is_refused_as_ambiguous():
         (r"__import__('os')", "unexpected", 1),
         (r"\sum_{k=0}^{n} - ", "operand is missing", 18),
         ("", "empty expression", 1),
+        (r"x^{\circ 3}", "for a matrix and a rational", 12),
     ],
 )
 def test_bad_latex_is_one_parse_error_with_its_column(latex, message, column):
+    """Entrywise powers: failed before this fix (planted) if x^{∘ 3} of a scalar was read."""
     with pytest.raises(ParseError, match=message) as caught:
         read_latex(latex, SCOPE)
     assert caught.value.column == column

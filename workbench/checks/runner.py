@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 
-from workbench.checks import step_check
+from workbench.checks import network, step_check
 from workbench.checks.concrete import (
     substitute,
 )
@@ -30,6 +30,7 @@ from workbench.checks.report import CheckResult, DerivationReport, item, summari
 from workbench.checks.resolved import compare_resolved
 from workbench.checks.sympy_diff import check_sympy_diff, result_routes
 from workbench.codegen import numeric
+from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
 
 CHECKS = ("steps", "closed form", "sympy diff", "finite differences", "complex step")
@@ -131,6 +132,8 @@ def step_verdicts(derivation: Derivation, budget: float = DEFAULT_BUDGET, seed: 
 def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResult:
     from dataclasses import replace
 
+    if derivation.network is not None:
+        return _check_network_steps(derivation, seed)
     items = [
         item(f"{label} step {number} ({step.rule})", verdict)
         for label, number, step, verdict in step_verdicts(derivation, budget, seed)
@@ -138,6 +141,24 @@ def _check_steps(derivation: Derivation, budget: float, seed: int) -> CheckResul
     items = step_check.independent_items(derivation, items, seed)
     outcome = summarise("steps", items)
     return replace(outcome, detail=f"{outcome.detail}; {step_check.summary(items)}")
+
+
+def _check_network_steps(derivation: Derivation, seed: int) -> CheckResult:
+    """A composed derivation's steps, stage by stage at concrete sizes: resolving a side
+    symbolically writes the whole network out (minutes per step)."""
+    from dataclasses import replace
+
+    items = []
+    for label, number, step, verdict in network.step_verdicts(derivation, seed):
+        entry = item(f"{label} step {number} ({step.rule})", verdict)
+        entry["decided by"] = "network route"
+        items.append(entry)
+    outcome = summarise("steps", items)
+    return replace(
+        outcome,
+        detail=f"{outcome.detail}; every step by the network route (stage by stage, SymPy's "
+        f"diff of each stage, exact random points at {network.sizes_said(derivation)})",
+    )
 
 
 def _check_facts(derivation: Derivation, budget: float, seed: int) -> CheckResult:
@@ -169,12 +190,14 @@ def case_functions(case: Case):
     # The case's substitutions hold for its numbers too, except for inputs: a sampled
     # input (a mask, say) gets its values from its sampler.
     fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
+    if case.stages is not None:
+        return args, *_staged_functions(case, args, fixed, scalar)
     forward = numeric.compile_numpy(args, substitute(case.forward, fixed), sizes)
     # All gradients in one function: they share the forward pass (one CSE over all).
     gradients = numeric.compile_numpy_all(
         args, [substitute(g, fixed) for g in case.gradients], sizes
     )
-    scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
 
     def f(*xs):
         out = np.asarray(forward(*xs))
@@ -184,6 +207,28 @@ def case_functions(case: Case):
         return tuple(np.asarray(g) for g in gradients(*xs))
 
     return args, f, grad
+
+
+def _staged_functions(case: Case, args, fixed, scalar: bool):
+    """(forward, gradient) generated stage by stage: each named intermediate once."""
+    stages = case.stages
+    assert stages is not None
+    definitions = {k: substitute(v, fixed) for k, v in stages.definitions.items()}
+    forward = compile_stages(
+        args, definitions, [substitute(stages.forward, fixed)], case.numeric_size
+    )
+    gradients = compile_stages(
+        args, definitions, [substitute(g, fixed) for g in stages.gradients], case.numeric_size
+    )
+
+    def f(*xs):
+        out = np.asarray(forward(*xs)[0])
+        return out.reshape(()) if scalar else out
+
+    def grad(*xs):
+        return tuple(np.asarray(g) for g in gradients(*xs))
+
+    return f, grad
 
 
 def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResult:

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from workbench.checks import directional
+from workbench.checks import directional, network
 from workbench.checks.concrete import (
     concrete_assumptions,
     explicit_forward,
@@ -57,8 +57,13 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
     """SymPy's diff at concrete sizes against the derived result (or, where a case has no
     general-n result, the closed form). The closed form itself was compared with the
     derived result at general sizes by the ``closed form`` check."""
+    # Only the results a case instantiates are read resolved (fully unfolded: for a
+    # network's deep results that alone takes minutes).
+    bound = {label for case in derivation.cases for label in case.results.values()}
     resolved = {
-        r.label: algebra.resolve(r.derived, derivation.definitions) for r in derivation.results
+        r.label: algebra.resolve(r.derived, derivation.definitions)
+        for r in derivation.results
+        if r.label in bound
     }
 
     def entrywise(case: Case, sizes) -> list[dict]:
@@ -87,16 +92,44 @@ def check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> CheckR
         return items
 
     tasks: list[Callable[[], object]] = []
-    for case in derivation.cases:
+    for case in derivation.cases if derivation.network is None else ():
         large = [s for s in case.sizes if _input_entries(case, s) > ENTRYWISE_INPUTS]
         tasks += [functools.partial(entrywise, case, s) for s in case.sizes if s not in large]
         extra = [s for s in extra_sizes(case, seed) if s not in case.sizes]
         if large or extra:
             tasks.append(functools.partial(along_directions, case, large, extra))
-    tasks += result_tasks(derivation, budget, seed)
+    if derivation.network is None:
+        tasks += result_tasks(derivation, budget, seed)
+    else:  # every result and case against SymPy's diff of the network, stage by stage
+        tasks.append(functools.partial(_network_items, derivation, seed))
+        tasks += [
+            functools.partial(_network_case_items, derivation, c, seed) for c in derivation.cases
+        ]
     items = [item for batch in run_parallel(tasks) for item in batch]
     outcome = summarise("sympy diff", items)
     return dataclasses.replace(outcome, detail=f"{outcome.detail}{_sizes_said(items)}")
+
+
+def _network_items(derivation: Derivation, seed: int) -> list[dict]:
+    sizes = network.sizes_said(derivation)
+    return [
+        item(
+            f"{result.label}: derived result against SymPy's diff, stage by stage, at {sizes}",
+            verdict,
+        )
+        for result, verdict in network.result_verdicts(derivation, seed)
+    ]
+
+
+def _network_case_items(derivation: Derivation, case: Case, seed: int) -> list[dict]:
+    return [
+        item(
+            f"[{case.name}] d/d{wrt.name}: closed form against SymPy's diff, stage by stage, "
+            f"at {_size_label(sizes)}",
+            verdict,
+        )
+        for wrt, sizes, verdict in network.case_verdicts(derivation, case, seed)
+    ]
 
 
 def _sizes_said(items: list[dict]) -> str:
@@ -371,9 +404,36 @@ def result_settings(derivation: Derivation, result) -> list[tuple[Case | None, d
 
 
 def _input_names(result, definitions) -> set[str]:
-    """The matrices a result's goal and derived expression rest on, by name."""
-    unfolded = (algebra.unfold(e, definitions) for e in (result.goal, result.derived))
-    return {m.name for e in unfolded for m in e.atoms(sp.MatrixSymbol)}
+    """The matrices a result's goal and derived expression rest on, by name, as
+    unfolding them would leave them (a name inside an entry of a product, (Hh + g)[j],
+    stays): walked through the definitions instead, since a network's deepest result
+    unfolded is the whole network (a minute for the transformer block)."""
+    seen: set = set()
+    found: set[str] = set()
+
+    def unfolded(expr) -> set:
+        """The names unfolding replaces: entries' parents and scalars."""
+        parents = {e.parent for e in expr.atoms(MatrixElement) if e.parent in definitions}
+        scalars = {s for s in algebra.free_symbols(expr) if not isinstance(s, sp.MatrixSymbol)}
+        return parents | (scalars & set(definitions))
+
+    stack = []
+    for expr in (sp.sympify(result.goal), sp.sympify(result.derived)):
+        names = unfolded(expr)
+        found |= {m.name for m in expr.atoms(sp.MatrixSymbol) if m not in names}
+        stack += list(names)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        body = sp.sympify(definitions[name])
+        for m in body.atoms(sp.MatrixSymbol) | (algebra.free_symbols(body) & set(definitions)):
+            if m in definitions:
+                stack.append(m)
+            elif isinstance(m, sp.MatrixSymbol):
+                found.add(m.name)
+    return found
 
 
 def _result_items(derivation, result, route, case, sizes, budget, seed) -> list[dict]:

@@ -87,6 +87,20 @@ def sigmoid_prime(x: np.ndarray) -> np.ndarray:
     return s * (1.0 - s)
 
 
+_GELU_C = float(np.sqrt(2 / np.pi))  # a Python float: a NumPy scalar would promote float32
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows."""
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+
+
+def gelu_prime(x: np.ndarray) -> np.ndarray:
+    """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests)."""
+    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t**2) * _GELU_C * (1.0 + 3 * 0.044715 * x**2)
+
+
 HELPERS: dict[str, Callable] = {
     "tanh_prime": tanh_prime,
     "sigmoid_prime": sigmoid_prime,
@@ -99,6 +113,8 @@ HELPERS: dict[str, Callable] = {
     "relu": relu,
     "step": step,
     "square": np.square,
+    "gelu": gelu,
+    "gelu_prime": gelu_prime,
 }
 
 

@@ -59,6 +59,10 @@ class StableNumPyPrinter(NumPyPrinter):
             return f"{name}({self._print(expr.arg)})"
         return f"numpy.{name}({self._print(expr.arg)})"
 
+    def _print_HadamardPower(self, expr):
+        # HadamardProduct(A, A) is built as HadamardPower(A, 2): entry by entry, A**2.
+        return f"({self._print(expr.base)})**({self._print(expr.exp)})"
+
     def _print_DiagMatrix(self, expr):
         # Dense, as it should be: a closed form that *is* diag(s) − ssᵀ is a full matrix.
         return f"numpy.diagflat({self._print(expr.args[0])})"

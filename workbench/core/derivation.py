@@ -89,6 +89,23 @@ class Result:
 
 
 @dataclass(frozen=True)
+class Stages:
+    """A case's forward and gradients written with named intermediates, for its code.
+
+    A network's expressions over the inputs share most of their subexpressions; code
+    generated from them as trees would repeat each shared piece wherever it occurs. With
+    stages the generated function computes each named definition once, in dependency
+    order (:mod:`workbench.codegen.staged`). ``forward`` and ``gradients`` must expand,
+    through ``definitions``, to the case's own (build the case's from these with
+    :func:`~workbench.core.algebra.expand_names_shared`, so they cannot differ).
+    """
+
+    definitions: Mapping[sp.MatrixSymbol, Any]
+    forward: Any
+    gradients: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Case:
     """A concrete numeric setting in which the closed form is checked.
 
@@ -106,6 +123,9 @@ class Case:
         identities: (name, lhs, rhs) matrix expressions that must be equal, checked by
             SymPy at the concrete sizes and numerically at random inputs.
         kinks: given the inputs, a list of warnings for points at a non-differentiable kink.
+        stages: the same forward and gradients over named intermediates, from which the
+            numeric checks generate their code (see :class:`Stages`); None: from the
+            expressions over the inputs.
     """
 
     name: str
@@ -120,6 +140,26 @@ class Case:
     assumptions: tuple | Callable[[Mapping[sp.Symbol, int]], list] = ()
     identities: tuple[tuple[str, Any, Any], ...] = ()
     kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
+    stages: Stages | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """A derivation whose results compose other results through named stages.
+
+    Its steps mention the gradient of ``loss`` with respect to stages deep inside the
+    network; they are checked stage by stage at ``sizes`` (see
+    :mod:`workbench.checks.network`) instead of written out whole.
+
+    Attributes:
+        loss: the scalar every ``Derivative(loss, N[i, j])`` differentiates.
+        sizes: three or more concrete size sets, each size symbol → int.
+        fixed: inputs with given entries (a causal mask), as matrix expressions.
+    """
+
+    loss: sp.Symbol
+    sizes: tuple[Mapping[sp.Symbol, int], ...]
+    fixed: Mapping[sp.MatrixSymbol, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,6 +193,8 @@ class Derivation:
     domain: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     """Per input name, the interval exact random test points are drawn from
     (default (-2, 2)); e.g. counts that must stay positive under a log."""
+    network: Network | None = None
+    """For a result composed through named stages: how its steps are checked."""
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -48,6 +48,17 @@ def _sigmoid(x):
     return 1 / (1 + sp.exp(-x))
 
 
+def _gelu(x):
+    """GELU in its tanh form, as GPT-2 uses it: x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    return x / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (x + sp.Rational(44715, 10**6) * x**3)))
+
+
+def _gelu_prime(x):
+    """GELU's slope, differentiated by SymPy (not typed)."""
+    t = sp.Dummy("t")
+    return sp.diff(_gelu(t), t).xreplace({t: x})
+
+
 # The scalar meaning of each elementwise name. ReLU's derivative is the Heaviside
 # step with H(0) = 0, the convention every framework uses at the kink.
 ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
@@ -67,6 +78,8 @@ ELEMENTWISE: dict[str, Callable[[Any], Any]] = {
     "relu": lambda x: x * sp.Heaviside(x, 0),
     "step": lambda x: sp.Heaviside(x, 0),
     "square": lambda x: x**2,
+    "gelu": _gelu,
+    "gelu_prime": _gelu_prime,
 }
 
 

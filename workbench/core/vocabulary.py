@@ -1,8 +1,9 @@
 """The whole rule vocabulary: every rule a derivation may apply, one entry per rule.
 
-The rules live in three modules (:mod:`~workbench.core.rules` for the calculus and
+The rules live in four modules (:mod:`~workbench.core.rules` for the calculus and
 index algebra, :mod:`~workbench.core.rules_extra` and :mod:`~workbench.core.rules_stats`
-for the Tier 2 results). Some laws are applied to different kinds of object by
+for the Tier 2 results, :mod:`~workbench.core.rules_compose` for composing results into
+a network). Some laws are applied to different kinds of object by
 different rule classes — linearity of expectation to a recurrence's mean, to a constant
 factor and to a polynomial in X — and then the classes share the law's name: the
 vocabulary lists that name once, with the statement of each form.
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.core import rules, rules_extra, rules_stats
+from workbench.core import rules, rules_compose, rules_extra, rules_stats
 from workbench.core.rules import Rule
 
-RULES: tuple[type[Rule], ...] = rules.VOCABULARY + rules_extra.VOCABULARY + rules_stats.VOCABULARY
+RULES: tuple[type[Rule], ...] = (
+    rules.VOCABULARY + rules_extra.VOCABULARY + rules_stats.VOCABULARY + rules_compose.VOCABULARY
+)
 """Every rule class, in the order the three modules list them."""
 
 

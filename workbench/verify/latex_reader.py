@@ -232,9 +232,12 @@ class _Reader(Scanner):
             if self.take(r"\circ"):
                 exponent = self.expression()
                 self.expect("}", "to close the exponent")
-                if exponent != 2:
-                    raise self.error("only ^{\\circ 2} (the entrywise square) is read")
-                return Elementwise("square", base)
+                if exponent == 2:
+                    return Elementwise("square", base)
+                if not (isinstance(exponent, sp.Rational) and _is_matrix(base)):
+                    raise self.error("^{\\circ r} is read for a matrix and a rational r")
+                # An entrywise power such as (σ² + ε)^{∘ −1/2}, layer norm's scale.
+                return sp.HadamardPower(base, exponent)
             exponent = self.expression()
             self.expect("}", "to close the exponent")
         else:

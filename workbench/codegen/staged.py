@@ -1,0 +1,101 @@
+"""Generated NumPy for a network written as named stages: one line per definition.
+
+:func:`~workbench.codegen.numeric.compile_numpy_all` expands every name into the inputs before
+printing, which for a whole transformer block (a dozen stages, each gradient mentioning
+the one above) builds trees too large to print in reasonable time. Here each named
+definition (``Q = H1 W_q``, ``dZ = (G W₂ᵀ) ∘ φ′(Z)``, …) is printed on its own with the
+stable printer, in dependency order, so the generated function computes every
+intermediate once and reads like the derivation's list of definitions.
+
+Example:
+    >>> import numpy as np, sympy as sp
+    >>> x, y = sp.MatrixSymbol("x", 2, 1), sp.MatrixSymbol("y", 2, 1)
+    >>> f = compile_stages([x], {y: 2 * x}, [y.T * y])
+    >>> float(np.asarray(f(np.array([[1.0], [2.0]]))[0]).ravel()[0])
+    20.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from workbench.codegen.numeric import HELPERS
+from workbench.codegen.printer import StableNumPyPrinter, prepare
+
+
+class _StagePrinter(StableNumPyPrinter):
+    dtype_of = ""  # an argument's name: matrices of ones take its dtype (float32 stays so)
+
+    def _print_HadamardPower(self, expr):
+        return f"({self._print(expr.base)})**({self._print(expr.exp)})"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = (int(d) for d in expr.shape)
+        return f"numpy.ones(({rows}, {cols}), dtype={self.dtype_of}.dtype)"
+
+
+def _order(definitions: Mapping, wanted: Sequence) -> list:
+    """The defined names ``wanted`` needs, each after the names its definition mentions."""
+    out, seen = [], set()
+
+    def visit(name):
+        if name in seen or name not in definitions:
+            return
+        seen.add(name)
+        for used in sorted(definitions[name].atoms(sp.MatrixSymbol), key=str):
+            visit(used)
+        out.append(name)
+
+    for expr in wanted:
+        for used in sorted(expr.atoms(sp.MatrixSymbol), key=str):
+            visit(used)
+    return out
+
+
+def _numbers(expr):
+    """√2 and friends as float literals: numpy.sqrt(2) is a float64 scalar, which would
+    promote float32 arrays (NumPy 2 treats NumPy scalars as typed, Python floats not)."""
+    return expr.replace(
+        lambda x: isinstance(x, sp.Pow) and x.is_number and not x.is_Rational,
+        lambda x: sp.Float(x.evalf(17), 17),
+    )
+
+
+def stages_source(
+    args: Sequence[sp.MatrixSymbol],
+    definitions: Mapping,
+    outputs: Sequence,
+    sizes: Mapping[sp.Symbol, int] | None = None,
+    name: str = "generated",
+) -> str:
+    """The source of a function of ``args`` returning ``outputs``, one line per stage."""
+    sizes = dict(sizes or {})
+    printer = _StagePrinter(
+        {"fully_qualified_modules": True, "inline": True, "helpers": frozenset(HELPERS)}
+    )
+    printer.dtype_of = str(args[0].name)
+    lines = [f"def {name}({', '.join(str(a.name) for a in args)}):"]
+    for stage in _order(definitions, outputs):
+        expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
+        lines.append(f"    {stage.name} = {printer.doprint(expr)}")
+    results = [printer.doprint(prepare([_numbers(sp.sympify(e).subs(sizes))])[0]) for e in outputs]
+    lines.append(f"    return ({', '.join(results)},)")
+    return "\n".join(lines) + "\n"
+
+
+def compile_stages(
+    args: Sequence[sp.MatrixSymbol],
+    definitions: Mapping,
+    outputs: Sequence,
+    sizes: Mapping[sp.Symbol, int] | None = None,
+) -> Callable:
+    """Compile :func:`stages_source`; the function keeps its source as ``.source``."""
+    source = stages_source(args, definitions, outputs, sizes)
+    namespace: dict = {"numpy": np, **HELPERS}
+    exec(compile(source, "<generated>", "exec"), namespace)  # our own printed source
+    function = namespace["generated"]
+    function.source = source
+    return function
