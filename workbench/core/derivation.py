@@ -106,6 +106,8 @@ class Case:
         identities: (name, lhs, rhs) matrix expressions that must be equal, checked by
             SymPy at the concrete sizes and numerically at random inputs.
         kinks: given the inputs, a list of warnings for points at a non-differentiable kink.
+        names: (name, matrix expression) of the intermediate arrays the generated code
+            computes under the mathematics' names (``("dS", …)``), in the order computed.
     """
 
     name: str
@@ -120,6 +122,7 @@ class Case:
     assumptions: tuple | Callable[[Mapping[sp.Symbol, int]], list] = ()
     identities: tuple[tuple[str, Any, Any], ...] = ()
     kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
+    names: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
