@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from workbench.codegen import listing
 from workbench.core.derivation import Case
+from workbench.render.latex import expr_to_latex
 
 NUMPY_PREFIXES = ("numpy", "np", "math")
 
@@ -124,7 +125,7 @@ def case_panels(case: Case, checked: Sequence[str] | None = None) -> list[CodePa
         else:
             what = "Jacobian" if name.startswith("jacobian") else "gradient"
             plural = "s" if len(case.wrt) > 1 else ""
-            wrt = ", ".join(w.name for w in case.wrt)
+            wrt = ", ".join(f"${expr_to_latex(w)}$" for w in case.wrt)
             title = f"the closed-form {what}{plural} with respect to {wrt}"
         problem = latexify_problem(source, scalar_inputs)
         latex = None
