@@ -75,10 +75,30 @@ def test_generated_code_has_no_size_typed_in_and_reads_as_numpy(slug, index):
     got = got if isinstance(got, tuple) else (got,)
     for g, e in zip(got, want, strict=True):
         assert np.allclose(np.asarray(g), np.asarray(e), rtol=1e-10, atol=1e-12)
+    assert {name for name, _ in case.names} <= assigned(forward) | assigned(gradients)
     for code in (forward, gradients):
         assert not GENERATED_NAME.search(code.source), code.source
         assert "exp(-" not in code.source, code.source  # 1/√u, not exp(−log(u)/2)
         assert inspect.getsource(code.function) == code.source  # compiled from this text
+
+
+def assigned(code: listing.Listing) -> set[str]:
+    """The names a listing assigns."""
+    tree = ast.parse(code.source)
+    return {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) for t in n.targets
+            if isinstance(t, ast.Name)}  # fmt: skip
+
+
+def test_a_name_the_closed_form_does_not_contain_is_not_printed():
+    """The planted mistake for the check above: a name whose expression the closed form
+    does not hold (dS = P ∘ S, a slip for P ∘ dP − …) is not assigned, so the test
+    fails."""
+    case = registry.get("attention-gradient").cases[0]
+    names = dict(case.names)
+    forgot = sp.HadamardProduct(names["P"], names["S"])
+    wrong = dataclasses.replace(case, names=(*case.names[:3], ("dS", forgot)))
+    _, gradients = listing.case_listings(wrong)
+    assert "dS" not in assigned(gradients) and "dS" in assigned(listing.case_listings(case)[1])
 
 
 def test_a_typed_in_size_is_caught():
