@@ -691,10 +691,17 @@ def _rename_symbols(expr, mapping):
 
 def _cheap(value) -> bool:
     """Not worth a name of its own: a transposed name (a view), a number of sizes (1/√d),
-    a name times a number (A/2), an array that is only broadcast (𝟏 inv_std)."""
+    a name times a number (A/2), an array that is only broadcast (𝟏 inv_std), a number
+    plus a name (1 − p)."""
     if isinstance(value, sp.MatMul):
         coeff, factors = value.as_coeff_matrices()
         if len(factors) == 1 and _simple(factors[0]) and coeff.is_number:
+            return True
+    if isinstance(value, sp.Add) and len(value.args) == 2:  # 1 − p reads better than t1
+        number, rest = sorted(value.args, key=lambda a: not a.is_number)
+        if number.is_number and any(
+            isinstance(r, MatrixElement | sp.Symbol) for r in (rest, -rest)
+        ):
             return True
     return _simple(value) or _of_sizes(value) or _small(value) is not None
 
