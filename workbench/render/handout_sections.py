@@ -319,11 +319,8 @@ def _panel(panel: codepanel.CodePanel) -> str:
     title = f"\\textbf{{{text_to_latex(panel.title[:1].upper() + panel.title[1:])}.}}"
     if panel.latex is None:
         return f"{title}\n{listing}"
-    return (
-        f"{title}\n\n\\begin{{minipage}}[t]{{0.5\\linewidth}}\n{listing}\n\\end{{minipage}}"
-        f"\\hfill\\begin{{minipage}}[t]{{0.45\\linewidth}}\\vspace{{0pt}}\n"
-        f"latexify-py typesets it as\n\\[ {panel.latex} \\]\n\\end{{minipage}}"
-    )
+    # Below the listing, not beside it: a line of code at half the width would break.
+    return f"{title}\n{listing}\nlatexify-py typesets it as\n\\[ {panel.latex} \\]"
 
 
 def checked(ctx: Context) -> str:
