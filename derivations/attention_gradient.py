@@ -200,6 +200,10 @@ def build() -> Derivation:
     def case(name, weights, mask_sampler, substitutions):
         values = {S: scores_of_inputs, P: weights}
         gradients = tuple(expand_names(CLOSED[w.name], values) for w in wrt)
+        names = tuple(
+            (name, expand_names(expr, values))
+            for name, expr in (("S", S), ("P", P), ("dP", CLOSED["P"]), ("dS", CLOSED["S"]))
+        )
         forward = sp.OneMatrix(1, T) * sp.HadamardProduct(G, weights * V) * sp.OneMatrix(e, 1)
         case_samplers = dict(samplers)
         if mask_sampler is not None:
@@ -214,6 +218,7 @@ def build() -> Derivation:
             numeric_size={T: 5, d: 4, e: 3},
             results={Q: "∂L/∂Q", K: "∂L/∂K", V: "∂L/∂V"},
             substitutions=substitutions,
+            names=names,
         )
 
     plain = case("unmasked", Softmax(scores_of_inputs, axis=1), None, {M: sp.OneMatrix(T, T)})

@@ -96,6 +96,7 @@ def build() -> Derivation:
         numeric_size={n: 7},
         results={z: result.label},
         assumptions=(TARGETS_SUM_TO_ONE,),
+        names=(("s", Softmax(z)),),
     )
     ones_b, ones_n = sp.OneMatrix(1, B), sp.OneMatrix(n, 1)
     batch = Case(

@@ -204,9 +204,30 @@ def _normalise_columns(X, rows):
     """Each column of X (rows × cols) centred and scaled by its own 1/√(σ² + ε)."""
     ones = sp.OneMatrix(rows, 1)
     centred = X - ones * ones.T * X / rows
-    variances = ones.T * Elementwise("square", centred) / rows  # 1 × cols
-    scale = _rsqrt(ones * (variances + EPSILON * sp.OneMatrix(*variances.shape)))
+    scale = ones * _inverse_std(centred, rows)
     return centred, scale, sp.HadamardProduct(centred, scale)
+
+
+def _variances(centred, rows):
+    return sp.OneMatrix(1, rows) * Elementwise("square", centred) / rows  # 1 × cols
+
+
+def _inverse_std(centred, rows):
+    """1/√(σ² + ε) of each column, 1 × cols."""
+    variances = _variances(centred, rows)
+    return _rsqrt(variances + EPSILON * sp.OneMatrix(*variances.shape))
+
+
+def _code_names(X, rows, upstream) -> tuple:
+    """The generated code's names: x − μ, σ², 1/√(σ² + ε), x̂ and ∂L/∂x̂."""
+    centred, _, normalised = _normalise_columns(X, rows)
+    return (
+        ("xc", centred),
+        ("var", _variances(centred, rows)),
+        ("inv_std", _inverse_std(centred, rows)),
+        ("xhat", normalised),
+        ("dxhat", upstream),
+    )
 
 
 def _backward_columns(X, upstream, rows):
@@ -240,6 +261,7 @@ def _layer_case(label: str) -> Case:
         numeric_size={n: 6},
         results={x: label},
         substitutions={eps: EPSILON},
+        names=_code_names(x, n, sp.HadamardProduct(gamma, G)),
     )
 
 
@@ -270,4 +292,5 @@ def _batch_case() -> Case:
         },
         sizes=({B: 2, m: 1}, {B: 3, m: 1}, {B: 2, m: 2}),
         numeric_size={B: 5, m: 3},
+        names=_code_names(X, B, sp.HadamardProduct(ones * gamma_b, GB)),
     )

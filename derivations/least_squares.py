@@ -221,6 +221,7 @@ def build() -> Derivation:
             sizes=sizes,
             numeric_size={N: 8, d: 3},
             results={w: plain.label},
+            names=(("r", X * w - y),),
         ),
         Case(
             name="ridge, λ = 1/2",
@@ -232,6 +233,7 @@ def build() -> Derivation:
             numeric_size={N: 8, d: 3},
             results={w: results[1].label},
             substitutions={lam: HALF},  # for the general-λ derived result
+            names=(("r", X * w - y),),
         ),
     )
     derivation = Derivation(

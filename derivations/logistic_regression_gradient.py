@@ -199,6 +199,7 @@ def _single_case(prob, results) -> Case:
         sizes=SIZES,
         numeric_size={d: 5},
         results={w: results[2].label, b: results[3].label},
+        names=(("u", logit), ("p", prob), ("du", prob - y)),
         identities=(
             ("BCE = two-class cross-entropy", bce_stable(logit, y), bce_sigmoid_form(logit, y)),
         ),
@@ -221,4 +222,5 @@ def _batch_case() -> Case:
         samplers={X: numeric.logits(1.0), w: numeric.weights(), b: numeric.logits(0.5), Y: _labels},
         sizes=({B: 2, d: 1}, {B: 2, d: 2}, {B: 3, d: 2}),
         numeric_size={B: 6, d: 4},
+        names=(("u", logits), ("p", probs), ("du", probs - Y)),
     )

@@ -344,6 +344,7 @@ def build() -> Derivation:
             samplers={S: near_identity, U: numeric.logits(), V: numeric.logits()},
             sizes=({n: 1, m: 1}, {n: 2, m: 1}, {n: 2, m: 2}),
             numeric_size={n: 4, m: 3},
+            names=(("Xinv", sp.Inverse(S)),),
         ),
     )
     return Derivation(

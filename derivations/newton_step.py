@@ -168,6 +168,7 @@ def build() -> Derivation:
         sizes=({n: 2}, {n: 3}, {n: 4}),
         numeric_size={n: 6},
         results={h: gradient_result.label},
+        names=(("H", (A + A.T) / 2),),
     )
     derivation = Derivation(
         slug="newton-step",

@@ -145,6 +145,7 @@ def build() -> Derivation:
             samplers={a: numeric.logits(2.0)},
             sizes=({n: 2}, {n: 3}, {n: 4}),
             numeric_size={n: 6},
+            names=(("s", sigmoid_of_a),),
         ),
         Case(
             name="tanh, entry by entry",
@@ -154,6 +155,7 @@ def build() -> Derivation:
             samplers={a: numeric.logits(2.0)},
             sizes=({n: 2}, {n: 3}, {n: 4}),
             numeric_size={n: 6},
+            names=(("t", tanh_of_a),),
         ),
     )
     return Derivation(

@@ -96,6 +96,7 @@ def build() -> Derivation:
         sizes=({n: 2}, {n: 3}, {n: 4}),
         numeric_size={n: 6},
         results={z: result.label},
+        names=(("s", Softmax(z)),),
     )
     return Derivation(
         slug="softmax-jacobian",

@@ -85,6 +85,15 @@ def closed_forms(activation: str):
     return {W2: delta2 * hidden.T, b2: delta2, W1: delta1 * x.T, b1: delta1}
 
 
+def code_names(activation: str) -> tuple:
+    """The generated code's names for the arrays of :func:`closed_forms`."""
+    pre = W1 * x + b1
+    hidden = Elementwise(activation, pre)
+    delta2 = Softmax(W2 * hidden + b2) - y
+    delta1 = sp.HadamardProduct(W2.T * delta2, Elementwise(f"{activation}_prime", pre))
+    return (("a", pre), ("h", hidden), ("delta2", delta2), ("delta1", delta1))
+
+
 def forward(activation: str):
     """The loss L = −yᵀ log softmax(W₂ φ(W₁x + b₁) + b₂), 1×1."""
     return -(y.T * LogSoftmax(W2 * Elementwise(activation, W1 * x + b1) + b2))
@@ -105,7 +114,8 @@ def batched(activation: str):
     delta2 = (Softmax(logits, axis=1) - Y) / B
     delta1 = sp.HadamardProduct(delta2 * W2, Elementwise(f"{activation}_prime", pre))
     grads = {W2: delta2.T * hidden, b2: delta2.T * ones, W1: delta1.T * X, b1: delta1.T * ones}
-    return loss, grads
+    names = (("A", pre), ("H", hidden), ("delta2", delta2), ("delta1", delta1))
+    return loss, grads, names
 
 
 SIZES = ({d: 2, m: 2, n: 2}, {d: 2, m: 3, n: 2}, {d: 3, m: 2, n: 3})
@@ -220,9 +230,10 @@ def build() -> Derivation:
                 substitutions={phi: function},
                 assumptions=(ce.TARGETS_SUM_TO_ONE,),
                 kinks=pre_activations if name == "relu" else None,
+                names=code_names(name),
             )
         )
-    loss, grads = batched("tanh")
+    loss, grads, names = batched("tanh")
     cases.append(
         Case(
             name="batch (tanh)",
@@ -240,6 +251,7 @@ def build() -> Derivation:
             sizes=tuple({**size, B: 2} for size in SIZES),
             numeric_size={B: 6, d: 5, m: 4, n: 3},
             assumptions=ce.rows_sum_to_one,
+            names=names,
         )
     )
     return Derivation(

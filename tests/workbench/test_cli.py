@@ -163,6 +163,32 @@ def test_the_check_table_fits_80_columns_and_keeps_every_verdict():
     assert "✓ proved" in wide and "✓S" not in wide and "logistic-regression-gradient" in wide
 
 
+def test_monte_carlo_errors_in_the_check_table_are_labelled_with_samples_and_tolerance():
+    """Failed before: "indep. numeric" showed "✓ 3e-03" for a Monte Carlo estimate, read
+    as a loose float tolerance. The planted mistake: the same error from a computation
+    that does not sample gets no label (it is a float error, and is read as one)."""
+    from workbench.checks.report import CheckResult, DerivationReport
+
+    def numeric(what: str) -> CheckResult:
+        items = (
+            {"what": what, "passed": True, "max_rel_error": 3e-3, "tolerance": 1.4e-2},
+            {"what": "constant gradient, exactly", "passed": True, "max_rel_error": 2e-16},
+        )
+        return CheckResult("numeric", True, "numeric", 3e-3, "", items=items)
+
+    sampled = numeric("E[mₜ], t = 1..12, by 20 000 simulated runs (5 standard errors)")
+    exact = numeric("KL by numerical integration (mpmath.quad) at random pairs")
+    steps = CheckResult("steps", True, "proved")
+    table = cli.render_table([DerivationReport("adam-bias-correction", "x", (steps, sampled))])
+    assert "✓ 3e-03 MC" in table and max(len(line) for line in table.splitlines()) <= 80
+    note = " ".join(table.split("MC:", 1)[1].split())
+    assert "Monte Carlo" in note and "not a loose float tolerance" in note
+    assert "20,000 runs" in note and "error 3e-03 ≤ its tolerance 1e-02" in note
+    assert "(5 standard errors)" in note
+    plain = cli.render_table([DerivationReport("gaussian-kl", "x", (steps, exact))])
+    assert "MC" not in plain and "✓ 3e-03" in plain
+
+
 def test_a_check_that_only_assumed_earns_no_check_mark_in_any_face():
     """Failed before: a facts check whose every fact is an assumption passed, and the
     table printed it as "✓ assumed", the notebook and the handout with a check mark."""

@@ -126,8 +126,8 @@ def test_handout_contents_in_order(derivation, report):
         "Appendix: the step of the finite-difference check",
     ]
     assert r"\boxed{\frac{\partial s}{\partial z} = \operatorname{diag}\left(s\right)" in tex
-    assert r"\begin{lstlisting}" in tex and "def jacobian_z(z):" in tex
-    assert "drops keyword arguments such as \\texttt{axis=0}" in tex  # said once, not per listing
+    assert r"\begin{lstlisting}" in tex and "def jacobian(z):" in tex
+    assert "ran exactly this code" in tex and "latexify-py" not in tex  # no disclaimer
     assert "Listing only" not in tex
     assert r"$n = 2$ \textcolor{wbgreen}" in tex  # a size SymPy's diff was checked at
     assert tex.isascii()
@@ -183,15 +183,38 @@ def test_latexify_renders_a_faithful_function():
     assert latex == r"f(t) = \frac{\exp t}{1 + \exp t}"
 
 
-def test_panels_of_a_case_show_the_checked_code(derivation):
-    forward, jacobian = codepanel.case_panels(derivation.cases[0])
+def test_panels_of_a_case_show_the_checked_code(derivation, report):
+    checked = next(c for c in report.checks if c.name == "finite differences").items[0]["code"]
+    forward, jacobian = codepanel.case_panels(derivation.cases[0], checked)
     assert forward.source == "def forward(z):\n    return softmax(z, axis=0)\n"
-    assert jacobian.source.startswith("def jacobian_z(z):")
-    assert jacobian.latex is None and "axis=0" in jacobian.why_not
-    namespace = {"numpy": np, "softmax": stable_softmax}
+    assert jacobian.source == (
+        "def jacobian(z):\n    s = softmax(z, axis=0)\n    return np.diagflat(s) - s @ s.T\n"
+    )
+    assert jacobian.checked and jacobian.latex is None and "axis=0" in jacobian.why_not
+    namespace = {"np": np, "softmax": stable_softmax}
     exec(jacobian.source, namespace)  # the listing runs, and is the Jacobian
     z = np.array([[0.0], [0.0]])
-    assert np.allclose(namespace["jacobian_z"](z), [[0.25, -0.25], [-0.25, 0.25]])
+    assert np.allclose(namespace["jacobian"](z), [[0.25, -0.25], [-0.25, 0.25]])
+    assert not codepanel.case_panels(derivation.cases[0])[0].checked  # no report: said so
+
+
+LISTING = re.compile(r"\\begin\{lstlisting\}\n(.*?)\\end\{lstlisting\}", re.S)
+
+
+def test_the_printed_code_is_the_code_the_finite_difference_check_ran(derivation, report):
+    """Printed = checked: every listing in the handout is, character for character, a
+    text the finite-difference check evaluated (its report keeps them). Fails on a
+    planted edit of one listing."""
+
+    def printed_is_checked(tex: str) -> bool:
+        ran = [code for c in report.checks if c.name == "finite differences"
+               for item in c.items for code in item["code"]]  # fmt: skip
+        return bool(ran) and LISTING.findall(tex) == ran
+
+    tex = build_handout(derivation, report).tex
+    assert printed_is_checked(tex)
+    planted = tex.replace("s @ s.T", "s.T @ s", 1)
+    assert planted != tex and not printed_is_checked(planted)
 
 
 # ---------------------------------------------------------------- figures
@@ -508,7 +531,7 @@ def test_a_faithful_latexify_rendering_sits_beside_its_listing():
     source = LATEXIFY[0][0]
     panel = codepanel.CodePanel("a logistic", source, codepanel.latexify_source(source, "f"), None)
     body = handout_sections._panel(panel)
-    assert "latexify-py reads it as" in body and r"\frac{\exp t}{1 + \exp t}" in body
+    assert "latexify-py typesets it as" in body and r"\frac{\exp t}{1 + \exp t}" in body
     tex = PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
     build = texbuild.compile_pdf(tex, name="panel")
     assert build.pdf.startswith(b"%PDF") and "undefined" not in build.log.lower()

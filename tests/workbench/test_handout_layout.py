@@ -13,6 +13,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -258,10 +259,13 @@ def test_a_scalar_loss_gets_heatmaps_of_its_gradients():
     assert r"$\partial L/\partial x$" in figure.caption
 
 
-def test_a_derivation_without_cases_has_no_empty_code_section(convolution):
-    """Failed before: "From maths to code" held one paragraph and no listing."""
+def test_a_derivation_without_cases_says_in_one_line_why_it_has_no_code(convolution):
+    """Failed before: "From maths to code" held one paragraph and no listing; then the
+    section was left out without a word."""
     tex = build_handout(*convolution).tex
-    assert "From maths to code" not in tex and "Listing only" not in tex
+    section = tex.split("From maths to code}", 1)[1].split("\\section", 1)[0]
+    assert "there is no generated code to show" in section
+    assert "lstlisting" not in section and "Listing only" not in tex
 
 
 def test_backprop_gets_its_computational_graph_read_off_the_forward_expression():
@@ -292,32 +296,21 @@ def _own_figures(slug: str) -> list[str]:
     return [f.name for f in figures_for(registry.get(slug)) if f.name != "step-size"]
 
 
-NO_FIGURE_YET = {"mutual-information"}  # a joint table's figure is still to be drawn
-
-
-@pytest.mark.parametrize(
-    "slug",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason="no figure yet"))
-        if s in NO_FIGURE_YET
-        else s
-        for s in registry.slugs()
-    ],
-)
+@pytest.mark.parametrize("slug", registry.slugs())
 def test_every_handout_has_a_figure_of_its_own(slug):
     """Failed before: five handouts (softmax shift, Gaussian MLE, perplexity, mutual
-    information, maximum entropy) had none; four have one now, the fifth is a strict
-    expected failure (it turns red once it gets one). See the planted mistake below."""
+    information, maximum entropy) had none. See the planted mistake below."""
     assert _own_figures(slug), f"{slug}: no figure of its result"
 
 
 def test_a_handout_whose_figure_is_removed_has_none_of_its_own(monkeypatch):
-    """The planted mistake: without the softmax-family drawer, the test above goes red."""
+    """The planted mistake: without the softmax-family or the joint-table drawer, the
+    test above goes red."""
     from workbench.render import result_figures
 
-    kept = tuple(d for d in result_figures.DRAWERS if d[0] != "softmax family")
+    kept = tuple(d for d in result_figures.DRAWERS if d[0] not in ("softmax family", "joint table"))
     monkeypatch.setattr(result_figures, "DRAWERS", kept)
-    assert _own_figures("max-entropy-softmax") == []
+    assert _own_figures("max-entropy-softmax") == [] and _own_figures("mutual-information") == []
 
 
 @pytest.mark.parametrize(
@@ -327,6 +320,7 @@ def test_a_handout_whose_figure_is_removed_has_none_of_its_own(monkeypatch):
         ("softmax-shift-invariance", "softmax-family", "every entry is flat"),
         ("gaussian-mle", "score-zero", r"\frac{\partial \ell}{\partial \mu} = 0$"),
         ("perplexity", "closed-forms", r"$0 \le H \le 3$"),
+        ("mutual-information", "joint-table", r"every value is $\ge 0$"),
     ],
 )
 def test_the_new_result_figures_say_what_they_measured(slug, name, said):
@@ -334,3 +328,26 @@ def test_the_new_result_figures_say_what_they_measured(slug, name, said):
 
     (figure,) = result_figures(registry.get(slug))
     assert figure.name == name and said in figure.caption
+
+
+def test_the_joint_table_figure_is_computed_from_the_closed_form():
+    """The value the caption gives at P(X = Y) = 0.999 is Σ P log(P / p_x p_yᵀ) computed
+    here directly; a planted mistake in the closed form (the marginals' log doubled)
+    changes it, so the figure draws the closed form, not a formula of its own."""
+    from workbench.core.functions import Elementwise
+    from workbench.render.result_figures import AGREEMENT, joint_table
+
+    derivation = registry.get("mutual-information")
+    (result,) = derivation.results
+    a = AGREEMENT[-1]
+    joint = np.array([[a, 1 - a], [1 - a, a]]) / 2
+    direct = float(np.sum(joint * np.log(joint / np.outer(joint.sum(1), joint.sum(0)))))
+    said = f"rises to ${number_to_latex(direct)}$"
+    assert said in joint_table(result, definitions=derivation.definitions).caption
+    outer = next(
+        e for e in sp.preorder_traversal(result.closed_form)
+        if isinstance(e, Elementwise) and isinstance(e.arg, sp.MatMul)
+    )  # fmt: skip
+    wrong = result.closed_form.xreplace({outer: 2 * outer})
+    planted = joint_table(replace(result, closed_form=wrong), definitions=derivation.definitions)
+    assert said not in planted.caption

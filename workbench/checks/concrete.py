@@ -9,34 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen import numeric
 from workbench.core import algebra
+from workbench.core.algebra import substitute as substitute  # its callers read it here
 from workbench.core.derivation import Case, Derivation
-
-
-def substitute(expr, substitutions: Mapping) -> sp.Basic:
-    """Apply a case's substitutions: abstract functions by concrete ones, a matrix by a
-    matrix expression (entry by entry, e.g. a mask by all ones), symbols by values."""
-    for old, new in substitutions.items():
-        if isinstance(old, sp.FunctionClass):
-            expr = expr.replace(old, new)
-        elif isinstance(old, sp.MatrixSymbol):
-            # By name: at concrete sizes the matrix is a new MatrixSymbol of concrete shape.
-            expr = expr.replace(
-                lambda e, old=old: (
-                    isinstance(e, MatrixElement)
-                    and isinstance(e.parent, sp.MatrixSymbol)
-                    and e.parent.name == old.name
-                ),
-                lambda e, new=new: new[e.i, e.j],
-            )
-            if isinstance(expr, sp.MatrixExpr) and not isinstance(expr, sp.MatrixBase):
-                expr = expr.xreplace({old: new})
-        else:
-            expr = expr.xreplace({old: new})
-    return expr
 
 
 def explicit_forward(case: Case, sizes: Mapping) -> sp.Matrix:

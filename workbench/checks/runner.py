@@ -29,7 +29,7 @@ from workbench.checks.parallel import run_parallel
 from workbench.checks.report import CheckResult, DerivationReport, item, summarise, timed
 from workbench.checks.resolved import compare_resolved
 from workbench.checks.sympy_diff import check_sympy_diff, result_routes
-from workbench.codegen import numeric
+from workbench.codegen import listing, numeric
 from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
 
@@ -184,27 +184,27 @@ def _check_sympy_diff(derivation: Derivation, budget: float, seed: int) -> Check
 
 # ---------------------------------------------------------------- check 3
 def case_functions(case: Case):
-    """(inputs in order, forward, gradient) compiled to NumPy at the case's numeric size."""
+    """(inputs in order, forward, gradient): the case's generated code, compiled from the
+    very text a handout prints (:func:`workbench.codegen.listing.case_listings`)."""
     args = list(case.samplers)
-    sizes = case.numeric_size
-    # The case's substitutions hold for its numbers too, except for inputs: a sampled
-    # input (a mask, say) gets its values from its sampler.
-    fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
-    scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
-    if case.stages is not None:
+    if case.stages is not None:  # a composed network: generated stage by stage
+        sizes = case.numeric_size
+        # The case's substitutions hold for its numbers too, except for inputs: a sampled
+        # input (a mask, say) gets its values from its sampler.
+        fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+        scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
         return args, *_staged_functions(case, args, fixed, scalar)
-    forward = numeric.compile_numpy(args, substitute(case.forward, fixed), sizes)
-    # All gradients in one function: they share the forward pass (one CSE over all).
-    gradients = numeric.compile_numpy_all(
-        args, [substitute(g, fixed) for g in case.gradients], sizes
-    )
+    forward, gradients = listing.case_listings(case)
+    scalar = tuple(case.forward.shape) == (1, 1)
+    single = len(gradients.returns) == 1
 
     def f(*xs):
-        out = np.asarray(forward(*xs))
+        out = np.asarray(forward.function(*xs))
         return out.reshape(()) if scalar else out
 
     def grad(*xs):
-        return tuple(np.asarray(g) for g in gradients(*xs))
+        out = gradients.function(*xs)
+        return (np.asarray(out),) if single else tuple(np.asarray(g) for g in out)
 
     return args, f, grad
 
@@ -270,6 +270,8 @@ def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResul
                 },
                 "step": report.step,
                 "tolerance": report.tolerance,
+                # The text of the code evaluated: a handout prints exactly this.
+                "code": [code.source for code in listing.case_listings(case)],
                 "warnings": list(report.warnings),
             }
         )

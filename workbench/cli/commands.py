@@ -282,7 +282,8 @@ def render_table(reports, width: int = 80) -> str:
             return "assumed"
         mark = "✓" if check.passed else "✗"
         if check.max_error is not None:
-            return f"{mark} {check.max_error:.0e}"
+            sampled = " MC" if worst_is_sampled(check) else ""  # explained under the table
+            return f"{mark} {check.max_error:.0e}{sampled}"
         some_assumed = "+A" if check.assumed else ""
         if short and check.method in short_method:
             return mark + short_method[check.method] + some_assumed
@@ -326,6 +327,7 @@ def render_table(reports, width: int = 80) -> str:
     short = max(len(line) for line in lines) > width
     if short:
         lines = layout(short=True) + textwrap.wrap(MARK_LEGEND, width)
+    lines += monte_carlo_notes(reports, width)
     for report in reports:
         for check in report.checks:
             if not check.passed:
@@ -336,6 +338,67 @@ def render_table(reports, width: int = 80) -> str:
                     subsequent_indent="  ",
                 )
     return "\n".join(lines)
+
+
+MONTE_CARLO_LEGEND = (
+    "MC: the worst error is a Monte Carlo estimate's, sampling noise of order 1/√N for "
+    "N samples, not a loose float tolerance; each estimate has its own tolerance:"
+)
+
+
+def monte_carlo_items(check) -> list:
+    """The items of ``check`` that average random samples, with what their names say
+    about the sampling (:func:`workbench.render.sampling.monte_carlo`)."""
+    from workbench.render import sampling  # lazy: `workbench --help` starts without it
+
+    found = []
+    for item in check.items:
+        sampled = sampling.monte_carlo(str(item.get("what", "")))
+        if sampled is not None:
+            found.append((item, sampled))
+    return found
+
+
+def worst_is_sampled(check) -> bool:
+    """Whether the check's worst error is a Monte Carlo estimate's."""
+    found = monte_carlo_items(check)
+    if not found or check.max_error is None:
+        return False
+    worst = max(item.get("max_rel_error", 0.0) for item, _ in found)
+    return worst >= check.max_error
+
+
+def monte_carlo_notes(reports, width: int) -> list[str]:
+    """Under the table: for each derivation with a Monte Carlo check, its samples, worst
+    error and tolerance, so that 3e-03 beside a ✓ is not read as a float tolerance."""
+    import textwrap  # lazy: as above
+
+    notes = []
+    for report in reports:
+        for check in report.checks:
+            if not worst_is_sampled(check):
+                continue
+            found = monte_carlo_items(check)
+            item, sampled = max(found, key=lambda pair: pair[0].get("max_rel_error", 0.0))
+            within = "≤" if item.get("passed") else ">"
+            k = sampled.standard_errors
+            how = f" ({k} standard errors)" if k is not None else ""
+            several = len(found) > 1
+            estimates = (
+                f"{len(found)} Monte Carlo estimates" if several else "a Monte Carlo estimate"
+            )
+            notes.append(
+                f"{report.slug}: {estimates} from {sampled.samples:,} {sampled.unit}"
+                f"{' each' if several else ''}; {'worst ' if several else ''}error "
+                f"{item.get('max_rel_error', float('nan')):.0e} {within} its tolerance "
+                f"{item.get('tolerance', float('nan')):.0e}{how}"
+            )
+    if not notes:
+        return []
+    lines = textwrap.wrap(MONTE_CARLO_LEGEND, width)
+    for note in notes:
+        lines += textwrap.wrap(note, width, initial_indent="  ", subsequent_indent="    ")
+    return lines
 
 
 def _check_slugs(chosen: list[str], options: dict, start: float, quiet: bool) -> list:

@@ -126,6 +126,8 @@ class Case:
         stages: the same forward and gradients over named intermediates, from which the
             numeric checks generate their code (see :class:`Stages`); None: from the
             expressions over the inputs.
+        names: (name, matrix expression) of the intermediate arrays the generated code
+            computes under the mathematics' names (``("dS", …)``), in the order computed.
     """
 
     name: str
@@ -141,6 +143,7 @@ class Case:
     identities: tuple[tuple[str, Any, Any], ...] = ()
     kinks: Callable[[Mapping[str, Any]], list[str]] | None = None
     stages: Stages | None = None
+    names: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """From maths to code: the NumPy that was checked, and latexify-py's reading of it.
 
-Each case of a derivation lambdifies its closed form to NumPy
-(:func:`workbench.codegen.numeric.source`);
-that source, renamed for a reader, is the listing. latexify-py can typeset plain Python
-functions as formulas, but it reads *scalar* code: it silently drops keyword arguments
-(``softmax(Z, axis=1)`` becomes ``softmax(Z)``), prints method calls such as ``x.dot(y)``
-literally, and shows ``a*b`` as a product whatever the shapes. :func:`latexify_problem`
-decides, from the source alone, whether its rendering can be trusted; the handout shows
-the rendering only when it can.
+Each case of a derivation is written as readable NumPy by
+:func:`workbench.codegen.listing.case_listings` (a forward function and one function
+for all its gradients); finite differences and the complex step run the functions
+compiled from that text, and their report keeps the text
+(:func:`workbench.checks.runner.case_functions`). The panel prints the report's text,
+so what is printed is what was checked. latexify-py typesets plain Python functions as
+formulas, but it reads *scalar* code: it silently drops keyword arguments
+(``softmax(Z, axis=1)`` becomes ``softmax(Z)``), prints method calls such as
+``x.dot(y)`` literally, and shows ``a*b`` as a product whatever the shapes.
+:func:`latexify_problem` decides, from the source alone, whether its rendering can be
+trusted; the handout shows the rendering only when it can.
 
 Example:
     >>> latexify_problem("def f(t):\\n    return numpy.exp(t) / (1 + numpy.exp(t))\\n") is None
@@ -19,14 +22,12 @@ Example:
 from __future__ import annotations
 
 import ast
-import linecache
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-import sympy as sp
-
-from workbench.codegen import numeric
+from workbench.codegen import listing
 from workbench.core.derivation import Case
+from workbench.render.latex import expr_to_latex
 
 NUMPY_PREFIXES = ("numpy", "np", "math")
 
@@ -36,16 +37,18 @@ class CodePanel:
     """One function of the "from maths to code" panel.
 
     Attributes:
-        title: what the function computes, e.g. ``"gradient with respect to z"``.
+        title: what the function computes, e.g. ``"the gradients dQ, dK, dV"``.
         source: the generated NumPy source, as it was checked.
         latex: latexify-py's rendering (math mode), or None when it is not faithful.
         why_not: when ``latex`` is None, the reason in one sentence.
+        checked: whether ``source`` is the text the finite-difference check ran.
     """
 
     title: str
     source: str
     latex: str | None
     why_not: str | None
+    checked: bool = True
 
 
 def latexify_problem(source: str, scalar_inputs: bool = True) -> str | None:
@@ -95,34 +98,35 @@ def latexify_source(source: str, name: str) -> str:
     """latexify-py's LaTeX for the function ``name`` defined in ``source``."""
     import latexify
 
-    # latexify reads source through inspect, which reads linecache: register it there.
-    filename = f"<workbench-code-{abs(hash(source))}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace: dict = {"numpy": np}
-    exec(compile(source, filename, "exec"), namespace)
-    return latexify.get_latex(namespace[name], reduce_assignments=True)
+    return latexify.get_latex(listing.compile_source(source, name), reduce_assignments=True)
 
 
-def rename(source: str, name: str) -> str:
-    """The lambdified source with its generated name replaced by a reader's one."""
-    return source.replace("def _lambdifygenerated(", f"def {name}(", 1).rstrip() + "\n"
+def function_name(source: str) -> str:
+    """The name of the (first) function ``source`` defines."""
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef))
+    return node.name
 
 
-def case_panels(case: Case) -> list[CodePanel]:
-    """The forward function and every closed-form gradient of ``case``, at its test size."""
-    args = list(case.samplers)
-    sizes = case.numeric_size
-    scalar_inputs = all(numeric.shape_of(a, sizes) == (1, 1) for a in args)
-    rows, cols = (int(sp.sympify(d).subs(sizes)) for d in case.forward.shape)
-    kind = "grad" if (rows, cols) == (1, 1) else "jacobian"
-    functions = [("forward", "the function itself", case.forward)]
-    functions += [
-        (f"{kind}_{wrt.name}", f"the closed form of d/d{wrt.name}", gradient)
-        for wrt, gradient in zip(case.wrt, case.gradients, strict=True)
-    ]
+def case_panels(case: Case, checked: Sequence[str] | None = None) -> list[CodePanel]:
+    """The forward function and the gradients of ``case``.
+
+    Args:
+        checked: the texts the finite-difference check ran (its report item's ``code``);
+            None when it did not run, and then the code is generated here and marked
+            as not checked.
+    """
+    sources = list(checked) if checked else [c.source for c in listing.case_listings(case)]
+    scalar_inputs = all(tuple(a.shape) == (1, 1) for a in case.samplers)
     panels = []
-    for name, title, expr in functions:
-        source = rename(numeric.source(args, expr, sizes), name)
+    for number, source in enumerate(sources):
+        name = function_name(source)
+        if number == 0:
+            title = "the function itself"
+        else:
+            what = "Jacobian" if name.startswith("jacobian") else "gradient"
+            plural = "s" if len(case.wrt) > 1 else ""
+            wrt = ", ".join(f"${expr_to_latex(w)}$" for w in case.wrt)
+            title = f"the closed-form {what}{plural} with respect to {wrt}"
         problem = latexify_problem(source, scalar_inputs)
         latex = None
         if problem is None:
@@ -132,5 +136,5 @@ def case_panels(case: Case) -> list[CodePanel]:
                 problem = "latexify-py is not installed"
             except Exception as exc:  # latexify refuses some code; then it is not shown
                 problem = f"latexify-py could not read it ({type(exc).__name__})"
-        panels.append(CodePanel(title, source, latex, problem))
+        panels.append(CodePanel(title, source, latex, problem, checked=bool(checked)))
     return panels

@@ -16,6 +16,9 @@ closed form, never by a slug:
   entry against that number: a family that moves, or one the shift leaves flat;
 * a derivative ``∂ℓ/∂θ`` beside a result for ``θ`` itself (a score and its estimate) → the
   derivative against ``θ`` at seeded data, crossing zero at the estimate;
+* a function of a joint table ``P`` and the product of its marginals ``p_x p_yᵀ``
+  (mutual information) → its value for two binary variables against how often they
+  agree, and for seeded random tables against their distance from independence;
 * a closed form of one variable (``exp(H)``) → its curve.
 
 Every number comes from the result's closed form, at seeded values, through the
@@ -33,8 +36,9 @@ import numpy as np
 import sympy as sp
 
 from workbench.codegen import numeric
+from workbench.core.algebra import expand_names
 from workbench.core.derivation import Derivation, Result
-from workbench.core.functions import Softmax
+from workbench.core.functions import Elementwise, Softmax
 from workbench.render.drawing import Figure, _figure, _pdf, heatmap
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
@@ -57,7 +61,9 @@ def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
                 if kind == "score" and not _has_estimate(result, derivation.results):
                     continue  # a derivative with no estimate from a sample beside it
                 wants = draw in (bias_factor, step_curve, score_zero)
-                extra = {"results": derivation.results} if wants else {}
+                extra: dict = {"results": derivation.results} if wants else {}
+                if draw is joint_table:  # the marginals are named: p_x = P𝟏, p_y = Pᵀ𝟏
+                    extra = {"definitions": derivation.definitions}
                 out[kind] = draw(result, seed, **extra)
     if not out:
         curves = one_variable_curves(derivation)
@@ -156,6 +162,8 @@ def _matches(kind: str, result: Result) -> bool:
         return _softmax_family(form) is not None
     if kind == "score":
         return _score(result) is not None
+    if kind == "joint table":
+        return _joint_table(form) is not None
     if kind == "toeplitz":
         return isinstance(form, sp.Sum) and any(
             isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
@@ -575,6 +583,88 @@ def score_zero(result: Result, seed: int = 0, results=()) -> Figure:
     return Figure("score-zero", _pdf(fig), caption, r"0.85\linewidth")
 
 
+def _joint_table(form) -> sp.MatrixSymbol | None:
+    """P when ``form`` holds log P and the log of an outer product of two vectors of
+    P's sizes, uvᵀ: a joint table against the product of its marginals."""
+    logs = [
+        e.arg for e in sp.preorder_traversal(form) if isinstance(e, Elementwise) and e.name == "log"
+    ]
+    tables = [a for a in logs if isinstance(a, sp.MatrixSymbol) and a.shape[1] != 1]
+    for table in tables:
+        for arg in logs:
+            if isinstance(arg, sp.MatMul) and len(arg.args) == 2:
+                u, v = arg.args
+                if u.shape == (table.shape[0], 1) and v.shape == (1, table.shape[1]):
+                    return table
+    return None
+
+
+AGREEMENT = np.linspace(0.001, 0.999, 399)  # P(X = Y) of two fair binary variables
+TABLES = (3, 4, 300)  # sizes and count of the seeded random joint tables
+
+
+def joint_table(result: Result, seed: int = 0, definitions=None) -> Figure:
+    """The closed form of a joint table P: for two fair binary variables against how often
+    they agree, and for seeded random tables against their distance from p_x p_yᵀ."""
+    table = _joint_table(result.closed_form)
+    if table is None:
+        raise ValueError(f"{result.label}: not a function of a joint table and its marginals")
+    form = expand_names(result.closed_form, {
+        k: v for k, v in (definitions or {}).items() if isinstance(k, sp.MatrixSymbol)
+    })  # fmt: skip
+    rows, cols = table.shape
+
+    def compiled(m: int, n: int):
+        return numeric.compile_numpy([table], form, {rows: m, cols: n})
+
+    def value(f, joint: np.ndarray) -> float:
+        return float(np.asarray(f(joint)).reshape(()))
+
+    two = compiled(2, 2)
+    curve = np.array([value(two, np.array([[a, 1 - a], [1 - a, a]]) / 2) for a in AGREEMENT])
+    m, n, count = TABLES
+    rng = np.random.default_rng(seed)
+    f = compiled(m, n)
+    distances, infos = [], []
+    for _ in range(count):
+        joint = rng.dirichlet(np.ones(m * n)).reshape(m, n)
+        product = np.outer(joint.sum(1), joint.sum(0))
+        mixed = product + rng.uniform(0, 1) ** 2 * (joint - product)  # towards independence
+        distances.append(0.5 * float(np.abs(mixed - product).sum()))
+        infos.append(value(f, mixed))
+    name = f"${result.label}$"  # I(X;Y): the derivation's own symbol
+    p, px, py = expr_to_latex(table), r"p_x", r"p_y"
+    fig = _figure(6.4, 2.7)
+    left, right = fig.subplots(1, 2)
+    left.plot(AGREEMENT, curve, color="tab:blue")
+    left.axhline(np.log(2), color="0.5", linewidth=0.6, linestyle=":")
+    left.axvline(0.5, color="tab:red", linewidth=0.6, linestyle=":")
+    left.set_xlabel(r"$a = P(X = Y)$, $X, Y$ fair coins")
+    left.set_ylabel(f"{name} (nats)")
+    left.set_ylim(0, 0.75)
+    left.grid(True, linewidth=0.3)
+    right.scatter(distances, infos, s=4, color="tab:blue")
+    right.set_xlabel(rf"$\frac{{1}}{{2}}\sum |{p} - {px} {py}^\top|$")
+    right.set_ylabel(f"{name} (nats)")
+    right.grid(True, linewidth=0.3)
+    middle = value(two, np.array([[0.25, 0.25], [0.25, 0.25]]))
+    caption = (
+        f"{name} $= {expr_to_latex(result.closed_form)}$, computed by the generated NumPy "
+        "code of the closed form. Left: two fair binary variables that agree with "
+        rf"probability $a$, ${p} = \frac{{1}}{{2}}\left(\begin{{smallmatrix}} a & 1 - a \\ "
+        rf"1 - a & a \end{{smallmatrix}}\right)$: at $a = 1/2$ (red) ${p} = {px}{py}^\top$ "
+        f"and the value is ${num(middle)}$; it rises to ${num(curve[-1])}$ at "
+        rf"$a = {num(AGREEMENT[-1])}$, towards $\log 2 \approx {num(np.log(2))}$ "
+        "(dotted), one bit, as either variable comes to determine the other. Right: "
+        rf"{count} seeded random ${m} \times {n}$ joint tables, each moved part of the way "
+        "towards the product of its marginals, against their distance from it: every "
+        rf"value is $\ge 0$ (smallest ${num(min(infos))}$, zero up to rounding) and it "
+        "falls to $0$ with the "
+        "distance, as a KL divergence does."
+    )
+    return Figure("joint-table", _pdf(fig), caption, r"0.9\linewidth")
+
+
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
@@ -584,4 +674,5 @@ DRAWERS = (
     ("toeplitz", toeplitz),
     ("softmax family", softmax_family),
     ("score", score_zero),
+    ("joint table", joint_table),
 )
