@@ -253,8 +253,6 @@ NOT_YET_CLAIM_SYNTAX = {
     ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"): "index notation (Σ)",
     ("momentum-as-ewma", "vₜ unrolled"): "index notation (Σ over time steps)",
     ("adam-bias-correction", "mₜ unrolled"): "index notation (Σ over time steps)",
-    # Not a notation gap: the symbolic inverse at the sizes used takes longer than TIMEOUT.
-    ("newton-step", "∂m/∂h = H(h − h*), h* = −H⁻¹g"): "undecided within the time limit",
 }
 
 

@@ -27,7 +27,7 @@ class ClaimPrinter(StrPrinter):
 
     def _print_MatMul(self, expr):
         coeff, factors = expr.as_coeff_matrices()
-        body = " @ ".join(self.parenthesize(f, 60) for f in factors)
+        body = " @ ".join(self._factor(f) for f in factors)
         if coeff == 1:
             return body
         if coeff == -1:
@@ -36,11 +36,17 @@ class ClaimPrinter(StrPrinter):
         text = self._print(coeff)
         return f"({text})*{body}" if isinstance(coeff, sp.Add) else f"{text}*{body}"
 
+    def _factor(self, factor) -> str:
+        """A factor of a matrix product; one printed as a call (inv(X)) needs no parentheses."""
+        if isinstance(factor, sp.Inverse | sp.Identity | sp.OneMatrix):
+            return self._print(factor)
+        return self.parenthesize(factor, 60)
+
     def _print_MatPow(self, expr):
         # ** is entrywise in the claim language: X² is X @ X, X⁻¹ is inv(X).
         base, exponent = expr.args
         if exponent.is_Integer and exponent != 0:
-            power = " @ ".join([self.parenthesize(base, 60)] * int(abs(exponent)))
+            power = " @ ".join([self._factor(base)] * int(abs(exponent)))
             return power if exponent > 0 else f"inv({power})"
         return super()._print_MatPow(expr)
 

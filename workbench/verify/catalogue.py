@@ -19,6 +19,7 @@ import functools
 from collections.abc import Callable, Mapping
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.concrete import concrete_assumptions, substitute
 from workbench.codegen.claim_text import to_claim
@@ -107,6 +108,11 @@ def _leaves_up(expr):
         return sp.ImmutableMatrix(product)
     if isinstance(expr, sp.Transpose):
         return args[0].T
+    if isinstance(expr, sp.Inverse):
+        # adjugate/det: exact, one shared denominator. SymPy's own inverse of a symbolic
+        # matrix eliminates with a simplify-based pivot search: minutes at n = 4.
+        matrix = sp.ImmutableMatrix(args[0])
+        return sp.ImmutableMatrix(matrix.adjugate() / matrix.det(method="berkowitz"))
     if isinstance(expr, sp.HadamardProduct):
         product = args[0]
         for factor in args[1:]:
@@ -325,6 +331,8 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
     node = parse_input(claim, "--claim")
     said = shown_claim(claim, node)
     shown = result.closed_form
+    if isinstance(shown, MatrixElement) and isinstance(shown.parent, sp.MatrixExpr):
+        shown = shown.parent  # as `workbench show` prints it: M[j, 0] is not claim language
     forms = _forms(derivation, result)
     matrices = _input_matrices(derivation, forms)
     methods, details, outcome, where = set(), [], None, ""
@@ -366,6 +374,8 @@ def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
     if isinstance(closed, sp.MatrixExpr):
         return explicit(closed, sizes, case)
     indices = sorted(algebra.index_symbols(closed), key=str)
+    if isinstance(closed, MatrixElement) and isinstance(closed.parent, sp.MatrixExpr):
+        return _entries_of(closed, indices, sizes, case)
     concrete = algebra.instantiate(closed, sizes) if sizes else closed
     if not indices:
         return _finished(concrete, case)
@@ -383,6 +393,29 @@ def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
             concrete.xreplace(dict(zip(indices, (r, c)[: len(indices)], strict=True))), case
         ),
     )
+
+
+def _entries_of(element: MatrixElement, indices, sizes, case: Case | None) -> Value:
+    """An entry ``M[i, j]`` of a matrix expression over its free indices: ``M`` written
+    out from its leaves up (:func:`explicit`), then indexed. Taking the entry first and
+    letting SymPy expand it symbolically (a matrix product's sum over entries of an
+    inverse) computes the same numbers orders of magnitude more slowly."""
+    matrix = explicit(element.parent, sizes, case)
+    if not isinstance(matrix, sp.MatrixBase):
+        matrix = sp.ImmutableMatrix([[matrix]])
+    if not indices:
+        return matrix[int(element.i), int(element.j)]
+    # lazy: the ranges the SymPy-diff check uses for the same write-out
+    from workbench.checks.sympy_diff import index_ranges
+
+    ranges = index_ranges(element, indices, sizes)
+    rows, cols = (ranges[0], ranges[1]) if len(ranges) == 2 else (ranges[0], 1)
+
+    def entry(r: int, c: int):
+        at = dict(zip(indices, (r, c)[: len(indices)], strict=True))
+        return matrix[int(element.i.xreplace(at)), int(element.j.xreplace(at))]
+
+    return sp.ImmutableMatrix(rows, cols, entry)
 
 
 def _over_free_indices(claimed: Value, expected: Value, result, definitions) -> Value:
