@@ -242,20 +242,13 @@ def test_a_planted_mistake_in_a_shown_closed_form_is_rejected():
 
 
 # Results no case instantiates whose closed form `workbench show` prints in a notation the
-# claim language cannot write yet: index notation (Σ, δ, an index that is a name), f′ of
-# an unspecified f. Each is a named exception; a strict xfail, so one that starts to verify
-# must leave this list.
-NOT_YET_CLAIM_SYNTAX = {
-    ("finite-difference-error", "central difference − f′"): "f‴ of an unspecified f",
-    ("finite-difference-error", "complex step − f′"): "f‴ of an unspecified f",
-    ("pca-variance", "λ at a stationary point"): "index notation (Σ)",
-    ("convolution-theorem", "(T u)ᵢ"): "index notation (Σ)",
-    ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"): "index notation (Σ)",
-    ("momentum-as-ewma", "vₜ unrolled"): "index notation (Σ over time steps)",
-    ("adam-bias-correction", "mₜ unrolled"): "index notation (Σ over time steps)",
-    # Not a notation gap: the symbolic inverse at the sizes used takes longer than TIMEOUT.
-    ("newton-step", "∂m/∂h = H(h − h*), h* = −H⁻¹g"): "undecided within the time limit",
-}
+# claim language cannot write yet, each a named exception: a strict xfail, so one that
+# starts to verify must leave this list. None now: sums over an index (sum(... for k in
+# 0..n-1), w[k], a free index), sequences over time steps (g(k)) and derivatives of an
+# unspecified f (f''') were added, and newton-step's H⁻¹ is written out as adjugate/det.
+NOT_YET_CLAIM_SYNTAX: dict[tuple[str, str], str] = {}
+# Verified in the slow run only: newton-step's writes a symbolic H⁻¹ out at n = 4 (15 s).
+SLOW_RESULTS = {("newton-step", "∂m/∂h = H(h − h*), h* = −H⁻¹g")}
 
 
 def _uninstantiated():
@@ -289,9 +282,9 @@ def _result_params():
             marks.append(pytest.mark.skip(reason=slow_network))
         elif slow_network:
             marks += [pytest.mark.xfail(reason=slow_network, strict=True), pytest.mark.slow]
-        elif reason:  # in the slow run: newton-step's alone waits out the whole TIMEOUT
+        elif reason:  # in the slow run
             marks += [pytest.mark.xfail(reason=reason, strict=True), pytest.mark.slow]
-        elif slug in seen:
+        elif slug in seen or (slug, label) in SLOW_RESULTS:
             marks.append(pytest.mark.slow)  # the first of each derivation runs by default
         seen.add(slug)
         yield pytest.param(slug, number, label, marks=marks, id=f"{slug}:{number}")
@@ -300,9 +293,10 @@ def _result_params():
 @pytest.mark.parametrize(("slug", "number", "label"), list(_result_params()))
 def test_what_show_prints_for_a_result_no_case_instantiates_verifies(slug, number, label):
     """``workbench verify SLUG --result LABEL --claim "<what show printed>"`` is ✓ for the
-    results no numeric case instantiates (56 of 77: 48 verify, 8 are named exceptions),
-    compared with their closed forms at the sizes the SymPy-diff check writes them out at.
-    Before, there was no route: verify SLUG only reached a case's gradients."""
+    results no numeric case instantiates (56 of 77), compared with their closed forms at
+    the sizes the SymPy-diff check writes them out at. Before, there was no route: verify
+    SLUG only reached a case's gradients; and 8 of them failed until sums over an index,
+    sequences and primes were claim language and newton-step's inverse decided in time."""
     from workbench.verify.api import check_catalogue_claim
 
     claim = _shown_closed_forms(registry.get(slug))[label]

@@ -286,7 +286,7 @@ def test_indices_are_numpys_and_print_back():
     [
         ("X[2, 0]", "index 2 is out of range"),
         ("X[0, 0, 0]", r"expected x\[i\] or X\[i, j\]"),
-        ("X[-1]", "an index is a whole number from 0"),
+        ("X[-1]", "positions count from 0 \\(no negative indices\\)"),
         ("X[0.5]", "an index is a whole number from 0"),
         ("x[0]", "add --shape x=N"),
         ("X:", "unexpected ':'"),

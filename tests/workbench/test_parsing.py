@@ -91,7 +91,20 @@ MALFORMED = [
     ("1e-3", "scientific notation is not supported"),
     ("x = 1", "'=' is not allowed"),
     ("x[0", "expected x[i] or X[i, j]"),
-    ("x[y]", "an index is a whole number from 0"),
+    ("x[1.5]", "an index is a whole number from 0"),
+    # A sum over an index, sequences and primes (what `workbench show` prints since).
+    ("sum(x[k] for k in 0:2)", "expected '..' in the range of k"),
+    ("sum(x[k] for k 0..2)", "expected 'in' after 'for k'"),
+    ("sum(x[k] for 2 in 0..2)", "expected the index's name after 'for'"),
+    ("sum(x[k] for k in range(2, 3, 1))", "range takes 1 or 2 arguments"),
+    ("sum(x[k] for k in 0..2", "expected ')' to close the sum at column 1"),
+    ("exp(x for k in 0..1)", "'for' belongs in a sum over an index"),
+    ("x for k in 0..1", "unexpected 'for' (it belongs inside a sum"),
+    ("0..n", "unexpected '..' (a range of a sum's index"),
+    ("sum(x[k] for k in 0...2)", "write two dots"),
+    ("g(k)", "unknown function 'g'"),  # a sequence only where a result has one
+    ("sigmoid'(x)", "write sigmoid_prime(...)"),
+    ("'f", "string literals are not allowed"),  # a prime only ends a name
     ("'x'", "string literals are not allowed"),
     ("lambda: 0", "unexpected ':'"),  # lambda is a name (λ); the colon only in x[:, j]
     ("x if y else z", "'if' is a Python keyword"),

@@ -55,6 +55,8 @@ examples:
   workbench verify cross-entropy-gradient --claim "s - y" --wrt z
   workbench verify examples/softmax_cross_entropy.md
   workbench verify attention-gradient --result dL/dP --claim "G @ V.T"
+  workbench verify momentum-as-ewma --result 1 \\
+      --claim "sum(beta**(t - k)*g(k) for k in 1..t)"
 
 the language:
   names        letters, digits, _; --shape z=4 is a 4×1 column, --shape X=3x2 a
@@ -65,7 +67,18 @@ the language:
   operators    + - * / (scalar, or entry by entry), ** or ^ (power), @ (matrix
                product), .T (transpose), parentheses; 2x and 3(x+1) multiply
   indexing     0-based, as in NumPy: x[0] (an entry), X[1, 2], X[1] or X[1, :] (a
-               row), X[:, 2] (a column)
+               row), X[:, 2] (a column); x[k], S[k, l], u[i + j] with indices of
+               a sum; an index no sum binds makes the vector: s[j] - y[j] is s - y
+  sums         sum(w[k]**2 for k in 0..n-1): k runs from 0 to n-1, both ends
+               included (as the limits of Σ); range(n) and range(a, b) as in
+               Python; nest them or write two: sum(S[k, l] for k in 0..n-1 for l
+               in 0..n-1); n is the length of what k indexes
+  sequences    with SLUG, a sequence over time steps is called at a step:
+               sum(beta**(t - k)*g(k) for k in 1..t) (momentum-as-ewma)
+  derivatives  with SLUG, f''' is the third derivative of an unspecified f (one
+               prime each: f''''' is the fifth), as `workbench show` prints it:
+               workbench verify finite-difference-error --result 1 \\
+                 --claim "f'''*h**2/6 + f'''''*h**4/120"
   functions    exp log sqrt sin cos tanh sigmoid relu step abs sign erf cosh sinh
                atan softplus log_sigmoid gelu (exact, x·Φ(x)) gelu_tanh (the tanh
                form) (entry by entry); max(a, b) min(a, b) clamp(x, lo, hi) (entry
@@ -112,7 +125,8 @@ LaTeX (any text with a backslash, a brace or $ is read as LaTeX; --function,
                range; n is then the length indexed (also in \\frac{1}{n});
                \\sum_k has no limits; a free index makes the vector: s_j - y_j
                is s - y (two free indices: the matrix, rows by the first in
-               alphabetical order); \\delta_{ij}; \\prod likewise
+               alphabetical order); \\delta_{ij}; \\prod likewise; g_k of a
+               sequence is g(k); f''' and f^{(5)} are derivatives, as above
   derivatives  \\frac{\\partial f}{\\partial x}, \\frac{d}{dx} f, \\nabla_x f: at the
                top of a steps file's first line, diff(f, x) (z_j with j free:
                with respect to z); inside a formula, by one entry or scalar

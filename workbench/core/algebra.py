@@ -454,13 +454,21 @@ def index_symbols(expr: sp.Basic) -> set[sp.Symbol]:
 
 
 def _all_free(expr: sp.Basic) -> set[sp.Symbol]:
-    found = set()
-    for e in sp.preorder_traversal(expr):
+    # Each distinct sub-expression once: an explicit matrix's entries share sub-trees (an
+    # adjugate repeats every entry many times), and a walk of the tree visits each copy.
+    found, bound = set(), set()
+    seen: set[sp.Basic] = set()
+    stack = [sp.sympify(expr)]
+    while stack:
+        e = stack.pop()
+        if e in seen:
+            continue
+        seen.add(e)
         if isinstance(e, sp.Symbol):
             found.add(e)
-    bound = set()
-    for s in expr.atoms(sp.Sum, sp.Product):
-        bound |= {lim[0] for lim in s.limits}
+        elif isinstance(e, sp.Sum | sp.Product):
+            bound |= {lim[0] for lim in e.limits}
+        stack.extend(e.args)
     return found - bound
 
 

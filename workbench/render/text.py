@@ -1,7 +1,8 @@
 """Plain-text rendering of expressions and step chains, for terminals.
 
 Matrix elements print as ``z[i]`` (column vectors) or ``W[a,b]``, deltas as ``δ(i,j)``,
-sums as ``Σ_k=0..n-1 (...)`` and derivatives as ``∂(...)/∂z[j]``.
+sums as ``Σ_k=0..n-1 (...)`` and derivatives as ``∂(...)/∂z[j]``; a closed form prints
+in the claim language (:func:`closed_form_text`: ``sum(... for k in 0..n-1)``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,7 @@ class TextPrinter(ClaimPrinter):
     def _print_Dummy(self, expr):
         return expr.name
 
-    def _print_MatrixElement(self, expr):
-        name = self._print(expr.parent)
-        if not isinstance(expr.parent, sp.MatrixSymbol):
-            name = f"({name})"  # (X @ w - y)[j], not X @ w - y[j]
-        if expr.parent.shape[1] == 1:
-            return f"{name}[{self._print(expr.i)}]"
-        return f"{name}[{self._print(expr.i)},{self._print(expr.j)}]"
+    index_separator = ","  # compact: W[a,b]
 
     def _print_KroneckerDelta(self, expr):
         return f"δ({self._print(expr.args[0])},{self._print(expr.args[1])})"
@@ -57,8 +52,21 @@ class TextPrinter(ClaimPrinter):
         return f"∂({self._print(expr.expr)})/{variables}"
 
 
+class ClosedFormPrinter(TextPrinter):
+    """:class:`TextPrinter` with sums in the claim language, ``sum(w[k]**2 for k in
+    0..n-1)``: the closed form ``workbench show`` prints is one a user may paste back as
+    a claim. (The steps keep the shorter Σ: they hold δ and ∂, which no claim writes.)"""
+
+    _print_Sum = ClaimPrinter._print_Sum
+
+
 def to_text(expr) -> str:
     return TextPrinter().doprint(expr)
+
+
+def closed_form_text(expr) -> str:
+    """A closed form in the claim language (see :class:`ClosedFormPrinter`)."""
+    return ClosedFormPrinter().doprint(expr)
 
 
 def render_steps(derivation) -> str:
@@ -86,5 +94,5 @@ def render_steps(derivation) -> str:
             # language); the entry is said beside it.
             closed, entry = closed.parent, (closed.i, closed.j)
         where = f"(entry {to_text(entry[0])},{to_text(entry[1])})" if entry else "(a scalar)"
-        lines.append(f"   closed form: {to_text(closed)}  {where}")
+        lines.append(f"   closed form: {closed_form_text(closed)}  {where}")
     return "\n".join(lines)

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.concrete import concrete_assumptions, substitute
-from workbench.codegen.claim_text import to_claim
+from workbench.codegen.claim_text import claim_name, to_claim
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi
@@ -30,9 +33,11 @@ from workbench.render.latex import expr_to_latex
 from workbench.render.unicode_math import to_unicode
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare
+from workbench.verify.index_notation import build_top
 from workbench.verify.interpret import Scope, Value
+from workbench.verify.parsing import Name, walk
 from workbench.verify.points import Problem
-from workbench.verify.problems import build_input, parse_input
+from workbench.verify.problems import build_input, located, parse_input
 from workbench.verify.report import VerifyReport
 
 
@@ -107,6 +112,11 @@ def _leaves_up(expr):
         return sp.ImmutableMatrix(product)
     if isinstance(expr, sp.Transpose):
         return args[0].T
+    if isinstance(expr, sp.Inverse):
+        # adjugate/det: exact, one shared denominator. SymPy's own inverse of a symbolic
+        # matrix eliminates with a simplify-based pivot search: minutes at n = 4.
+        matrix = sp.ImmutableMatrix(args[0])
+        return sp.ImmutableMatrix(matrix.adjugate() / matrix.det(method="berkowitz"))
     if isinstance(expr, sp.HadamardProduct):
         product = args[0]
         for factor in args[1:]:
@@ -322,19 +332,23 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
     from workbench.checks.sympy_diff import result_settings
 
     result = find_result(derivation, label)
-    node = parse_input(claim, "--claim")
+    forms = _forms(derivation, result)
+    sequences = _sequences(forms)
+    node = parse_input(claim, "--claim", sequences=sequences)
     said = shown_claim(claim, node)
     shown = result.closed_form
-    forms = _forms(derivation, result)
+    if isinstance(shown, MatrixElement) and isinstance(shown.parent, sp.MatrixExpr):
+        shown = shown.parent  # as `workbench show` prints it: M[j, 0] is not claim language
     matrices = _input_matrices(derivation, forms)
     methods, details, outcome, where = set(), [], None, ""
     for case, given in result_settings(derivation, result):
         sizes = _completed(given, matrices)
         scope, inputs = _result_scope(derivation, result, forms, matrices, case, sizes)
+        scope = replace(scope, functions={**scope.functions, **sequences})
         expected = _closed_form_at(result, derivation.definitions, sizes, case)
-        claimed = _over_free_indices(
-            build_input(node, scope, "--claim"), expected, result, derivation.definitions
-        )
+        for symbol in sorted(_step_symbols(expected), key=str):  # g(1), g(2): inputs too
+            inputs.setdefault(symbol.name, symbol)
+        claimed = _claimed(node, scope, expected, result, derivation.definitions)
         facts = _facts(case, sizes)
         where = ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "no sizes"
         problem = Problem(
@@ -366,6 +380,8 @@ def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
     if isinstance(closed, sp.MatrixExpr):
         return explicit(closed, sizes, case)
     indices = sorted(algebra.index_symbols(closed), key=str)
+    if isinstance(closed, MatrixElement) and isinstance(closed.parent, sp.MatrixExpr):
+        return _entries_of(closed, indices, sizes, case)
     concrete = algebra.instantiate(closed, sizes) if sizes else closed
     if not indices:
         return _finished(concrete, case)
@@ -374,7 +390,11 @@ def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
     # lazy: the ranges the SymPy-diff check uses for the same write-out
     from workbench.checks.sympy_diff import index_ranges
 
-    ranges = index_ranges(closed, indices, sizes)
+    # The entry's range is the goal's where the goal is that entry (the rows of T in
+    # (T u)ᵢ): in the closed form the index may stand only inside an offset, u[i + j].
+    entries = {e.i for e in result.goal.atoms(MatrixElement)}
+    entries |= {e.j for e in result.goal.atoms(MatrixElement)}
+    ranges = index_ranges(result.goal if set(indices) <= entries else closed, indices, sizes)
     rows, cols = (ranges[0], ranges[1]) if len(ranges) == 2 else (ranges[0], 1)
     return sp.ImmutableMatrix(
         rows,
@@ -383,6 +403,96 @@ def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
             concrete.xreplace(dict(zip(indices, (r, c)[: len(indices)], strict=True))), case
         ),
     )
+
+
+def _entries_of(element: MatrixElement, indices, sizes, case: Case | None) -> Value:
+    """An entry ``M[i, j]`` of a matrix expression over its free indices: ``M`` written
+    out from its leaves up (:func:`explicit`), then indexed. Taking the entry first and
+    letting SymPy expand it symbolically (a matrix product's sum over entries of an
+    inverse) computes the same numbers orders of magnitude more slowly."""
+    matrix = explicit(element.parent, sizes, case)
+    if not isinstance(matrix, sp.MatrixBase):
+        matrix = sp.ImmutableMatrix([[matrix]])
+    if not indices:
+        return matrix[int(element.i), int(element.j)]
+    # lazy: the ranges the SymPy-diff check uses for the same write-out
+    from workbench.checks.sympy_diff import index_ranges
+
+    ranges = index_ranges(element, indices, sizes)
+    rows, cols = (ranges[0], ranges[1]) if len(ranges) == 2 else (ranges[0], 1)
+
+    def entry(r: int, c: int):
+        at = dict(zip(indices, (r, c)[: len(indices)], strict=True))
+        return matrix[int(element.i.xreplace(at)), int(element.j.xreplace(at))]
+
+    return sp.ImmutableMatrix(rows, cols, entry)
+
+
+def _claimed(node, scope: Scope, expected: Value, result, definitions) -> Value:
+    """The claim at these sizes. Where it writes the closed form's free index (the i of
+    ``sum(u[i + j]*w[j] for j in 0..K-1)``, entry i), it is taken over the index as the
+    closed form is: entry r is the claim with i = r (from 0, as `workbench show` prints
+    the entry; the same position in LaTeX's u_{i+j})."""
+    closed = algebra.expand_names(result.closed_form, definitions)
+    indices = sorted(algebra.index_symbols(closed), key=str)
+    written = {n.name for n in walk(node) if isinstance(n, Name)}
+    named = [s for s in indices if s.name in written and s.name not in scope.values]
+    if not named or not isinstance(expected, sp.MatrixBase):
+        return _over_free_indices(
+            build_input(node, scope, "--claim"), expected, result, definitions
+        )
+
+    def entry(r: int, c: int) -> Value:
+        at = dict(zip(indices, (r, c)[: len(indices)], strict=True))
+        bound = {**(scope.bound or {}), **{s.name: (at[s], 0) for s in indices}}
+        try:
+            value = build_top(node, replace(scope, bound=bound))
+        except ParseError as error:
+            raise located(error, "--claim") from None
+        if isinstance(value, sp.MatrixBase):
+            raise ParseError(
+                f"--claim: with the free index {', '.join(s.name for s in named)} each entry "
+                f"must be a scalar, but this one is {value.rows}×{value.cols}"
+            )
+        return value
+
+    return sp.ImmutableMatrix(expected.rows, expected.cols, entry)
+
+
+def _sequences(forms) -> dict[str, Callable]:
+    """The sequences over time steps the forms use (g(k) of an arbitrary g), by name: the
+    value at a whole step k is the symbol ``g(k)``, as the closed form is written out."""
+    found = {
+        e.func.__name__: functools.partial(_step_value, e.func.__name__)
+        for form in forms
+        for e in sp.sympify(form).atoms(AppliedUndef)
+        if len(e.args) == 1
+    }
+    return dict(sorted(found.items()))
+
+
+def _step_value(name: str, step) -> Value:
+    if not getattr(step, "is_Integer", False):
+        raise ParseError(
+            f"{name}(k) is the value at a whole step k, not at {sp.sstr(step)} (write "
+            f"sum(... {name}(k) ... for k in 1..t))"
+        )
+    return sp.Symbol(f"{name}({int(step)})", real=True)
+
+
+def _as_step_symbols(value):
+    """g(3) of an arbitrary g at a whole step → the symbol ``g(3)`` the claim uses."""
+    steps = {
+        e: _step_value(e.func.__name__, e.args[0])
+        for e in sp.sympify(value).atoms(AppliedUndef)
+        if len(e.args) == 1 and e.args[0].is_Integer
+    }
+    return value.xreplace(steps) if steps else value
+
+
+def _step_symbols(value) -> set[sp.Symbol]:
+    entries = list(value) if isinstance(value, sp.MatrixBase) else [sp.sympify(value)]
+    return {s for e in entries for s in e.free_symbols if "(" in s.name}
 
 
 def _over_free_indices(claimed: Value, expected: Value, result, definitions) -> Value:
@@ -410,7 +520,7 @@ def _finished(value, case: Case | None):
     """Sums done, a case's substitutions made, entries as plain symbols."""
     if case is not None:
         value = substitute(value, case.substitutions)
-    return _symbols(sp.sympify(value).doit())
+    return _as_step_symbols(_symbols(sp.sympify(value).doit()))
 
 
 def _forms(derivation, result) -> list[sp.Basic]:
@@ -453,7 +563,7 @@ def _result_scope(derivation, result, forms, matrices, case: Case | None, sizes)
     for e in forms:
         for s in e.free_symbols:
             if isinstance(s, sp.Symbol) and s not in skip and not s.is_integer:
-                inputs.setdefault(s.name, s)
+                inputs.setdefault(claim_name(s.name), s)  # f^{(5)} is written with primes
     thunks: dict[str, Callable[[], Value]] = {
         n: functools.partial(_given, v) for n, v in inputs.items()
     }

@@ -120,7 +120,7 @@ def unparse(node: Node) -> str:
     if isinstance(node, Transpose):
         return _wrapped_text(node.operand, _POSTFIX, False, "") + ".T"
     if isinstance(node, Index):
-        inside = ", ".join(":" if i is None else str(i) for i in node.indices)
+        inside = ", ".join(_index_text_of(i) for i in node.indices)
         return _wrapped_text(node.operand, _POSTFIX, False, "") + f"[{inside}]"
     if isinstance(node, Call):
         axis = [] if node.axis is None else [f"axis={node.axis}"]
@@ -136,13 +136,20 @@ def unparse(node: Node) -> str:
     return f"{left}{separator}{right}"
 
 
+def _index_text_of(index) -> str:
+    if index is None:
+        return ":"
+    return str(index) if isinstance(index, int) else unparse(index)
+
+
 def shown_claim(typed: str, node: Node) -> str:
     """What a report prints as the claim it read, in a form the user can type back.
 
-    A claim typed in the plain language is printed canonically in it (``2*x``); one typed
-    in LaTeX, or written in index notation, is printed as typed (without ``$`` and spare
-    spaces): the index form :func:`unparse` gives it (``sum_{k=1..n}(y_k)``) is not the
-    claim language, so it is never printed where the claim language is expected.
+    A claim typed in the plain language is printed canonically in it (``2*x``,
+    ``sum(w[k]**2 for k in 0..n - 1)``); one typed in LaTeX is printed as typed (without
+    ``$`` and spare spaces): the form :func:`unparse` gives its index notation (``y_k``,
+    ``delta_ij``) is not the claim language, so it is never printed where the claim
+    language is expected.
 
     Example:
         >>> from workbench.verify.parsing import parse
@@ -155,7 +162,12 @@ def shown_claim(typed: str, node: Node) -> str:
 
 
 def _index_free(node: Node) -> bool:
-    return not any(isinstance(n, Subscript | Sum | Kronecker | Derivative) for n in walk(node))
+    """No node only LaTeX writes: an entry by subscript, δ, ∂, a sum without limits."""
+    return not any(
+        isinstance(n, Subscript | Kronecker | Derivative)
+        or (isinstance(n, Sum) and (n.op != "sum" or n.lower is None or n.upper is None))
+        for n in walk(node)
+    )
 
 
 def _is_scaling(node: Node) -> bool:
@@ -178,6 +190,10 @@ def _index_text(node: Node) -> str:
     if isinstance(node, Derivative):
         return f"diff({unparse(node.body)}, {unparse(node.variable)})"
     assert isinstance(node, Sum)
+    if node.op == "sum" and node.lower is not None and node.upper is not None:
+        # The plain language's sum over an index, both limits included.
+        limits = f"{unparse(node.lower)}..{unparse(node.upper)}".replace(" ", "")
+        return f"sum({unparse(node.body)} for {node.index} in {limits})"
     limits = ""
     if node.lower is not None and node.upper is not None:
         limits = f"={unparse(node.lower)}..{unparse(node.upper)}"
@@ -186,6 +202,8 @@ def _index_text(node: Node) -> str:
 
 def _wrapped_text(child: Node, precedence: int, right: bool, op: str) -> str:
     text = unparse(child)
+    if text.startswith("sum(") and isinstance(child, Sum):
+        return text  # sum(... for k in a..b) is a call: its parentheses are its own
     if _needs_parentheses(child, precedence, right, op) or _mixes_products(child, op):
         return f"({text})"
     return text
@@ -207,7 +225,12 @@ def _mixes_products(child: Node, op: str) -> bool:
 
 # ---------------------------------------------------------------- LaTeX
 def latex_name(name: str) -> str:
-    """``W1`` → ``W_{1}``, ``x_i`` → ``x_{i}``, ``alpha`` → ``\\alpha``."""
+    """``W1`` → ``W_{1}``, ``x_i`` → ``x_{i}``, ``alpha`` → ``\\alpha``; a derivative
+    ``f`` with primes → ``f'`` up to three, ``f^{(4)}`` beyond."""
+    primes = len(name) - len(name.rstrip("'"))
+    if primes:
+        base = latex_name(name[:-primes])
+        return base + ("'" * primes if primes <= 3 else f"^{{({primes})}}")
     base, _, subscript = name.partition("_")
     if not subscript:
         match = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
@@ -266,7 +289,7 @@ def to_latex(node: Node) -> str:
     if isinstance(node, Transpose):
         return _wrapped_latex(node.operand, _POSTFIX, False, "**") + r"^{\top}"
     if isinstance(node, Index):
-        inside = ",".join(":" if i is None else str(i) for i in node.indices)
+        inside = ",".join(_index_latex_of(i) for i in node.indices)
         return _wrapped_latex(node.operand, _POSTFIX, False, "**") + f"_{{{inside}}}"
     if isinstance(node, Call):
         return _call_latex(node)
@@ -295,6 +318,12 @@ def to_latex(node: Node) -> str:
         left, right = (_grouped(child) for child in (node.left, node.right))
         return rf"{left} \odot {right}"
     return rf"{left} \cdot {right}"
+
+
+def _index_latex_of(index) -> str:
+    if index is None:
+        return ":"
+    return str(index) if isinstance(index, int) else to_latex(index)
 
 
 def _is_odot(node: Node) -> bool:
@@ -332,6 +361,8 @@ def _index_latex(node: Node) -> str:
 
 def _wrapped_latex(child: Node, precedence: int, right: bool, op: str) -> str:
     text = to_latex(child)
+    if isinstance(child, Sum) and not right and op in ("*", "@", "**"):
+        return rf"\left({text}\right)"  # Σ takes every factor after it: (Σ x_k) y
     if _needs_parentheses(child, precedence, right, op) or (
         op == "**" and isinstance(child, Call) and child.function in ("inv", "outer", "eye")
     ):

@@ -48,6 +48,7 @@ from workbench.verify.interpret import (
 )
 from workbench.verify.parsing import (
     Derivative,
+    Index,
     Kronecker,
     Name,
     Node,
@@ -85,10 +86,13 @@ def build_top(node: Node, scope: Scope) -> Value:
             )
         extents.append(extent)
     rows, cols = extents if len(extents) == 2 else (extents[0], 1)
+    # A free index's value: the position from 0 in the plain language's x[j], from 1 in
+    # LaTeX's x_j (mathematics counts from 1; both then mean the same entry).
+    first = 0 if any(isinstance(n, Index) for n in walk(node)) else 1
 
     def entry(i: int, j: int) -> Value:
         positions = (i, j)[: len(free)]
-        bound = {name: (p + 1, 1) for name, p in zip(free, positions, strict=True)}
+        bound = {name: (p + first, first) for name, p in zip(free, positions, strict=True)}
         value = build(node, replace(scope, bound={**(scope.bound or {}), **bound}))
         if is_matrix(value):
             raise ParseError(
@@ -155,6 +159,8 @@ def _extent(index: str, node: Node, scope: Scope, seen: frozenset[str] = frozens
                 other = names[1 - names.index(index)]
                 if other is not None and other != index and other not in seen:
                     partners.append(other)
+        if isinstance(sub, Index):
+            found |= _index_extents(index, sub, scope)
         if not isinstance(sub, Subscript):
             continue
         for position, idx in enumerate(sub.indices):
@@ -182,6 +188,31 @@ def _extent(index: str, node: Node, scope: Scope, seen: frozenset[str] = frozens
     return found.pop() if found else None
 
 
+def _index_extents(index: str, node: Index, scope: Scope) -> set[int]:
+    """The lengths ``index`` runs over where it is written alone in ``x[k]``, ``S[k, l]``."""
+    written = [
+        p for p, idx in enumerate(node.indices) if isinstance(idx, Name) and idx.name == index
+    ]
+    if not written:
+        return set()
+    matrix = _value_of(node.operand, scope)
+    if matrix is None:
+        return set()
+    rows, cols = matrix.shape
+    if len(node.indices) == 1:
+        return {rows * cols if 1 in (rows, cols) else rows}
+    return {(rows, cols)[p] for p in written}
+
+
+def _value_of(node: Node, scope: Scope) -> Value | None:
+    """The declared vector or matrix ``node`` is; None if it is not one."""
+    try:
+        value = build(node, scope)
+    except ParseError:
+        return None
+    return value if is_matrix(value) else None
+
+
 def _free_indices(node: Node, scope: Scope) -> set[str]:
     """Index names no sum binds, used on an entry of a declared vector or matrix."""
     bound = scope.bound or {}
@@ -197,6 +228,10 @@ def _free_indices(node: Node, scope: Scope) -> set[str]:
             continue
         if isinstance(current, Subscript) and _entry_of(current, scope) is not None:
             free |= _index_names(current.indices, inside, bound, scope)
+        elif isinstance(current, Index):
+            written = [i for i in current.indices if not isinstance(i, int | None)]
+            if written and _value_of(current.operand, scope) is not None:
+                free |= _index_names(written, inside, bound, scope)
         elif isinstance(current, Kronecker):
             free |= _index_names((current.first, current.second), inside, bound, scope)
         stack.extend((child, inside) for child in children(current))
@@ -243,6 +278,10 @@ def _subscript(node: Subscript, scope: Scope) -> Value:
         for name in _spelled(base.name, node.text):
             if name in scope.values:
                 return scope.values[name]
+        if base.name in scope.functions and base.name not in scope.values:
+            if len(node.indices) != 1:  # g_k: a sequence's value at step k
+                raise ParseError(f"{unparse(node)}: a sequence has one step index", node.column)
+            return scope.functions[base.name](build(node.indices[0], scope))
         value = scope.values.get(base.name)
         if value is None or not is_matrix(value):
             indexed = [n.name for n in _names(node.indices) if _is_index(n.name, scope)]

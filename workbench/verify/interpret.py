@@ -28,6 +28,7 @@ import sympy as sp
 from workbench.core.functions import ELEMENTWISE
 from workbench.errors import ParseError
 from workbench.verify.parsing import (
+    FUNCTIONS,
     Binary,
     Call,
     Derivative,
@@ -115,8 +116,21 @@ class Scope:
             return self.values[name]
         if name in CONSTANTS:  # after the values: a catalogue result may name a size e
             return CONSTANTS[name]
+        if self.open and "'" in name:
+            raise ParseError(
+                f"{name}: a prime marks a derivative of an unspecified function (f''' of "
+                "finite-difference-error), known only in a catalogue result that names one; "
+                f"for the transpose write {name.rstrip(chr(39))}.T",
+                column,
+            )
         if self.open:
             return sp.Symbol(name, real=True)
+        if name in self.functions:
+            raise ParseError(
+                f"{name} is a sequence over time steps: write {name}(k) for its value at step k "
+                f"({name}_k in LaTeX)",
+                column,
+            )
         known = ", ".join(sorted(self.values)) or "none"
         raise ParseError(f"unknown name {name!r} (known names: {known})", column)
 
@@ -223,7 +237,7 @@ def _index(node: Index, scope: Scope) -> Value:
     _shaped(node.operand, operand, scope, "[...]", node.column)
     matrix = operand if is_matrix(operand) else sp.ImmutableMatrix([[operand]])
     rows, cols = matrix.shape
-    indices = node.indices
+    indices = tuple(_position(i, scope) for i in node.indices)
     if len(indices) == 1:
         if cols == 1:
             indices = (indices[0], 0)
@@ -231,15 +245,39 @@ def _index(node: Index, scope: Scope) -> Value:
             indices = (0, indices[0])
         else:
             indices = (indices[0], None)
+    counted = (
+        ""
+        if all(isinstance(i, int | None) for i in node.indices)
+        else (": positions count from 0, as in sum(x[k] for k in 0..n-1)")
+    )
     for index, extent, axis in zip(indices, (rows, cols), ("row", "column"), strict=True):
         if index is not None and index >= extent:
             raise ParseError(
                 f"index {index} is out of range for {describe(shape(operand))} "
-                f"(a {axis} index is 0 to {extent - 1})",
+                f"(a {axis} index is 0 to {extent - 1}){counted}",
                 node.column,
             )
     row, col = (slice(None) if i is None else i for i in indices)
     return matrix[row, col]
+
+
+def _position(index: int | Node | None, scope: Scope) -> int | None:
+    """A written index as a position from 0: a whole number, ':' (None), or the value of
+    an expression in a sum's indices (``w[k]``, ``u[i + j]``)."""
+    if index is None or isinstance(index, int):
+        return index
+    value = build(index, scope)
+    if not getattr(value, "is_Integer", False):
+        raise ParseError(
+            f"the index {sp.sstr(value)} is not a whole number: an index is a number from 0 "
+            "or an index a sum runs over, as in sum(x[k]**2 for k in 0..n-1)",
+            index.column,
+        )
+    if value < 0:
+        raise ParseError(
+            f"the index is {value}: positions count from 0 (no negative indices)", index.column
+        )
+    return int(value)
 
 
 def _binary(node: Binary, scope: Scope) -> Value:
@@ -475,6 +513,8 @@ def _call(node: Call, scope: Scope) -> Value:
     if matrix_only(node):
         for arg_node, arg in zip(node.args, args, strict=True):
             _shaped(arg_node, arg, scope, f"{node.function}(...)", node.column)
+    if node.function not in FUNCTIONS and node.function not in scope.functions:
+        raise ParseError(f"{node.function} is not a sequence here", node.column)
     if node.function in scope.functions or node.function in SCALAR_FUNCTIONS:
         function = scope.functions.get(node.function) or SCALAR_FUNCTIONS[node.function]
         return args[0].applyfunc(function) if is_matrix(args[0]) else function(args[0])

@@ -58,6 +58,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from workbench.errors import ParseError
 from workbench.verify import index_notation  # noqa: F401 (gives the nodes made here a value)
@@ -164,9 +165,10 @@ def is_latex(text: str) -> bool:
     return any(ch in text for ch in "\\{}$")
 
 
-def parse_any(text: str) -> Node:
-    """``text`` read as LaTeX if :func:`is_latex`, else as the plain language."""
-    return parse_latex(text) if is_latex(text) else parse(text)
+def parse_any(text: str, sequences: Collection[str] = ()) -> Node:
+    """``text`` read as LaTeX if :func:`is_latex`, else as the plain language (in which
+    the names ``sequences`` may be called: ``g(k)``)."""
+    return parse_latex(text) if is_latex(text) else parse(text, sequences)
 
 
 def split_equation(text: str) -> tuple[str, str] | None:
@@ -330,6 +332,12 @@ class _Reader(Scanner):
 
     def superscript(self, base: Node) -> Node:
         column = self.column()
+        order = re.match(r"\^\{\s*\(\s*([0-9]{1,2})\s*\)\s*\}", self.text[self.pos :])
+        if order and isinstance(base, Name) and "'" not in base.name:
+            # f^{(5)}: the fifth derivative of an unspecified f (not a power), five primes in
+            # the plain language.
+            self.pos += order.end()
+            return Name(base.name + "'" * int(order.group(1)), base.column)
         self.expect("^", "")
         braced = self.take("{")
         for word in _TRANSPOSES:
@@ -514,9 +522,12 @@ class _Reader(Scanner):
         return self.single()
 
     def primed(self, name: Name, column: int) -> Node:
-        if self.text.startswith("'", self.pos):
-            raise self.error(f"{name.name}' is read only for \\sigma', \\tanh' and \\phi'")
-        return name
+        """``f'''``: a name with primes, the derivatives of an unspecified function."""
+        primes = 0
+        while self.text.startswith("'", self.pos + primes):
+            primes += 1
+        self.pos += primes
+        return Name(name.name + "'" * primes, column) if primes else name
 
     def command(self, column: int) -> Node:
         word = self.peek_word()

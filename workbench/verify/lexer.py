@@ -5,9 +5,17 @@ numbers, names, the operators ``+ - * / ** ^ @``, parentheses, commas and the
 transpose ``.T``. Everything Python would need to do harm (quotes, brackets, colons,
 attribute access, dunder names, keywords) is rejected here, with the column.
 
+A sum over an index adds the words ``for`` and ``in`` and the range ``..``
+(``sum(w[k]**2 for k in 0..n-1)``); a name may end in primes, the derivatives of an
+unspecified function (``f'''``): the only place a ``'`` may stand.
+
 Example:
     >>> [t.text for t in tokenize("2x.T @ y")]
     ['2', 'x', '.T', '@', 'y', '']
+    >>> [t.kind for t in tokenize("sum(g(k) for k in 1..t)")][6:11]
+    ['for', 'name', 'in', 'number', '..']
+    >>> tokenize("f'''*h")[0].text
+    "f'''"
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ NUMBER, NAME, OPERATOR, LPAREN, RPAREN, COMMA, TRANSPOSE, END, AXIS = (
     "axis=",
 )
 LBRACKET, RBRACKET, COLON = "[", "]", ":"  # x[0], X[1, :]: an entry, a row, a column
+FOR, IN, RANGE = "for", "in", ".."  # sum(w[k]**2 for k in 0..n-1): a sum over an index
 
 # Characters with a message of their own: the usual ways into Python, and habits
 # from other notations.
@@ -75,6 +84,11 @@ def tokenize(text: str) -> list[Token]:
         column = i + 1
         if ch in " \t":
             i += 1
+        elif text.startswith("...", i):
+            raise ParseError("'...' is not a range: write two dots, as in 0..n-1", column)
+        elif text.startswith("..", i):
+            tokens.append(Token(RANGE, "..", column))
+            i += 2
         elif ch.isascii() and (ch.isdigit() or (ch == "." and text[i + 1 : i + 2].isdigit())):
             i = _number(text, i, tokens)
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
@@ -128,10 +142,16 @@ def _name(text: str, i: int, tokens: list[Token]) -> int:
     word = text[start:i]
     if word.startswith("__") or word.endswith("__"):
         raise ParseError(f"dunder names like {word!r} are not allowed", start + 1)
+    if word in ("for", "in"):  # sum(x[k] for k in 0..n-1)
+        tokens.append(Token(FOR if word == "for" else IN, word, start + 1))
+        return i
     # Nothing is ever evaluated; "lambda" is refused only as a habit from Python, and it
     # is the usual name of a regularisation weight or a Lagrange multiplier.
     if keyword.iskeyword(word) and word != "lambda":
         raise ParseError(f"{word!r} is a Python keyword, not allowed in an expression", start + 1)
+    while i < len(text) and text[i] == "'":  # f''': Lagrange's primes, part of the name
+        i += 1
+    word = text[start:i]
     after = i
     while after < len(text) and text[after] in " \t":
         after += 1

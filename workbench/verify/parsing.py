@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
@@ -32,11 +33,14 @@ from workbench.verify.lexer import (
     COLON,
     COMMA,
     END,
+    FOR,
+    IN,
     LBRACKET,
     LPAREN,
     NAME,
     NUMBER,
     OPERATOR,
+    RANGE,
     RBRACKET,
     RPAREN,
     TRANSPOSE,
@@ -153,10 +157,12 @@ class Transpose:
 @dataclass(frozen=True)
 class Index:
     """``operand[i]``, ``operand[i, j]``: 0-based, as in NumPy; None is ``:``, a whole
-    row or column (``X[1, :]`` is row 1; ``X[1]`` of a matrix is too)."""
+    row or column (``X[1, :]`` is row 1; ``X[1]`` of a matrix is too). An index may be
+    an expression in the indices of a sum (``w[k]``, ``u[i + j]``), whose value is the
+    position, from 0 as well."""
 
     operand: Node
-    indices: tuple[int | None, ...]
+    indices: tuple[int | Node | None, ...]
     column: int
     depth: int = field(default=1, compare=False, repr=False)
 
@@ -183,7 +189,8 @@ class Subscript:
 @dataclass(frozen=True)
 class Sum:
     """``\\sum_{k=lower}^{upper} body`` (``op`` "sum"), ``\\prod`` (``op`` "prod"), or
-    ``\\max_k body``, ``\\min_k body`` (``op`` "max", "min": the largest, smallest term).
+    ``\\max_k body``, ``\\min_k body`` (``op`` "max", "min": the largest, smallest term);
+    in the plain language ``sum(body for k in lower..upper)``, both limits included.
 
     Without limits the index runs over the length of what it indexes; a symbolic upper
     limit (``n``, ``n - 1``) must mean that whole range, and names its size.
@@ -226,11 +233,13 @@ Node = Union[  # noqa: UP007 (runtime alias)
 ]
 
 
-def parse(text: str) -> Node:
+def parse(text: str, sequences: Collection[str] = ()) -> Node:
     """Parse one expression of the claim language.
 
     Args:
         text: e.g. ``"diag(s) - s @ s.T"``.
+        sequences: names that may be called besides :data:`FUNCTIONS`, with one
+            argument: the sequences over time steps of a catalogue result (``g(k)``).
 
     Returns:
         The expression tree.
@@ -242,7 +251,7 @@ def parse(text: str) -> Node:
     tokens = tokenize(text)
     if tokens[0].kind == END:
         raise ParseError("empty expression", 1)
-    parser = _Parser(tokens)
+    parser = _Parser(tokens, frozenset(sequences))
     node = parser.expression(0)
     token = parser.peek()
     if token.kind != END:
@@ -250,9 +259,14 @@ def parse(text: str) -> Node:
     return node
 
 
+SUM_EXAMPLE = "sum(x[k]**2 for k in 0..n-1)"
+
+
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of ``node``."""
-    if isinstance(node, Unary | Transpose | Index):
+    if isinstance(node, Index):
+        return (node.operand, *(i for i in node.indices if not isinstance(i, int | None)))
+    if isinstance(node, Unary | Transpose):
         return (node.operand,)
     if isinstance(node, Binary):
         return (node.left, node.right)
@@ -285,6 +299,10 @@ def _describe(token: Token) -> str:
         return f"number {token.text}"
     if token.kind == NAME:
         return f"name {token.text!r}"
+    if token.kind in (FOR, IN):
+        return f"'{token.text}' (it belongs inside a sum: {SUM_EXAMPLE})"
+    if token.kind == RANGE:
+        return f"'..' (a range of a sum's index: {SUM_EXAMPLE})"
     return repr(token.text)
 
 
@@ -301,10 +319,11 @@ def made(node: Node) -> Node:
 class _Parser:
     """Pratt parser over a token list; ``nesting`` bounds the recursion."""
 
-    def __init__(self, tokens: list[Token]):
+    def __init__(self, tokens: list[Token], sequences: frozenset[str] = frozenset()):
         self.tokens = tokens
         self.position = 0
         self.nesting = 0
+        self.sequences = sequences
 
     def peek(self) -> Token:
         return self.tokens[self.position]
@@ -380,7 +399,20 @@ class _Parser:
     def name_or_call(self, token: Token) -> Node:
         name = token.text
         called = self.peek().kind == LPAREN
+        if called and name in self.sequences and name not in FUNCTIONS:
+            return self.sequence(token)
         if name not in FUNCTIONS:
+            bare = name.rstrip("'")
+            if called and bare != name and f"{bare}_prime" in FUNCTIONS:
+                raise ParseError(
+                    f"unknown function {name!r}: write {bare}_prime(...)", token.column
+                )
+            if called and bare != name:
+                raise ParseError(
+                    f"{name} stands for the value of a derivative (at the point a result is "
+                    f"about), not a function: write {name} without (...)",
+                    token.column,
+                )
             if called:
                 raise ParseError(
                     f"unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))}); "
@@ -399,6 +431,8 @@ class _Parser:
                     axis = self.axis(name)
                 else:
                     args.append(self.expression(0))
+                if self.peek().kind == FOR:
+                    return self.generator(token, args)
                 if self.peek().kind != COMMA:
                     break
                 self.advance()
@@ -422,18 +456,119 @@ class _Parser:
             )
         return made(Call(name, tuple(args), token.column, axis=axis))
 
-    def indices(self) -> tuple[int | None, ...]:
-        """The inside of ``[...]`` after its '[': one or two whole numbers or ':'."""
-        found: list[int | None] = []
-        while True:
-            token = self.advance()
-            if token.kind == COLON:
-                found.append(None)
-            elif token.kind == NUMBER and token.text.isdigit():
-                found.append(int(token.text))
-            else:
+    def sequence(self, token: Token) -> Node:
+        """``g(k)``: a sequence's value at one step."""
+        self.advance()
+        args = [self.expression(0)]
+        while self.peek().kind == COMMA:
+            self.advance()
+            args.append(self.expression(0))
+        closing = self.advance()
+        if closing.kind != RPAREN:
+            raise ParseError(
+                f"expected ')' in {token.text}(...), found {_describe(closing)}", closing.column
+            )
+        if len(args) != 1:
+            raise ParseError(
+                f"{token.text} is a sequence over time steps: {token.text}(k) takes one step "
+                f"number, got {len(args)}",
+                token.column,
+            )
+        return made(Call(token.text, tuple(args), token.column))
+
+    def generator(self, token: Token, args: list[Node]) -> Node:
+        """The rest of ``sum(body for k in lower..upper ...)`` after its body; each further
+        ``for`` is a sum inside the one before (the first is the outermost, as in Python)."""
+        if token.text != "sum" or len(args) != 1:
+            raise ParseError(
+                f"'for' belongs in a sum over an index: {SUM_EXAMPLE}", self.peek().column
+            )
+        clauses = []
+        while self.peek().kind == FOR:
+            self.advance()
+            index = self.advance()
+            if index.kind != NAME or index.text in FUNCTIONS or "'" in index.text:
                 raise ParseError(
-                    f"an index is a whole number from 0, or ':' (found {_describe(token)})",
+                    f"expected the index's name after 'for', found {_describe(index)} "
+                    f"(e.g. {SUM_EXAMPLE})",
+                    index.column,
+                )
+            word = self.advance()
+            if word.kind != IN:
+                raise ParseError(
+                    f"expected 'in' after 'for {index.text}', found {_describe(word)} "
+                    f"(e.g. for {index.text} in 0..n-1)",
+                    word.column,
+                )
+            clauses.append((index, *self.index_range(index)))
+        closing = self.advance()
+        if closing.kind != RPAREN:
+            raise ParseError(
+                f"expected ')' to close the sum at column {token.column}, found "
+                f"{_describe(closing)}",
+                closing.column,
+            )
+        node = args[0]
+        for index, lower, upper in reversed(clauses):
+            node = made(Sum(node, index.text, lower, upper, token.column))
+        return node
+
+    def index_range(self, index: Token) -> tuple[Node, Node]:
+        """``lower..upper`` (both included, as the limits of Σ), or Python's ``range(n)``
+        and ``range(lower, stop)`` (the stop left out)."""
+        token = self.peek()
+        following = self.tokens[self.position + 1]
+        if token.kind == NAME and token.text == "range" and following.kind == LPAREN:
+            self.advance()
+            self.advance()
+            bounds = [self.expression(0)]
+            if self.peek().kind == COMMA:
+                self.advance()
+                bounds.append(self.expression(0))
+            closing = self.advance()
+            if closing.kind != RPAREN:
+                raise ParseError(
+                    f"range takes 1 or 2 arguments, as in Python; found {_describe(closing)}",
+                    closing.column,
+                )
+            lower = bounds[0] if len(bounds) == 2 else Number("0", token.column)
+            stop = bounds[-1]
+            return lower, made(Binary("-", stop, Number("1", token.column), token.column))
+        lower = self.expression(0)
+        dots = self.advance()
+        if dots.kind != RANGE:
+            raise ParseError(
+                f"expected '..' in the range of {index.text}, found {_describe(dots)} "
+                f"(e.g. for {index.text} in 0..n-1, both ends included)",
+                dots.column,
+            )
+        return lower, self.expression(0)
+
+    def indices(self) -> tuple[int | Node | None, ...]:
+        """The inside of ``[...]`` after its '[': one or two whole numbers, ':' or
+        expressions in a sum's indices (``x[k]``, ``u[i + j]``)."""
+        found: list[int | Node | None] = []
+        while True:
+            token = self.peek()
+            if token.kind == COLON:
+                self.advance()
+                found.append(None)
+            elif token.kind in (NUMBER, NAME, LPAREN) or token.text in ("-", "+"):
+                index = self.expression(0)
+                if isinstance(index, Number):
+                    if not index.text.isdigit():
+                        raise ParseError(
+                            f"an index is a whole number from 0, or ':' (found {index.text})",
+                            index.column,
+                        )
+                    found.append(int(index.text))
+                else:
+                    found.append(index)
+            else:
+                self.advance()
+                raise ParseError(
+                    f"an index is a whole number from 0, ':' or a sum's index "
+                    f"(found {_describe(token)})",
                     token.column,
                 )
             closing = self.advance()

@@ -14,7 +14,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace as dc_replace
 
 import sympy as sp
@@ -57,11 +57,11 @@ LAYOUTS = ("gradient", "jacobian")
 CONSTANT_WORDS = {"e": "Euler's number, e = 2.718…", "pi": "π = 3.14159…"}
 
 
-def parse_input(text: str, source: str, offset: int = 0) -> Node:
+def parse_input(text: str, source: str, offset: int = 0, sequences: Collection[str] = ()) -> Node:
     """The plain language or LaTeX (:func:`~workbench.verify.latex_input.parse_any`), with
-    errors naming the input they come from."""
+    errors naming the input they come from; ``sequences`` may be called (``g(k)``)."""
     try:
-        return parse_any(text)
+        return parse_any(text, sequences)
     except ParseError as error:
         raise located(error, source, offset) from None
 
@@ -190,6 +190,8 @@ def _index_names(node: Node) -> set[str]:
             out |= _names_of([limit for limit in (n.lower, n.upper) if limit is not None])
         elif isinstance(n, Subscript):
             out |= _names_of(n.indices)
+        elif isinstance(n, Index):
+            out |= _names_of([i for i in n.indices if not isinstance(i, int | None)])
         elif isinstance(n, Kronecker):
             out |= _names_of((n.first, n.second))
     return out
