@@ -1,7 +1,7 @@
-"""Attention gradient: ∂L/∂V = PᵀG, ∂L/∂S = P ∘ (∂L/∂P − rowsum(∂L/∂P ∘ P)), ∂L/∂Q = (∂L/∂S)K/√d.
+"""Attention gradient: ∂L/∂V = PᵀG, ∂L/∂S = P ⊙ (∂L/∂P − rowsum(∂L/∂P ⊙ P)), ∂L/∂Q = (∂L/∂S)K/√d.
 
 Scaled dot-product attention S = QKᵀ/√d, P = softmax over each row of S, O = PV, with
-an upstream gradient G = ∂L/∂O (so L = Σ G ∘ O). Derived at general sizes with a 0/1
+an upstream gradient G = ∂L/∂O (so L = Σ G ⊙ O). Derived at general sizes with a 0/1
 mask M inside the softmax, so one derivation covers plain attention (M all ones) and
 causal attention (M lower triangular): the masked softmax has the same Jacobian form.
 """
@@ -9,10 +9,11 @@ causal attention (M lower triangular): the masked softmax has the same Jacobian 
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen import numeric
 from workbench.core import rules
-from workbench.core.algebra import expand_names
+from workbench.core.algebra import canonical, expand_names
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.functions import MaskedSoftmax, Softmax
 
@@ -27,21 +28,24 @@ V, G = sp.MatrixSymbol("V", T, e), sp.MatrixSymbol("G", T, e)
 M = sp.MatrixSymbol("M", T, T)  # 0/1 mask; all ones for plain attention
 S, P, O = sp.MatrixSymbol("S", T, T), sp.MatrixSymbol("P", T, T), sp.MatrixSymbol("O", T, e)
 L = sp.Symbol("L")
+dP = sp.MatrixSymbol("dP", T, T)  # ∂L/∂P, named once it is derived
 
 DEFINITIONS = {
     L: sp.Sum(G[a, b] * O[a, b], (a, 0, T - 1), (b, 0, e - 1)),
     O: P * V,
     P: MaskedSoftmax(S, M),
     S: Q * K.T / sp.sqrt(d),
+    dP: G * V.T,
 }
 
-# Closed forms in matrix notation (dP and dS are ∂L/∂P and ∂L/∂S).
-dP = G * V.T
+# Closed forms in matrix notation (dP and dS are ∂L/∂P and ∂L/∂S); written with GVᵀ
+# itself, so that each box reads without the name.
+dP_closed = G * V.T
 ones = sp.OneMatrix(T, 1)
-dS = sp.HadamardProduct(P, dP - sp.HadamardProduct(dP, P) * ones * ones.T)
+dS = sp.HadamardProduct(P, dP_closed - sp.HadamardProduct(dP_closed, P) * ones * ones.T)
 CLOSED = {
     "V": P.T * G,
-    "P": dP,
+    "P": dP_closed,
     "S": dS,
     "Q": dS * K / sp.sqrt(d),
     "K": dS.T * Q / sp.sqrt(d),
@@ -111,27 +115,49 @@ def as_probability(x: sp.Mul) -> sp.Basic:
     return x
 
 
+def is_upstream_entry(x: sp.Basic) -> bool:
+    """Σₖ G[r,k] V[c,k]: the entry (GVᵀ)[r,c] = ∂L/∂P[r,c], written out."""
+    return _upstream_index(x) is not None
+
+
+def _upstream_index(x: sp.Basic):
+    if not isinstance(x, sp.Sum) or len(x.limits) != 1:
+        return None
+    for entry in x.function.atoms(MatrixElement):
+        if entry.parent == G:
+            row = entry.i
+            for other in x.function.atoms(MatrixElement):
+                if other.parent == V and canonical(x) == canonical((G * V.T)[row, other.i]):
+                    return row, other.i
+    return None
+
+
+def as_upstream(x: sp.Basic) -> sp.Basic:
+    """Σₖ G[r,k] V[c,k] → dP[r,c]: the result ∂L/∂P = GVᵀ read backwards."""
+    return dP[_upstream_index(x)]
+
+
 def build() -> Derivation:
     value = (
         Chain(sp.Derivative(L, V[p, q]), DEFINITIONS)
-        .apply(rules.Definition((L,)), "L = Σ G ∘ O: the upstream gradient G weights each output.")
+        .apply(rules.Definition((L,)), "L = Σ G ⊙ O: the upstream gradient G weights each output.")
         .apply(rules.Linearity(), "G is a constant; the derivative moves inside the sums.")
-        .apply(rules.Definition((O,)), "O = PV: O[a,b] = Σₖ P[a,k] V[k,b].")
+        .apply(rules.Definition((O,)), "O = PV: O_kl = Σᵣ P_kr V_rl.")
         .apply(rules.Linearity(), "P does not depend on V.")
-        .apply(rules.Differentiate(), "∂V[k,b]/∂V[p,q] = δ_kp δ_bq.")
+        .apply(rules.Differentiate(), "∂V_rl/∂V_pq = δ_rp δ_lq.")
         .apply(
             rules.CollapseDeltas(),
-            "The deltas keep k = p and b = q: Σₐ P[a,p] G[a,q] = (PᵀG)[p,q].",
+            "The deltas keep r = p and l = q: Σₖ P_kp G_kq = (PᵀG)_pq.",
         )
     )
     probabilities = (
         Chain(sp.Derivative(L, P[p, q]), DEFINITIONS)
-        .apply(rules.Definition((L,)), "L = Σ G ∘ O.")
+        .apply(rules.Definition((L,)), "L = Σ G ⊙ O.")
         .apply(rules.Linearity(), "The derivative moves inside the sums.")
         .apply(rules.Definition((O,)), "O = PV.")
         .apply(rules.Linearity(), "V does not depend on P.")
-        .apply(rules.Differentiate(), "∂P[a,k]/∂P[p,q] = δ_ap δ_kq.")
-        .apply(rules.CollapseDeltas(), "Σ_b G[p,b] V[q,b] = (GVᵀ)[p,q].")
+        .apply(rules.Differentiate(), "∂P_kr/∂P_pq = δ_kp δ_rq.")
+        .apply(rules.CollapseDeltas(), "The deltas keep k = p and r = q: Σₖ G_pk V_qk = (GVᵀ)_pq.")
     )
     v_result = value.result("∂L/∂V", CLOSED["V"], (p, q), V)
     p_result = probabilities.result("∂L/∂P", CLOSED["P"], (p, q), P)
@@ -143,20 +169,29 @@ def build() -> Derivation:
             rules.UseResult(p_result.goal, p_result.derived, "∂L/∂P"),
             "Use ∂L/∂P = GVᵀ from above.",
         )
-        .apply(rules.Definition((P,)), "P[r,c] = M[r,c] exp(S[r,c]) / Σₖ M[r,k] exp(S[r,k]).")
+        .apply(
+            rules.Definition((P,)),
+            "P_kl = M_kl exp(S_kl) / Σᵣ M_kr exp(S_kr): the masked softmax of row k.",
+        )
         .apply(rules.QuotientRule(), "A quotient: differentiate numerator and denominator.")
         .apply(rules.Linearity(), "The mask is constant; the derivative enters the row sum.")
         .apply(rules.ChainRule(), "∂ exp(u) = exp(u) ∂u.")
         .apply(
-            rules.Differentiate(), "∂S[r,c]/∂S[p,q] = δ_rp δ_cq: only row p of P depends on S[p,q]."
+            rules.Differentiate(),
+            "∂S_kl/∂S_pq = δ_kp δ_lq and ∂S_kr/∂S_pq = δ_kp δ_rq: only row p of P depends on S_pq.",
         )
-        .apply(rules.CollapseDeltas(), "The deltas keep row r = p and column c = q.")
+        .apply(
+            rules.CollapseDeltas(),
+            "The deltas keep row k = p, and column l = q (r = q in the row sum).",
+        )
         .apply(
             rules.Fold(is_masked_exp, as_probability, free_only=False),
             "Each M·exp(S) over its row sum is an attention weight P.",
         )
         .apply(
-            rules.Algebra("expand"), "Multiply out: P[p,q] ∂L/∂P[p,q] minus P[p,q] times a row sum."
+            rules.Fold(is_upstream_entry, as_upstream, free_only=False),
+            "Each sum over the value width is an entry of GVᵀ = ∂L/∂P, named dP: "
+            "P_{pq} times dP_{pq} less the P-weighted mean of row p of dP.",
         )
     )
     s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
@@ -169,21 +204,21 @@ def build() -> Derivation:
                 rules.UseResult(s_result.goal, s_result.derived, "∂L/∂S"),
                 "Use ∂L/∂S from above.",
             )
-            .apply(rules.Definition((S,)), "S = QKᵀ/√d: S[r,c] = Σₖ Q[r,k] K[c,k] / √d.")
+            .apply(rules.Definition((S,)), "S = QKᵀ/√d: S_kl = Σᵣ Q_kr K_lr / √d.")
             .apply(
                 rules.Linearity(),
                 f"Only one factor of each product depends on {target.parent.name}.",
             )
             .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), f"The deltas pick out {picks} of ∂L/∂S.")
+            .apply(rules.CollapseDeltas(), f"The deltas keep {picks} of ∂L/∂S.")
         )
         return chain.result(label, closed, (p, q), target.parent)
 
     q_result = through_scores(
-        Q[p, q], "∂Q[r,k]/∂Q[p,q] = δ_rp δ_kq.", "row p (r = p)", "∂L/∂Q", CLOSED["Q"]
+        Q[p, q], "∂Q_kr/∂Q_pq = δ_kp δ_rq.", "k = p and r = q: row p", "∂L/∂Q", CLOSED["Q"]
     )
     k_result = through_scores(
-        K[p, q], "∂K[c,k]/∂K[p,q] = δ_cp δ_kq.", "column p (c = p)", "∂L/∂K", CLOSED["K"]
+        K[p, q], "∂K_lr/∂K_pq = δ_lp δ_rq.", "l = p and r = q: column p", "∂L/∂K", CLOSED["K"]
     )
     results = (v_result, p_result, s_result, q_result, k_result)
 
@@ -233,7 +268,7 @@ def build() -> Derivation:
             "reorganise."
         ),
         conventions="Gradients, denominator layout: ∂L/∂X has the shape of X. Rows index "
-        "positions; G = ∂L/∂O is given (L = Σ G ∘ O); the softmax runs along each row.",
+        "positions; G = ∂L/∂O is given (L = Σ G ⊙ O); the softmax runs along each row.",
         variables=(
             ("Q, K", "T×d queries and keys"),
             ("V", "T×e values"),
@@ -242,6 +277,7 @@ def build() -> Derivation:
             ("P", "T×T attention weights, the masked row softmax of S"),
             ("O", "T×e output, O = PV"),
             ("G", "T×e upstream gradient ∂L/∂O"),
+            ("dP", "T×T, ∂L/∂P = GVᵀ once derived"),
         ),
         definitions=DEFINITIONS,
         results=results,
