@@ -128,6 +128,13 @@ class WorkbenchLatexPrinter(LatexPrinter):
             return rf"\frac{{{top} {self._print(body)}}}{{{below}}}"
         return rf"\frac{{{top}}}{{{below}}} \left({self._print(body)}\right)"
 
+    def _print_Function(self, expr, exp=None):
+        # The unspecified activation φ(aₖ) is written as its elementwise form φ(a) is
+        # (\varphi), not SymPy's \phi: one letter in steps, boxes and notes.
+        if type(expr).__name__ == "phi" and len(expr.args) == 1 and exp is None:
+            return rf"{ELEMENTWISE_LATEX['phi']}{{\left({self._print(expr.args[0])} \right)}}"
+        return super()._print_Function(expr, exp)
+
     def _print_Subs(self, subs):
         # φ′(u) is stored as Subs(dφ(t)/dt, t, u): print it as the reader writes it.
         expr, (old,), (new,) = subs.args[0], subs.variables, subs.point
