@@ -16,6 +16,7 @@ from workbench.core import rules
 from workbench.core.algebra import canonical, expand_names
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.functions import MaskedSoftmax, Softmax
+from workbench.core.pieces import kept, rewritten
 
 T = sp.Symbol("T", integer=True, positive=True)  # sequence length
 d = sp.Symbol("d", integer=True, positive=True)  # query/key width
@@ -142,13 +143,10 @@ def build() -> Derivation:
         Chain(sp.Derivative(L, V[p, q]), DEFINITIONS)
         .apply(rules.Definition((L,)), "L = Σ G ⊙ O: the upstream gradient G weights each output.")
         .apply(rules.Linearity(), "G is a constant; the derivative moves inside the sums.")
-        .apply(rules.Definition((O,)), "O = PV: O_kl = Σᵣ P_kr V_rl.")
+        .apply(rules.Definition((O,)), "O = PV: {}.", rewritten)
         .apply(rules.Linearity(), "P does not depend on V.")
-        .apply(rules.Differentiate(), "∂V_rl/∂V_pq = δ_rp δ_lq.")
-        .apply(
-            rules.CollapseDeltas(),
-            "The deltas keep r = p and l = q: Σₖ P_kp G_kq = (PᵀG)_pq.",
-        )
+        .apply(rules.Differentiate(), "{}.", rewritten)
+        .apply(rules.CollapseDeltas(), "The deltas keep {}: Σₖ P_kp G_kq = (PᵀG)_pq.", kept)
     )
     probabilities = (
         Chain(sp.Derivative(L, P[p, q]), DEFINITIONS)
@@ -156,8 +154,8 @@ def build() -> Derivation:
         .apply(rules.Linearity(), "The derivative moves inside the sums.")
         .apply(rules.Definition((O,)), "O = PV.")
         .apply(rules.Linearity(), "V does not depend on P.")
-        .apply(rules.Differentiate(), "∂P_kr/∂P_pq = δ_kp δ_rq.")
-        .apply(rules.CollapseDeltas(), "The deltas keep k = p and r = q: Σₖ G_pk V_qk = (GVᵀ)_pq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
+        .apply(rules.CollapseDeltas(), "The deltas keep {}: Σₖ G_pk V_qk = (GVᵀ)_pq.", kept)
     )
     v_result = value.result("∂L/∂V", CLOSED["V"], (p, q), V)
     p_result = probabilities.result("∂L/∂P", CLOSED["P"], (p, q), P)
@@ -169,20 +167,15 @@ def build() -> Derivation:
             rules.UseResult(p_result.goal, p_result.derived, "∂L/∂P"),
             "Use ∂L/∂P = GVᵀ from above.",
         )
-        .apply(
-            rules.Definition((P,)),
-            "P_kl = M_kl exp(S_kl) / Σᵣ M_kr exp(S_kr): the masked softmax of row k.",
-        )
+        .apply(rules.Definition((P,)), "{}: the masked softmax of row k.", rewritten)
         .apply(rules.QuotientRule(), "A quotient: differentiate numerator and denominator.")
         .apply(rules.Linearity(), "The mask is constant; the derivative enters the row sum.")
         .apply(rules.ChainRule(), "∂ exp(u) = exp(u) ∂u.")
-        .apply(
-            rules.Differentiate(),
-            "∂S_kl/∂S_pq = δ_kp δ_lq and ∂S_kr/∂S_pq = δ_kp δ_rq: only row p of P depends on S_pq.",
-        )
+        .apply(rules.Differentiate(), "{}: only row p of P depends on S_pq.", rewritten)
         .apply(
             rules.CollapseDeltas(),
-            "The deltas keep row k = p, and column l = q (r = q in the row sum).",
+            "The deltas keep {}: row p, column q, and column q in the row sum.",
+            kept,
         )
         .apply(
             rules.Fold(is_masked_exp, as_probability, free_only=False),
@@ -190,13 +183,14 @@ def build() -> Derivation:
         )
         .apply(
             rules.Fold(is_upstream_entry, as_upstream, free_only=False),
-            "Each sum over the value width is an entry of GVᵀ = ∂L/∂P, named dP: "
-            "P_{pq} times dP_{pq} less the P-weighted mean of row p of dP.",
+            "Each sum over the value width is an entry of GVᵀ = ∂L/∂P, named dP: the "
+            "gradient is P_pq times the gap between dP at (p, q) and the P-weighted mean "
+            "of row p of dP.",
         )
     )
     s_result = scores.result("∂L/∂S", CLOSED["S"], (p, q), S)
 
-    def through_scores(target, last_note: str, picks: str, label: str, closed) -> object:
+    def through_scores(target, picks: str, label: str, closed) -> object:
         chain = (
             Chain(sp.Derivative(L, target), DEFINITIONS)
             .apply(rules.ChainRuleThrough(S), "Chain rule through the scores S.")
@@ -204,22 +198,18 @@ def build() -> Derivation:
                 rules.UseResult(s_result.goal, s_result.derived, "∂L/∂S"),
                 "Use ∂L/∂S from above.",
             )
-            .apply(rules.Definition((S,)), "S = QKᵀ/√d: S_kl = Σᵣ Q_kr K_lr / √d.")
+            .apply(rules.Definition((S,)), "S = QKᵀ/√d: {}.", rewritten)
             .apply(
                 rules.Linearity(),
                 f"Only one factor of each product depends on {target.parent.name}.",
             )
-            .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), f"The deltas keep {picks} of ∂L/∂S.")
+            .apply(rules.Differentiate(), "{}.", rewritten)
+            .apply(rules.CollapseDeltas(), f"The deltas keep {{}}: {picks} of ∂L/∂S.", kept)
         )
         return chain.result(label, closed, (p, q), target.parent)
 
-    q_result = through_scores(
-        Q[p, q], "∂Q_kr/∂Q_pq = δ_kp δ_rq.", "k = p and r = q: row p", "∂L/∂Q", CLOSED["Q"]
-    )
-    k_result = through_scores(
-        K[p, q], "∂K_lr/∂K_pq = δ_lp δ_rq.", "l = p and r = q: column p", "∂L/∂K", CLOSED["K"]
-    )
+    q_result = through_scores(Q[p, q], "row p", "∂L/∂Q", CLOSED["Q"])
+    k_result = through_scores(K[p, q], "column p", "∂L/∂K", CLOSED["K"])
     results = (v_result, p_result, s_result, q_result, k_result)
 
     scores_of_inputs = Q * K.T / sp.sqrt(d)

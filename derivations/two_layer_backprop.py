@@ -26,6 +26,7 @@ from workbench.core.functions import (
     phi,
     scalar_function,
 )
+from workbench.core.pieces import kept, rewritten
 from workbench.core.rules_stats import CombineSums
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
@@ -196,44 +197,47 @@ def build() -> Derivation:
         "cross-entropy-gradient",
         facts=loss_gradient.assumptions,
     )
-    delta2_note = "∂L/∂zₖ = sₖ − yₖ, the cross-entropy gradient: the output error δ₂ = s − y."
+    delta2_note = "{}, the cross-entropy gradient: the output error δ₂ = s − y."
+    # Each "{}" of a note is filled from the step itself (workbench.core.pieces): the
+    # equation the rule wrote, or the indices the deltas kept, in the step's letters.
+    logits_note = ("Write the logits out: {}.", rewritten)
 
     w2 = (
         backprop_through_output(W2[p, q])
-        .apply(use_delta2, delta2_note)
-        .apply(rules.Definition((z,)), "Write the logits out: zₖ = Σₗ [W₂]_kl hₗ + [b₂]ₖ.")
+        .apply(use_delta2, delta2_note, rewritten)
+        .apply(rules.Definition((z,)), *logits_note)
         .apply(rules.Linearity(), "h does not depend on W₂; only the W₂ terms remain.")
-        .apply(rules.Differentiate(), "∂[W₂]_kl/∂[W₂]_pq = δ_kp δ_lq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(
             rules.CollapseDeltas(),
-            "The deltas pick k = p and l = q: the output error sₚ − yₚ times the layer's "
-            "input h_q.",
+            "The deltas keep {}: the output error sₚ − yₚ times the layer's input h_q.",
+            kept,
         )
     )
     b2_chain = (
         backprop_through_output(b2[p, 0])
-        .apply(use_delta2, delta2_note)
-        .apply(rules.Definition((z,)), "Write the logits out.")
+        .apply(use_delta2, delta2_note, rewritten)
+        .apply(rules.Definition((z,)), *logits_note)
         .apply(rules.Linearity(), "Only the bias term depends on b₂.")
-        .apply(rules.Differentiate(), "∂[b₂]ₖ/∂[b₂]ₚ = δₖₚ.")
-        .apply(rules.CollapseDeltas(), "The delta picks k = p: the output error itself.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
+        .apply(rules.CollapseDeltas(), "The delta keeps {}: the output error itself.", kept)
     )
 
-    def hidden_layer(target, name, last_note, collapse_note):
+    def hidden_layer(target, name, collapse_note):
         return (
             backprop_through_output(target)
-            .apply(use_delta2, delta2_note)
-            .apply(rules.Definition((z,)), "Write the logits out: zₖ = Σₗ [W₂]_kl hₗ + [b₂]ₖ.")
+            .apply(use_delta2, delta2_note, rewritten)
+            .apply(rules.Definition((z,)), *logits_note)
             .apply(rules.Linearity(), "W₂ and b₂ are constants here; h carries the dependence.")
-            .apply(rules.Definition((h,)), "hₗ = φ(aₗ).")
-            .apply(rules.ChainRule(), "∂φ(aₗ) = φ′(aₗ) ∂aₗ.")
-            .apply(rules.Definition((a,)), "aₗ = Σᵣ [W₁]_lr xᵣ + [b₁]ₗ.")
+            .apply(rules.Definition((h,)), "{}.", rewritten)
+            .apply(rules.ChainRule(), "{}.", rewritten)
+            .apply(rules.Definition((a,)), "{}.", rewritten)
             .apply(
                 rules.Linearity(),
                 f"Only the first-layer terms depend on {name}.",
             )
-            .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), collapse_note)
+            .apply(rules.Differentiate(), "{}.", rewritten)
+            .apply(rules.CollapseDeltas(), collapse_note, kept)
             .apply(
                 rules.Fold(is_pre_activation, as_pre_activation),
                 "[b₁]ₚ + Σₗ [W₁]_pl xₗ is the pre-activation aₚ: its definition read backwards.",
@@ -244,22 +248,15 @@ def build() -> Derivation:
             )
             .apply(
                 rules.Fold(is_hidden_error, as_hidden_error),
-                "(W₂ᵀδ₂)ₚ φ′(aₚ) = [δ₁]ₚ, the hidden layer's error δ₁ = (W₂ᵀδ₂) ⊙ φ′(a): the "
-                "output error sent back through W₂ᵀ and scaled by the slope of the activation.",
+                "{}, the hidden layer's error δ₁ = (W₂ᵀδ₂) ⊙ φ′(a): the output error sent "
+                "back through W₂ᵀ and scaled by the slope of the activation.",
+                rewritten,
             )
         )
 
-    w1 = hidden_layer(
-        W1[p, q],
-        "W₁",
-        "∂[W₁]_lr/∂[W₁]_pq = δ_lp δ_rq.",
-        "The deltas keep l = p and r = q: every term carries the input x_q.",
-    )
+    w1 = hidden_layer(W1[p, q], "W₁", "The deltas keep {}: every term carries the input x_q.")
     b1_chain = hidden_layer(
-        b1[p, 0],
-        "b₁",
-        "∂[b₁]ₗ/∂[b₁]ₚ = δₗₚ.",
-        "The delta keeps l = p. No input factor: a bias enters aₚ with weight 1.",
+        b1[p, 0], "b₁", "The delta keeps {}. No input factor: a bias enters aₚ with weight 1."
     )
 
     delta2 = s - y

@@ -107,3 +107,45 @@ def test_a_planted_wrong_index_is_found():
     assert len(problems) == 2 and "index r" in problems[0] and "brackets" in problems[1]
     assert note_problems(right) == []
     assert note_indices("zₖ = Σₗ [W₂]_kl hₗ, E_p[X], log₂ u, Cₓ") == {"k", "l"}
+
+
+def shown_problems(step: Step) -> list[str]:
+    """A shown equation must be read off its step: lhs a piece of ``before``, rhs of ``after``."""
+    return [
+        f"{lhs} = {rhs} is not the step's"
+        for shown in step.shown
+        for lhs, rhs in shown.equations
+        if not (step.before.has(lhs) and step.after.has(rhs))
+    ]
+
+
+@pytest.mark.parametrize("slug", registry.slugs())
+def test_what_a_note_shows_is_its_steps(slug):
+    derivation = registry.get(slug)
+    found = [
+        f"{result.label} step {number}: {problem}"
+        for result in derivation.results
+        for number, step in enumerate(result.steps, 1)
+        for problem in shown_problems(step)
+    ]
+    assert not found, "\n".join(found)
+
+
+def test_a_shown_equation_from_elsewhere_is_found():
+    """Fails if the check is blind: an equation not in the step (an entry z[r] the step
+    never had) is reported."""
+    from workbench.core.derivation import Shown
+
+    r, x = sp.Symbol("r", integer=True), sp.Symbol("x")
+    z = sp.MatrixSymbol("z", 3, 1)
+    before, after = sp.Derivative(z[0, 0] * x, x), z[0, 0]
+
+    def with_shown(lhs, rhs):
+        return Step(
+            before, after, "elementary derivatives", "", "{}.", shown=(Shown(((lhs, rhs),)),)
+        )
+
+    assert shown_problems(with_shown(z[r, 0], z[0, 0])) == [
+        f"{z[r, 0]} = {z[0, 0]} is not the step's"
+    ]
+    assert shown_problems(with_shown(before, after)) == []
