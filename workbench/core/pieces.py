@@ -77,13 +77,13 @@ def _changes(a: sp.Basic, b: sp.Basic) -> list[tuple[sp.Basic, sp.Basic]]:
         if sorted(map(_kind, rest_a)) == sorted(map(_kind, rest_b)):
             # as many changed terms on each side, of the same kinds: a name replaced in
             # each (∂aₗ and φ′(aₗ) both unfolded), shown once per kind of term
-            out: list[tuple[sp.Basic, sp.Basic]] = []
+            paired: list[tuple[sp.Basic, sp.Basic]] = []
             for term in rest_a:
                 twins = [t for t in rest_b if _kind(t) == _kind(term)]
                 twin = max(twins, key=lambda t: len(set(t.args) & set(term.args)))
                 rest_b.remove(twin)
-                out += _changes(term, twin)
-            return out
+                paired += _changes(term, twin)
+            return paired
         return [(a.func(*rest_a), b.func(*rest_b))]
     if len(a.args) != len(b.args):
         return [(a, b)]
