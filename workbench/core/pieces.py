@@ -9,8 +9,8 @@ prints them with the printer it prints the step with, so letters and brackets ag
 Example:
     >>> import sympy as sp
     >>> x = sp.Symbol("x")
-    >>> rewritten(sp.exp(x) * sp.Derivative(x, x), sp.exp(x)).equations
-    ((Derivative(x, x), 1),)
+    >>> rewritten(sp.exp(x) * sp.Derivative(x**2, x), 2 * x * sp.exp(x)).equations
+    ((Derivative(x**2, x), 2*x),)
 """
 
 from __future__ import annotations
