@@ -17,6 +17,7 @@ from workbench.core.algebra import canonical, expand_names
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
 from workbench.core.functions import MaskedSoftmax, Softmax
 from workbench.core.pieces import kept, rewritten
+from workbench.core.rules_stats import CombineSums
 
 T = sp.Symbol("T", integer=True, positive=True)  # sequence length
 d = sp.Symbol("d", integer=True, positive=True)  # query/key width
@@ -30,6 +31,8 @@ M = sp.MatrixSymbol("M", T, T)  # 0/1 mask; all ones for plain attention
 S, P, O = sp.MatrixSymbol("S", T, T), sp.MatrixSymbol("P", T, T), sp.MatrixSymbol("O", T, e)
 L = sp.Symbol("L")
 dP = sp.MatrixSymbol("dP", T, T)  # ∂L/∂P, named once it is derived
+dS = sp.MatrixSymbol("dS", T, T)  # ∂L/∂S, likewise
+ones = sp.OneMatrix(T, 1)
 
 DEFINITIONS = {
     L: sp.Sum(G[a, b] * O[a, b], (a, 0, T - 1), (b, 0, e - 1)),
@@ -37,19 +40,19 @@ DEFINITIONS = {
     P: MaskedSoftmax(S, M),
     S: Q * K.T / sp.sqrt(d),
     dP: G * V.T,
+    dS: sp.HadamardProduct(P, dP - sp.HadamardProduct(dP, P) * ones * ones.T),
 }
 
 # Closed forms in matrix notation (dP and dS are ∂L/∂P and ∂L/∂S); written with GVᵀ
 # itself, so that each box reads without the name.
 dP_closed = G * V.T
-ones = sp.OneMatrix(T, 1)
-dS = sp.HadamardProduct(P, dP_closed - sp.HadamardProduct(dP_closed, P) * ones * ones.T)
+dS_closed = sp.HadamardProduct(P, dP_closed - sp.HadamardProduct(dP_closed, P) * ones * ones.T)
 CLOSED = {
     "V": P.T * G,
     "P": dP_closed,
-    "S": dS,
-    "Q": dS * K / sp.sqrt(d),
-    "K": dS.T * Q / sp.sqrt(d),
+    "S": dS_closed,
+    "Q": dS_closed * K / sp.sqrt(d),
+    "K": dS_closed.T * Q / sp.sqrt(d),
 }
 
 
@@ -138,6 +141,31 @@ def as_upstream(x: sp.Basic) -> sp.Basic:
     return dP[_upstream_index(x)]
 
 
+def _score_pair(product: sp.Basic):
+    """The factors P[r,c] and (dP[r,c] − Σₖ P[r,k] dP[r,k]) of a product, with (r, c)."""
+    if not isinstance(product, sp.Mul):
+        return None
+    for weight in product.args:
+        if not (isinstance(weight, MatrixElement) and weight.parent == P):
+            continue
+        entry = sp.expand(canonical(DEFINITIONS[dS][weight.i, weight.j]))
+        for gap in product.args:
+            if isinstance(gap, sp.Add) and sp.expand(canonical(weight * gap)) == entry:
+                return weight, gap
+    return None
+
+
+def is_score_gradient(x: sp.Basic) -> bool:
+    """A product holding P[r,c](dP[r,c] − Σₖ P[r,k] dP[r,k]): the entry dS[r,c], written out."""
+    return _score_pair(x) is not None
+
+
+def as_score_gradient(x: sp.Basic) -> sp.Basic:
+    """P[r,c](dP[r,c] − Σₖ P[r,k] dP[r,k]) → dS[r,c]: the result ∂L/∂S read backwards."""
+    weight, gap = _score_pair(x)
+    return x / (weight * gap) * dS[weight.i, weight.j]
+
+
 def build() -> Derivation:
     value = (
         Chain(sp.Derivative(L, V[p, q]), DEFINITIONS)
@@ -205,6 +233,15 @@ def build() -> Derivation:
             )
             .apply(rules.Differentiate(), "{}.", rewritten)
             .apply(rules.CollapseDeltas(), f"The deltas keep {{}}: {picks} of ∂L/∂S.", kept)
+            .apply(
+                CombineSums(inside=True),
+                "Both sums run over k: one sum, its common factors collected.",
+            )
+            .apply(
+                rules.Fold(is_score_gradient, as_score_gradient, free_only=False),
+                "{}: each term holds an entry of ∂L/∂S, named dS, as derived above.",
+                rewritten,
+            )
         )
         return chain.result(label, closed, (p, q), target.parent)
 
@@ -267,7 +304,7 @@ def build() -> Derivation:
             ("P", "T×T attention weights, the masked row softmax of S"),
             ("O", "T×e output, O = PV"),
             ("G", "T×e upstream gradient ∂L/∂O"),
-            ("dP", "T×T, ∂L/∂P = GVᵀ once derived"),
+            ("dP, dS", "T×T, ∂L/∂P = GVᵀ and ∂L/∂S once derived"),
         ),
         definitions=DEFINITIONS,
         results=results,

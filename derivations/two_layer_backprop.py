@@ -1,4 +1,4 @@
-"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ∘ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
+"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
 
 A network h = φ(W₁x + b₁), ŷ = softmax(W₂h + b₂) trained with cross-entropy. Each
 weight gradient is an outer product of an error signal δ with the layer's input, and
