@@ -60,8 +60,10 @@ EXERCISES = (
     Exercise(
         prompt="Show that every row of $\\partial L/\\partial S$ sums to zero. What does "
         "that mean for adding the same number to every score in a row?",
-        solution="Row $p$ sums to $\\sum_q P_{pq}(dP_{pq} - \\sum_k P_{pk} dP_{pk}) = "
-        "\\sum_q P_{pq} dP_{pq} - (\\sum_q P_{pq})(\\sum_k P_{pk} dP_{pk}) = 0$, since "
+        solution="Row $p$ sums to "
+        "$\\sum_q P_{pq}(\\mathrm{dP}_{pq} - \\sum_k P_{pk} \\mathrm{dP}_{pk}) = "
+        "\\sum_q P_{pq} \\mathrm{dP}_{pq} - "
+        "(\\sum_q P_{pq})(\\sum_k P_{pk} \\mathrm{dP}_{pk}) = 0$, since "
         "$\\sum_q P_{pq} = 1$. The softmax of a row does not change when a constant is added "
         "to the row, so the loss cannot either: the gradient has no component along "
         "$\\mathbf{1}$.",
@@ -74,7 +76,7 @@ EXERCISES = (
         solution="$q \\cdot k = \\sum_{i=1}^{d} q_i k_i$ is a sum of $d$ independent terms of "
         "variance 1, so its variance is $d$: standard deviation $\\sqrt{64} = 8$ unscaled, "
         "and $1$ after dividing by $\\sqrt{d}$. With scores spread over $\\pm 16$ the row "
-        "softmax is nearly one-hot and $P \\circ (dP - \\ldots)$ nearly vanishes: the "
+        "softmax is nearly one-hot and $P \\odot (\\mathrm{dP} - \\ldots)$ nearly vanishes: the "
         "scaling keeps gradients alive.",
         source="Step 5, Information theory and transformers: custom attention (shared/seeds/004)",
     ),
@@ -83,7 +85,7 @@ EXERCISES = (
         "zero, and what does that say about $\\partial L/\\partial K$ for the last "
         "position?",
         solution="Masked entries ($q > p$) have $P_{pq} = 0$, and since "
-        "$\\partial L/\\partial S = P \\circ (\\ldots)$ they are 0 in the gradient too. "
+        "$\\partial L/\\partial S = P \\odot (\\ldots)$ they are 0 in the gradient too. "
         "The last key is seen only by the last query, so row $T$ of "
         "$\\partial L/\\partial K = (\\partial L/\\partial S)^{\\top} Q/\\sqrt{d}$ "
         "gets a contribution from the last query alone.",
