@@ -55,7 +55,7 @@ def _mean_chain(recurrence, sequence: str, mean, mean_name: str, beta: str):
         Chain(expectation(recurrence, sequence, mean))
         .apply(
             TakeExpectation(),
-            f"E[{sequence}ₖ] = {mean_name} at every step: the mean {bar}ₜ = E[{name}ₜ] obeys "
+            f"E[{sequence}] = {mean_name} at every step: the mean {bar}ₜ = E[{name}ₜ] obeys "
             "the same recurrence with the gradient replaced by its mean.",
         )
         .apply(

@@ -124,10 +124,10 @@ def build() -> Derivation:
         Chain(KL_vae, vae_defs)
         .apply(
             rules.Definition((KL_vae,)),
-            "Independent dimensions: the KL is a sum over j of the result above with "
-            "μ₁ = μⱼ, σ₁ = σⱼ, μ₂ = 0, σ₂ = 1.",
+            "Independent dimensions: the KL is a sum over k of the result above with "
+            "μ₁ = μₖ, σ₁ = σₖ, μ₂ = 0, σ₂ = 1.",
         )
-        .apply(rules.SplitSums(), "Split the sum term by term: Σⱼ 1/2 = d/2.")
+        .apply(rules.SplitSums(), "Split the sum term by term: Σₖ 1/2 = d/2.")
     )
     results = (
         scalar.result("KL(N(μ₁,σ₁²) ‖ N(μ₂,σ₂²))", CLOSED_FORM, SCALAR, assumptions=MOMENTS),

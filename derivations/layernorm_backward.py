@@ -143,7 +143,7 @@ def build() -> Derivation:
         .apply(rules.Differentiate(), "∂xᵢ/∂xⱼ = δᵢⱼ.")
         .apply(
             rules.Fold(_deviation, _as_normalised),
-            "xₐ − μ = x̂ₐ √(σ² + ε): write the result in x̂.",
+            "xᵢ − μ = x̂ᵢ √(σ² + ε), and the same for j: write the result in x̂.",
         )
     )
     ones = sp.OneMatrix(n, 1)
@@ -152,16 +152,16 @@ def build() -> Derivation:
 
     backward = (
         Chain(sp.Derivative(L, x[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((L,)), "L = Σᵢ Gᵢyᵢ: G is the gradient arriving from above.")
+        .apply(rules.Definition((L,)), "L = Σₖ Gₖyₖ: G is the gradient arriving from above.")
         .apply(rules.Linearity(), "G is held fixed.")
-        .apply(rules.Definition((y,)), "yᵢ = γᵢx̂ᵢ + βᵢ.")
+        .apply(rules.Definition((y,)), "yₖ = γₖx̂ₖ + βₖ.")
         .apply(rules.Linearity(), "γ and β do not depend on x.")
         .apply(
             rules.UseResult(normalised_result.goal, normalised_result.derived, "∂x̂ᵢ/∂xⱼ"),
             "The Jacobian of the normalisation, derived above.",
         )
         .apply(rules.SplitSums(), "Split the sum into its three terms.")
-        .apply(rules.CollapseDeltas(), "The delta keeps i = j: gⱼ = γⱼGⱼ.")
+        .apply(rules.CollapseDeltas(), "The delta keeps k = j: gⱼ = γⱼGⱼ.")
     )
     backward_result = backward.result("∂L/∂xⱼ", CLOSED_FORM, (j, 0), x)
 

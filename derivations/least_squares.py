@@ -150,26 +150,26 @@ def numeric_ridge_as_augmented_lstsq(seed: int):
 def build() -> Derivation:
     gradient = (
         Chain(sp.Derivative(L, w[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((L,)), "L = ‖r‖² = Σₐ rₐ², the squared residuals.")
+        .apply(rules.Definition((L,)), "L = ‖r‖² = Σₖ rₖ², the squared residuals.")
         .apply(rules.Linearity(), "Differentiate the sum term by term.")
-        .apply(rules.ChainRule(), "∂rₐ² = 2rₐ ∂rₐ.")
-        .apply(rules.Definition((r,)), "rₐ = Σ_b X_ab w_b − yₐ.")
+        .apply(rules.ChainRule(), "∂rₖ² = 2rₖ ∂rₖ.")
+        .apply(rules.Definition((r,)), "rₖ = Σₗ X_kl wₗ − yₖ.")
         .apply(rules.Linearity(), "X and y are constants.")
-        .apply(rules.Differentiate(), "∂w_b/∂wⱼ = δ_bj.")
-        .apply(rules.CollapseDeltas(), "The delta keeps b = j: Σₐ 2 X_aj rₐ = 2(Xᵀr)ⱼ.")
+        .apply(rules.Differentiate(), "∂wₗ/∂wⱼ = δₗⱼ.")
+        .apply(rules.CollapseDeltas(), "The delta keeps l = j: Σₖ 2 X_kj rₖ = 2(Xᵀr)ⱼ.")
     )
     plain = gradient.result("∂L/∂wⱼ", GRADIENT, (j, 0), w)
     ridge_gradient = (
         Chain(sp.Derivative(R, w[j, 0]), DEFINITIONS)
-        .apply(rules.Definition((R,)), "The ridge loss: L plus λ times Σ_b w_b².")
+        .apply(rules.Definition((R,)), "The ridge loss: L plus λ times Σₖ wₖ².")
         .apply(rules.Linearity(), "Differentiate the two parts separately.")
         .apply(
             rules.UseResult(plain.goal, plain.derived, "the least-squares gradient"),
             "The first part is the gradient just derived.",
         )
-        .apply(rules.ChainRule(), "∂w_b² = 2w_b ∂w_b.")
-        .apply(rules.Differentiate(), "∂w_b/∂wⱼ = δ_bj.")
-        .apply(rules.CollapseDeltas(), "The delta keeps b = j: the penalty adds 2λwⱼ.")
+        .apply(rules.ChainRule(), "∂wₖ² = 2wₖ ∂wₖ.")
+        .apply(rules.Differentiate(), "∂wₖ/∂wⱼ = δₖⱼ.")
+        .apply(rules.CollapseDeltas(), "The delta keeps k = j: the penalty adds 2λwⱼ.")
     )
     normal = (
         Chain(MatrixElement(GRADIENT, j, 0), DEFINITIONS)

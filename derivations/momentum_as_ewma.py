@@ -90,7 +90,7 @@ def build() -> Derivation:
     fixed_point_condition = (v_star, beta * v_star + g)
     fixed = Chain(v_star).apply(
         Solve(fixed_point_condition, v_star),
-        "Where vₜ stops changing, v* = βv* + g: solve for v*.",
+        "Where v stops changing, v* = βv* + g: solve for v*.",
     )
     results = (
         unrolled.result("vₜ unrolled", UNROLLED, SCALAR),

@@ -129,7 +129,7 @@ def build() -> Derivation:
         .apply(rules.SplitSums(), "log sₖ does not depend on the example: it leaves the inner sum.")
         .apply(
             rules.Fold(is_column_sum_of_labels, as_empirical, free_only=False),
-            "Σₐ Y[a, k] counts class k: N times its empirical frequency p̂ₖ.",
+            "Σₗ Y_lk counts class k: N times its empirical frequency p̂ₖ.",
         )
     )
     nll = to_cross_entropy.result("NLL = H(p̂, p)", CROSS_ENTROPY, (0, 0), z)

@@ -166,12 +166,12 @@ def build() -> Derivation:
     projected = (
         Chain(variance, DEFINITIONS)
         .apply(rules.Definition((variance,)), "The sample variance of the projections X w.")
-        .apply(SquareOfSum(), "(Σₖ X_ak wₖ)² = Σₖ Σₗ X_ak wₖ X_al wₗ.")
-        .apply(SumInside(N - 1), "Sum over the examples a first.")
+        .apply(SquareOfSum(), "(Σₗ X_rl wₗ)² = Σₗ Σₖ X_rk wₖ X_rl wₗ for each example r.")
+        .apply(SumInside(N - 1), "Sum over the examples k first.")
         .apply(rules.SplitSums(), "w does not depend on the example: it leaves the inner sum.")
         .apply(
             rules.Fold(is_gram_sum, as_covariance, free_only=False),
-            "Σₐ X_ak X_al = (N − 1)S_kl: the variance along w is wᵀ S w.",
+            "Σᵣ X_rk X_rl = (N − 1)S_kl: the variance along w is wᵀ S w.",
         )
     )
     stationarity = (

@@ -82,7 +82,8 @@ def build() -> Derivation:
         .apply(rules.CollapseDeltas(), "The delta keeps only the k = j term of the sum.")
         .apply(
             rules.Fold(is_exp_of_logit, exp_in_terms_of_s),
-            "Each exp(zₐ) over the sum is sₐ; the result is written in s alone.",
+            "Each exp(zᵢ) or exp(zⱼ) over the sum of all exp(zₖ) is sᵢ or sⱼ: the result "
+            "is written in s alone.",
         )
     )
     result = chain.result("∂sᵢ/∂zⱼ", CLOSED_FORM, (i, j), z)

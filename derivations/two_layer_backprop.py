@@ -1,4 +1,4 @@
-"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ∘ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
+"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
 
 A network h = φ(W₁x + b₁), ŷ = softmax(W₂h + b₂) trained with cross-entropy. Each
 weight gradient is an outer product of an error signal δ with the layer's input, and
@@ -10,13 +10,24 @@ the batched form (rows of X are examples, mean loss).
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from derivations import cross_entropy_gradient as ce
 from derivations import softmax_jacobian as sj
 from workbench.codegen import numeric
 from workbench.core import rules
+from workbench.core.algebra import canonical
 from workbench.core.derivation import Case, Chain, Derivation, Exercise
-from workbench.core.functions import Elementwise, LogSoftmax, Softmax, phi, scalar_function
+from workbench.core.functions import (
+    Elementwise,
+    LogSoftmax,
+    Softmax,
+    derivative_of,
+    phi,
+    scalar_function,
+)
+from workbench.core.pieces import kept, rewritten
+from workbench.core.rules_stats import CombineSums
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
 d = sp.Symbol("d", integer=True, positive=True)  # inputs
@@ -28,12 +39,14 @@ W1, b1 = sp.MatrixSymbol("W1", m, d), sp.MatrixSymbol("b1", m, 1)
 W2, b2 = sp.MatrixSymbol("W2", n, m), sp.MatrixSymbol("b2", n, 1)
 a = sp.MatrixSymbol("a", m, 1)  # pre-activations
 h = sp.MatrixSymbol("h", m, 1)  # hidden layer
+delta1 = sp.MatrixSymbol("delta1", m, 1)  # the error at the hidden layer
 
 DEFINITIONS = {
     **ce.DEFINITIONS,  # s = softmax(z), L = −Σ y log s
     z: W2 * h + b2,
     h: Elementwise("phi", a),
     a: W1 * x + b1,
+    delta1: sp.HadamardProduct(W2.T * (s - y), Elementwise("phi_prime", a)),
 }
 
 
@@ -131,6 +144,54 @@ def pre_activations(inputs):
     return [inputs["W1"] @ inputs["x"] + inputs["b1"]]
 
 
+def is_pre_activation(e: sp.Basic) -> bool:
+    """b₁ᵢ + Σₖ W₁[i,k] xₖ: the entry aᵢ of the pre-activations, written out."""
+    return _pre_activation_index(e) is not None
+
+
+def _pre_activation_index(e: sp.Basic):
+    if not isinstance(e, sp.Add):
+        return None
+    for bias in e.atoms(MatrixElement):
+        if bias.parent == b1 and canonical(e) == canonical((W1 * x + b1)[bias.i, 0]):
+            return bias.i
+    return None
+
+
+def as_pre_activation(e: sp.Basic) -> sp.Basic:
+    """b₁ᵢ + Σₖ W₁[i,k] xₖ → aᵢ: the definition of a read backwards."""
+    return a[_pre_activation_index(e), 0]
+
+
+def _error_pair(product: sp.Basic):
+    """The factors (Σₖ W₂[k,i](sₖ − yₖ), φ′(aᵢ)) of a product, with i; or None."""
+    if not isinstance(product, sp.Mul):
+        return None
+    for slope in product.args:
+        point = getattr(slope, "point", None)
+        if not isinstance(slope, sp.Subs) or len(point) != 1:
+            continue
+        (at,) = point
+        if not (isinstance(at, MatrixElement) and at.parent == a):
+            continue
+        k = sp.Dummy("k", integer=True)
+        back = canonical(sp.Sum(W2[k, at.i] * (s[k, 0] - y[k, 0]), (k, 0, n - 1)))
+        if slope == derivative_of(phi)(at) and back in product.args:
+            return back, slope, at.i
+    return None
+
+
+def is_hidden_error(e: sp.Basic) -> bool:
+    """A product holding (W₂ᵀ(s − y))ᵢ φ′(aᵢ): the entry δ₁ᵢ, written out."""
+    return _error_pair(e) is not None
+
+
+def as_hidden_error(e: sp.Basic) -> sp.Basic:
+    """(W₂ᵀ(s − y))ᵢ φ′(aᵢ) → δ₁ᵢ: the definition of δ₁ read backwards."""
+    back, slope, i = _error_pair(e)
+    return e / (back * slope) * delta1[i, 0]
+
+
 def backprop_through_output(target):
     """∂L/∂target for a parameter of the output layer or below, via δ₂."""
     return Chain(sp.Derivative(L, target), DEFINITIONS).apply(
@@ -146,53 +207,66 @@ def build() -> Derivation:
         "cross-entropy-gradient",
         facts=loss_gradient.assumptions,
     )
-    delta2_note = "∂L/∂zᵣ = sᵣ − yᵣ, the cross-entropy gradient: the output error δ₂."
+    delta2_note = "{}, the cross-entropy gradient: the output error δ₂ = s − y."
+    # Each "{}" of a note is filled from the step itself (workbench.core.pieces): the
+    # equation the rule wrote, or the indices the deltas kept, in the step's letters.
+    logits_note = ("Write the logits out: {}.", rewritten)
 
     w2 = (
         backprop_through_output(W2[p, q])
-        .apply(use_delta2, delta2_note)
-        .apply(rules.Definition((z,)), "Write the logits out: zᵣ = Σₖ W₂[r,k] hₖ + b₂ᵣ.")
+        .apply(use_delta2, delta2_note, rewritten)
+        .apply(rules.Definition((z,)), *logits_note)
         .apply(rules.Linearity(), "h does not depend on W₂; only the W₂ terms remain.")
-        .apply(rules.Differentiate(), "∂W₂[r,k]/∂W₂[p,q] = δ_rp δ_kq.")
-        .apply(rules.CollapseDeltas(), "The deltas pick r = p and k = q: δ₂ₚ h_q.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
+        .apply(
+            rules.CollapseDeltas(),
+            "The deltas keep {}: the output error sₚ − yₚ times the layer's input h_q.",
+            kept,
+        )
     )
     b2_chain = (
         backprop_through_output(b2[p, 0])
-        .apply(use_delta2, delta2_note)
-        .apply(rules.Definition((z,)), "Write the logits out.")
+        .apply(use_delta2, delta2_note, rewritten)
+        .apply(rules.Definition((z,)), *logits_note)
         .apply(rules.Linearity(), "Only the bias term depends on b₂.")
-        .apply(rules.Differentiate(), "∂b₂ᵣ/∂b₂ₚ = δᵣₚ.")
-        .apply(rules.CollapseDeltas(), "The delta picks r = p.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
+        .apply(rules.CollapseDeltas(), "The delta keeps {}: the output error itself.", kept)
     )
 
-    def hidden_layer(target, name, last_note, collapse_note):
+    def hidden_layer(target, name, collapse_note):
         return (
             backprop_through_output(target)
-            .apply(use_delta2, delta2_note)
-            .apply(rules.Definition((z,)), "Write the logits out: zᵣ = Σₖ W₂[r,k] hₖ + b₂ᵣ.")
+            .apply(use_delta2, delta2_note, rewritten)
+            .apply(rules.Definition((z,)), *logits_note)
             .apply(rules.Linearity(), "W₂ and b₂ are constants here; h carries the dependence.")
-            .apply(rules.Definition((h,)), "hₖ = φ(aₖ).")
-            .apply(rules.ChainRule(), "∂φ(aₖ) = φ′(aₖ) ∂aₖ.")
-            .apply(rules.Definition((a,)), "aₖ = Σₗ W₁[k,l] xₗ + b₁ₖ.")
+            .apply(rules.Definition((h,)), "{}.", rewritten)
+            .apply(rules.ChainRule(), "{}.", rewritten)
+            .apply(rules.Definition((a,)), "{}.", rewritten)
             .apply(
                 rules.Linearity(),
                 f"Only the first-layer terms depend on {name}.",
             )
-            .apply(rules.Differentiate(), last_note)
-            .apply(rules.CollapseDeltas(), collapse_note)
+            .apply(rules.Differentiate(), "{}.", rewritten)
+            .apply(rules.CollapseDeltas(), collapse_note, kept)
+            .apply(
+                rules.Fold(is_pre_activation, as_pre_activation),
+                "[b₁]ₚ + Σₗ [W₁]_pl xₗ is the pre-activation aₚ: its definition read backwards.",
+            )
+            .apply(
+                CombineSums(inside=True),
+                "Both sums run over k: one sum Σₖ [W₂]_kp (sₖ − yₖ) = (W₂ᵀδ₂)ₚ.",
+            )
+            .apply(
+                rules.Fold(is_hidden_error, as_hidden_error),
+                "{}, the hidden layer's error δ₁ = (W₂ᵀδ₂) ⊙ φ′(a): the output error sent "
+                "back through W₂ᵀ and scaled by the slope of the activation.",
+                rewritten,
+            )
         )
 
-    w1 = hidden_layer(
-        W1[p, q],
-        "W₁",
-        "∂W₁[k,l]/∂W₁[p,q] = δ_kp δ_lq.",
-        "The deltas keep k = p and l = q: δ₁ₚ times the input x_q.",
-    )
+    w1 = hidden_layer(W1[p, q], "W₁", "The deltas keep {}: every term carries the input x_q.")
     b1_chain = hidden_layer(
-        b1[p, 0],
-        "b₁",
-        "∂b₁ₖ/∂b₁ₚ = δₖₚ.",
-        "The delta keeps k = p: δ₁ₚ alone (a bias is multiplied by 1, not by an input).",
+        b1[p, 0], "b₁", "The delta keeps {}. No input factor: a bias enters aₚ with weight 1."
     )
 
     delta2 = s - y
@@ -274,6 +348,8 @@ def build() -> Derivation:
             ("z", "n×1 logits, z = W₂h + b₂"),
             ("s", "n×1 probabilities ŷ = softmax(z)"),
             ("y", "n×1 targets, Σ y = 1"),
+            ("δ₂", "n×1 output error, δ₂ = s − y = ∂L/∂z"),
+            ("δ₁", "m×1 hidden error, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a) = ∂L/∂a"),
         ),
         definitions=DEFINITIONS,
         results=results,

@@ -156,3 +156,28 @@ def test_geometric_sum_against_the_terms_added_up():
         for value in range(8):
             assert sp.cancel(total.subs(t, value) - s.subs(t, value).doit()) == 0
     assert GeometricSum.total(sp.Sum(k * a**k, (k, 0, t))) is None
+
+
+def test_combine_sums_inside_a_product_collects_each_combined_body():
+    """(Σₖ Wₖₚsₖ − Σₖ Wₖₚyₖ)·c → c·Σₖ Wₖₚ(sₖ − yₖ) with ``inside``; without it a product
+    is left alone, as the mutual-information chain relies on. Fails if ``inside`` is
+    ignored (two sums remain) or the combined sum changes the value."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    k, p = sp.symbols("k p", integer=True)
+    W, s, y = sp.MatrixSymbol("W", n, n), sp.MatrixSymbol("s", n, 1), sp.MatrixSymbol("y", n, 1)
+    c = sp.Symbol("c")
+    split = c * (
+        sp.Sum(W[k, p] * s[k, 0], (k, 0, n - 1)) - sp.Sum(W[k, p] * y[k, 0], (k, 0, n - 1))
+    )
+    combined = rules_stats.CombineSums(inside=True).apply(split, rules.Context())
+    (total,) = combined.atoms(sp.Sum)
+    assert sp.expand(combined - c * total) == 0
+    assert (
+        isinstance(total.function, sp.Mul)
+        and (s[k, 0] - y[k, 0]).xreplace({k: total.variables[0]}) in total.function.args
+    )
+    # the same value: written out term by term at n = 4
+    assert sp.expand((combined - split).subs(n, 4).doit()) == 0
+    from workbench.core.algebra import canonical
+
+    assert rules_stats.CombineSums().apply(split, rules.Context()) == canonical(split)

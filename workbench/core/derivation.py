@@ -30,11 +30,25 @@ if TYPE_CHECKING:
     import numpy as np
 
 Sampler = Callable[["np.random.Generator", tuple[int, ...]], "np.ndarray"]
+Pick = Callable[[sp.Basic, sp.Basic], "Shown"]  # (before, after) → what a note shows
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Equations a note shows, picked out of its step's own expressions (``lhs = rhs``,
+    joined by "and"), so every face prints them with the indices and brackets the step
+    prints; see :mod:`workbench.core.pieces`."""
+
+    equations: tuple[tuple[sp.Basic, sp.Basic], ...]
 
 
 @dataclass(frozen=True)
 class Step:
-    """One rewrite: ``after`` equals ``before`` by ``rule`` (under ``assumptions``)."""
+    """One rewrite: ``after`` equals ``before`` by ``rule`` (under ``assumptions``).
+
+    ``note`` may hold ``{}`` fields, one per entry of ``shown``: what the note shows of
+    the step, printed by each face in the step's own notation (:func:`note_parts`).
+    """
 
     before: sp.Basic
     after: sp.Basic
@@ -44,6 +58,24 @@ class Step:
     assumptions: tuple = ()
     facts: tuple[Fact, ...] = ()
     """What the rule brought in and did not prove (see :mod:`workbench.core.facts`)."""
+    shown: tuple[Shown, ...] = ()
+
+
+def note_parts(step: Step) -> list[str | Shown]:
+    """The note as prose pieces and the :class:`Shown` equations between them, in order.
+
+    Example:
+        >>> import sympy as sp
+        >>> x = sp.Symbol("x")
+        >>> step = Step(x + x, 2 * x, "algebra", "", "So {}.", shown=(Shown(((x + x, 2 * x),)),))
+        >>> [type(p).__name__ for p in note_parts(step)]
+        ['str', 'Shown', 'str']
+    """
+    prose = step.note.split("{}")
+    parts: list[str | Shown] = [prose[0]]
+    for shown, text in zip(step.shown, prose[1:], strict=True):
+        parts += [shown, text]
+    return [p for p in parts if p != ""]
 
 
 @dataclass(frozen=True)
@@ -253,12 +285,17 @@ class Chain:
         self.current = start
         self.steps: list[Step] = []
 
-    def apply(self, rule: Rule, note: str) -> Chain:
+    def apply(self, rule: Rule, note: str, *show: Pick) -> Chain:
+        """The next step by ``rule``. Each ``{}`` in ``note`` is filled by one of ``show``:
+        a pick (:mod:`workbench.core.pieces`) of what the step did, taken from the step's
+        own expressions, so the note's indices are the step's."""
         # Bound summation variables get canonical names, so steps read k, l, ... and
         # equal sums look equal.
         after = canonical(rule.apply(self.current, self.context))
         if after == self.current:
             raise DerivationError(f"rule {rule.name!r} changed nothing at: {self.current}")
+        if note.count("{}") != len(show):
+            raise DerivationError(f"note {note!r} has {note.count('{}')} fields for {len(show)}")
         self.steps.append(
             Step(
                 before=self.current,
@@ -268,6 +305,7 @@ class Chain:
                 note=note,
                 assumptions=tuple(rule.assumptions),
                 facts=tuple(rule.facts_in(self.current, after)),
+                shown=tuple(pick(self.current, after) for pick in show),
             )
         )
         self.current = after

@@ -360,10 +360,22 @@ class SplitTerms(Rule):
 class CombineSums(Rule):
     """c·Σ_k f + d·Σ_k g → Σ_k (c·f + d·g) for sums over the same indices and ranges"""
 
+    # Also every sum of sums inside a product, each combined body with its common
+    # factors collected: (Σₖ Wₖₚsₖ − Σₖ Wₖₚyₖ)·c → (Σₖ Wₖₚ(sₖ − yₖ))·c.
+    inside: bool = False
     name: ClassVar[str] = "combine sums"
 
     def apply(self, expr, ctx):
         expr = canonical(expr)
+        if self.inside:
+            return expr.replace(
+                lambda e: isinstance(e, sp.Add) and e.has(sp.Sum),
+                lambda e: self._combine(e, sp.factor_terms),
+            )
+        return self._combine(expr)
+
+    @staticmethod
+    def _combine(expr: sp.Basic, collect=lambda body: body) -> sp.Basic:
         grouped: dict[tuple, list] = {}
         others = []
         for term in sp.Add.make_args(expr):
@@ -372,7 +384,7 @@ class CombineSums(Rule):
                 grouped.setdefault(rest.limits, []).append(coefficient * rest.function)
             else:
                 others.append(term)
-        combined = [sp.Sum(sp.Add(*body), *limits) for limits, body in grouped.items()]
+        combined = [sp.Sum(collect(sp.Add(*body)), *limits) for limits, body in grouped.items()]
         return sp.Add(*others, *combined)
 
 

@@ -28,10 +28,10 @@ from workbench.notebook.marks import (
     MARK_TEXT,
     mark_html,
 )
-from workbench.notebook.stepper import Stepper
+from workbench.notebook.stepper import Stepper, note_html
 from workbench.render.latex import Mark, expr_to_latex
 from workbench.render.marks import boxed_form, matrix_lhs, step_marks
-from workbench.render.text import to_text
+from workbench.render.text import note_to_text, to_text
 
 if TYPE_CHECKING:
     from workbench.checks.report import DerivationReport
@@ -108,7 +108,7 @@ def result_html(result: Result, marks: Marks | None = None) -> str:
             + _cell(_math("= " + expr_to_latex(step.after)))
             + _cell(f"<i title='{html.escape(step.statement)}'>{html.escape(step.rule)}</i>")
             + (_cell(mark_html(mark)) if mark is not None else "")
-            + _cell(html.escape(step.note), "font-size:90%;min-width:14em")
+            + _cell(note_html(step), "font-size:90%;min-width:14em")
             + "</tr>"
         )
     closed = _math(f"{matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}")
@@ -164,7 +164,7 @@ def derivation_text(derivation: Derivation, marks: Marks | None = None) -> str:
             mark = _mark(marks, result.label, number)
             suffix = f" {MARK_TEXT[mark]}" if mark is not None else ""
             lines.append(f"{number:>2}. = {to_text(step.after)}")
-            lines.append(f"      [{step.rule}]{suffix} {step.note}")
+            lines.append(f"      [{step.rule}]{suffix} {note_to_text(step)}")
     lines += ["", LEGEND if marks is not None else UNCHECKED_NOTE]
     return "\n".join(lines)
 

@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.derivation import note_parts
 from workbench.notebook.marks import MARK_TEXT, mark_html
-from workbench.render.latex import Mark, expr_to_latex
-from workbench.render.text import to_text
+from workbench.render.latex import Mark, expr_to_latex, shown_to_latex
+from workbench.render.text import note_to_text, to_text
 
 if TYPE_CHECKING:
     import sympy as sp
@@ -99,6 +100,16 @@ def _math(latex: str) -> str:
     return html.escape(rf"\(\displaystyle {latex}\)")
 
 
+def note_html(step) -> str:
+    """A step's note as HTML: escaped prose, and what it shows of the step as MathJax."""
+    return "".join(
+        html.escape(p)
+        if isinstance(p, str)
+        else _math(shown_to_latex(p)).replace(r"\displaystyle ", "")
+        for p in note_parts(step)
+    )
+
+
 def frame_html(frame: Frame, index: int, total: int) -> str:
     """One frame: where we are, the step's two sides, its rule, its mark, the note."""
     where = f"<b>{html.escape(frame.label)}</b> — step {frame.number} of {frame.steps_in_result}"
@@ -112,7 +123,7 @@ def frame_html(frame: Frame, index: int, total: int) -> str:
         f"<div>rule: <b>{html.escape(frame.step.rule)}</b>{mark}"
         f" <span style='color:#6e7781'>— {html.escape(frame.step.statement)}</span></div>"
         f"<div style='background:#f6f8fa;padding:0.3em 0.6em;margin-top:0.3em'>"
-        f"{html.escape(frame.step.note)}</div></div>"
+        f"{note_html(frame.step)}</div></div>"
     )
 
 
@@ -121,7 +132,7 @@ def frame_text(frame: Frame) -> str:
     return (
         f"{frame.label} — step {frame.number} of {frame.steps_in_result}\n"
         f"     {to_text(frame.step.before)}\n   = {to_text(frame.step.after)}\n"
-        f"   [{frame.step.rule}]{mark} {frame.step.note}"
+        f"   [{frame.step.rule}]{mark} {note_to_text(frame.step)}"
     )
 
 

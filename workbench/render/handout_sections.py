@@ -169,7 +169,8 @@ def notation(ctx: Context) -> str:
 
 def _name(name: str) -> str:
     if name.replace(",", "").replace(" ", "").isascii():
-        return f"${name}$"
+        # a name of several letters (dP, PPL) is one upright name, as the steps print it
+        return "$" + re.sub(r"\b([A-Za-z]{2,})\b", r"\\mathrm{\1}", name) + "$"
     return text_to_latex(name)
 
 

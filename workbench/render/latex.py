@@ -36,6 +36,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from workbench.core.derivation import note_parts
 from workbench.render.prose import text_to_latex
 from workbench.render.text import bound_name
 
@@ -47,10 +48,12 @@ __all__ = [
     "derivation_to_latex",
     "expr_to_latex",
     "mark_of",
+    "note_to_latex",
     "notes_to_latex",
     "number_to_latex",
     "printed_names",
     "rule_to_latex",
+    "shown_to_latex",
     "step_to_latex",
     "steps_to_latex",
     "text_to_latex",
@@ -127,6 +130,13 @@ class WorkbenchLatexPrinter(LatexPrinter):
         ):
             return rf"\frac{{{top} {self._print(body)}}}{{{below}}}"
         return rf"\frac{{{top}}}{{{below}}} \left({self._print(body)}\right)"
+
+    def _print_Function(self, expr, exp=None):
+        # The unspecified activation φ(aₖ) is written as its elementwise form φ(a) is
+        # (\varphi), not SymPy's \phi: one letter in steps, boxes and notes.
+        if type(expr).__name__ == "phi" and len(expr.args) == 1 and exp is None:
+            return rf"{ELEMENTWISE_LATEX['phi']}{{\left({self._print(expr.args[0])} \right)}}"
+        return super()._print_Function(expr, exp)
 
     def _print_Subs(self, subs):
         # φ′(u) is stored as Subs(dφ(t)/dt, t, u): print it as the reader writes it.
@@ -465,11 +475,26 @@ def steps_to_latex(result, marks: Mapping[int, Mark] | None = None, style=DEFAUL
     return f"\\begin{{align*}}\n{expr_to_latex(result.goal)}\n{body}\n\\end{{align*}}"
 
 
+def shown_to_latex(shown) -> str:
+    """What a note shows of its step, as the step's rows print it (one formula)."""
+    return r" \text{ and } ".join(
+        f"{expr_to_latex(lhs)} = {expr_to_latex(rhs)}" for lhs, rhs in shown.equations
+    )
+
+
+def note_to_latex(step) -> str:
+    """A step's note as LaTeX: its prose through :func:`text_to_latex`, each ``{}`` field
+    the formula the step shows, printed as the step's own rows are."""
+    return "".join(
+        text_to_latex(p) if isinstance(p, str) else f"${shown_to_latex(p)}$"
+        for p in note_parts(step)
+    )
+
+
 def notes_to_latex(result) -> str:
     """The learner's note for each step, as a numbered list keyed like the steps."""
     items = "\n".join(
-        rf"\item[({number})] {text_to_latex(step.note)}"
-        for number, step in enumerate(result.steps, 1)
+        rf"\item[({number})] {note_to_latex(step)}" for number, step in enumerate(result.steps, 1)
     )
     return f"\\begin{{description}}\n{items}\n\\end{{description}}"
 

@@ -31,8 +31,8 @@ import sympy as sp
 
 from workbench.checks.report import DerivationReport
 from workbench.core import registry
-from workbench.core.derivation import Derivation
-from workbench.render.latex import Mark, expr_to_latex
+from workbench.core.derivation import Derivation, note_parts
+from workbench.render.latex import Mark, expr_to_latex, shown_to_latex
 from workbench.render.marks import closed_form_mark, matrix_lhs, step_marks
 from workbench.render.texbuild import write_outputs
 
@@ -181,7 +181,7 @@ def _result(derivation, result, marks, report) -> list[str]:
     ]
     for number, step in enumerate(result.steps, 1):
         mark = marks.get((result.label, number), Mark.UNCHECKED)
-        lines.append(f"{number}. **{step.rule}** — {MARK_WORDS[mark]}. {step.note}")
+        lines.append(f"{number}. **{step.rule}** — {MARK_WORDS[mark]}. {note_markdown(step)}")
     closed = closed_form_mark(report, result.label)
     lhs = matrix_lhs(result) if isinstance(result.goal, sp.Derivative) else None
     form = expr_to_latex(result.closed_form)
@@ -195,6 +195,11 @@ def _result(derivation, result, marks, report) -> list[str]:
         "",
     ]
     return lines
+
+
+def note_markdown(step) -> str:
+    """A step's note in Markdown: its prose, and what it shows of the step as ``$…$``."""
+    return "".join(p if isinstance(p, str) else f"${shown_to_latex(p)}$" for p in note_parts(step))
 
 
 def _checked(report: DerivationReport) -> list[str]:

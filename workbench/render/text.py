@@ -11,6 +11,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen.claim_text import ClaimPrinter
+from workbench.core.derivation import note_parts
 
 BOUND_NAMES = "klrtuvw"  # avoids i, j, p, q (free indices) and n, m, d (sizes)
 
@@ -69,6 +70,17 @@ def closed_form_text(expr) -> str:
     return ClosedFormPrinter().doprint(expr)
 
 
+def shown_to_text(shown) -> str:
+    """What a note shows of its step (:class:`~workbench.core.derivation.Shown`), as the
+    step prints: ``z[k] = b2[k] + Σ_l=0..m-1 (W2[k,l]*h[l])``."""
+    return " and ".join(f"{to_text(lhs)} = {to_text(rhs)}" for lhs, rhs in shown.equations)
+
+
+def note_to_text(step) -> str:
+    """A step's note, its ``{}`` fields filled in the notation of :func:`to_text`."""
+    return "".join(p if isinstance(p, str) else shown_to_text(p) for p in note_parts(step))
+
+
 def render_steps(derivation) -> str:
     """The whole derivation as numbered steps, each with its rule and note."""
     lines = [
@@ -85,7 +97,7 @@ def render_steps(derivation) -> str:
         lines += ["", f"── {result.label} ──", f"   {to_text(result.goal)}"]
         for number, step in enumerate(result.steps, 1):
             lines.append(f"{number:>2}. = {to_text(step.after)}")
-            lines.append(f"      [{step.rule}] {step.note}")
+            lines.append(f"      [{step.rule}] {note_to_text(step)}")
             for fact in result.assumed(step):  # shown as assumed: nothing checks it
                 lines.append(f"      assumed: {to_text(fact.lhs)} = {to_text(fact.rhs)}")
         closed, entry = result.closed_form, result.entry
