@@ -242,6 +242,115 @@ def test_a_note_with_no_derivation_is_a_mistake_exit_2(tmp_path):
     assert workbench("verify", str(path)).returncode == 0
 
 
+# ---------------------------------------------------------------- facts and bounds
+def test_a_fact_stated_in_one_section_holds_there_only():
+    """ "Assumed here: $p = \\frac{1}{2}$" under a heading is a fact of that section: the
+    chain there is checked at p = 1/2, and the chain before it by p as a variable.
+    Planted: the fact once was a definition of p for the whole note, so this correct
+    chain was reported "does not follow"; and a wrong value (1) is found."""
+    text = (
+        "- $H = p^{2} + p$\n\n## slope\n\n"
+        "$$\n\\frac{\\partial H}{\\partial p} &= 2 p + 1 \\\\\n&= 1 + 2 p\n$$\n\n"
+        "## at one half\n\nAssumed here: $p = \\frac{1}{2}$.\n\n"
+        "$$\nH &= p^{2} + p \\\\\n&= \\frac{3}{4}\n$$\n\n## next\n\nMore.\n"
+    )
+    note = scan.read_note(text)
+    (fact,) = note.equations
+    assert (fact.left, fact.line, fact.until) == ("p", 12, 18)
+    assert [d.name for d in note.definitions] == ["H"]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("\\frac{3}{4}", "1"), isolate=False)
+    assert [c.report.verdict for c in wrong.chains] == ["correct", "incorrect"]
+
+
+def test_a_name_given_a_value_later_gives_it_to_the_names_defined_with_it():
+    """H = p² + p, and later the chain p = 1/2 (a solve): from there H is H(1/2).
+    Planted: H kept its p, and H = … = 3/4 was reported "does not follow"."""
+    text = (
+        "- $H = p^{2} + p$\n\n$$\np &= \\frac{1}{2}\n$$\n\n"
+        "$$\nH &= p^{2} + p \\\\\n&= \\frac{3}{4}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("\\frac{3}{4}", "\\frac{1}{2}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_bounds_in_latex_are_where_test_points_are_drawn():
+    """``$0 < q \\le 1$`` is a bound on every entry of q (\\le, \\leq, \\ge, ≤ read).
+    Planted: without them (ab)^(-1/2) = e^(-(log a + log b)/2) is judged at negative a
+    and b, and rejected, as perplexity's steps once were."""
+    note = scan.read_note(
+        "$0 < q \\le 1$, $0.05 \\leq \\beta_{1} \\leq 0.95$, $\\epsilon \\geq 1$, $x ≥ 0$.\n"
+    )
+    assert [text for text, _ in note.assume] == [
+        "0 < q <= 1",
+        "0.05 <= beta_1 <= 0.95",
+        "epsilon >= 1",
+        "x >= 0",
+    ]
+    chain = (
+        "$$\n\\left(a b\\right)^{-\\frac{1}{2}} &= e^{-\\frac{\\log{a} + \\log{b}}{2}} \\\\\n"
+        "&= e^{-\\frac{\\log{a} + \\log{b}}{2}}\n$$\n"
+    )
+    bounds = "Here $0 < a \\le 1$ and $b \\geq 0.5$.\n\n"
+    assert check_note(bounds + chain, isolate=False).verdict == "correct"
+    assert check_note(chain, isolate=False).verdict == "incorrect"
+
+
+def test_a_fact_no_test_point_can_meet_cannot_be_read_never_a_wrong_step():
+    """A fact the points cannot be made to satisfy (sin a + a = 1: linear in nothing)
+    was once dropped in silence, and the step that rests on it "did not follow". Now the
+    chain cannot be read, and says why. A fact linear in a square (a variance σ²) is
+    met: σ is solved for. Planted: a wrong variance (/3) is found."""
+    text = "Given $\\sin(a) + a = 1$.\n\n$$\n\\sin(a) + a &= 1 \\\\\n&= 1\n$$\n"
+    (chain,) = check_note(text, isolate=False).chains
+    assert chain.report.verdict == "error", chain.report
+    assert "no test point can be made to satisfy" in (chain.report.error or "")
+    variance = (
+        "Given $\\frac{(x - m)^{2} + (y - m)^{2}}{2 (s^{2})^{2}} - \\frac{1}{s^{2}} = 0$.\n\n"
+        "$$\ns^{2} &= \\frac{(x - m)^{2} + (y - m)^{2}}{2} \\\\\n"
+        "&= \\frac{x^{2} + y^{2}}{2} - m (x + y) + m^{2}\n$$\n"
+    )
+    assert check_note(variance, isolate=False).verdict == "correct"
+    wrong = check_note(variance.replace("m^{2}\n", "m^{2} + 1\n"), isolate=False)
+    assert wrong.verdict == "incorrect"
+    assert check_note(variance.replace("{2} \\\\", "{3} \\\\"), isolate=False).verdict == (
+        "incorrect"
+    )
+
+
+def test_the_value_of_a_derivative_is_a_name_of_its_own():
+    """``f'``, ``f''``, ``f'''``, ``f^{(4)}`` are names (f_prime, f_prime2, …), also when
+    the note defines them (``$H' = …$``); ``f'(x)`` of an unspecified f is not read.
+    Planted: f''' h³/3 for f''' h³/6 is found."""
+    text = (
+        "$$\n\\frac{f' h + f''' h^{3}}{h} &= f' + f''' h^{2} \\\\\n"
+        "&= f' + \\frac{f^{(3)} h^{2}}{6} 6\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("{6} 6", "{3} 6"), isolate=False)
+    assert wrong.verdict == "incorrect"
+    defined = "- $H' = 2 p$\n\n$$\n\\frac{\\partial H'}{\\partial p} &= 2 \\\\\n&= 1 + 1\n$$\n"
+    assert check_note(defined, isolate=False).verdict == "correct"
+    assert check_note(defined.replace("&= 1 + 1", "&= 1"), isolate=False).verdict == "incorrect"
+    unread = check_note("$$\nf'(x) &= 2 \\\\\n&= 1 + 1\n$$\n", isolate=False)
+    assert unread.verdict == "error" and "not given" in (unread.chains[0].report.error or "")
+
+
+def test_a_results_facts_are_in_its_own_section(cross_entropy):
+    """Each result's facts are written with it ("Assumed here: …"), not for the whole
+    note: a fact of one result once applied to every chain (p = 1/2 in Bernoulli
+    entropy's slope). Planted: none is left in the notation."""
+    from workbench.render.note import build_note
+
+    note = build_note(*cross_entropy)
+    notation = note.split("\n## ")[1]
+    assert notation.startswith("Notation") and "Assumed" not in notation
+    sections = [s for s in note.split("\n## ") if "Assumed here: $" in s]
+    assert sections and all("\\sum" in s.split("Assumed here:")[1].split("\n")[0] for s in sections)
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():
@@ -335,20 +444,14 @@ KNOWN = {
     "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
     "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
     "the other entries' names have none",
-    "gradient-descent-parabola": "the seed's numbers (c = 3, x₀ = 0, η = 0.1) are stated "
-    "in prose only, and x_k names two different results",
     "finite-difference-error": "derivatives f', f'', f''' of an unspecified function are not read",
     "matrix-calculus-identities": "an index bound in one result is read against a matrix "
     "of another result's size (A_rk out of range)",
     "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
     "not mathematics a reader (or MathJax) knows",
-    "bernoulli-entropy": "the facts of one result (∂H/∂p = 0, p = 1/2) are listed for "
-    "the whole note, and H' is not read",
     "gaussian-mle": "a step's LaTeX is not read (an unexpected '-') and derivatives by "
     "defined names",
     "gaussian-kl": r"expectations (\operatorname{E}) are not read",
-    "perplexity": "the domain 0 < q_k ≤ 1 is stated only in words, so q is tested at "
-    "negative entries",
     "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
     "max-entropy-softmax": "the Lagrange conditions are facts no test point meets, and a "
     "free index meets a vector",

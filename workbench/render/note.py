@@ -9,9 +9,10 @@ so they render everywhere. Results it builds on, and results that build on it, a
 ``[[slug]]`` links: the note of each is ``<slug>.md`` in the same folder.
 
 Order: title; the result in one line; what it is for; links; notation (each name's
-space, each definition, each fact assumed), in the form ``workbench verify`` reads back;
-each result's chain as one ``aligned`` display with numbered steps, then each step's
-rule, mark and note; the closed form and its mark; what was checked.
+space, each definition, the intervals test points are drawn from), in the form
+``workbench verify`` reads back; each result with the facts it assumes, its chain as one
+``aligned`` display with numbered steps, then each step's rule, mark and note; the closed
+form and its mark; what was checked.
 
 Example:
     >>> from workbench.core import registry
@@ -152,14 +153,24 @@ def _notation(derivation: Derivation) -> list[str]:
     ]
     if definitions:
         out += ["", "Definitions:", "", *definitions]
-    facts = {
-        f"- ${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$"
-        for result in derivation.results
-        for lhs, rhs in result.assumptions
-    }
-    if facts:
-        out += ["", "Assumed:", "", *sorted(facts)]
+    bounds = _domain(derivation, exprs)
+    if bounds:
+        out += ["", "Test points are drawn from " + ", ".join(bounds) + "."]
     return [*out, ""]
+
+
+def _domain(derivation: Derivation, exprs) -> list[str]:
+    """Each input's interval of test points (``derivation.domain``) as a bound the reader
+    takes back: ``$0.05 \\le q \\le 1$`` (every entry of q)."""
+    names: dict[str, sp.Basic] = {}
+    for expr in exprs:
+        for atom in sp.sympify(expr).atoms(sp.Symbol, sp.MatrixSymbol):
+            names.setdefault(str(atom.name), atom)
+    out = []
+    for name, (low, high) in derivation.domain.items():
+        written = expr_to_latex(names[name]) if name in names else name
+        out.append(rf"${low:g} \le {written} \le {high:g}$")
+    return out
 
 
 def _result(derivation, result, marks, report) -> list[str]:
@@ -167,9 +178,14 @@ def _result(derivation, result, marks, report) -> list[str]:
         rf"&= {expr_to_latex(step.after)} && \text{{({number})}}"
         for number, step in enumerate(result.steps, 1)
     ]
+    facts = [f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions]
+    # The facts of this result only, in its own section: the reader holds a fact stated
+    # after the first derivation to the next heading.
+    given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
     lines = [
         f"## {result.label}",
         "",
+        *given,
         "$$",
         r"\begin{aligned}",
         f"{expr_to_latex(result.goal)}",

@@ -338,6 +338,10 @@ class _Reader(Scanner):
             self.expect("}", "after the transpose of the inverse")
             inverse = made(Binary("**", base, _minus_one(column), column, implicit=True))
             return made(Transpose(inverse, column))
+        order = re.match(r"\s*\(\s*([1-9])\s*\)\s*\}", self.text[self.pos :]) if braced else None
+        if order and isinstance(base, Name):  # f^{(4)}: the value of the fourth derivative
+            self.pos += order.end()
+            return Name(_prime_name(base.name, int(order.group(1))), base.column)
         entrywise = braced and self.take(r"\circ")
         if braced:
             exponent = self.expression()
@@ -511,9 +515,23 @@ class _Reader(Scanner):
         return self.single()
 
     def primed(self, name: Name, column: int) -> Node:
-        if self.text.startswith("'", self.pos):
-            raise self.error(f"{name.name}' is read only for \\sigma', \\tanh' and \\phi'")
-        return name
+        """``f'``, ``f''``, ``f'''`` (and ``f^{(4)}``, read in :meth:`superscript`) are
+        names of their own, the values of the derivatives of f: ``f_prime``,
+        ``f_prime2``, ``f_prime3``. Called, ``f'(x)`` would be the derivative of a
+        function the note never gives, which is not read."""
+        primes = 0
+        while self.text.startswith("'", self.pos + primes):
+            primes += 1
+        if not primes:
+            return name
+        self.pos += primes
+        if self.at_parenthesis():
+            raise self.error(
+                f"{name.name}{chr(39) * primes}(...) is the derivative of a function not "
+                "given: write its value as a name (f') or give the function; \\sigma', "
+                "\\tanh' and \\phi' are read"
+            )
+        return Name(_prime_name(name.name, primes), column)
 
     def command(self, column: int) -> Node:
         word = self.peek_word()
@@ -779,6 +797,11 @@ class _Reader(Scanner):
         if not self.take("_"):
             raise self.error(f"write the size of {word}{{{digit}}}: {word}{{{digit}}}_{{n}}")
         return made(Call(function, (self.size(),), column))
+
+
+def _prime_name(name: str, primes: int) -> str:
+    """The name of the value of a derivative: f' → f_prime, f'' → f_prime2."""
+    return f"{name}_prime" + (str(primes) if primes > 1 else "")
 
 
 def _minus_one(column: int) -> Node:

@@ -209,7 +209,10 @@ def check_note(
             error=f"{source}: no derivation to check: no display ($$...$$, \\[...\\], "
             f"align) chains '=' from one row to the next{said}",
         )
-    given = [f"{e.left} = {e.right} (line {e.line})" for e in found.equations]
+    given = [
+        f"{e.left} = {e.right} (line {e.line}{'' if e.until is None else f' to {e.until}'})"
+        for e in found.equations
+    ]
     given += [f"{text} (line {line})" for text, line in found.assume]
     definitions = [(str(n), line, str(k), 0) for n, (k, line) in sizes.items()]
     # A name the note both defines and declares is its definition: the declared shape
@@ -237,7 +240,9 @@ def check_note(
             read=read_formula,
             definitions=before,
             assume=[text for text, _ in found.assume],
-            equations=[(e.line, e.left, e.right) for e in found.equations],
+            equations=[
+                (e.line, e.left, e.right) for e in found.equations if e.holds_at(chain.line)
+            ],
         )
         report = run_bounded(work, timeout, isolate, kind="steps")
         reports.append(ChainReport(chain.line, chain.steps, report, chain.defines))

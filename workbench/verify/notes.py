@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workbench.errors import ParseError
 
@@ -91,11 +91,22 @@ class Definition:
 
 @dataclass(frozen=True)
 class Equation:
-    """``left = right``: a fact the note states about its inputs (Σₖ yₖ = 1)."""
+    """``left = right``: a fact the note states about its inputs (Σₖ yₖ = 1).
+
+    Attributes:
+        until: the last line it holds on: a fact stated before the note's first
+            derivation holds throughout (None); one stated later, in a section of its
+            own ("Assumed here: $p = 1/2$"), holds to the next heading.
+    """
 
     left: str
     right: str
     line: int
+    until: int | None = None
+
+    def holds_at(self, line: int) -> bool:
+        """Does the fact hold for a chain that starts on ``line``?"""
+        return self.until is None or self.line <= line <= self.until
 
 
 @dataclass(frozen=True)
@@ -145,11 +156,18 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     # whether in a display or in passing ($L = …$ in a list of definitions).
     events = [(start, True, body) for start, body in displays]
     events += [(at, False, math) for at, math in _inline_math(masked, displays)]
+    first_chain: int | None = None  # the line of the note's first derivation
     for start, is_display, body in sorted(events, key=lambda e: e[0]):
         if not is_display:
             line = _line_of(starts, start)
             shapes += _declarations(body, line)
-            _read_inline(body, line, sizes, definitions, equations, assume, defined)
+            lead = masked[starts[line - 1] : start]
+            stated = len(equations)
+            _read_inline(body, line, sizes, definitions, equations, assume, defined, lead)
+            if first_chain is not None:  # a fact of one section: it holds to the next heading
+                equations[stated:] = [
+                    replace(e, until=_section_end(masked, starts, line)) for e in equations[stated:]
+                ]
             continue
         rows = _rows(body, start)
         parts = _split_parts(rows)
@@ -183,6 +201,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
                 f"{source} line {lines[0].line}: a chain of more than {MAX_PARTS} lines"
             )
         chains.append(Chain(lines[0].line, tuple(lines), defines))
+        first_chain = first_chain or lines[0].line
     prose = _prose(masked, displays)
     for at, found in _worded_shapes(prose):
         shapes.append(
@@ -405,7 +424,7 @@ def bare_name(text: str) -> str | None:
         text = wrapped.group(2).strip()
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             return text  # \mathrm{NLL}: a name of several letters
-    if re.fullmatch(r"[A-Za-z](_\{?[A-Za-z0-9]+\}?)?|\\[A-Za-z]+", text):
+    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9]+\}?)?'{0,3}", text):
         return text
     return None
 
@@ -420,6 +439,9 @@ def claim_name(written: str) -> str:
         ('p_hat', 'theta', 'W_2')
     """
     name = bare_name(written) or written.strip()
+    primes = len(name) - len(name.rstrip("'"))
+    if primes:  # H' is H_prime, f'' f_prime2: the LaTeX reader's names for them
+        return claim_name(name.rstrip("'")) + "_prime" + (str(primes) if primes > 1 else "")
     decorated = _DECORATED.match(name)
     if decorated:
         inner = (decorated.group(2) or decorated.group(3)).lstrip("\\")
@@ -464,15 +486,16 @@ def _worded_shapes(prose: str):
         yield match.start(), match.groups()
 
 
-def _read_inline(math, line, sizes, definitions, equations, assume, defined) -> None:
+def _read_inline(math, line, sizes, definitions, equations, assume, defined, lead="") -> None:
     """One ``$…$``: a size (``n = 4``), a definition (``s = …``), a fact (``Σ y = 1``) or
-    a bound (``x > 0``)."""
+    a bound (``x > 0``, ``0 < q \\le 1``). On a line that says it assumes (``Assumed:``,
+    ``Given``), ``p = \\frac{1}{2}`` is a fact the test points satisfy, not a definition."""
     math = math.strip().rstrip(".,;")
     if r"\in" in math:
         return
-    bound = re.fullmatch(r"\s*(-?[0-9.]+\s*<=?\s*)?([A-Za-z])\s*(<=?|>=?)\s*(-?[0-9.]+)\s*", math)
-    if bound or re.fullmatch(r"\s*-?[0-9.]+\s*<=?\s*[A-Za-z]\s*<=?\s*-?[0-9.]+\s*", math):
-        assume.append((" ".join(math.replace(r"\le", "<=").replace(r"\ge", ">=").split()), line))
+    bound = _bound(math)
+    if bound:
+        assume.append((bound, line))
         return
     sides = [s for s in _top_level_split(math)]
     if len(sides) != 2:
@@ -481,13 +504,50 @@ def _read_inline(math, line, sizes, definitions, equations, assume, defined) -> 
     if not left or not right:
         return
     name = bare_name(left)
-    if name and re.fullmatch(r"[0-9]{1,3}", right) and len(name) == 1:
+    if _ASSUMING.match(lead):
+        if not _DERIVATIVE.search(left):
+            equations.append(Equation(left, right, line))
+    elif name and re.fullmatch(r"[0-9]{1,3}", right) and len(name) == 1:
         sizes.setdefault(name, (int(right), line))
     elif name and name not in defined:
         definitions.append(Definition(name, right, line))
         defined.add(name)
     elif not name and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", right) and not _DERIVATIVE.search(left):
         equations.append(Equation(left, right, line))
+
+
+# The prose before a fact on its line: "Assumed here:", "- Given", "Assuming".
+_ASSUMING = re.compile(r"(?i)^[\s>*+-]*(assum|given\b|suppose\b)")
+_COMPARISONS = {r"\leq": "<=", r"\le": "<=", r"\geq": ">=", r"\ge": ">=", "≤": "<=", "≥": ">="}
+_BOUND_NAME = r"(\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
+_BOUND_NUMBER = r"(-?[0-9.]+)"
+
+
+def _bound(math: str) -> str | None:
+    """``x > 0``, ``0 < q \\le 1``, ``0.05 \\leq \\beta_{1} \\leq 0.95`` → the ``--assume``
+    text (``0 < q <= 1``, with the claim language's name), else None."""
+    text = math
+    for word, op in _COMPARISONS.items():
+        text = re.sub(re.escape(word) + r"(?![A-Za-z])", f" {op} ", text)
+    op = r"\s*(<=?|>=?)\s*"
+    one = re.fullmatch(rf"\s*{_BOUND_NAME}{op}{_BOUND_NUMBER}\s*", text)
+    two = re.fullmatch(rf"\s*{_BOUND_NUMBER}{op}{_BOUND_NAME}{op}{_BOUND_NUMBER}\s*", text)
+    if one:
+        written, parts = one.group(1), list(one.groups())
+    elif two:
+        written, parts = two.group(3), list(two.groups())
+    else:
+        return None
+    if bare_name(written) is None or written == r"\pi":
+        return None
+    return " ".join(claim_name(p) if p == written else p for p in parts)
+
+
+def _section_end(masked: str, starts: list[int], line: int) -> int:
+    """The last line before the next heading after ``line`` (the note's last line if none)."""
+    heading = re.compile(r"(?m)^(#{1,6}\s|\\(sub)*section\*?\{)")
+    found = heading.search(masked, starts[line - 1] if line - 1 < len(starts) else len(masked))
+    return _line_of(starts, found.start()) - 1 if found else len(starts)
 
 
 _DERIVATIVE = re.compile(r"\\partial|\\nabla|\\frac\{d")

@@ -24,14 +24,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import sympy as sp
+
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
-from workbench.verify.interpret import Scope, declare
+from workbench.verify.interpret import Scope, Value, declare, is_matrix
 from workbench.verify.parsing import Call, Name, Node, Subscript
-from workbench.verify.points import Problem
+from workbench.verify.points import Problem, unmet_facts
 from workbench.verify.problems import (
     build_input,
     check_layout,
@@ -162,7 +164,14 @@ def verify_lines(
         where = f"{source} line {number}"
         node = read(text, where, offset)
         value = build_input(node, scope, where, offset)
-        scope = Scope({**scope.values, name: value}, scope.open, scope.functions)
+        # From here on the name stands for its value, in the names defined before it too:
+        # H = -p log p ... and then p = 1/2 make H the entropy at 1/2.
+        given = _given_value(scope.values.get(name, sp.Symbol(name, real=True)), value)
+        updated = {
+            other: (known.xreplace(given) if other in uses and given else known)
+            for other, known in scope.values.items()
+        }
+        scope = Scope({**updated, name: value}, scope.open, scope.functions)
         definition_nodes.append(node)
         uses[name] = _names_through(node, uses)
     facts, said = list(stated.facts), list(stated.said)
@@ -173,6 +182,14 @@ def verify_lines(
             facts += assumptions.equation_facts(*sides)
         except ParseError as error:
             raise ParseError(f"{where}: {error}") from None
+        if unmet_facts(facts):
+            # A fact no test point meets would leave every point outside it: what the
+            # steps are judged on would not be what the note states.
+            raise ParseError(
+                f"{where}: no test point can be made to satisfy {' '.join(left.split())} = "
+                f"{' '.join(right.split())} (it is linear in none of its names, nor in the "
+                "square of one), so the steps cannot be checked given it"
+            )
         said.append(f"{' '.join(left.split())} = {' '.join(right.split())}")
     nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
     values, defined, function_nodes, convention = [], [], [], ""
@@ -260,6 +277,18 @@ def verify_lines(
         steps=tuple(records),
         assumptions=tuple(said),
     )
+
+
+def _given_value(old: Value, new: Value) -> dict:
+    """Each symbol of a name's value before it was defined → its defined value (entry by
+    entry), or nothing when the shapes differ (the definition is then refused later)."""
+    if is_matrix(old) and is_matrix(new) and old.shape == new.shape:
+        pairs = list(zip(old, new, strict=True))
+    elif not is_matrix(old) and not is_matrix(new):
+        pairs = [(old, new)]
+    else:
+        return {}
+    return {a: b for a, b in pairs if isinstance(a, sp.Symbol)}
 
 
 def _is_diff(node: Node) -> bool:
