@@ -351,6 +351,51 @@ def test_a_results_facts_are_in_its_own_section(cross_entropy):
     assert sections and all("\\sum" in s.split("Assumed here:")[1].split("\n")[0] for s in sections)
 
 
+def test_a_derivative_by_a_square_is_by_the_variance_as_one_variable():
+    """∂ℓ/∂σ², as the Gaussian MLE writes it: F′(σ)/(2σ), at the top of a chain and
+    inside a formula (∂(1/σ²)/∂σ² = −1/σ⁴). Planted: a/σ⁴ for a/(2σ⁴) is found."""
+    text = (
+        "$$\n\\frac{\\partial}{\\partial \\sigma^{2}} \\left(- \\frac{\\log{\\left(\\sigma^{2} "
+        "\\right)}}{2} - \\frac{a}{2 \\sigma^{2}}\\right)\n"
+        "&= - \\frac{a \\frac{\\partial \\frac{1}{\\sigma^{2}}}{\\partial \\sigma^{2}}}{2} - "
+        "\\frac{1}{2 \\sigma^{2}} \\\\\n"
+        "&= \\frac{a}{2 \\sigma^{4}} - \\frac{1}{2 \\sigma^{2}}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("{2 \\sigma^{4}}", "{\\sigma^{4}}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_an_entry_of_a_declared_vector_is_not_a_new_name():
+    """With p declared, a chain from ``p_{j}`` checks the entries of p (j free), given
+    the facts stated for every j; it does not define a name p_j. Planted: the stated
+    fact with +1 for −1 makes the step wrong."""
+    text = (
+        "$p, f \\in \\mathbb{R}^{3}$; test points $0.05 \\le p \\le 1$.\n\n## p\n\n"
+        "Assumed here: $\\lambda f_{j} + \\lambda_{0} - \\log{\\left(p_{j} \\right)} - 1 = 0$.\n\n"
+        "$$\np_{j} &= e^{\\lambda f_{j} + \\lambda_{0} - 1} \\\\\n"
+        "&= e^{\\lambda_{0} - 1} e^{\\lambda f_{j}}\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert note.definitions == () and note.chains[0].defines is None
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("- 1 = 0", "+ 1 = 0"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_a_sum_whose_term_has_a_sign_and_marked_names_are_read():
+    """``\\sum_{k} - \\frac{x_k}{2}`` (as the printer writes a negated term) and ``f_{+}``,
+    ``f_{-}`` (names, not indices). Planted: a wrong half is found."""
+    text = (
+        "$x \\in \\mathbb{R}^{3}$.\n\n$$\n\\sum_{k=1}^{3} - \\frac{x_{k}}{2} + f_{+} - f_{-} "
+        "&= f_{+} - f_{-} - \\frac{x_{1} + x_{2} + x_{3}}{2} \\\\\n&= f_{+} - f_{-} - "
+        "\\frac{1}{2} \\sum_{k=1}^{3} x_{k}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("- \\frac{1}{2}", "- \\frac{1}{3}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():
@@ -444,17 +489,17 @@ KNOWN = {
     "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
     "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
     "the other entries' names have none",
-    "finite-difference-error": "derivatives f', f'', f''' of an unspecified function are not read",
+    "finite-difference-error": r"the complex step's \operatorname{im} and its imaginary "
+    "unit i are not read (i is an index elsewhere)",
     "matrix-calculus-identities": "an index bound in one result is read against a matrix "
     "of another result's size (A_rk out of range)",
     "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
     "not mathematics a reader (or MathJax) knows",
-    "gaussian-mle": "a step's LaTeX is not read (an unexpected '-') and derivatives by "
-    "defined names",
     "gaussian-kl": r"expectations (\operatorname{E}) are not read",
     "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
-    "max-entropy-softmax": "the Lagrange conditions are facts no test point meets, and a "
-    "free index meets a vector",
+    "max-entropy-softmax": "once the stationarity facts are solved, the normalisation "
+    "e^{λ₀} Σₖ e^{λfₖ}/e = 1 is linear in none of its names: no test point meets it, "
+    "so the chain of pⱼ cannot be read",
     "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
     "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
     "layernorm-backward": "the mean and variance (μ, σ²) are intermediates the chains "

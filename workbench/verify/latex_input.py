@@ -380,7 +380,8 @@ class _Reader(Scanner):
             raw = self.braced_text()[1:-1]
             text = "".join(raw.split())
             inner = _Reader(raw, self.offset + start + 1)
-            indices = inner.indices(raw)
+            # f_{+}, f_{-}: a name's mark (f(x + h), f(x − h)), not an index
+            indices = (Name(text, start),) if text in ("+", "-") else inner.indices(raw)
         else:
             self.skip()
             start = self.pos
@@ -760,7 +761,10 @@ class _Reader(Scanner):
             raise self.error(rf"\{op} needs its index: \{op}_{{k=1}}^{{n}} or \{op}_{{k}}", column)
         if (lower is None) != (upper is None):
             raise self.error(rf"give \{op} both limits or neither", column - 1 - self.offset)
-        body = self.hadamard()
+        sign = self.column()
+        # \sum_k - \frac{a_k}{2}: the term's own sign, as the printer writes it
+        negated = self.take("-")
+        body = made(Unary("-", self.hadamard(), sign)) if negated else self.hadamard()
         return made(Sum(body, index, lower, upper, column, op))
 
     def lower_limit(self) -> tuple[str, Node | None]:

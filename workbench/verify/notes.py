@@ -163,7 +163,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
             shapes += _declarations(body, line)
             lead = masked[starts[line - 1] : start]
             stated = len(equations)
-            _read_inline(body, line, sizes, definitions, equations, assume, defined, lead)
+            _read_inline(body, line, sizes, definitions, equations, assume, defined, lead, shapes)
             if first_chain is not None:  # a fact of one section: it holds to the next heading
                 equations[stated:] = [
                     replace(e, until=_section_end(masked, starts, line)) for e in equations[stated:]
@@ -179,7 +179,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         lines = [p for p in lines if p.text]
         if len(lines) < 2:
             continue
-        first = bare_name(lines[0].text)
+        first = _new_name(lines[0].text, shapes)
         if first and first not in defined and len(lines) == 2 and len(rows) == 1:
             definitions.append(Definition(first, lines[1].text, lines[1].line))
             defined.add(first)
@@ -429,6 +429,16 @@ def bare_name(text: str) -> str | None:
     return None
 
 
+def _new_name(text: str, shapes) -> str | None:
+    """:func:`bare_name`, but not an entry of a declared vector or matrix: with
+    ``$p \\in \\mathbb{R}^n$``, ``p_{j}`` is p's entry j (a free index), not a name."""
+    name = bare_name(text)
+    entry = re.fullmatch(r"(\\?[A-Za-z]+)_\{?([A-Za-z]{1,2})\}?", name or "")
+    if entry and claim_name(entry.group(1)) in {s.name for s in shapes}:
+        return None
+    return name
+
+
 def claim_name(written: str) -> str:
     """The claim language's name for a name as a note writes it, the name the LaTeX
     reader gives it: ``\\mathbf{z}`` → z, ``\\theta`` → theta, ``W_{2}`` → W_2,
@@ -486,7 +496,9 @@ def _worded_shapes(prose: str):
         yield match.start(), match.groups()
 
 
-def _read_inline(math, line, sizes, definitions, equations, assume, defined, lead="") -> None:
+def _read_inline(
+    math, line, sizes, definitions, equations, assume, defined, lead="", shapes=()
+) -> None:
     """One ``$…$``: a size (``n = 4``), a definition (``s = …``), a fact (``Σ y = 1``) or
     a bound (``x > 0``, ``0 < q \\le 1``). On a line that says it assumes (``Assumed:``,
     ``Given``), ``p = \\frac{1}{2}`` is a fact the test points satisfy, not a definition."""
@@ -503,7 +515,7 @@ def _read_inline(math, line, sizes, definitions, equations, assume, defined, lea
     left, right = (clean(s) for s in sides)
     if not left or not right:
         return
-    name = bare_name(left)
+    name = _new_name(left, shapes)
     if _ASSUMING.match(lead):
         if not _DERIVATIVE.search(left):
             equations.append(Equation(left, right, line))

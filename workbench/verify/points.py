@@ -141,7 +141,9 @@ def _solve_one(equation: sp.Expr, taken: set) -> tuple[sp.Symbol, sp.Expr] | Non
         for symbol in candidates:
             slope = sp.diff(form, symbol)
             if slope != 0 and symbol not in slope.free_symbols:
-                return symbol, sp.expand(symbol - form / slope)
+                # form = slope·symbol + rest: the value is −rest/slope, with no symbol
+                # left in it to cancel (symbol − form/slope, expanded, may keep it)
+                return symbol, sp.expand(-form.xreplace({symbol: 0}) / slope)
     for symbol in candidates:  # σ² = Σ(x − μ)²/N: the fact is linear in σ²
         square = sp.Dummy("square", positive=True)
         form = cleared.subs(symbol, sp.sqrt(square))
@@ -149,7 +151,7 @@ def _solve_one(equation: sp.Expr, taken: set) -> tuple[sp.Symbol, sp.Expr] | Non
             continue
         slope = sp.diff(form, square)
         if slope != 0 and square not in slope.free_symbols:
-            return symbol, sp.sqrt(sp.expand(square - form / slope))
+            return symbol, sp.sqrt(sp.expand(-form.xreplace({square: 0}) / slope))
     return None
 
 

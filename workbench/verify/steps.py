@@ -32,10 +32,11 @@ from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, Value, declare, is_matrix
-from workbench.verify.parsing import Call, Name, Node, Subscript
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript
 from workbench.verify.points import Problem, unmet_facts
 from workbench.verify.problems import (
     build_input,
+    by_square_of,
     check_layout,
     check_wrt,
     derivative,
@@ -196,11 +197,16 @@ def verify_lines(
     for node, (number, _, offset) in zip(nodes, lines, strict=True):
         where = f"{source} line {number}"
         if isinstance(node, Call) and node.function == "diff":
+            by_square = _squared_name(node.args[1])
+            if by_square is not None:  # ∂ℓ/∂σ²: by the variance as one variable
+                node = replace(node, args=(node.args[0], by_square))
             function_node, wrt = function_call_wrt(_whole_variable(node), where, offset)
             check_wrt(wrt, _names_through(function_node, uses), where)
             function = build_input(function_node, scope, where, offset)
             try:
                 value, layout_words = derivative(function, scope.lookup(wrt, 0), wrt, layout)
+                if by_square is not None:
+                    value = by_square_of(value, scope.lookup(wrt, 0), wrt)
             except ParseError as error:
                 raise ParseError(f"{where}: {error}") from None
             convention = convention or layout_words
@@ -289,6 +295,19 @@ def _given_value(old: Value, new: Value) -> dict:
     else:
         return {}
     return {a: b for a, b in pairs if isinstance(a, sp.Symbol)}
+
+
+def _squared_name(variable: Node) -> Name | None:
+    """σ of ``σ^{2}`` (the variable of ∂ℓ/∂σ²), else None."""
+    if (
+        isinstance(variable, Binary)
+        and variable.op == "**"
+        and isinstance(variable.left, Name)
+        and isinstance(variable.right, Number)
+        and variable.right.text == "2"
+    ):
+        return variable.left
+    return None
 
 
 def _is_diff(node: Node) -> bool:
