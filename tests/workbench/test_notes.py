@@ -262,6 +262,12 @@ def test_a_fact_stated_in_one_section_holds_there_only():
     assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
     wrong = check_note(text.replace("\\frac{3}{4}", "1"), isolate=False)
     assert [c.report.verdict for c in wrong.chains] == ["correct", "incorrect"]
+    # The first result's facts do not leak into the next one; the notation's hold on.
+    first = scan.read_note(
+        "## Notation\n\nGiven $q = 2$.\n\n## a\n\nAssumed here: $p = 1$.\n\n"
+        "$$\na &= b \\\\\n&= b\n$$\n\n## b\n\n$$\nc &= d \\\\\n&= d\n$$\n"
+    )
+    assert [(e.left, e.until) for e in first.equations] == [("q", None), ("p", 13)]
 
 
 def test_a_name_given_a_value_later_gives_it_to_the_names_defined_with_it():
@@ -396,6 +402,21 @@ def test_a_sum_whose_term_has_a_sign_and_marked_names_are_read():
     assert wrong.verdict == "incorrect"
 
 
+def test_a_definition_no_step_uses_does_not_make_a_chain_unreadable():
+    """A definition the reader cannot read (\\operatorname{foo}) stops only the chains that
+    use it; ``H_{X|Y}`` (a conditional entropy) is a name. Planted: a wrong step of the
+    chain that does not use it is still found."""
+    text = (
+        "- $C = \\operatorname{foo}(a)$\n- $H_{X|Y} = 2 a$\n\n"
+        "$$\nH_{X|Y} + a &= 3 a \\\\\n&= a + 2 a\n$$\n\n$$\nC + a &= a + C \\\\\n&= C + a\n$$\n"
+    )
+    first, second = check_note(text, isolate=False).chains
+    assert first.report.verdict == "correct", first.report
+    assert second.report.verdict == "error" and "foo" in (second.report.error or "")
+    wrong = check_note(text.replace("&= a + 2 a", "&= a + 3 a"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():
@@ -441,6 +462,28 @@ def test_the_note_uses_only_commands_mathjax_knows(cross_entropy):
     assert used and used <= MATHJAX_COMMANDS, used - MATHJAX_COMMANDS
     # Planted: commands that break on a code-hosting site are caught.
     assert not commands_in(r"\operatorname*{arg\,max} \textsubscript{S}") <= MATHJAX_COMMANDS
+
+
+def test_a_matrix_given_entry_by_entry_is_written_as_its_entry():
+    """A ``FunctionMatrix`` definition is written ``T_{ik} = …``: no
+    \\operatorname{FunctionMatrix} (no notation a reader or MathJax knows). Planted: the
+    index letters avoid the entry's own bound index (j of the sum), which would read
+    as another sum."""
+    import sympy as sp
+
+    from workbench.render.latex import expr_to_latex
+    from workbench.render.note import _definition
+
+    r, c, j = sp.symbols("r c j", integer=True)
+    w, K = sp.IndexedBase("w"), sp.Symbol("K", integer=True, positive=True)
+    body = sp.Sum(sp.KroneckerDelta(c, r + j) * w[j], (j, 0, K - 1))
+    toeplitz = sp.FunctionMatrix(3, 5, sp.Lambda((r, c), body))
+    written = _definition(sp.MatrixSymbol("T", 3, 5), toeplitz)
+    i, k = sp.symbols("i k", integer=True)
+    assert written == f"T_{{ik}} = {expr_to_latex(body.xreplace({r: i, c: k}))}"
+    assert "FunctionMatrix" not in written and "_{j," not in written.split("=")[1]
+    column = sp.FunctionMatrix(3, 1, sp.Lambda((r, c), 2 * w[r]))
+    assert _definition(sp.MatrixSymbol("c", 3, 1), column) == f"c_{{i}} = {expr_to_latex(2 * w[i])}"
 
 
 def test_workbench_note_never_overwrites_without_force(tmp_path):
@@ -493,8 +536,8 @@ KNOWN = {
     "unit i are not read (i is an index elsewhere)",
     "matrix-calculus-identities": "an index bound in one result is read against a matrix "
     "of another result's size (A_rk out of range)",
-    "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
-    "not mathematics a reader (or MathJax) knows",
+    "convolution-theorem": "the definitions c_i and T_ik are entries indexed (i − m) mod N "
+    r"and \delta_{k,i + j}: \bmod in a subscript is not read, nor an entry's definition",
     "gaussian-kl": r"expectations (\operatorname{E}) are not read",
     "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
     "max-entropy-softmax": "once the stationarity facts are solved, the normalisation "

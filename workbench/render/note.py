@@ -148,8 +148,7 @@ def _notation(derivation: Derivation) -> list[str]:
     if spaces:
         out += ["", "Shapes: " + ", ".join(spaces) + "."]
     definitions = [
-        f"- ${expr_to_latex(name)} = {expr_to_latex(value)}$"
-        for name, value in derivation.definitions.items()
+        f"- ${_definition(name, value)}$" for name, value in derivation.definitions.items()
     ]
     if definitions:
         out += ["", "Definitions:", "", *definitions]
@@ -157,6 +156,22 @@ def _notation(derivation: Derivation) -> list[str]:
     if bounds:
         out += ["", "Test points are drawn from " + ", ".join(bounds) + "."]
     return [*out, ""]
+
+
+def _definition(name: sp.Basic, value: sp.Basic) -> str:
+    """``name = value`` in LaTeX; a matrix given entry by entry (a ``FunctionMatrix``,
+    which is no notation a reader knows) as its entry: ``T_{ij} = \\sum_k …``, with
+    index letters the entry does not use otherwise."""
+    if not isinstance(value, sp.FunctionMatrix) or not isinstance(value.lamda, sp.Lambda):
+        return f"{expr_to_latex(name)} = {expr_to_latex(value)}"
+    rows, cols = value.lamda.variables
+    body = value.lamda.expr
+    taken = {str(s) for s in body.atoms(sp.Symbol)} | {str(name)}  # bound ones too
+    letters = [sp.Symbol(c, integer=True) for c in "ijklmnpqrs" if c not in taken]
+    row, col = letters[0], letters[1]
+    entry = body.xreplace({rows: row, cols: col})
+    index = expr_to_latex(row) if value.shape[1] == 1 else f"{row}{col}"
+    return f"{expr_to_latex(name)}_{{{index}}} = {expr_to_latex(entry)}"
 
 
 def _domain(derivation: Derivation, exprs) -> list[str]:
@@ -180,7 +195,7 @@ def _result(derivation, result, marks, report) -> list[str]:
     ]
     facts = [f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions]
     # The facts of this result only, in its own section: the reader holds a fact stated
-    # after the first derivation to the next heading.
+    # in a section with a derivation to the next heading.
     given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
     lines = [
         f"## {result.label}",

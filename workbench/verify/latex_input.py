@@ -380,15 +380,17 @@ class _Reader(Scanner):
             raw = self.braced_text()[1:-1]
             text = "".join(raw.split())
             inner = _Reader(raw, self.offset + start + 1)
-            # f_{+}, f_{-}: a name's mark (f(x + h), f(x − h)), not an index
-            indices = (Name(text, start),) if text in ("+", "-") else inner.indices(raw)
+            # f_{+}, f_{-}: a name's mark (f(x + h), f(x − h)), and H_{X|Y} (given): not
+            # indices
+            named = text in ("+", "-") or re.fullmatch(r"[A-Za-z]+\|[A-Za-z]+", text)
+            indices = (Name(text, start),) if named else inner.indices(raw)
         else:
             self.skip()
             start = self.pos
             index = self.single()
             text = self.text[start : self.pos].strip().lstrip("\\")
             indices = (index,)
-        if not re.fullmatch(r"[A-Za-z0-9_+\-,]+", text):
+        if not re.fullmatch(r"[A-Za-z0-9_+\-,|]+", text):
             raise self.error(f"a subscript of letters, digits, + - and commas, not {text!r}", start)
         return made(Subscript(base, indices, text.replace(",", ""), column))
 

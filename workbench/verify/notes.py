@@ -94,9 +94,9 @@ class Equation:
     """``left = right``: a fact the note states about its inputs (Σₖ yₖ = 1).
 
     Attributes:
-        until: the last line it holds on: a fact stated before the note's first
-            derivation holds throughout (None); one stated later, in a section of its
-            own ("Assumed here: $p = 1/2$"), holds to the next heading.
+        until: the last line it holds on: a fact stated in a section with a derivation
+            ("Assumed here: $p = 1/2$" under a result's heading) holds to the next
+            heading; one in a section with none (the notation) throughout (None).
     """
 
     left: str
@@ -156,18 +156,12 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     # whether in a display or in passing ($L = …$ in a list of definitions).
     events = [(start, True, body) for start, body in displays]
     events += [(at, False, math) for at, math in _inline_math(masked, displays)]
-    first_chain: int | None = None  # the line of the note's first derivation
     for start, is_display, body in sorted(events, key=lambda e: e[0]):
         if not is_display:
             line = _line_of(starts, start)
             shapes += _declarations(body, line)
             lead = masked[starts[line - 1] : start]
-            stated = len(equations)
             _read_inline(body, line, sizes, definitions, equations, assume, defined, lead, shapes)
-            if first_chain is not None:  # a fact of one section: it holds to the next heading
-                equations[stated:] = [
-                    replace(e, until=_section_end(masked, starts, line)) for e in equations[stated:]
-                ]
             continue
         rows = _rows(body, start)
         parts = _split_parts(rows)
@@ -201,7 +195,6 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
                 f"{source} line {lines[0].line}: a chain of more than {MAX_PARTS} lines"
             )
         chains.append(Chain(lines[0].line, tuple(lines), defines))
-        first_chain = first_chain or lines[0].line
     prose = _prose(masked, displays)
     for at, found in _worded_shapes(prose):
         shapes.append(
@@ -213,6 +206,12 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         name = bare_name(match.group(1) or match.group(2) or "")
         if name:
             assume.append((f"{claim_name(name)} one-hot", _line_of(starts, match.start())))
+    # A fact in a section with a derivation holds in that section, to the next heading;
+    # one in a section with none (the notation, a preamble) holds throughout.
+    for k, equation in enumerate(equations):
+        end = _section_end(masked, starts, equation.line)
+        if any(equation.line <= c.line <= end for c in chains):
+            equations[k] = replace(equation, until=end)
     return Note(
         tuple(chains),
         tuple(shapes),
@@ -424,7 +423,7 @@ def bare_name(text: str) -> str | None:
         text = wrapped.group(2).strip()
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             return text  # \mathrm{NLL}: a name of several letters
-    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9]+\}?)?'{0,3}", text):
+    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?)?'{0,3}", text):
         return text
     return None
 

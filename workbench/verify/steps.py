@@ -32,7 +32,7 @@ from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, Value, declare, is_matrix
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript, walk
 from workbench.verify.points import Problem, unmet_facts
 from workbench.verify.problems import (
     build_input,
@@ -159,11 +159,19 @@ def verify_lines(
     matrices = [name for name, dims in declared.items() if dims != (1, 1)]  # ⊙ in LaTeX
     stated = assumptions.read(assume, Scope(declare(declared)))
     scope = stated.scope
+    nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
+    sides = {
+        (number, text): read(text, f"{source} line {number}", 0)
+        for number, left, right in equations
+        for text in (left, right)
+    }
+    parsed = _definitions_used(definitions, read, source, [*nodes, *sides.values()])
     definition_nodes = []
     uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
-    for name, number, text, offset in definitions:
+    for (name, number, _, offset), node in zip(definitions, parsed, strict=True):
+        if node is None:
+            continue  # a definition nothing here uses is not read for it
         where = f"{source} line {number}"
-        node = read(text, where, offset)
         value = build_input(node, scope, where, offset)
         # From here on the name stands for its value, in the names defined before it too:
         # H = -p log p ... and then p = 1/2 make H the entropy at 1/2.
@@ -178,9 +186,9 @@ def verify_lines(
     facts, said = list(stated.facts), list(stated.said)
     for number, left, right in equations:
         where = f"{source} line {number}"
-        sides = [build_input(read(text, where, 0), scope, where) for text in (left, right)]
+        built = [build_input(sides[(number, text)], scope, where) for text in (left, right)]
         try:
-            facts += assumptions.equation_facts(*sides)
+            facts += assumptions.equation_facts(*built)
         except ParseError as error:
             raise ParseError(f"{where}: {error}") from None
         if unmet_facts(facts):
@@ -192,7 +200,6 @@ def verify_lines(
                 "square of one), so the steps cannot be checked given it"
             )
         said.append(f"{' '.join(left.split())} = {' '.join(right.split())}")
-    nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
     values, defined, function_nodes, convention = [], [], [], ""
     for node, (number, _, offset) in zip(nodes, lines, strict=True):
         where = f"{source} line {number}"
@@ -283,6 +290,38 @@ def verify_lines(
         steps=tuple(records),
         assumptions=tuple(said),
     )
+
+
+def _definitions_used(definitions, read: Reader, source: str, roots: list[Node]) -> list:
+    """The parsed value of each definition the roots use, directly or through another
+    definition; None for the others, which are not read (a note's definition that no
+    step of this chain uses cannot make the chain unreadable). A size (``n = 4``) is
+    always kept."""
+    parsed: list[Node | None] = [None] * len(definitions)
+    needed = set(_spellings(*roots))
+    changed = True
+    while changed:
+        changed = False
+        for k, (name, number, text, offset) in enumerate(definitions):
+            if parsed[k] is None and (name in needed or text.strip().isdigit()):
+                node = read(text, f"{source} line {number}", offset)
+                parsed[k] = node
+                needed |= set(_spellings(node))
+                changed = True
+    return parsed
+
+
+def _spellings(*nodes: Node) -> list[str]:
+    """The names the nodes use, and each subscripted name as it may be defined: W_2 or
+    W2, H_X|Y (its subscript a name's mark, not an index)."""
+    names = names_in(*nodes)
+    for node in nodes:
+        names += [
+            f"{n.base.name}_{n.text}"
+            for n in walk(node)
+            if isinstance(n, Subscript) and isinstance(n.base, Name)
+        ]
+    return [*names, *(n.replace("_", "", 1) for n in names if "_" in n)]
 
 
 def _given_value(old: Value, new: Value) -> dict:
