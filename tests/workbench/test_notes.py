@@ -417,6 +417,28 @@ def test_a_definition_no_step_uses_does_not_make_a_chain_unreadable():
     assert wrong.chains[0].report.verdict == "incorrect"
 
 
+def test_a_variance_defined_as_a_square_is_read_and_epsilon_is_one_name():
+    """``$\\sigma^{2} = …$`` defines the variance (σ its root), so ∂σ²/∂a is worked out
+    through it, and a bound on ``\\varepsilon`` bounds the ε of the formulas. Planted:
+    σ² once stayed a free scalar, ∂σ²/∂a was 0 and layer norm's checked step "did not
+    follow"; a wrong slope (a − b) is found."""
+    text = (
+        "- $\\mu = \\frac{a + b}{2}$\n"
+        "- $\\sigma^{2} = \\frac{(a - \\mu)^{2} + (b - \\mu)^{2}}{2}$\n\n"
+        "Test points are drawn from $0.5 \\le \\varepsilon \\le 2$.\n\n"
+        "$$\n\\frac{\\partial \\sigma^{2}}{\\partial a} &= a - \\mu \\\\\n"
+        "&= \\frac{a - b}{2}\n$$\n\n"
+        "$$\n\\sqrt{\\varepsilon} \\sqrt{\\varepsilon} &= \\left|\\varepsilon\\right| \\\\\n"
+        "&= \\varepsilon\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert [t for t, _ in note.assume] == ["0.5 <= epsilon <= 2"]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("&= \\frac{a - b}{2}", "&= a - b"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():

@@ -148,6 +148,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     shapes: list[Shape] = []
     equations: list[Equation] = []
     skipped = 0
+    derivations: list[int] = []  # the first line of every chain, those that define too
     displays = list(_displays(masked))
     defined: set[str] = set()
     sizes: dict[str, tuple[int, int]] = {}
@@ -180,6 +181,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
             continue
         if not _is_chain(lines, rows):
             continue
+        derivations.append(lines[0].line)
         defines = None
         if first and first not in defined:
             definitions.append(Definition(first, lines[1].text, lines[1].line))
@@ -210,7 +212,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     # one in a section with none (the notation, a preamble) holds throughout.
     for k, equation in enumerate(equations):
         end = _section_end(masked, starts, equation.line)
-        if any(equation.line <= c.line <= end for c in chains):
+        if any(equation.line <= line <= end for line in derivations):
             equations[k] = replace(equation, until=end)
     return Note(
         tuple(chains),
@@ -458,7 +460,9 @@ def claim_name(written: str) -> str:
     wrapped = re.match(r"^\\[A-Za-z]+\{(.+)\}$", name)
     if wrapped:
         name = wrapped.group(1)
-    return name.lstrip("\\").replace("{", "").replace("}", "")
+    name = name.lstrip("\\").replace("{", "").replace("}", "")
+    # \varepsilon is epsilon, as the LaTeX reader names it
+    return re.sub(r"^var(epsilon|theta|phi)", r"\1", name)
 
 
 # ---------------------------------------------------------------- declarations
@@ -515,6 +519,10 @@ def _read_inline(
     if not left or not right:
         return
     name = _new_name(left, shapes)
+    square = re.fullmatch(r"(.+?)\s*\^\s*\{?\s*2\s*\}?", left)
+    if not name and square and _new_name(square.group(1), shapes) and not _ASSUMING.match(lead):
+        # σ² = (1/n)Σ(xₖ − μ)²: σ is its root, so σ² is the value wherever it is written
+        name, right = _new_name(square.group(1), shapes), rf"\sqrt{{{right}}}"
     if _ASSUMING.match(lead):
         if not _DERIVATIVE.search(left):
             equations.append(Equation(left, right, line))

@@ -32,7 +32,7 @@ from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
 from workbench.verify.interpret import Scope, Value, declare, is_matrix
-from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript, walk
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript
 from workbench.verify.points import Problem, unmet_facts
 from workbench.verify.problems import (
     build_input,
@@ -165,14 +165,19 @@ def verify_lines(
         for number, left, right in equations
         for text in (left, right)
     }
-    parsed = _definitions_used(definitions, read, source, [*nodes, *sides.values()])
     definition_nodes = []
+    unread: dict[str, ParseError] = {}  # definitions that cannot be read, by name
     uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
-    for (name, number, _, offset), node in zip(definitions, parsed, strict=True):
-        if node is None:
-            continue  # a definition nothing here uses is not read for it
+    for name, number, text, offset in definitions:
         where = f"{source} line {number}"
-        value = build_input(node, scope, where, offset)
+        try:
+            node = read(text, where, offset)
+            value = build_input(node, scope, where, offset)
+        except ParseError as error:
+            # Said only if something here uses the name (checked below, on the values):
+            # a note's definition this chain does not use cannot make it unreadable.
+            unread[name] = error
+            continue
         # From here on the name stands for its value, in the names defined before it too:
         # H = -p log p ... and then p = 1/2 make H the entropy at 1/2.
         given = _given_value(scope.values.get(name, sp.Symbol(name, real=True)), value)
@@ -222,6 +227,7 @@ def verify_lines(
             function_nodes.append(function_node)
         else:
             values.append(build_input(node, scope, where, offset))
+    _check_unread(unread, [*values, *defined, *(side for fact in facts for side in fact)])
     named = {name for name, *_ in definitions}
     variables = inputs(
         [name for name in names_in(*definition_nodes, *nodes) if name not in named], scope
@@ -292,36 +298,20 @@ def verify_lines(
     )
 
 
-def _definitions_used(definitions, read: Reader, source: str, roots: list[Node]) -> list:
-    """The parsed value of each definition the roots use, directly or through another
-    definition; None for the others, which are not read (a note's definition that no
-    step of this chain uses cannot make the chain unreadable). A size (``n = 4``) is
-    always kept."""
-    parsed: list[Node | None] = [None] * len(definitions)
-    needed = set(_spellings(*roots))
-    changed = True
-    while changed:
-        changed = False
-        for k, (name, number, text, offset) in enumerate(definitions):
-            if parsed[k] is None and (name in needed or text.strip().isdigit()):
-                node = read(text, f"{source} line {number}", offset)
-                parsed[k] = node
-                needed |= set(_spellings(node))
-                changed = True
-    return parsed
+def _check_unread(unread: Mapping[str, ParseError], values: Sequence) -> None:
+    """The error of a definition that could not be read, if any value uses its name
+    (it is then a free symbol there, which would judge the step with the wrong thing).
 
-
-def _spellings(*nodes: Node) -> list[str]:
-    """The names the nodes use, and each subscripted name as it may be defined: W_2 or
-    W2, H_X|Y (its subscript a name's mark, not an index)."""
-    names = names_in(*nodes)
-    for node in nodes:
-        names += [
-            f"{n.base.name}_{n.text}"
-            for n in walk(node)
-            if isinstance(n, Subscript) and isinstance(n.base, Name)
-        ]
-    return [*names, *(n.replace("_", "", 1) for n in names if "_" in n)]
+    Raises:
+        ParseError: that definition's own error.
+    """
+    if not unread:
+        return
+    for value in values:
+        for symbol in sp.sympify(value).free_symbols:
+            name = str(symbol).split("[")[0]
+            if name in unread:
+                raise unread[name]
 
 
 def _given_value(old: Value, new: Value) -> dict:
