@@ -391,7 +391,8 @@ def test_an_entry_of_a_declared_vector_is_not_a_new_name():
 
 def test_a_sum_whose_term_has_a_sign_and_marked_names_are_read():
     """``\\sum_{k} - \\frac{x_k}{2}`` (as the printer writes a negated term) and ``f_{+}``,
-    ``f_{-}`` (names, not indices). Planted: a wrong half is found."""
+    ``f_{-}`` (names, not indices), in formulas and defined. Planted: a wrong half and
+    a wrong difference are found."""
     text = (
         "$x \\in \\mathbb{R}^{3}$.\n\n$$\n\\sum_{k=1}^{3} - \\frac{x_{k}}{2} + f_{+} - f_{-} "
         "&= f_{+} - f_{-} - \\frac{x_{1} + x_{2} + x_{3}}{2} \\\\\n&= f_{+} - f_{-} - "
@@ -400,6 +401,17 @@ def test_a_sum_whose_term_has_a_sign_and_marked_names_are_read():
     assert check_note(text, isolate=False).verdict == "correct"
     wrong = check_note(text.replace("- \\frac{1}{2}", "- \\frac{1}{3}"), isolate=False)
     assert wrong.verdict == "incorrect"
+    # Defined, f_{+} is the name f_+ (once not a name: it stayed free, and finite
+    # differences' checked step "did not follow").
+    defined = (
+        "- $f_{+} = a + h$\n- $f_{-} = a - h$\n\n$$\nf_{+} - f_{-} &= 2 h \\\\\n&= h + h\n$$\n"
+    )
+    assert [scan.claim_name(d.name) for d in scan.read_note(defined).definitions] == [
+        "f_+",
+        "f_-",
+    ]
+    assert check_note(defined, isolate=False).verdict == "correct"
+    assert check_note(defined.replace("&= 2 h", "&= h"), isolate=False).verdict == "incorrect"
 
 
 def test_a_definition_no_step_uses_does_not_make_a_chain_unreadable():

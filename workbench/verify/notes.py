@@ -15,6 +15,13 @@ line). A display ``name = …`` of one equation is a definition of ``name``; a c
 first part is a name not yet defined defines it by its second part, and the chain is
 checked from there. Code (fenced blocks, inline code) and TeX comments are not read.
 
+What the words around the mathematics say: a bound (``$0 < q \\le 1$``) is where a
+name's entries are drawn; on a line that says it assumes (``Assumed here:``,
+``Given``) an equation is a fact the test points meet, not a definition; a fact in a
+section with a derivation holds to the next heading, one in a section with none (the
+notation) throughout. ``$\\sigma^{2} = …$`` defines σ as the root of the value, and a
+subscript of a declared vector (``p_{j}``) is an entry, not a new name.
+
 Bounded: a note is at most :data:`MAX_CHARACTERS` characters, and at most
 :data:`MAX_CHAINS` chains are returned (the rest are counted, not dropped silently).
 
@@ -425,7 +432,7 @@ def bare_name(text: str) -> str | None:
         text = wrapped.group(2).strip()
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             return text  # \mathrm{NLL}: a name of several letters
-    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?)?'{0,3}", text):
+    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?|_\{[+-]\})?'{0,3}", text):
         return text
     return None
 
