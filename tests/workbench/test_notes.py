@@ -451,6 +451,23 @@ def test_a_variance_defined_as_a_square_is_read_and_epsilon_is_one_name():
     assert wrong.chains[0].report.verdict == "incorrect"
 
 
+def test_an_entry_definition_is_refused_and_a_capital_word_is_one_name():
+    """``$c_{i} = 2 x_{i}$`` of a declared c is not read; left free, c would judge the
+    chain wrongly, so a chain that uses c cannot be read (planted: once dropped in
+    silence). ``KL_{VAE}`` is one name, as the printer writes it (not K times L_VAE).
+    Planted: a wrong KL step is found."""
+    text = (
+        "$c, x \\in \\mathbb{R}^{3}$.\n\n- $c_{i} = 2 x_{i}$\n- $KL_{VAE} = a^{2}$\n\n"
+        "$$\n\\sum_{k=1}^{3} c_{k} &= 2 \\sum_{k=1}^{3} x_{k} \\\\\n"
+        "&= 2 (x_{1} + x_{2} + x_{3})\n$$\n\n$$\nKL_{VAE} &= a a \\\\\n&= a^{2}\n$$\n"
+    )
+    uses_c, kl = check_note(text, isolate=False).chains
+    assert uses_c.report.verdict == "error" and "entry by entry" in (uses_c.report.error or "")
+    assert kl.report.verdict == "correct", kl.report
+    wrong = check_note(text.replace("&= a a", "&= 2 a"), isolate=False)
+    assert wrong.chains[1].report.verdict == "incorrect"
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():

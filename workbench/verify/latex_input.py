@@ -465,6 +465,10 @@ class _Reader(Scanner):
         if len(word) > 1 and word in WORD_FUNCTIONS and after == "(":
             self.pos += len(word)
             return self.call(WORD_FUNCTIONS[word], word, column)
+        if re.fullmatch(r"[A-Z]{2,}", word) and self.text.startswith("_", self.pos + len(word)):
+            # KL_{VAE}, NLL_{i}: a capital word with a subscript is one name (xy_i is x y_i)
+            self.pos += len(word)
+            return Name(word, column)
         ch = word[0]
         self.pos += 1
         if ch == "I" and self.at("_"):

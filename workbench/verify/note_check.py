@@ -221,7 +221,17 @@ def check_note(
     definitions += [
         (_name(d.name), d.line, d.text, 0)
         for d in found.definitions
-        if _name(d.name) not in given_shapes and _name(d.name) not in sizes
+        if _name(d.name) not in given_shapes and _name(d.name) not in sizes and not d.entry
+    ]
+    refused = [
+        (
+            _name(d.name),
+            d.line,
+            f"line {d.line}: {d.entry} = …: a vector or matrix defined "
+            f"entry by entry is not read; define {_name(d.name)} whole",
+        )
+        for d in found.definitions
+        if d.entry
     ]
     for name, *_ in definitions:
         if name not in given_shapes:
@@ -243,6 +253,7 @@ def check_note(
             equations=[
                 (e.line, e.left, e.right) for e in found.equations if e.holds_at(chain.line)
             ],
+            refused=[(n, m) for n, line, m in refused if line <= chain.parts[0].line],
         )
         report = run_bounded(work, timeout, isolate, kind="steps")
         reports.append(ChainReport(chain.line, chain.steps, report, chain.defines))

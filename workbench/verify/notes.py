@@ -94,6 +94,9 @@ class Definition:
     name: str
     text: str
     line: int
+    entry: str | None = None
+    """``c_{i} = …`` of a declared c: the entry written (c is defined entry by entry,
+    which the reader does not read: a chain that uses c cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -432,7 +435,9 @@ def bare_name(text: str) -> str | None:
         text = wrapped.group(2).strip()
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             return text  # \mathrm{NLL}: a name of several letters
-    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?|_\{[+-]\})?'{0,3}", text):
+    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?|_\{[+-]\})?'{0,3}", text) or (
+        re.fullmatch(r"[A-Z]{2,}_\{?[A-Za-z0-9]+\}?", text)  # KL_{VAE}: one name
+    ):
         return text
     return None
 
@@ -538,6 +543,11 @@ def _read_inline(
     elif name and name not in defined:
         definitions.append(Definition(name, right, line))
         defined.add(name)
+    elif bare_name(left) and not name:  # an entry of a declared vector or matrix
+        base = re.match(r"\\?[A-Za-z]+", left)
+        if base and base.group(0) not in defined:
+            definitions.append(Definition(base.group(0), right, line, entry=left))
+            defined.add(base.group(0))
     elif not name and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", right) and not _DERIVATIVE.search(left):
         equations.append(Equation(left, right, line))
 

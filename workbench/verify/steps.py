@@ -137,6 +137,7 @@ def verify_lines(
     definitions: Sequence[tuple[str, int, str, int]] = (),
     assume: Sequence[str] = (),
     equations: Sequence[tuple[int, str, str]] = (),
+    refused: Sequence[tuple[str, str]] = (),
 ) -> VerifyReport:
     """:func:`verify_steps` of lines already split: (line number, text, column offset).
 
@@ -150,6 +151,8 @@ def verify_lines(
             ``0 < p < 1``, ``A symmetric``.
         equations: (line number, left, right) in the language ``read`` reads: facts
             every test point satisfies, such as Σₖ yₖ = 1; the verdict says "given" them.
+        refused: (name, why) of definitions given in a form not read: the lines cannot
+            be read if they use the name (left free, it would judge them wrongly).
 
     Besides the first, a line that is a whole ``diff(F, x)`` (a note's
     ``\\frac{\\partial}{\\partial z}(...)``) has the true derivative as its value.
@@ -166,7 +169,8 @@ def verify_lines(
         for text in (left, right)
     }
     definition_nodes = []
-    unread: dict[str, ParseError] = {}  # definitions that cannot be read, by name
+    # definitions that cannot be read, by name
+    unread: dict[str, ParseError] = {name: ParseError(why) for name, why in refused}
     uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
     for name, number, text, offset in definitions:
         where = f"{source} line {number}"
