@@ -589,15 +589,17 @@ KNOWN = {
     "of another result's size (A_rk out of range)",
     "convolution-theorem": "the definitions c_i and T_ik are entries indexed (i − m) mod N "
     r"and \delta_{k,i + j}: \bmod in a subscript is not read, nor an entry's definition",
-    "gaussian-kl": r"expectations (\operatorname{E}) are not read",
-    "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
+    "gaussian-kl": r"expectations (\operatorname{E}[\cdot]) are not read: the KL chain "
+    "cannot be read (the VAE chain reads back)",
     "max-entropy-softmax": "once the stationarity facts are solved, the normalisation "
     "e^{λ₀} Σₖ e^{λfₖ}/e = 1 is linear in none of its names: no test point meets it, "
     "so the chain of pⱼ cannot be read",
-    "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
-    "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
-    "layernorm-backward": "the mean and variance (μ, σ²) are intermediates the chains "
-    "differentiate through but the note states only as free scalars",
+    "momentum-as-ewma": "sums over time steps (k = 1..t, t a symbol) are not written out, "
+    "and vₜ for a constant g is another recurrence under the same name",
+    "adam-bias-correction": r"expectations (\mathbb{E}[m_t]) and sums over time steps "
+    "(k = 1..t) are not read",
+    "layernorm-backward": "x̂ⱼ with a free j indexes nothing declared, ones(m, n) of "
+    "symbolic sizes, and two Jacobian chains run out of time",
 }
 
 
