@@ -427,6 +427,13 @@ def test_a_definition_no_step_uses_does_not_make_a_chain_unreadable():
     assert second.report.verdict == "error" and "foo" in (second.report.error or "")
     wrong = check_note(text.replace("&= a + 2 a", "&= a + 3 a"), isolate=False)
     assert wrong.chains[0].report.verdict == "incorrect"
+    # Differentiating what could not be read names why, not "L does not contain V".
+    (by_v,) = check_note(
+        "- $L = \\operatorname{foo}(V)$\n\n"
+        "$$\n\\frac{\\partial L}{\\partial V} &= 1 \\\\\n&= 1\n$$\n",
+        isolate=False,
+    ).chains
+    assert "foo" in (by_v.report.error or ""), by_v.report.error
 
 
 def test_a_variance_defined_as_a_square_is_read_and_epsilon_is_one_name():
@@ -577,12 +584,12 @@ def test_written_notes_verify(slug, tmp_path):
 # of the reader, the scanner or the writer. Strict: a note that starts to read back
 # fails here until it is taken off the list.
 KNOWN = {
-    "two-layer-backprop": "the chain rule through intermediates: ∂L/∂z_k of a defined z "
-    "inside a formula, and entries [W_2]_{pq} of a subscripted matrix",
+    "two-layer-backprop": "the chain rule through intermediates: a bare \\partial, ∂L/∂z_k "
+    "of a defined z inside a formula, entries [W_2]_{pq} of a subscripted matrix",
     "logistic-regression-gradient": "derivatives by defined intermediates (∂L/∂p, "
     "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
-    "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
-    "the other entries' names have none",
+    "attention-gradient": r"\operatorname{masked-softmax} is not read (L, O, P are defined "
+    "through it), and the entries' names have no shapes",
     "finite-difference-error": r"the complex step's \operatorname{im} and its imaginary "
     "unit i are not read (i is an index elsewhere)",
     "matrix-calculus-identities": "an index bound in one result is read against a matrix "

@@ -217,6 +217,9 @@ def verify_lines(
             if by_square is not None:  # ∂ℓ/∂σ²: by the variance as one variable
                 node = replace(node, args=(node.args[0], by_square))
             function_node, wrt = function_call_wrt(_whole_variable(node), where, offset)
+            for used in _names_through(function_node, uses):
+                if used in unread:  # ∂L/∂V of an L that could not be read: say why
+                    raise unread[used]
             check_wrt(wrt, _names_through(function_node, uses), where)
             function = build_input(function_node, scope, where, offset)
             try:
