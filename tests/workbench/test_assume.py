@@ -106,3 +106,28 @@ def test_the_command_line_says_given_and_scripts_get_the_list():
         cwd=ROOT,
     )
     assert done.returncode == 2 and "--assume works with --function" in done.stderr
+
+
+def test_facts_are_solved_so_that_no_solution_names_a_solved_symbol():
+    """λfⱼ + λ₀ − log pⱼ − 1 = 0 for j = 0..3: each solution is in the drawn symbols only
+    (once λ's solution kept a λ, so its value at a point was not a number), a fact the
+    others imply is met, and one linear in a square (a variance) is solved for its root.
+    Planted: sin(a) + a = 1 is linear in nothing and is named unmet."""
+    import sympy as sp
+
+    from workbench.verify.points import solve_facts, unmet_facts
+
+    lam, lam0, a, s = sp.symbols("lambda lambda_0 a sigma", real=True)
+    f = [sp.Symbol(f"f[{i}]", real=True) for i in range(4)]
+    p = [sp.Symbol(f"p[{i}]", real=True) for i in range(4)]
+    facts = [(lam * f[i] + lam0 - sp.log(p[i]) - 1, 0) for i in range(4)]
+    solved = dict(solve_facts(facts))
+    assert len(solved) == 4 and not unmet_facts(facts)
+    assert not any(v.free_symbols & set(solved) for v in solved.values())
+    point = {**{x: sp.Rational(k + 2, 7) for k, x in enumerate(p)}, f[0]: 1, f[1]: 2}
+    point.update({x: v.xreplace(point) for x, v in solved.items()})
+    for lhs, rhs in facts:
+        assert abs(sp.N((lhs - rhs).xreplace(point))) < 1e-20
+    variance = [((a - 1) ** 2 / (2 * (s**2) ** 2) - 1 / (2 * s**2), 0), (a + 0, a)]
+    assert dict(solve_facts(variance)) == {s: sp.sqrt(sp.expand((a - 1) ** 2))}
+    assert unmet_facts([(sp.sin(a) + a, 1)]) == [(sp.sin(a) + a, 1)]

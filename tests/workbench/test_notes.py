@@ -242,6 +242,239 @@ def test_a_note_with_no_derivation_is_a_mistake_exit_2(tmp_path):
     assert workbench("verify", str(path)).returncode == 0
 
 
+# ---------------------------------------------------------------- facts and bounds
+def test_a_fact_stated_in_one_section_holds_there_only():
+    """ "Assumed here: $p = \\frac{1}{2}$" under a heading is a fact of that section: the
+    chain there is checked at p = 1/2, and the chain before it by p as a variable.
+    Planted: the fact once was a definition of p for the whole note, so this correct
+    chain was reported "does not follow"; and a wrong value (1) is found."""
+    text = (
+        "- $H = p^{2} + p$\n\n## slope\n\n"
+        "$$\n\\frac{\\partial H}{\\partial p} &= 2 p + 1 \\\\\n&= 1 + 2 p\n$$\n\n"
+        "## at one half\n\nAssumed here: $p = \\frac{1}{2}$.\n\n"
+        "$$\nH &= p^{2} + p \\\\\n&= \\frac{3}{4}\n$$\n\n## next\n\nMore.\n"
+    )
+    note = scan.read_note(text)
+    (fact,) = note.equations
+    assert (fact.left, fact.line, fact.until) == ("p", 12, 18)
+    assert [d.name for d in note.definitions] == ["H"]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("\\frac{3}{4}", "1"), isolate=False)
+    assert [c.report.verdict for c in wrong.chains] == ["correct", "incorrect"]
+    # The first result's facts do not leak into the next one; the notation's hold on.
+    first = scan.read_note(
+        "## Notation\n\nGiven $q = 2$.\n\n## a\n\nAssumed here: $p = 1$.\n\n"
+        "$$\na &= b \\\\\n&= b\n$$\n\n## b\n\n$$\nc &= d \\\\\n&= d\n$$\n"
+    )
+    assert [(e.left, e.until) for e in first.equations] == [("q", None), ("p", 13)]
+
+
+def test_a_name_given_a_value_later_gives_it_to_the_names_defined_with_it():
+    """H = p² + p, and later the chain p = 1/2 (a solve): from there H is H(1/2).
+    Planted: H kept its p, and H = … = 3/4 was reported "does not follow"."""
+    text = (
+        "- $H = p^{2} + p$\n\n$$\np &= \\frac{1}{2}\n$$\n\n"
+        "$$\nH &= p^{2} + p \\\\\n&= \\frac{3}{4}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("\\frac{3}{4}", "\\frac{1}{2}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_bounds_in_latex_are_where_test_points_are_drawn():
+    """``$0 < q \\le 1$`` is a bound on every entry of q (\\le, \\leq, \\ge, ≤ read).
+    Planted: without them (ab)^(-1/2) = e^(-(log a + log b)/2) is judged at negative a
+    and b, and rejected, as perplexity's steps once were."""
+    note = scan.read_note(
+        "$0 < q \\le 1$, $0.05 \\leq \\beta_{1} \\leq 0.95$, $\\epsilon \\geq 1$, $x ≥ 0$.\n"
+    )
+    assert [text for text, _ in note.assume] == [
+        "0 < q <= 1",
+        "0.05 <= beta_1 <= 0.95",
+        "epsilon >= 1",
+        "x >= 0",
+    ]
+    chain = (
+        "$$\n\\left(a b\\right)^{-\\frac{1}{2}} &= e^{-\\frac{\\log{a} + \\log{b}}{2}} \\\\\n"
+        "&= e^{-\\frac{\\log{a} + \\log{b}}{2}}\n$$\n"
+    )
+    bounds = "Here $0 < a \\le 1$ and $b \\geq 0.5$.\n\n"
+    assert check_note(bounds + chain, isolate=False).verdict == "correct"
+    assert check_note(chain, isolate=False).verdict == "incorrect"
+
+
+def test_a_fact_no_test_point_can_meet_cannot_be_read_never_a_wrong_step():
+    """A fact the points cannot be made to satisfy (sin a + a = 1: linear in nothing)
+    was once dropped in silence, and the step that rests on it "did not follow". Now the
+    chain cannot be read, and says why. A fact linear in a square (a variance σ²) is
+    met: σ is solved for. Planted: a wrong variance (/3) is found."""
+    text = "Given $\\sin(a) + a = 1$.\n\n$$\n\\sin(a) + a &= 1 \\\\\n&= 1\n$$\n"
+    (chain,) = check_note(text, isolate=False).chains
+    assert chain.report.verdict == "error", chain.report
+    assert "no test point can be made to satisfy" in (chain.report.error or "")
+    variance = (
+        "Given $\\frac{(x - m)^{2} + (y - m)^{2}}{2 (s^{2})^{2}} - \\frac{1}{s^{2}} = 0$.\n\n"
+        "$$\ns^{2} &= \\frac{(x - m)^{2} + (y - m)^{2}}{2} \\\\\n"
+        "&= \\frac{x^{2} + y^{2}}{2} - m (x + y) + m^{2}\n$$\n"
+    )
+    assert check_note(variance, isolate=False).verdict == "correct"
+    wrong = check_note(variance.replace("m^{2}\n", "m^{2} + 1\n"), isolate=False)
+    assert wrong.verdict == "incorrect"
+    assert check_note(variance.replace("{2} \\\\", "{3} \\\\"), isolate=False).verdict == (
+        "incorrect"
+    )
+
+
+def test_the_value_of_a_derivative_is_a_name_of_its_own():
+    """``f'``, ``f''``, ``f'''``, ``f^{(4)}`` are names (f_prime, f_prime2, …), also when
+    the note defines them (``$H' = …$``); ``f'(x)`` of an unspecified f is not read.
+    Planted: f''' h³/3 for f''' h³/6 is found."""
+    text = (
+        "$$\n\\frac{f' h + f''' h^{3}}{h} &= f' + f''' h^{2} \\\\\n"
+        "&= f' + \\frac{f^{(3)} h^{2}}{6} 6\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("{6} 6", "{3} 6"), isolate=False)
+    assert wrong.verdict == "incorrect"
+    defined = "- $H' = 2 p$\n\n$$\n\\frac{\\partial H'}{\\partial p} &= 2 \\\\\n&= 1 + 1\n$$\n"
+    assert check_note(defined, isolate=False).verdict == "correct"
+    assert check_note(defined.replace("&= 1 + 1", "&= 1"), isolate=False).verdict == "incorrect"
+    unread = check_note("$$\nf'(x) &= 2 \\\\\n&= 1 + 1\n$$\n", isolate=False)
+    assert unread.verdict == "error" and "not given" in (unread.chains[0].report.error or "")
+
+
+def test_a_results_facts_are_in_its_own_section(cross_entropy):
+    """Each result's facts are written with it ("Assumed here: …"), not for the whole
+    note: a fact of one result once applied to every chain (p = 1/2 in Bernoulli
+    entropy's slope). Planted: none is left in the notation."""
+    from workbench.render.note import build_note
+
+    note = build_note(*cross_entropy)
+    notation = note.split("\n## ")[1]
+    assert notation.startswith("Notation") and "Assumed" not in notation
+    sections = [s for s in note.split("\n## ") if "Assumed here: $" in s]
+    assert sections and all("\\sum" in s.split("Assumed here:")[1].split("\n")[0] for s in sections)
+
+
+def test_a_derivative_by_a_square_is_by_the_variance_as_one_variable():
+    """∂ℓ/∂σ², as the Gaussian MLE writes it: F′(σ)/(2σ), at the top of a chain and
+    inside a formula (∂(1/σ²)/∂σ² = −1/σ⁴). Planted: a/σ⁴ for a/(2σ⁴) is found."""
+    text = (
+        "$$\n\\frac{\\partial}{\\partial \\sigma^{2}} \\left(- \\frac{\\log{\\left(\\sigma^{2} "
+        "\\right)}}{2} - \\frac{a}{2 \\sigma^{2}}\\right)\n"
+        "&= - \\frac{a \\frac{\\partial \\frac{1}{\\sigma^{2}}}{\\partial \\sigma^{2}}}{2} - "
+        "\\frac{1}{2 \\sigma^{2}} \\\\\n"
+        "&= \\frac{a}{2 \\sigma^{4}} - \\frac{1}{2 \\sigma^{2}}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("{2 \\sigma^{4}}", "{\\sigma^{4}}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_an_entry_of_a_declared_vector_is_not_a_new_name():
+    """With p declared, a chain from ``p_{j}`` checks the entries of p (j free), given
+    the facts stated for every j; it does not define a name p_j. Planted: the stated
+    fact with +1 for −1 makes the step wrong."""
+    text = (
+        "$p, f \\in \\mathbb{R}^{3}$; test points $0.05 \\le p \\le 1$.\n\n## p\n\n"
+        "Assumed here: $\\lambda f_{j} + \\lambda_{0} - \\log{\\left(p_{j} \\right)} - 1 = 0$.\n\n"
+        "$$\np_{j} &= e^{\\lambda f_{j} + \\lambda_{0} - 1} \\\\\n"
+        "&= e^{\\lambda_{0} - 1} e^{\\lambda f_{j}}\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert note.definitions == () and note.chains[0].defines is None
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("- 1 = 0", "+ 1 = 0"), isolate=False)
+    assert wrong.verdict == "incorrect"
+
+
+def test_a_sum_whose_term_has_a_sign_and_marked_names_are_read():
+    """``\\sum_{k} - \\frac{x_k}{2}`` (as the printer writes a negated term) and ``f_{+}``,
+    ``f_{-}`` (names, not indices), in formulas and defined. Planted: a wrong half and
+    a wrong difference are found."""
+    text = (
+        "$x \\in \\mathbb{R}^{3}$.\n\n$$\n\\sum_{k=1}^{3} - \\frac{x_{k}}{2} + f_{+} - f_{-} "
+        "&= f_{+} - f_{-} - \\frac{x_{1} + x_{2} + x_{3}}{2} \\\\\n&= f_{+} - f_{-} - "
+        "\\frac{1}{2} \\sum_{k=1}^{3} x_{k}\n$$\n"
+    )
+    assert check_note(text, isolate=False).verdict == "correct"
+    wrong = check_note(text.replace("- \\frac{1}{2}", "- \\frac{1}{3}"), isolate=False)
+    assert wrong.verdict == "incorrect"
+    # Defined, f_{+} is the name f_+ (once not a name: it stayed free, and finite
+    # differences' checked step "did not follow").
+    defined = (
+        "- $f_{+} = a + h$\n- $f_{-} = a - h$\n\n$$\nf_{+} - f_{-} &= 2 h \\\\\n&= h + h\n$$\n"
+    )
+    assert [scan.claim_name(d.name) for d in scan.read_note(defined).definitions] == [
+        "f_+",
+        "f_-",
+    ]
+    assert check_note(defined, isolate=False).verdict == "correct"
+    assert check_note(defined.replace("&= 2 h", "&= h"), isolate=False).verdict == "incorrect"
+
+
+def test_a_definition_no_step_uses_does_not_make_a_chain_unreadable():
+    """A definition the reader cannot read (\\operatorname{foo}) stops only the chains that
+    use it; ``H_{X|Y}`` (a conditional entropy) is a name. Planted: a wrong step of the
+    chain that does not use it is still found."""
+    text = (
+        "- $C = \\operatorname{foo}(a)$\n- $H_{X|Y} = 2 a$\n\n"
+        "$$\nH_{X|Y} + a &= 3 a \\\\\n&= a + 2 a\n$$\n\n$$\nC + a &= a + C \\\\\n&= C + a\n$$\n"
+    )
+    first, second = check_note(text, isolate=False).chains
+    assert first.report.verdict == "correct", first.report
+    assert second.report.verdict == "error" and "foo" in (second.report.error or "")
+    wrong = check_note(text.replace("&= a + 2 a", "&= a + 3 a"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+    # Differentiating what could not be read names why, not "L does not contain V".
+    (by_v,) = check_note(
+        "- $L = \\operatorname{foo}(V)$\n\n"
+        "$$\n\\frac{\\partial L}{\\partial V} &= 1 \\\\\n&= 1\n$$\n",
+        isolate=False,
+    ).chains
+    assert "foo" in (by_v.report.error or ""), by_v.report.error
+
+
+def test_a_variance_defined_as_a_square_is_read_and_epsilon_is_one_name():
+    """``$\\sigma^{2} = …$`` defines the variance (σ its root), so ∂σ²/∂a is worked out
+    through it, and a bound on ``\\varepsilon`` bounds the ε of the formulas. Planted:
+    σ² once stayed a free scalar, ∂σ²/∂a was 0 and layer norm's checked step "did not
+    follow"; a wrong slope (a − b) is found."""
+    text = (
+        "- $\\mu = \\frac{a + b}{2}$\n"
+        "- $\\sigma^{2} = \\frac{(a - \\mu)^{2} + (b - \\mu)^{2}}{2}$\n\n"
+        "Test points are drawn from $0.5 \\le \\varepsilon \\le 2$.\n\n"
+        "$$\n\\frac{\\partial \\sigma^{2}}{\\partial a} &= a - \\mu \\\\\n"
+        "&= \\frac{a - b}{2}\n$$\n\n"
+        "$$\n\\sqrt{\\varepsilon} \\sqrt{\\varepsilon} &= \\left|\\varepsilon\\right| \\\\\n"
+        "&= \\varepsilon\n$$\n"
+    )
+    note = scan.read_note(text)
+    assert [t for t, _ in note.assume] == ["0.5 <= epsilon <= 2"]
+    report = check_note(text, isolate=False)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+    wrong = check_note(text.replace("&= \\frac{a - b}{2}", "&= a - b"), isolate=False)
+    assert wrong.chains[0].report.verdict == "incorrect"
+
+
+def test_an_entry_definition_is_refused_and_a_capital_word_is_one_name():
+    """``$c_{i} = 2 x_{i}$`` of a declared c is not read; left free, c would judge the
+    chain wrongly, so a chain that uses c cannot be read (planted: once dropped in
+    silence). ``KL_{VAE}`` is one name, as the printer writes it (not K times L_VAE).
+    Planted: a wrong KL step is found."""
+    text = (
+        "$c, x \\in \\mathbb{R}^{3}$.\n\n- $c_{i} = 2 x_{i}$\n- $KL_{VAE} = a^{2}$\n\n"
+        "$$\n\\sum_{k=1}^{3} c_{k} &= 2 \\sum_{k=1}^{3} x_{k} \\\\\n"
+        "&= 2 (x_{1} + x_{2} + x_{3})\n$$\n\n$$\nKL_{VAE} &= a a \\\\\n&= a^{2}\n$$\n"
+    )
+    uses_c, kl = check_note(text, isolate=False).chains
+    assert uses_c.report.verdict == "error" and "entry by entry" in (uses_c.report.error or "")
+    assert kl.report.verdict == "correct", kl.report
+    wrong = check_note(text.replace("&= a a", "&= 2 a"), isolate=False)
+    assert wrong.chains[1].report.verdict == "incorrect"
+
+
 # ---------------------------------------------------------------- writing a note
 @pytest.fixture(scope="module")
 def cross_entropy():
@@ -289,6 +522,28 @@ def test_the_note_uses_only_commands_mathjax_knows(cross_entropy):
     assert not commands_in(r"\operatorname*{arg\,max} \textsubscript{S}") <= MATHJAX_COMMANDS
 
 
+def test_a_matrix_given_entry_by_entry_is_written_as_its_entry():
+    """A ``FunctionMatrix`` definition is written ``T_{ik} = …``: no
+    \\operatorname{FunctionMatrix} (no notation a reader or MathJax knows). Planted: the
+    index letters avoid the entry's own bound index (j of the sum), which would read
+    as another sum."""
+    import sympy as sp
+
+    from workbench.render.latex import expr_to_latex
+    from workbench.render.note import _definition
+
+    r, c, j = sp.symbols("r c j", integer=True)
+    w, K = sp.IndexedBase("w"), sp.Symbol("K", integer=True, positive=True)
+    body = sp.Sum(sp.KroneckerDelta(c, r + j) * w[j], (j, 0, K - 1))
+    toeplitz = sp.FunctionMatrix(3, 5, sp.Lambda((r, c), body))
+    written = _definition(sp.MatrixSymbol("T", 3, 5), toeplitz)
+    i, k = sp.symbols("i k", integer=True)
+    assert written == f"T_{{ik}} = {expr_to_latex(body.xreplace({r: i, c: k}))}"
+    assert "FunctionMatrix" not in written and "_{j," not in written.split("=")[1]
+    column = sp.FunctionMatrix(3, 1, sp.Lambda((r, c), 2 * w[r]))
+    assert _definition(sp.MatrixSymbol("c", 3, 1), column) == f"c_{{i}} = {expr_to_latex(2 * w[i])}"
+
+
 def test_workbench_note_never_overwrites_without_force(tmp_path):
     done = workbench("note", "softmax-jacobian", "-o", str(tmp_path), "--quiet")
     assert done.returncode == 0, done.stderr
@@ -329,33 +584,29 @@ def test_written_notes_verify(slug, tmp_path):
 # of the reader, the scanner or the writer. Strict: a note that starts to read back
 # fails here until it is taken off the list.
 KNOWN = {
-    "two-layer-backprop": "the chain rule through intermediates: ∂L/∂z_k of a defined z "
-    "inside a formula, and entries [W_2]_{pq} of a subscripted matrix",
+    "two-layer-backprop": "the chain rule through intermediates: a bare \\partial, ∂L/∂z_k "
+    "of a defined z inside a formula, entries [W_2]_{pq} of a subscripted matrix",
     "logistic-regression-gradient": "derivatives by defined intermediates (∂L/∂p, "
     "∂p/∂z): the note's definitions replace the variable the chain differentiates by",
-    "attention-gradient": "the note declares shapes only for matrix symbols: O, a, b and "
-    "the other entries' names have none",
-    "gradient-descent-parabola": "the seed's numbers (c = 3, x₀ = 0, η = 0.1) are stated "
-    "in prose only, and x_k names two different results",
-    "finite-difference-error": "derivatives f', f'', f''' of an unspecified function are not read",
+    "attention-gradient": r"\operatorname{masked-softmax} is not read (L, O, P are defined "
+    "through it), and the entries' names have no shapes",
+    "finite-difference-error": r"the complex step's \operatorname{im} and its imaginary "
+    "unit i are not read (i is an index elsewhere)",
     "matrix-calculus-identities": "an index bound in one result is read against a matrix "
     "of another result's size (A_rk out of range)",
-    "convolution-theorem": r"the printer writes \operatorname{FunctionMatrix}, which is "
-    "not mathematics a reader (or MathJax) knows",
-    "bernoulli-entropy": "the facts of one result (∂H/∂p = 0, p = 1/2) are listed for "
-    "the whole note, and H' is not read",
-    "gaussian-mle": "a step's LaTeX is not read (an unexpected '-') and derivatives by "
-    "defined names",
-    "gaussian-kl": r"expectations (\operatorname{E}) are not read",
-    "perplexity": "the domain 0 < q_k ≤ 1 is stated only in words, so q is tested at "
-    "negative entries",
-    "mutual-information": "conditional subscripts (p_{X|Y}) are not read",
-    "max-entropy-softmax": "the Lagrange conditions are facts no test point meets, and a "
-    "free index meets a vector",
-    "momentum-as-ewma": "sums over time steps (k = 1..t) index sequences with no shape",
-    "adam-bias-correction": "sums over time steps (k = 1..t) index sequences with no shape",
-    "layernorm-backward": "the mean and variance (μ, σ²) are intermediates the chains "
-    "differentiate through but the note states only as free scalars",
+    "convolution-theorem": "the definitions c_i and T_ik are entries indexed (i − m) mod N "
+    r"and \delta_{k,i + j}: \bmod in a subscript is not read, nor an entry's definition",
+    "gaussian-kl": r"expectations (\operatorname{E}[\cdot]) are not read: the KL chain "
+    "cannot be read (the VAE chain reads back)",
+    "max-entropy-softmax": "once the stationarity facts are solved, the normalisation "
+    "e^{λ₀} Σₖ e^{λfₖ}/e = 1 is linear in none of its names: no test point meets it, "
+    "so the chain of pⱼ cannot be read",
+    "momentum-as-ewma": "sums over time steps (k = 1..t, t a symbol) are not written out, "
+    "and vₜ for a constant g is another recurrence under the same name",
+    "adam-bias-correction": r"expectations (\mathbb{E}[m_t]) and sums over time steps "
+    "(k = 1..t) are not read",
+    "layernorm-backward": "x̂ⱼ with a free j indexes nothing declared, ones(m, n) of "
+    "symbolic sizes, and two Jacobian chains run out of time",
 }
 
 

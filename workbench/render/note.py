@@ -9,9 +9,10 @@ so they render everywhere. Results it builds on, and results that build on it, a
 ``[[slug]]`` links: the note of each is ``<slug>.md`` in the same folder.
 
 Order: title; the result in one line; what it is for; links; notation (each name's
-space, each definition, each fact assumed), in the form ``workbench verify`` reads back;
-each result's chain as one ``aligned`` display with numbered steps, then each step's
-rule, mark and note; the closed form and its mark; what was checked.
+space, each definition, the intervals test points are drawn from), in the form
+``workbench verify`` reads back; each result with the facts it assumes, its chain as one
+``aligned`` display with numbered steps, then each step's rule, mark and note; the closed
+form and its mark; what was checked.
 
 Example:
     >>> from workbench.core import registry
@@ -147,19 +148,44 @@ def _notation(derivation: Derivation) -> list[str]:
     if spaces:
         out += ["", "Shapes: " + ", ".join(spaces) + "."]
     definitions = [
-        f"- ${expr_to_latex(name)} = {expr_to_latex(value)}$"
-        for name, value in derivation.definitions.items()
+        f"- ${_definition(name, value)}$" for name, value in derivation.definitions.items()
     ]
     if definitions:
         out += ["", "Definitions:", "", *definitions]
-    facts = {
-        f"- ${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$"
-        for result in derivation.results
-        for lhs, rhs in result.assumptions
-    }
-    if facts:
-        out += ["", "Assumed:", "", *sorted(facts)]
+    bounds = _domain(derivation, exprs)
+    if bounds:
+        out += ["", "Test points are drawn from " + ", ".join(bounds) + "."]
     return [*out, ""]
+
+
+def _definition(name: sp.Basic, value: sp.Basic) -> str:
+    """``name = value`` in LaTeX; a matrix given entry by entry (a ``FunctionMatrix``,
+    which is no notation a reader knows) as its entry: ``T_{ij} = \\sum_k …``, with
+    index letters the entry does not use otherwise."""
+    if not isinstance(value, sp.FunctionMatrix) or not isinstance(value.lamda, sp.Lambda):
+        return f"{expr_to_latex(name)} = {expr_to_latex(value)}"
+    rows, cols = value.lamda.variables
+    body = value.lamda.expr
+    taken = {str(s) for s in body.atoms(sp.Symbol)} | {str(name)}  # bound ones too
+    letters = [sp.Symbol(c, integer=True) for c in "ijklmnpqrs" if c not in taken]
+    row, col = letters[0], letters[1]
+    entry = body.xreplace({rows: row, cols: col})
+    index = expr_to_latex(row) if value.shape[1] == 1 else f"{row}{col}"
+    return f"{expr_to_latex(name)}_{{{index}}} = {expr_to_latex(entry)}"
+
+
+def _domain(derivation: Derivation, exprs) -> list[str]:
+    """Each input's interval of test points (``derivation.domain``) as a bound the reader
+    takes back: ``$0.05 \\le q \\le 1$`` (every entry of q)."""
+    names: dict[str, sp.Basic] = {}
+    for expr in exprs:
+        for atom in sp.sympify(expr).atoms(sp.Symbol, sp.MatrixSymbol):
+            names.setdefault(str(atom.name), atom)
+    out = []
+    for name, (low, high) in derivation.domain.items():
+        written = expr_to_latex(names[name]) if name in names else name
+        out.append(rf"${low:g} \le {written} \le {high:g}$")
+    return out
 
 
 def _result(derivation, result, marks, report) -> list[str]:
@@ -167,9 +193,14 @@ def _result(derivation, result, marks, report) -> list[str]:
         rf"&= {expr_to_latex(step.after)} && \text{{({number})}}"
         for number, step in enumerate(result.steps, 1)
     ]
+    facts = [f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions]
+    # The facts of this result only, in its own section: the reader holds a fact stated
+    # in a section with a derivation to the next heading.
+    given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
     lines = [
         f"## {result.label}",
         "",
+        *given,
         "$$",
         r"\begin{aligned}",
         f"{expr_to_latex(result.goal)}",

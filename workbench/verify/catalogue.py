@@ -567,6 +567,11 @@ def _result_scope(derivation, result, forms, matrices, case: Case | None, sizes)
     thunks: dict[str, Callable[[], Value]] = {
         n: functools.partial(_given, v) for n, v in inputs.items()
     }
+    for name, value in list(inputs.items()):  # f''' as the LaTeX reader names it: f_prime3
+        primes = len(name) - len(name.rstrip("'"))
+        if primes:
+            alias = name.rstrip("'") + "_prime" + (str(primes) if primes > 1 else "")
+            thunks.setdefault(alias, functools.partial(_given, value))
     _add_names(thunks, derivation, defined, sizes, case)
     functions = {} if case is None else activation(case)
     return Scope(_Lazy(thunks), open=False, functions=functions), inputs

@@ -432,6 +432,12 @@ def _kronecker(node: Kronecker, scope: Scope) -> Value:
 def derivative(node: Derivative, scope: Scope) -> Value:
     """∂body/∂variable for a scalar variable (an entry, or a scalar name)."""
     variable = build(node.variable, scope)
+    square = variable.base if _is_square(variable) else None
+    if square is not None:  # ∂(1/σ²)/∂σ²: by the square as one variable, F′(σ)/(2σ)
+        body = build(node.body, scope)
+        if is_matrix(body):
+            return body.applyfunc(lambda e: sp.diff(e, square) / (2 * square))
+        return sp.diff(body, square) / (2 * square)
     if not isinstance(variable, sp.Symbol):
         raise ParseError(
             f"inside a formula, a derivative is read with respect to one entry or one scalar, "
@@ -454,6 +460,10 @@ def derivative(node: Derivative, scope: Scope) -> Value:
     if is_matrix(body):
         return body.applyfunc(lambda e: sp.diff(e, variable))
     return sp.diff(body, variable)
+
+
+def _is_square(value: Value) -> bool:
+    return isinstance(value, sp.Pow) and value.exp == 2 and isinstance(value.base, sp.Symbol)
 
 
 BUILDERS: dict[type, Callable[..., Value]] = {

@@ -334,10 +334,10 @@ class _Reader(Scanner):
         column = self.column()
         order = re.match(r"\^\{\s*\(\s*([0-9]{1,2})\s*\)\s*\}", self.text[self.pos :])
         if order and isinstance(base, Name) and "'" not in base.name:
-            # f^{(5)}: the fifth derivative of an unspecified f (not a power), five primes in
-            # the plain language.
+            # f^{(5)}: the fifth derivative of an unspecified f (not a power), with five
+            # primes in the plain language; named as f' is (see primed).
             self.pos += order.end()
-            return Name(base.name + "'" * int(order.group(1)), base.column)
+            return Name(_prime_name(base.name, int(order.group(1))), base.column)
         self.expect("^", "")
         braced = self.take("{")
         for word in _TRANSPOSES:
@@ -349,6 +349,10 @@ class _Reader(Scanner):
             self.expect("}", "after the transpose of the inverse")
             inverse = made(Binary("**", base, _minus_one(column), column, implicit=True))
             return made(Transpose(inverse, column))
+        order = re.match(r"\s*\(\s*([1-9])\s*\)\s*\}", self.text[self.pos :]) if braced else None
+        if order and isinstance(base, Name):  # f^{(4)}: the value of the fourth derivative
+            self.pos += order.end()
+            return Name(_prime_name(base.name, int(order.group(1))), base.column)
         entrywise = braced and self.take(r"\circ")
         if braced:
             exponent = self.expression()
@@ -387,14 +391,17 @@ class _Reader(Scanner):
             raw = self.braced_text()[1:-1]
             text = "".join(raw.split())
             inner = _Reader(raw, self.offset + start + 1)
-            indices = inner.indices(raw)
+            # f_{+}, f_{-}: a name's mark (f(x + h), f(x − h)), and H_{X|Y} (given): not
+            # indices
+            named = text in ("+", "-") or re.fullmatch(r"[A-Za-z]+\|[A-Za-z]+", text)
+            indices = (Name(text, start),) if named else inner.indices(raw)
         else:
             self.skip()
             start = self.pos
             index = self.single()
             text = self.text[start : self.pos].strip().lstrip("\\")
             indices = (index,)
-        if not re.fullmatch(r"[A-Za-z0-9_+\-,]+", text):
+        if not re.fullmatch(r"[A-Za-z0-9_+\-,|]+", text):
             raise self.error(f"a subscript of letters, digits, + - and commas, not {text!r}", start)
         return made(Subscript(base, indices, text.replace(",", ""), column))
 
@@ -469,6 +476,10 @@ class _Reader(Scanner):
         if len(word) > 1 and word in WORD_FUNCTIONS and after == "(":
             self.pos += len(word)
             return self.call(WORD_FUNCTIONS[word], word, column)
+        if re.fullmatch(r"[A-Z]{2,}", word) and self.text.startswith("_", self.pos + len(word)):
+            # KL_{VAE}, NLL_{i}: a capital word with a subscript is one name (xy_i is x y_i)
+            self.pos += len(word)
+            return Name(word, column)
         ch = word[0]
         self.pos += 1
         if ch == "I" and self.at("_"):
@@ -522,12 +533,23 @@ class _Reader(Scanner):
         return self.single()
 
     def primed(self, name: Name, column: int) -> Node:
-        """``f'''``: a name with primes, the derivatives of an unspecified function."""
+        """``f'``, ``f''``, ``f'''`` (and ``f^{(4)}``, read in :meth:`superscript`) are
+        names of their own, the values of the derivatives of f: ``f_prime``,
+        ``f_prime2``, ``f_prime3``. Called, ``f'(x)`` would be the derivative of a
+        function the note never gives, which is not read."""
         primes = 0
         while self.text.startswith("'", self.pos + primes):
             primes += 1
+        if not primes:
+            return name
         self.pos += primes
-        return Name(name.name + "'" * primes, column) if primes else name
+        if self.at_parenthesis():
+            raise self.error(
+                f"{name.name}{chr(39) * primes}(...) is the derivative of a function not "
+                "given: write its value as a name (f') or give the function; \\sigma', "
+                "\\tanh' and \\phi' are read"
+            )
+        return Name(_prime_name(name.name, primes), column)
 
     def command(self, column: int) -> Node:
         word = self.peek_word()
@@ -782,7 +804,10 @@ class _Reader(Scanner):
             raise self.error(rf"\{op} needs its index: \{op}_{{k=1}}^{{n}} or \{op}_{{k}}", column)
         if (lower is None) != (upper is None):
             raise self.error(rf"give \{op} both limits or neither", column - 1 - self.offset)
-        body = self.hadamard()
+        sign = self.column()
+        # \sum_k - \frac{a_k}{2}: the term's own sign, as the printer writes it
+        negated = self.take("-")
+        body = made(Unary("-", self.hadamard(), sign)) if negated else self.hadamard()
         return made(Sum(body, index, lower, upper, column, op))
 
     def lower_limit(self) -> tuple[str, Node | None]:
@@ -819,6 +844,11 @@ class _Reader(Scanner):
         if not self.take("_"):
             raise self.error(f"write the size of {word}{{{digit}}}: {word}{{{digit}}}_{{n}}")
         return made(Call(function, (self.size(),), column))
+
+
+def _prime_name(name: str, primes: int) -> str:
+    """The name of the value of a derivative: f' → f_prime, f'' → f_prime2."""
+    return f"{name}_prime" + (str(primes) if primes > 1 else "")
 
 
 def _minus_one(column: int) -> Node:

@@ -209,7 +209,10 @@ def check_note(
             error=f"{source}: no derivation to check: no display ($$...$$, \\[...\\], "
             f"align) chains '=' from one row to the next{said}",
         )
-    given = [f"{e.left} = {e.right} (line {e.line})" for e in found.equations]
+    given = [
+        f"{e.left} = {e.right} (line {e.line}{'' if e.until is None else f' to {e.until}'})"
+        for e in found.equations
+    ]
     given += [f"{text} (line {line})" for text, line in found.assume]
     definitions = [(str(n), line, str(k), 0) for n, (k, line) in sizes.items()]
     # A name the note both defines and declares is its definition: the declared shape
@@ -218,7 +221,17 @@ def check_note(
     definitions += [
         (_name(d.name), d.line, d.text, 0)
         for d in found.definitions
-        if _name(d.name) not in given_shapes and _name(d.name) not in sizes
+        if _name(d.name) not in given_shapes and _name(d.name) not in sizes and not d.entry
+    ]
+    refused = [
+        (
+            _name(d.name),
+            d.line,
+            f"line {d.line}: {d.entry} = …: a vector or matrix defined "
+            f"entry by entry is not read; define {_name(d.name)} whole",
+        )
+        for d in found.definitions
+        if d.entry
     ]
     for name, *_ in definitions:
         if name not in given_shapes:
@@ -237,7 +250,10 @@ def check_note(
             read=read_formula,
             definitions=before,
             assume=[text for text, _ in found.assume],
-            equations=[(e.line, e.left, e.right) for e in found.equations],
+            equations=[
+                (e.line, e.left, e.right) for e in found.equations if e.holds_at(chain.line)
+            ],
+            refused=[(n, m) for n, line, m in refused if line <= chain.parts[0].line],
         )
         report = run_bounded(work, timeout, isolate, kind="steps")
         reports.append(ChainReport(chain.line, chain.steps, report, chain.defines))

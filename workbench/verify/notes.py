@@ -15,6 +15,13 @@ line). A display ``name = …`` of one equation is a definition of ``name``; a c
 first part is a name not yet defined defines it by its second part, and the chain is
 checked from there. Code (fenced blocks, inline code) and TeX comments are not read.
 
+What the words around the mathematics say: a bound (``$0 < q \\le 1$``) is where a
+name's entries are drawn; on a line that says it assumes (``Assumed here:``,
+``Given``) an equation is a fact the test points meet, not a definition; a fact in a
+section with a derivation holds to the next heading, one in a section with none (the
+notation) throughout. ``$\\sigma^{2} = …$`` defines σ as the root of the value, and a
+subscript of a declared vector (``p_{j}``) is an entry, not a new name.
+
 Bounded: a note is at most :data:`MAX_CHARACTERS` characters, and at most
 :data:`MAX_CHAINS` chains are returned (the rest are counted, not dropped silently).
 
@@ -29,7 +36,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workbench.errors import ParseError
 
@@ -87,15 +94,29 @@ class Definition:
     name: str
     text: str
     line: int
+    entry: str | None = None
+    """``c_{i} = …`` of a declared c: the entry written (c is defined entry by entry,
+    which the reader does not read: a chain that uses c cannot be read)."""
 
 
 @dataclass(frozen=True)
 class Equation:
-    """``left = right``: a fact the note states about its inputs (Σₖ yₖ = 1)."""
+    """``left = right``: a fact the note states about its inputs (Σₖ yₖ = 1).
+
+    Attributes:
+        until: the last line it holds on: a fact stated in a section with a derivation
+            ("Assumed here: $p = 1/2$" under a result's heading) holds to the next
+            heading; one in a section with none (the notation) throughout (None).
+    """
 
     left: str
     right: str
     line: int
+    until: int | None = None
+
+    def holds_at(self, line: int) -> bool:
+        """Does the fact hold for a chain that starts on ``line``?"""
+        return self.until is None or self.line <= line <= self.until
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,7 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
     shapes: list[Shape] = []
     equations: list[Equation] = []
     skipped = 0
+    derivations: list[int] = []  # the first line of every chain, those that define too
     displays = list(_displays(masked))
     defined: set[str] = set()
     sizes: dict[str, tuple[int, int]] = {}
@@ -149,7 +171,8 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         if not is_display:
             line = _line_of(starts, start)
             shapes += _declarations(body, line)
-            _read_inline(body, line, sizes, definitions, equations, assume, defined)
+            lead = masked[starts[line - 1] : start]
+            _read_inline(body, line, sizes, definitions, equations, assume, defined, lead, shapes)
             continue
         rows = _rows(body, start)
         parts = _split_parts(rows)
@@ -161,13 +184,14 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         lines = [p for p in lines if p.text]
         if len(lines) < 2:
             continue
-        first = bare_name(lines[0].text)
+        first = _new_name(lines[0].text, shapes)
         if first and first not in defined and len(lines) == 2 and len(rows) == 1:
             definitions.append(Definition(first, lines[1].text, lines[1].line))
             defined.add(first)
             continue
         if not _is_chain(lines, rows):
             continue
+        derivations.append(lines[0].line)
         defines = None
         if first and first not in defined:
             definitions.append(Definition(first, lines[1].text, lines[1].line))
@@ -194,6 +218,12 @@ def read_note(text: str, source: str = "note", tex: bool = False) -> Note:
         name = bare_name(match.group(1) or match.group(2) or "")
         if name:
             assume.append((f"{claim_name(name)} one-hot", _line_of(starts, match.start())))
+    # A fact in a section with a derivation holds in that section, to the next heading;
+    # one in a section with none (the notation, a preamble) holds throughout.
+    for k, equation in enumerate(equations):
+        end = _section_end(masked, starts, equation.line)
+        if any(equation.line <= line <= end for line in derivations):
+            equations[k] = replace(equation, until=end)
     return Note(
         tuple(chains),
         tuple(shapes),
@@ -405,9 +435,21 @@ def bare_name(text: str) -> str | None:
         text = wrapped.group(2).strip()
         if re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", text):
             return text  # \mathrm{NLL}: a name of several letters
-    if re.fullmatch(r"[A-Za-z](_\{?[A-Za-z0-9]+\}?)?|\\[A-Za-z]+", text):
+    if re.fullmatch(r"([A-Za-z]|\\[A-Za-z]+)(_\{?[A-Za-z0-9|]+\}?|_\{[+-]\})?'{0,3}", text) or (
+        re.fullmatch(r"[A-Z]{2,}_\{?[A-Za-z0-9]+\}?", text)  # KL_{VAE}: one name
+    ):
         return text
     return None
+
+
+def _new_name(text: str, shapes) -> str | None:
+    """:func:`bare_name`, but not an entry of a declared vector or matrix: with
+    ``$p \\in \\mathbb{R}^n$``, ``p_{j}`` is p's entry j (a free index), not a name."""
+    name = bare_name(text)
+    entry = re.fullmatch(r"(\\?[A-Za-z]+)_\{?([A-Za-z]{1,2})\}?", name or "")
+    if entry and claim_name(entry.group(1)) in {s.name for s in shapes}:
+        return None
+    return name
 
 
 def claim_name(written: str) -> str:
@@ -420,6 +462,9 @@ def claim_name(written: str) -> str:
         ('p_hat', 'theta', 'W_2')
     """
     name = bare_name(written) or written.strip()
+    primes = len(name) - len(name.rstrip("'"))
+    if primes:  # H' is H_prime, f'' f_prime2: the LaTeX reader's names for them
+        return claim_name(name.rstrip("'")) + "_prime" + (str(primes) if primes > 1 else "")
     decorated = _DECORATED.match(name)
     if decorated:
         inner = (decorated.group(2) or decorated.group(3)).lstrip("\\")
@@ -427,7 +472,9 @@ def claim_name(written: str) -> str:
     wrapped = re.match(r"^\\[A-Za-z]+\{(.+)\}$", name)
     if wrapped:
         name = wrapped.group(1)
-    return name.lstrip("\\").replace("{", "").replace("}", "")
+    name = name.lstrip("\\").replace("{", "").replace("}", "")
+    # \varepsilon is epsilon, as the LaTeX reader names it
+    return re.sub(r"^var(epsilon|theta|phi)", r"\1", name)
 
 
 # ---------------------------------------------------------------- declarations
@@ -464,15 +511,18 @@ def _worded_shapes(prose: str):
         yield match.start(), match.groups()
 
 
-def _read_inline(math, line, sizes, definitions, equations, assume, defined) -> None:
+def _read_inline(
+    math, line, sizes, definitions, equations, assume, defined, lead="", shapes=()
+) -> None:
     """One ``$…$``: a size (``n = 4``), a definition (``s = …``), a fact (``Σ y = 1``) or
-    a bound (``x > 0``)."""
+    a bound (``x > 0``, ``0 < q \\le 1``). On a line that says it assumes (``Assumed:``,
+    ``Given``), ``p = \\frac{1}{2}`` is a fact the test points satisfy, not a definition."""
     math = math.strip().rstrip(".,;")
     if r"\in" in math:
         return
-    bound = re.fullmatch(r"\s*(-?[0-9.]+\s*<=?\s*)?([A-Za-z])\s*(<=?|>=?)\s*(-?[0-9.]+)\s*", math)
-    if bound or re.fullmatch(r"\s*-?[0-9.]+\s*<=?\s*[A-Za-z]\s*<=?\s*-?[0-9.]+\s*", math):
-        assume.append((" ".join(math.replace(r"\le", "<=").replace(r"\ge", ">=").split()), line))
+    bound = _bound(math)
+    if bound:
+        assume.append((bound, line))
         return
     sides = [s for s in _top_level_split(math)]
     if len(sides) != 2:
@@ -480,14 +530,60 @@ def _read_inline(math, line, sizes, definitions, equations, assume, defined) -> 
     left, right = (clean(s) for s in sides)
     if not left or not right:
         return
-    name = bare_name(left)
-    if name and re.fullmatch(r"[0-9]{1,3}", right) and len(name) == 1:
+    name = _new_name(left, shapes)
+    square = re.fullmatch(r"(.+?)\s*\^\s*\{?\s*2\s*\}?", left)
+    if not name and square and _new_name(square.group(1), shapes) and not _ASSUMING.match(lead):
+        # σ² = (1/n)Σ(xₖ − μ)²: σ is its root, so σ² is the value wherever it is written
+        name, right = _new_name(square.group(1), shapes), rf"\sqrt{{{right}}}"
+    if _ASSUMING.match(lead):
+        if not _DERIVATIVE.search(left):
+            equations.append(Equation(left, right, line))
+    elif name and re.fullmatch(r"[0-9]{1,3}", right) and len(name) == 1:
         sizes.setdefault(name, (int(right), line))
     elif name and name not in defined:
         definitions.append(Definition(name, right, line))
         defined.add(name)
+    elif bare_name(left) and not name:  # an entry of a declared vector or matrix
+        base = re.match(r"\\?[A-Za-z]+", left)
+        if base and base.group(0) not in defined:
+            definitions.append(Definition(base.group(0), right, line, entry=left))
+            defined.add(base.group(0))
     elif not name and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", right) and not _DERIVATIVE.search(left):
         equations.append(Equation(left, right, line))
+
+
+# The prose before a fact on its line: "Assumed here:", "- Given", "Assuming".
+_ASSUMING = re.compile(r"(?i)^[\s>*+-]*(assum|given\b|suppose\b)")
+_COMPARISONS = {r"\leq": "<=", r"\le": "<=", r"\geq": ">=", r"\ge": ">=", "≤": "<=", "≥": ">="}
+_BOUND_NAME = r"(\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
+_BOUND_NUMBER = r"(-?[0-9.]+)"
+
+
+def _bound(math: str) -> str | None:
+    """``x > 0``, ``0 < q \\le 1``, ``0.05 \\leq \\beta_{1} \\leq 0.95`` → the ``--assume``
+    text (``0 < q <= 1``, with the claim language's name), else None."""
+    text = math
+    for word, op in _COMPARISONS.items():
+        text = re.sub(re.escape(word) + r"(?![A-Za-z])", f" {op} ", text)
+    op = r"\s*(<=?|>=?)\s*"
+    one = re.fullmatch(rf"\s*{_BOUND_NAME}{op}{_BOUND_NUMBER}\s*", text)
+    two = re.fullmatch(rf"\s*{_BOUND_NUMBER}{op}{_BOUND_NAME}{op}{_BOUND_NUMBER}\s*", text)
+    if one:
+        written, parts = one.group(1), list(one.groups())
+    elif two:
+        written, parts = two.group(3), list(two.groups())
+    else:
+        return None
+    if bare_name(written) is None or written == r"\pi":
+        return None
+    return " ".join(claim_name(p) if p == written else p for p in parts)
+
+
+def _section_end(masked: str, starts: list[int], line: int) -> int:
+    """The last line before the next heading after ``line`` (the note's last line if none)."""
+    heading = re.compile(r"(?m)^(#{1,6}\s|\\(sub)*section\*?\{)")
+    found = heading.search(masked, starts[line - 1] if line - 1 < len(starts) else len(masked))
+    return _line_of(starts, found.start()) - 1 if found else len(starts)
 
 
 _DERIVATIVE = re.compile(r"\\partial|\\nabla|\\frac\{d")

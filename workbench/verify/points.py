@@ -102,18 +102,57 @@ def owner(symbol: sp.Symbol) -> str:
 
 
 def solve_facts(facts: Sequence[Fact]) -> list[tuple[sp.Symbol, sp.Expr]]:
-    """Each fact ``lhs = rhs`` solved for one symbol it is linear in (the last, by name)."""
-    solved: list[tuple[sp.Symbol, sp.Expr]] = []
-    taken: set[sp.Symbol] = set()
+    """Each fact ``lhs = rhs`` solved for one symbol it is linear in (the last, by name),
+    after the facts before it are put in; no solution names a symbol another solves for,
+    so they may be applied in any order. A fact the ones before it already imply is met
+    by them; :func:`unmet_facts` names those solved for nothing."""
+    return _solved(tuple(facts))[0]
+
+
+def unmet_facts(facts: Sequence[Fact]) -> list[Fact]:
+    """The facts no test point can be made to satisfy: not linear in any one symbol, nor
+    in the square of one (σ² of a variance), even with their denominators cleared."""
+    return _solved(tuple(facts))[1]
+
+
+def _solved(facts: tuple[Fact, ...]) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[Fact]]:
+    solution: dict[sp.Symbol, sp.Expr] = {}
+    unmet: list[Fact] = []
     for lhs, rhs in facts:
-        equation = sp.sympify(lhs) - sp.sympify(rhs)
-        for symbol in sorted(equation.free_symbols - taken, key=str, reverse=True):
-            slope = sp.diff(equation, symbol)
+        equation = (sp.sympify(lhs) - sp.sympify(rhs)).xreplace(solution)
+        if sp.expand(equation) == 0:
+            continue  # implied by the facts before it
+        found = _solve_one(equation, set(solution))
+        if found is None:
+            unmet.append((lhs, rhs))
+            continue
+        symbol, value = found
+        solution = {s: v.xreplace({symbol: value}) for s, v in solution.items()}
+        solution[symbol] = value
+    return list(solution.items()), unmet
+
+
+def _solve_one(equation: sp.Expr, taken: set) -> tuple[sp.Symbol, sp.Expr] | None:
+    """(symbol, value) with ``equation`` = 0 at symbol = value; the last symbol by name in
+    which it is linear, then the same with its denominators cleared, then in a square."""
+    candidates = sorted(equation.free_symbols - taken, key=str, reverse=True)
+    cleared = sp.numer(sp.together(equation))
+    for form in (equation, cleared):
+        for symbol in candidates:
+            slope = sp.diff(form, symbol)
             if slope != 0 and symbol not in slope.free_symbols:
-                solved.append((symbol, sp.expand(symbol - equation / slope)))
-                taken.add(symbol)
-                break
-    return solved
+                # form = slope·symbol + rest: the value is −rest/slope, with no symbol
+                # left in it to cancel (symbol − form/slope, expanded, may keep it)
+                return symbol, sp.expand(-form.xreplace({symbol: 0}) / slope)
+    for symbol in candidates:  # σ² = Σ(x − μ)²/N: the fact is linear in σ²
+        square = sp.Dummy("square", positive=True)
+        form = cleared.subs(symbol, sp.sqrt(square))
+        if symbol in form.free_symbols:
+            continue
+        slope = sp.diff(form, square)
+        if slope != 0 and square not in slope.free_symbols:
+            return symbol, sp.sqrt(sp.expand(-form.xreplace({square: 0}) / slope))
+    return None
 
 
 def evaluate(

@@ -330,6 +330,18 @@ def function_call_wrt(node: Node, source: str, offset: int) -> tuple[Node, str]:
     return function, variable.name
 
 
+def by_square_of(by_name: Value, variable: Value, name: str) -> Value:
+    """∂F/∂(σ²) from ∂F/∂σ: divided by 2σ, on either sign of σ (σ = ±√v gives
+    dF/dv = F′(σ)/(2σ) both ways). Only a scalar is differentiated by its square.
+
+    Raises:
+        ParseError: ``variable`` is a vector or a matrix.
+    """
+    if is_matrix(variable) or not isinstance(variable, sp.Symbol):
+        raise ParseError(f"a derivative by {name}² is read only for a scalar {name}")
+    return by_name / (2 * variable)
+
+
 def inputs(names: list[str], scope: Scope) -> dict[str, Value]:
     """name → value for the variables used (undeclared ones become scalar symbols)."""
     return {name: scope.lookup(name, 0) for name in names}

@@ -24,16 +24,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import sympy as sp
+
 from workbench.errors import ParseError
 from workbench.render.latex import expr_to_latex
 from workbench.verify import assume as assumptions
 from workbench.verify.claim_format import claim_latex, shown_claim
 from workbench.verify.decision import compare, value_math, value_text
-from workbench.verify.interpret import Scope, declare
-from workbench.verify.parsing import Call, Name, Node, Subscript
-from workbench.verify.points import Problem
+from workbench.verify.interpret import Scope, Value, declare, is_matrix
+from workbench.verify.parsing import Binary, Call, Name, Node, Number, Subscript
+from workbench.verify.points import Problem, unmet_facts
 from workbench.verify.problems import (
     build_input,
+    by_square_of,
     check_layout,
     check_wrt,
     derivative,
@@ -134,6 +137,7 @@ def verify_lines(
     definitions: Sequence[tuple[str, int, str, int]] = (),
     assume: Sequence[str] = (),
     equations: Sequence[tuple[int, str, str]] = (),
+    refused: Sequence[tuple[str, str]] = (),
 ) -> VerifyReport:
     """:func:`verify_steps` of lines already split: (line number, text, column offset).
 
@@ -147,6 +151,8 @@ def verify_lines(
             ``0 < p < 1``, ``A symmetric``.
         equations: (line number, left, right) in the language ``read`` reads: facts
             every test point satisfies, such as Σₖ yₖ = 1; the verdict says "given" them.
+        refused: (name, why) of definitions given in a form not read: the lines cannot
+            be read if they use the name (left free, it would judge them wrongly).
 
     Besides the first, a line that is a whole ``diff(F, x)`` (a note's
     ``\\frac{\\partial}{\\partial z}(...)``) has the true derivative as its value.
@@ -156,34 +162,70 @@ def verify_lines(
     matrices = [name for name, dims in declared.items() if dims != (1, 1)]  # ⊙ in LaTeX
     stated = assumptions.read(assume, Scope(declare(declared)))
     scope = stated.scope
+    nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
+    sides = {
+        (number, text): read(text, f"{source} line {number}", 0)
+        for number, left, right in equations
+        for text in (left, right)
+    }
     definition_nodes = []
+    # definitions that cannot be read, by name
+    unread: dict[str, ParseError] = {name: ParseError(why) for name, why in refused}
     uses: dict[str, list[str]] = {}  # a defined name → the variables its value uses
     for name, number, text, offset in definitions:
         where = f"{source} line {number}"
-        node = read(text, where, offset)
-        value = build_input(node, scope, where, offset)
-        scope = Scope({**scope.values, name: value}, scope.open, scope.functions)
+        try:
+            node = read(text, where, offset)
+            value = build_input(node, scope, where, offset)
+        except ParseError as error:
+            # Said only if something here uses the name (checked below, on the values):
+            # a note's definition this chain does not use cannot make it unreadable.
+            unread[name] = error
+            continue
+        # From here on the name stands for its value, in the names defined before it too:
+        # H = -p log p ... and then p = 1/2 make H the entropy at 1/2.
+        given = _given_value(scope.values.get(name, sp.Symbol(name, real=True)), value)
+        updated = {
+            other: (known.xreplace(given) if other in uses and given else known)
+            for other, known in scope.values.items()
+        }
+        scope = Scope({**updated, name: value}, scope.open, scope.functions)
         definition_nodes.append(node)
         uses[name] = _names_through(node, uses)
     facts, said = list(stated.facts), list(stated.said)
     for number, left, right in equations:
         where = f"{source} line {number}"
-        sides = [build_input(read(text, where, 0), scope, where) for text in (left, right)]
+        built = [build_input(sides[(number, text)], scope, where) for text in (left, right)]
         try:
-            facts += assumptions.equation_facts(*sides)
+            facts += assumptions.equation_facts(*built)
         except ParseError as error:
             raise ParseError(f"{where}: {error}") from None
+        if unmet_facts(facts):
+            # A fact no test point meets would leave every point outside it: what the
+            # steps are judged on would not be what the note states.
+            raise ParseError(
+                f"{where}: no test point can be made to satisfy {' '.join(left.split())} = "
+                f"{' '.join(right.split())} (it is linear in none of its names, nor in the "
+                "square of one), so the steps cannot be checked given it"
+            )
         said.append(f"{' '.join(left.split())} = {' '.join(right.split())}")
-    nodes = [read(t, f"{source} line {n}", off) for n, t, off in lines]
     values, defined, function_nodes, convention = [], [], [], ""
     for node, (number, _, offset) in zip(nodes, lines, strict=True):
         where = f"{source} line {number}"
         if isinstance(node, Call) and node.function == "diff":
+            by_square = _squared_name(node.args[1])
+            if by_square is not None:  # ∂ℓ/∂σ²: by the variance as one variable
+                node = replace(node, args=(node.args[0], by_square))
             function_node, wrt = function_call_wrt(_whole_variable(node), where, offset)
+            for used in _names_through(function_node, uses):
+                if used in unread:  # ∂L/∂V of an L that could not be read: say why
+                    raise unread[used]
             check_wrt(wrt, _names_through(function_node, uses), where)
             function = build_input(function_node, scope, where, offset)
             try:
                 value, layout_words = derivative(function, scope.lookup(wrt, 0), wrt, layout)
+                if by_square is not None:
+                    value = by_square_of(value, scope.lookup(wrt, 0), wrt)
             except ParseError as error:
                 raise ParseError(f"{where}: {error}") from None
             convention = convention or layout_words
@@ -192,6 +234,7 @@ def verify_lines(
             function_nodes.append(function_node)
         else:
             values.append(build_input(node, scope, where, offset))
+    _check_unread(unread, [*values, *defined, *(side for fact in facts for side in fact)])
     named = {name for name, *_ in definitions}
     variables = inputs(
         [name for name in names_in(*definition_nodes, *nodes) if name not in named], scope
@@ -260,6 +303,47 @@ def verify_lines(
         steps=tuple(records),
         assumptions=tuple(said),
     )
+
+
+def _check_unread(unread: Mapping[str, ParseError], values: Sequence) -> None:
+    """The error of a definition that could not be read, if any value uses its name
+    (it is then a free symbol there, which would judge the step with the wrong thing).
+
+    Raises:
+        ParseError: that definition's own error.
+    """
+    if not unread:
+        return
+    for value in values:
+        for symbol in sp.sympify(value).free_symbols:
+            name = str(symbol).split("[")[0]
+            if name in unread:
+                raise unread[name]
+
+
+def _given_value(old: Value, new: Value) -> dict:
+    """Each symbol of a name's value before it was defined → its defined value (entry by
+    entry), or nothing when the shapes differ (the definition is then refused later)."""
+    if is_matrix(old) and is_matrix(new) and old.shape == new.shape:
+        pairs = list(zip(old, new, strict=True))
+    elif not is_matrix(old) and not is_matrix(new):
+        pairs = [(old, new)]
+    else:
+        return {}
+    return {a: b for a, b in pairs if isinstance(a, sp.Symbol)}
+
+
+def _squared_name(variable: Node) -> Name | None:
+    """σ of ``σ^{2}`` (the variable of ∂ℓ/∂σ²), else None."""
+    if (
+        isinstance(variable, Binary)
+        and variable.op == "**"
+        and isinstance(variable.left, Name)
+        and isinstance(variable.right, Number)
+        and variable.right.text == "2"
+    ):
+        return variable.left
+    return None
 
 
 def _is_diff(node: Node) -> bool:
