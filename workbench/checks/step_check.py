@@ -208,9 +208,11 @@ class _Writer:
         key = (matrix, i, j)
         if key not in self.entries:
             if isinstance(matrix, sp.MatrixSymbol):
-                self.entries[key] = sp.sympify(self.definitions[matrix])[i, j]
+                self.entries[key] = _entry_of(sp.sympify(self.definitions[matrix]), i, j)
             else:
-                self.entries[key] = matrix._entry(i, j) if hasattr(matrix, "_entry") else None
+                self.entries[key] = (
+                    _entry_of(matrix, i, j, checked=False) if hasattr(matrix, "_entry") else None
+                )
         return self.entries[key]
 
     def _explicit(self, m: sp.MatrixSymbol, held) -> sp.Matrix:
@@ -252,6 +254,18 @@ class _Writer:
             return expr
         expr = _at_points(expr, set(back))
         return expr.xreplace({s: self.write(e, held) for s, e in back.items()})
+
+
+def _entry_of(matrix, i, j, checked: bool = True):
+    """Entry (i, j) by SymPy's own entry formula. A product's entry stays a sum, which
+    :meth:`_Writer.write` writes out term by term: SymPy's ``doit`` of it (its default)
+    builds every term by ``subs`` and costs most of this route's time on attention."""
+    if isinstance(matrix, sp.MatMul) and not matrix.has(sp.ImmutableMatrix):
+        rows, cols = (sp.sympify(d) for d in matrix.shape)
+        if (rows.is_Integer and not 0 <= i < rows) or (cols.is_Integer and not 0 <= j < cols):
+            raise IndexError(f"entry ({i}, {j}) out of range of {matrix}")
+        return matrix._entry(i, j, expand=False)
+    return matrix[i, j] if checked else matrix._entry(i, j)
 
 
 def _at_points(expr, symbols: set):
