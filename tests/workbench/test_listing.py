@@ -27,6 +27,9 @@ CASES = [
     )
     for slug in registry.slugs()
     for index, case in enumerate(registry.get(slug).cases)
+    # A composed network's code is generated stage by stage (codegen/staged.py): that is
+    # the code its checks run and its handout prints, not these listings.
+    if case.stages is None
 ]
 GENERATED_NAME = re.compile(r"\bx\d+\b|_lambdifygenerated|\bnumpy\.")
 

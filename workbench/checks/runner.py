@@ -206,6 +206,7 @@ def case_functions(case: Case):
         out = gradients.function(*xs)
         return (np.asarray(out),) if single else tuple(np.asarray(g) for g in out)
 
+    f.source, grad.source = forward.source, gradients.source  # type: ignore[attr-defined]
     return args, f, grad
 
 
@@ -228,6 +229,7 @@ def _staged_functions(case: Case, args, fixed, scalar: bool):
     def grad(*xs):
         return tuple(np.asarray(g) for g in gradients(*xs))
 
+    f.source, grad.source = forward.source, gradients.source  # type: ignore[attr-defined]
     return f, grad
 
 
@@ -271,7 +273,8 @@ def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResul
                 "step": report.step,
                 "tolerance": report.tolerance,
                 # The text of the code evaluated: a handout prints exactly this.
-                "code": [code.source for code in listing.case_listings(case)],
+                # (a composed network's: generated stage by stage, codegen/staged.py)
+                "code": [f.source, grad.source],
                 "warnings": list(report.warnings),
             }
         )
