@@ -16,6 +16,7 @@ passes; the MLP stage repeats two-layer backprop's chain with G in place of Î´â‚
 from __future__ import annotations
 
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from derivations import attention_gradient as att
 from derivations import layernorm_backward as ln
@@ -256,8 +257,14 @@ def _layer_norm_use(known: Result, out, x, normalised, mean, variance, gamma, la
 
 
 def _attention_use(known: Result, wrt) -> UseBackward:
+    derived = known.derived
+    for name in (att.dS, att.dP):  # attention's named gradients, unfolded: the block has none
+        derived = derived.replace(
+            lambda e, name=name: isinstance(e, MatrixElement) and e.parent == name,
+            lambda e, name=name: att.DEFINITIONS[name][e.i, e.j],
+        )
     return UseBackward(
-        derived=known.derived,
+        derived=derived,
         index=(att.p, att.q),
         upstream=att.G,
         output=O,
