@@ -282,7 +282,7 @@ def render_table(reports, width: int = 80) -> str:
             return "assumed"
         mark = "✓" if check.passed else "✗"
         if check.max_error is not None:
-            sampled = " MC" if worst_is_sampled(check) else ""  # explained under the table
+            sampled = "†" if worst_is_sampled(check) else ""  # explained under the table
             return f"{mark} {check.max_error:.0e}{sampled}"
         some_assumed = "+A" if check.assumed else ""
         if short and check.method in short_method:
@@ -341,7 +341,7 @@ def render_table(reports, width: int = 80) -> str:
 
 
 MONTE_CARLO_LEGEND = (
-    "MC: the worst error is a Monte Carlo estimate's, sampling noise of order 1/√N for "
+    "†: the worst error is a Monte Carlo estimate's, sampling noise of order 1/√N for "
     "N samples, not a loose float tolerance; each estimate has its own tolerance:"
 )
 
