@@ -11,6 +11,14 @@ from __future__ import annotations
 import os
 
 
+def pytest_configure(config):
+    # Under pytest-xdist every core already runs a worker: the checks' own worker processes
+    # (workbench.checks.parallel) would then share a core with another test, and a test
+    # with a time limit would be judged on a loaded machine. One process per worker.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("WORKBENCH_WORKERS", "1")
+
+
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", help="also run tests marked slow")
 
