@@ -26,6 +26,7 @@ from workbench.core.algebra import expand_names_shared
 from workbench.core.derivation import Case, Derivation, Exercise, Network, Result, Stages
 from workbench.core.derivation import Chain as _Chain
 from workbench.core.functions import Elementwise
+from workbench.core.pieces import rewritten
 from workbench.core.rules_compose import (
     ChainRuleThroughEach,
     GraphContext,
@@ -220,11 +221,14 @@ def use(known: Result) -> rules.UseResult:
     return rules.UseResult(known.goal, value, known.label)
 
 
-def _linear_layer(chain: _Chain, definition, note: str, last: str) -> _Chain:
+def _linear_layer(chain: _Chain, definition, note: str) -> _Chain:
+    """Definition, linearity, derivatives, deltas. The notes' entries are read off the
+    steps (``{}``: :func:`rewritten`), so their index letters are the steps' own."""
+    written = (rewritten,) * note.count("{}")
     return (
-        chain.apply(rules.Definition(definition), note)
+        chain.apply(rules.Definition(definition), note, *written)
         .apply(rules.Linearity(), "Only the terms holding the target depend on it.")
-        .apply(rules.Differentiate(), last)
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "The deltas pick out one row or column.")
     )
 
@@ -282,55 +286,49 @@ def derive() -> tuple[Result, ...]:
         .apply(rules.Linearity(), "G is held fixed.")
         .apply(rules.Definition((Y,)), "Y = X₂ + F: the MLP's output is added to its input.")
         .apply(rules.Linearity(), "X₂ does not depend on F.")
-        .apply(rules.Differentiate(), "∂F[a,b]/∂F[p,q] = δₐₚ δ_bq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "One term survives.")
         .result("∂L/∂F", CLOSED["F"], (p, q), F)
     )
-    fc2 = "F = UW₂ + 1b₂ᵀ: F[r,c] = Σₖ U[r,k] W₂[k,c] + b₂[c]."
+    fc2 = "F = UW₂ + 1b₂ᵀ: {}."
     w2 = _linear_layer(
         _through(W2[p, q], F, d_f, "W₂ reaches L only through F."),
         (F,),
         fc2,
-        "∂W₂[k,c]/∂W₂[p,q] = δₖₚ δ_cq.",
     ).result("∂L/∂W₂", CLOSED[W2], (p, q), W2)
     b2_ = _linear_layer(
         _through(b2[p, 0], F, d_f, "b₂ reaches L only through F."),
         (F,),
         fc2,
-        "∂b₂[c]/∂b₂[p] = δ_cp.",
     ).result("∂L/∂b₂", CLOSED[b2], (p, 0), b2)
     d_u = _linear_layer(
         _through(U[p, q], F, d_f, "U reaches L only through F."),
         (F,),
         fc2,
-        "∂U[r,k]/∂U[p,q] = δᵣₚ δₖq.",
     ).result("∂L/∂U", CLOSED["U"], (p, q), U)
     d_z = (
         _through(Z[p, q], U, d_u, "Z reaches L only through the activations U.")
         .apply(rules.Definition((U,)), "U = φ(Z), entry by entry.")
         .apply(rules.ChainRule(), "∂φ(u) = φ′(u) ∂u.")
-        .apply(rules.Differentiate(), "∂Z[r,c]/∂Z[p,q] = δᵣₚ δ_cq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "Only entry (p, q): δ₁ = ∂L/∂U ∘ φ′(Z).")
         .result("∂L/∂Z", CLOSED["Z"], (p, q), Z)
     )
-    fc1 = "Z = H₂W₁ + 1b₁ᵀ: Z[r,c] = Σₖ H₂[r,k] W₁[k,c] + b₁[c]."
+    fc1 = "Z = H₂W₁ + 1b₁ᵀ: {}."
     w1 = _linear_layer(
         _through(W1[p, q], Z, d_z, "W₁ reaches L only through Z."),
         (Z,),
         fc1,
-        "∂W₁[k,c]/∂W₁[p,q] = δₖₚ δ_cq.",
     ).result("∂L/∂W₁", CLOSED[W1], (p, q), W1)
     b1_ = _linear_layer(
         _through(b1[p, 0], Z, d_z, "b₁ reaches L only through Z."),
         (Z,),
         fc1,
-        "∂b₁[c]/∂b₁[p] = δ_cp.",
     ).result("∂L/∂b₁", CLOSED[b1], (p, 0), b1)
     d_h2 = _linear_layer(
         _through(H2[p, q], Z, d_z, "H₂ reaches L only through Z."),
         (Z,),
         fc1,
-        "∂H₂[r,k]/∂H₂[p,q] = δᵣₚ δₖq.",
     ).result("∂L/∂H₂", CLOSED["H2"], (p, q), H2)
 
     # The second layer norm: its parameters, then the residual connection around the MLP.
@@ -339,19 +337,17 @@ def derive() -> tuple[Result, ...]:
         _through(gamma2[p, 0], H2, d_h2, "γ₂ reaches L only through H₂."),
         (H2,),
         ln2,
-        "∂γ₂[c]/∂γ₂[p] = δ_cp.",
     ).result("∂L/∂γ₂", CLOSED[gamma2], (p, 0), gamma2)
     be2 = _linear_layer(
         _through(beta2[p, 0], H2, d_h2, "β₂ reaches L only through H₂."),
         (H2,),
         ln2,
-        "∂β₂[c]/∂β₂[p] = δ_cp.",
     ).result("∂L/∂β₂", CLOSED[beta2], (p, 0), beta2)
     dy = (
         Chain(sp.Derivative(L, Y[p, q]), DEFINITIONS)
         .apply(rules.Definition((L,)), "L = Σ G ∘ Y.")
         .apply(rules.Linearity(), "G is held fixed.")
-        .apply(rules.Differentiate(), "∂Y[a,b]/∂Y[p,q] = δₐₚ δ_bq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "One term survives.")
         .result("∂L/∂Y", G, (p, q), Y)
     )
@@ -369,23 +365,21 @@ def derive() -> tuple[Result, ...]:
             "layernorm-backward, row by row, with upstream ∂L/∂H₂: row p of H₂ depends "
             "only on row p of X₂.",
         )
-        .apply(rules.CollapseDeltas(), "The skip path contributes G[p,q].")
+        .apply(rules.CollapseDeltas(), "The skip path contributes G_pq.")
         .result("∂L/∂X₂", CLOSED["X2"], (p, q), X2)
     )
 
     # Attention: the output projection, then the catalogue's attention gradient.
-    proj = "X₂ = X + OW_o: X₂[r,c] = X[r,c] + Σₖ O[r,k] W_o[k,c]."
+    proj = "X₂ = X + OW_o: {}."
     wo = _linear_layer(
         _through(Wo[p, q], X2, d_x2, "W_o reaches L only through X₂."),
         (X2,),
         proj,
-        "∂W_o[k,c]/∂W_o[p,q] = δₖₚ δ_cq.",
     ).result("∂L/∂W_o", CLOSED[Wo], (p, q), Wo)
     d_o = _linear_layer(
         _through(O[p, q], X2, d_x2, "O reaches L only through X₂."),
         (X2,),
         proj,
-        "∂O[r,k]/∂O[p,q] = δᵣₚ δₖq.",
     ).result("∂L/∂O", CLOSED["O"], (p, q), O)
     known = _attention_results()
     qkv = {}
@@ -405,7 +399,6 @@ def derive() -> tuple[Result, ...]:
                 _through(weight[p, q], symbol, qkv[name.upper()], f"W_{name} acts through it."),
                 (symbol,),
                 f"{name.upper()} = H₁W_{name}.",
-                f"∂W_{name}[k,c]/∂W_{name}[p,q] = δₖₚ δ_cq.",
             ).result(f"∂L/∂W_{name}", CLOSED[weight], (p, q), weight)
         )
     d_h1 = (
@@ -416,7 +409,7 @@ def derive() -> tuple[Result, ...]:
         .apply(use(qkv["V"]), "Use ∂L/∂V.")
         .apply(rules.Definition((Q, K, V)), "Q = H₁W_q, K = H₁W_k, V = H₁W_v.")
         .apply(rules.Linearity(), "The weights are constants.")
-        .apply(rules.Differentiate(), "∂H₁[r,k]/∂H₁[p,q] = δᵣₚ δₖq.")
+        .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "Three products with the transposed weights.")
         .result("∂L/∂H₁", CLOSED["H1"], (p, q), H1)
     )
@@ -425,13 +418,11 @@ def derive() -> tuple[Result, ...]:
         _through(gamma1[p, 0], H1, d_h1, "γ₁ reaches L only through H₁."),
         (H1,),
         ln1,
-        "∂γ₁[c]/∂γ₁[p] = δ_cp.",
     ).result("∂L/∂γ₁", CLOSED[gamma1], (p, 0), gamma1)
     be1 = _linear_layer(
         _through(beta1[p, 0], H1, d_h1, "β₁ reaches L only through H₁."),
         (H1,),
         ln1,
-        "∂β₁[c]/∂β₁[p] = δ_cp.",
     ).result("∂L/∂β₁", CLOSED[beta1], (p, 0), beta1)
     d_x = (
         Chain(sp.Derivative(L, X[p, q]), DEFINITIONS)
@@ -445,7 +436,7 @@ def derive() -> tuple[Result, ...]:
             _layer_norm_use(layer_norm, H1, X, Xh1, mu1, var1, gamma1, "LN₁"),
             "layernorm-backward, row by row, with upstream ∂L/∂H₁.",
         )
-        .apply(rules.CollapseDeltas(), "The skip path contributes ∂L/∂X₂[p,q].")
+        .apply(rules.CollapseDeltas(), "The skip path contributes (∂L/∂X₂)_pq.")
         .result("∂L/∂X", CLOSED[X], (p, q), X)
     )
     return (

@@ -100,6 +100,7 @@ def tanh_prime_off_by_1e9(monkeypatch):
         def wrong(*xs):
             return tuple(g * (1 + 1e-9) for g in gradient(*xs))
 
+        wrong.source = gradient.source  # the report carries the text of the code it ran
         return args, forward, wrong
 
     monkeypatch.setattr(checks, "case_functions", off)
@@ -131,7 +132,12 @@ def _tanh_prime_off_by(monkeypatch, relative: float) -> None:
         args, forward, gradient = compiled(case)
         if not case.name.startswith("tanh"):
             return args, forward, gradient
-        return args, forward, lambda *xs: tuple(g * (1 + relative) for g in gradient(*xs))
+
+        def wrong(*xs):
+            return tuple(g * (1 + relative) for g in gradient(*xs))
+
+        wrong.source = gradient.source
+        return args, forward, wrong
 
     monkeypatch.setattr(checks, "case_functions", off)
 

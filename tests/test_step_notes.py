@@ -39,8 +39,9 @@ SUBSCRIPT_LETTERS = {
 # Letters that name an index when written as a subscript; a subscript x or y names a
 # variable (Cₓ, S_y: sums of the signal x), and sizes n, m, d, N are never summed over.
 INDEX_LETTERS = set("abcijklpqrtuvw")
-# A name whose subscript is not an index: E_p (expectation under p), log₂.
-NOT_INDEXED = re.compile(r"(?:E|𝔼|log)(?=[_ₚₐᵢ])")
+# A name whose subscript is not an index: E_p (expectation under p), log₂, and the
+# attention projections W_q, W_k, W_v, W_o (one letter after the underscore, then no more).
+NOT_INDEXED = re.compile(r"(?:E|𝔼|log)(?=[_ₚₐᵢ])|W_[qkvo](?![a-z])")
 BRACKET_ENTRY = re.compile(r"[A-Za-zα-ωΑ-Ω][₀-₉0-9]*\[\s*[a-z]\s*,\s*[a-z]\s*\]")
 ASCII_SUBSCRIPT = re.compile(r"(?<=[\w\])′])_\{?([a-z]{1,3})\}?(?![a-z])")
 UNICODE_SUBSCRIPT = re.compile(r"(?<=[\w\]′)Σ])([" + "".join(SUBSCRIPT_LETTERS) + "]+)")
