@@ -131,3 +131,32 @@ def test_facts_are_solved_so_that_no_solution_names_a_solved_symbol():
     variance = [((a - 1) ** 2 / (2 * (s**2) ** 2) - 1 / (2 * s**2), 0), (a + 0, a)]
     assert dict(solve_facts(variance)) == {s: sp.sqrt(sp.expand((a - 1) ** 2))}
     assert unmet_facts([(sp.sin(a) + a, 1)]) == [(sp.sin(a) + a, 1)]
+
+
+def test_a_fact_true_at_every_point_needs_no_solving_and_each_point_is_checked():
+    """(XᵀX)⁻¹(XᵀX) = I, entry by entry, is linear in none of its names: least squares'
+    note states it, and before this fix the note could not be checked ("no test point can
+    be made to satisfy"). It holds wherever it is defined, so every point meets it.
+    Planted: sin(xy) + x = 1 is not an identity and stays unmet; a point-set check drops a
+    point at which an 'identity' fails."""
+    import random
+
+    import sympy as sp
+
+    from workbench.verify import points
+    from workbench.verify.points import sample_points, unmet_facts
+
+    X = sp.Matrix(3, 2, lambda i, j: sp.Symbol(f"X[{i},{j}]", real=True))
+    gram = X.T * X
+    identity = (gram.adjugate() / gram.det()) * gram - sp.eye(2)
+    facts = [(entry, 0) for entry in identity]
+    assert not unmet_facts(facts)
+    x, y = sp.symbols("x y", real=True)
+    assert unmet_facts([(sp.sin(x * y) + x, 1)]) == [(sp.sin(x * y) + x, 1)]
+    found = sample_points({"X": sp.ImmutableMatrix(X)}, [sp.ImmutableMatrix(X)], facts=facts)
+    assert len(found.points) == 4
+    for point in found.points:
+        assert all(abs(sp.N(e.xreplace(point), 30)) < 1e-20 for e in identity)
+    # A fact that only looked like an identity at the three points: a point that misses
+    # it is not a test point.
+    assert not points._meets([(x - sp.Rational(1, 2), 0)], {x: random.Random(0).random()})

@@ -111,25 +111,64 @@ def solve_facts(facts: Sequence[Fact]) -> list[tuple[sp.Symbol, sp.Expr]]:
 
 def unmet_facts(facts: Sequence[Fact]) -> list[Fact]:
     """The facts no test point can be made to satisfy: not linear in any one symbol, nor
-    in the square of one (σ² of a variance), even with their denominators cleared."""
+    in the square of one (σ² of a variance), even with their denominators cleared, nor
+    true at every point (an identity such as (XᵀX)⁻¹(XᵀX) = I)."""
     return _solved(tuple(facts))[1]
 
 
-def _solved(facts: tuple[Fact, ...]) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[Fact]]:
+def _solved(
+    facts: tuple[Fact, ...],
+) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[Fact], list[Fact]]:
     solution: dict[sp.Symbol, sp.Expr] = {}
     unmet: list[Fact] = []
+    everywhere: list[Fact] = []
     for lhs, rhs in facts:
         equation = (sp.sympify(lhs) - sp.sympify(rhs)).xreplace(solution)
         if sp.expand(equation) == 0:
             continue  # implied by the facts before it
         found = _solve_one(equation, set(solution))
         if found is None:
-            unmet.append((lhs, rhs))
+            (everywhere if _everywhere(equation) else unmet).append((lhs, rhs))
             continue
         symbol, value = found
         solution = {s: v.xreplace({symbol: value}) for s, v in solution.items()}
         solution[symbol] = value
-    return list(solution.items()), unmet
+    return list(solution.items()), unmet, everywhere
+
+
+IDENTITY_POINTS = 3  # random rational points an unsolvable fact must hold at
+
+
+def _everywhere(equation: sp.Expr) -> bool:
+    """Is ``equation`` = 0 at :data:`IDENTITY_POINTS` random rational points (30 digits)?
+    Then no point needs solving for: (XᵀX)⁻¹(XᵀX) − I is 0 wherever it is defined, but
+    its entries are rational functions ``expand`` does not cancel. Evidence, not proof:
+    every test point is checked against such a fact (:func:`sample_points`)."""
+    symbols = sorted(equation.free_symbols, key=str)
+    if not symbols:
+        return False
+    rng = random.Random(0)
+    held = 0
+    for _ in range(4 * IDENTITY_POINTS):
+        point = {x: _rational(0.25, 2.0, rng) for x in symbols}
+        value = sp.N(equation.xreplace(point), DIGITS)
+        if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            continue  # not defined here: draw another
+        if abs(value) > RELATIVE_TOLERANCE:
+            return False
+        held += 1
+        if held == IDENTITY_POINTS:
+            return True
+    return False
+
+
+def _meets(facts: Sequence[Fact], point: Point) -> bool:
+    """Does ``point`` satisfy each fact, to 30 digits?"""
+    for lhs, rhs in facts:
+        value = sp.N((sp.sympify(lhs) - sp.sympify(rhs)).xreplace(point), DIGITS)
+        if not value.is_number or value.has(sp.nan, sp.zoo) or abs(value) > RELATIVE_TOLERANCE:
+            return False
+    return True
 
 
 def _solve_one(equation: sp.Expr, taken: set) -> tuple[sp.Symbol, sp.Expr] | None:
@@ -287,7 +326,7 @@ def sample_points(
     """:func:`draw_points`, with the intervals drawn from; ``avoid(point)`` rejects a point
     (one exactly on a kink, where no derivative exists)."""
     rng = random.Random(seed)
-    solved = solve_facts(facts)
+    solved, _, everywhere = _solved(tuple(facts))
     dependent = {symbol for symbol, _ in solved}
     symbols = sorted(free_symbols([*defined, *extra, *variables.values()]) - dependent, key=str)
     points: list[Point] = []
@@ -301,6 +340,8 @@ def sample_points(
             point[symbol] = expression.xreplace(point)
         if avoid is not None and avoid(point):
             continue
+        if everywhere and not _meets(everywhere, point):
+            continue  # an identity that fails here is no identity: this point does not count
         if defined_at(defined, point):
             points.append(point)
             intervals.append(interval)
