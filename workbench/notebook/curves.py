@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.core import algebra
 from workbench.core.derivation import Derivation, Result
@@ -33,6 +34,10 @@ def one_variable(derivation: Derivation, result: Result):
     the others held at the middle of their ``domain`` (else 1), as the caption says.
     None for anything else.
     """
+    if result.goal.atoms(MatrixElement):
+        # By a matrix's entry (∂L/∂W₂[p,q]): no result in one scalar. Checked before the
+        # definitions are unfolded: a composed network's unfold into the whole block.
+        return None
     try:
         expr = algebra.resolve(result.derived, derivation.definitions)
     except Exception:  # a result the resolver cannot unfold is simply not drawn
