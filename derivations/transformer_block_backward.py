@@ -370,7 +370,7 @@ def derive() -> tuple[Result, ...]:
     )
 
     # Attention: the output projection, then the catalogue's attention gradient.
-    proj = "X₂ = X + OW_o: {}."
+    proj = "X₂ = X + O W_o: {}."
     wo = _linear_layer(
         _through(Wo[p, q], X2, d_x2, "W_o reaches L only through X₂."),
         (X2,),
@@ -596,11 +596,12 @@ def build() -> Derivation:
         variables=(
             ("X, Y", "T×n input and output of the block"),
             ("γ₁, β₁, γ₂, β₂", "n×1 layer-norm gains and shifts"),
-            ("H₁, H₂", "T×n layer-norm outputs; x̂₁, x̂₂ normalised rows, σ²₁, σ²₂ row variances"),
+            ("H₁, H₂", "T×n layer-norm outputs"),
+            ("x̂₁, x̂₂; σ²₁, σ²₂", "their normalised rows (T×n); row variances (T×1)"),
             ("W_q, W_k, W_v, W_o", "n×d, n×d, n×e, e×n attention projections"),
             ("Q, K, V, S, P, O", "queries, keys, values, scores, weights, attention output"),
-            ("X₂", "T×n residual stream after attention, X + OW_o"),
-            ("W₁, b₁, W₂, b₂", "n×m, m×1, m×n, n×1 MLP"),
+            ("X₂", "T×n residual stream after attention: X₂ = X + O W_o"),
+            ("W₁, b₁, W₂, b₂", "n×m, m×1, m×n, n×1 weights and biases of the MLP"),
             ("Z, U", "T×m pre-activations and activations U = φ(Z) (GELU, tanh form, in the case)"),
             ("G", "T×n upstream gradient ∂L/∂Y"),
         ),

@@ -162,8 +162,10 @@ def notation(ctx: Context) -> str:
     )
     return (
         f"{text_to_latex(d.conventions)}\n\n"
-        "\\begin{tabular}{@{}ll@{}}\n\\toprule\nsymbol & meaning and shape \\\\\n\\midrule\n"
-        f"{rows}\n\\bottomrule\n\\end{{tabular}}"
+        # The meaning wraps (the transformer block's rows ran into the margin).
+        f"\\begin{{tabularx}}{{\\linewidth}}{{@{{}}l{RAGGED}@{{}}}}\n\\toprule\n"
+        "symbol & meaning and shape \\\\\n\\midrule\n"
+        f"{rows}\n\\bottomrule\n\\end{{tabularx}}"
     )
 
 
