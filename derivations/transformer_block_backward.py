@@ -1,4 +1,4 @@
-"""Transformer block backward: each stage is a catalogue result fed the gradient of the stage above.
+"""Transformer block backward: ∂L/∂X = ∂L/∂X₂ + the first layer norm's backward of ∂L/∂H₁.
 
 One pre-norm block on a sequence X (T×n, one position per row):
 H₁ = LN₁(X), Q = H₁W_q, K = H₁W_k, V = H₁W_v, O = attention(Q, K, V) with a causal
