@@ -150,11 +150,10 @@ def _everywhere(equation: sp.Expr) -> bool:
     rng = random.Random(0)
     held = 0
     for _ in range(4 * IDENTITY_POINTS):
-        point = {x: _rational(0.25, 2.0, rng) for x in symbols}
-        value = sp.N(equation.xreplace(point), DIGITS)
-        if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        found = _evaluate(equation, {x: _rational(0.25, 2.0, rng) for x in symbols}, DIGITS)
+        if found is None:
             continue  # not defined here: draw another
-        if abs(value) > RELATIVE_TOLERANCE:
+        if any(abs(v) > RELATIVE_TOLERANCE for v in found):
             return False
         held += 1
         if held == IDENTITY_POINTS:
@@ -165,8 +164,8 @@ def _everywhere(equation: sp.Expr) -> bool:
 def _meets(facts: Sequence[Fact], point: Point) -> bool:
     """Does ``point`` satisfy each fact, to 30 digits?"""
     for lhs, rhs in facts:
-        value = sp.N((sp.sympify(lhs) - sp.sympify(rhs)).xreplace(point), DIGITS)
-        if not value.is_number or value.has(sp.nan, sp.zoo) or abs(value) > RELATIVE_TOLERANCE:
+        found = evaluate(sp.sympify(lhs) - sp.sympify(rhs), point)
+        if found is None or any(abs(v) > RELATIVE_TOLERANCE for v in found):
             return False
     return True
 
