@@ -292,3 +292,17 @@ def test_results_in_matrix_sizes_or_many_symbols_get_no_curve(softmax):
     from workbench.notebook.curves import plot_result_curves
 
     assert plot_result_curves(softmax) is None
+
+
+def test_curves_do_not_unfold_results_by_a_matrix_entry(monkeypatch):
+    """Before the fix the calculus notebook never finished: every transformer-block result
+    (∂L/∂W₂[p,q], …) was unfolded into the whole block before it was found to be in no one
+    scalar. Planted: without the entry test in one_variable, resolve is called."""
+    from workbench.notebook import curves
+
+    unfolded = []
+    monkeypatch.setattr(curves.algebra, "resolve", lambda *args: unfolded.append(args))
+    block = registry.get("transformer-block-backward")
+    assert all(curves.one_variable(block, r) is None for r in block.results)
+    assert curves.plot_result_curves(block) is None
+    assert not unfolded  # (one_variable catches what resolve raises: count the calls)
