@@ -638,3 +638,14 @@ def test_the_known_exceptions_are_derivations_with_reasons():
 
     assert set(KNOWN) <= set(registry.slugs()) and not set(KNOWN) & set(FAST)
     assert all(len(reason) > 20 for reason in KNOWN.values())
+
+
+def test_a_chain_out_of_time_names_the_timeout_option():
+    """Failed before the fix: the terminal report dropped the first line of the steps
+    report, so an undecided chain read "undecided (the input may be too large …)" without
+    "give it longer with --timeout SECONDS"; --json had it."""
+    report = check_note(ROOT / "examples" / "softmax_cross_entropy.md", timeout=0.01)
+    assert [c.report.verdict for c in report.chains] == ["undecided"]
+    text = report.render(80)
+    assert "--timeout SECONDS" in " ".join(text.split())
+    assert max(len(line) for line in text.splitlines()) <= 80

@@ -146,6 +146,8 @@ class NoteReport:
             lines += textwrap.wrap(f"{mark} {where}  {head}", width, subsequent_indent="    ")
             if report.verdict == "error":
                 body = ["  " + line for line in textwrap.wrap(report.error or "", width - 4)]
+            elif report.verdict == "undecided" and not report.steps:  # out of time: say so
+                body = ["  " + line for line in textwrap.wrap(report.detail, width - 4)]
             else:  # the steps report's rows, under the chain they belong to
                 body = report.render(width - 2).splitlines()[1:]
             lines += ["  " + line for line in body]
