@@ -99,6 +99,11 @@ class ClaimPrinter(StrPrinter):
     def _print_HadamardProduct(self, expr):
         return " * ".join(self.parenthesize(f, 60) for f in expr.args)
 
+    def _print_HadamardPower(self, expr):
+        # ** is entrywise in the claim language, as HadamardPower is.
+        base, exponent = expr.args
+        return f"{self.parenthesize(base, 1000)}**{self.parenthesize(exponent, 1000)}"
+
     def _print_DiagMatrix(self, expr):
         return f"diag({self._print(expr.args[0])})"
 
