@@ -164,18 +164,31 @@ def _add_names(thunks, derivation, defined, sizes, case: Case | None) -> None:
     """The names a claim may use besides the inputs: the defined matrices, the scalars the
     derivation defines (σ² in layer norm), the parameters the case fixes (λ = 1/2: a closed
     form printed by `workbench show` uses their names) and the sizes."""
-    for name in sorted(defined, key=lambda m: m.name):
-        expanded = algebra.expand_names(name, derivation.definitions)
-        thunks[name.name] = functools.partial(explicit, expanded, sizes, case)
+    for name in sorted(defined, key=lambda m: m.name):  # expanded on first use only
+        thunks[name.name] = functools.partial(
+            _explicit_definition, name, derivation.definitions, sizes, case
+        )
     for name in sorted(derivation.definitions, key=str):
         if isinstance(name, sp.Symbol) and _is_scalar(derivation.definitions[name]):
-            expanded = algebra.resolve(name, derivation.definitions)
-            thunks.setdefault(name.name, functools.partial(explicit, expanded, sizes, case))
+            thunks.setdefault(
+                name.name,
+                functools.partial(_explicit_scalar, name, derivation.definitions, sizes, case),
+            )
     for old, new in (case.substitutions if case is not None else {}).items():
         if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
             thunks.setdefault(old.name, functools.partial(sp.sympify, new))
     for size, number in sizes.items():
         thunks.setdefault(str(size), functools.partial(sp.Integer, number))
+
+
+def _explicit_definition(name, definitions, sizes, case: Case | None) -> Value:
+    """A defined matrix in the inputs alone, written out at ``sizes``."""
+    return explicit(algebra.expand_names(name, definitions), sizes, case)
+
+
+def _explicit_scalar(name, definitions, sizes, case: Case | None) -> Value:
+    """A defined scalar in the inputs alone, written out at ``sizes``."""
+    return explicit(algebra.resolve(name, definitions), sizes, case)
 
 
 def _is_scalar(value) -> bool:
@@ -265,11 +278,17 @@ def _correct(derivation, node, said, shown, methods, detail) -> VerifyReport:
 
 def _matrix_names(derivation) -> set[str]:
     """The derivation's names that hold a vector or a matrix, inputs and defined (for ⊙)."""
+    # Unfolding a form replaces defined names by their values, so its matrices are among
+    # the form's own and the definitions' values' (unfolding each result of the
+    # transformer block writes out the whole block, minutes).
     names = {k.name for k in derivation.definitions if isinstance(k, sp.MatrixSymbol)}
+    for value in derivation.definitions.values():
+        names |= {m.name for m in sp.sympify(value).atoms(sp.MatrixSymbol)}
     for case in derivation.cases:
         names |= {m.name for m in case.samplers}
     for result in derivation.results:
-        names |= {m.name for e in _forms(derivation, result) for m in e.atoms(sp.MatrixSymbol)}
+        for e in (result.closed_form, result.derived):
+            names |= {m.name for m in sp.sympify(e).atoms(sp.MatrixSymbol)}
     return names
 
 
@@ -340,8 +359,15 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
     if isinstance(shown, MatrixElement) and isinstance(shown.parent, sp.MatrixExpr):
         shown = shown.parent  # as `workbench show` prints it: M[j, 0] is not claim language
     matrices = _input_matrices(derivation, forms)
+    settings = result_settings(derivation, result)
+    kept = _defined_names_used(derivation, result)
+    if kept:
+        as_given = _with_names_as_given(derivation, result, node, kept, settings, seed)
+        if as_given is not None:
+            methods, detail = as_given
+            return _correct(derivation, node, said, shown, methods, detail)
     methods, details, outcome, where = set(), [], None, ""
-    for case, given in result_settings(derivation, result):
+    for case, given in settings:
         sizes = _completed(given, matrices)
         scope, inputs = _result_scope(derivation, result, forms, matrices, case, sizes)
         scope = replace(scope, functions={**scope.functions, **sequences})
@@ -370,6 +396,84 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
         f"{result.label}: equal at every size ({'; '.join(details)}); at {where}: {outcome.detail}"
     )
     return _correct(derivation, node, said, shown, methods, detail)
+
+
+def _defined_names_used(derivation, result) -> list[sp.Basic]:
+    """The defined matrices and scalars a result's closed form is written in (U, dZ, σ²)."""
+    closed = sp.sympify(result.closed_form)
+    used = closed.atoms(sp.MatrixSymbol) | closed.free_symbols
+    return sorted((k for k in derivation.definitions if k in used), key=str)
+
+
+def _with_names_as_given(derivation, result, node, kept, settings, seed):
+    """(methods, detail) if the claim equals the closed form with the defined names it is
+    written in (``kept``) taken as matrices (scalars) of their own, whatever their values:
+    then it equals it for the values the definitions give them too. Else None: the claim
+    may still be right through what the names are (rows of P sum to 1), which only the
+    names written out can tell.
+
+    A transformer block's results are written in the names of the stages above them (U,
+    dZ, dH₂, …); written out over the block's inputs, each is the whole block, far beyond
+    any time limit."""
+    methods, details = set(), []
+    for case, given in settings:
+        closed = sp.sympify(result.closed_form)
+        leaves = _input_matrices(derivation, [closed])
+        sizes = _completed(given, leaves)
+        leaves |= {k for k in kept if isinstance(k, sp.MatrixSymbol)}
+        inputs: dict[str, Value] = {
+            m.name: explicit(m, sizes, case) for m in sorted(leaves, key=lambda m: m.name)
+        }
+        fixed = set(case.substitutions) if case is not None else set()
+        for s in closed.free_symbols - set(sizes) - fixed:
+            if isinstance(s, sp.Symbol) and not s.is_integer:
+                inputs.setdefault(claim_name(s.name), s)
+        thunks: dict[str, Callable[[], Value]] = {
+            n: functools.partial(_given, v) for n, v in inputs.items()
+        }
+        for old, new in (case.substitutions if case is not None else {}).items():
+            if isinstance(old, sp.Symbol) and _is_scalar(new):  # ε = 10⁻⁵ in the case
+                thunks.setdefault(old.name, functools.partial(sp.sympify, new))
+        for size, number in sizes.items():
+            thunks.setdefault(str(size), functools.partial(sp.Integer, number))
+        functions = (activation(case) if case is not None else {}) or _named_functions()
+        scope = Scope(_Lazy(thunks), open=False, functions=functions)
+        try:
+            expected = _closed_form_at(result, {}, sizes, case)
+            claimed = _claimed(node, scope, expected, result, {})
+        except (ParseError, KeyError):  # the claim uses a name the closed form does not
+            return None
+        where = ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "no sizes"
+        problem = Problem(
+            claim=claimed,
+            expected=expected,
+            variables=inputs,
+            facts=_facts(case, sizes),
+            domain=derivation.domain,
+            noun=f"the closed form of {result.label}",
+            convention=derivation.conventions,
+        )
+        try:
+            outcome = compare(problem, seed, [node], node, scope)
+        except (ValueError, TypeError):  # φ′ of no particular φ has no value at a point
+            return None  # the route below decides, or says why it cannot
+        if outcome.verdict != "correct":
+            return None
+        methods.add(outcome.method)
+        details.append(f"{where}: {outcome.method}")
+    names = ", ".join(claim_name(k.name) for k in kept)
+    detail = (
+        f"{result.label}: equal at every size ({'; '.join(details)}) with {names} as "
+        f"inputs of their own: equal whatever their values, so also for the values "
+        f"their definitions give them"
+    )
+    return methods, detail
+
+
+def _named_functions() -> dict[str, Callable]:
+    """φ and φ′ as functions of no particular form, where no case says which activation."""
+    slope = sp.Function("phi_prime")
+    return {"phi": phi, "phi_prime": slope}
 
 
 def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
@@ -524,10 +628,31 @@ def _finished(value, case: Case | None):
 
 
 def _forms(derivation, result) -> list[sp.Basic]:
-    """A result's closed form and derived expression, as written and with every defined
-    name unfolded: what its inputs are read from."""
+    """A result's closed form and derived expression, and the definitions of every
+    defined name they reach, directly or through other definitions: what its inputs are
+    read from. (The names, functions and symbols of the forms with every defined name
+    unfolded are among these; unfolding itself writes a transformer block's result out as
+    the whole block, minutes.)"""
+    definitions = derivation.definitions
     exprs = [sp.sympify(result.closed_form), sp.sympify(result.derived)]
-    return exprs + [algebra.unfold(e, derivation.definitions) for e in exprs]
+    seen: set[sp.Basic] = set()
+    pending = list(exprs)
+    while pending:
+        reached = pending.pop()
+        for name in reached.atoms(sp.MatrixSymbol) | reached.free_symbols:
+            if name in definitions and name not in seen:
+                seen.add(name)
+                pending.append(_generic_entry(definitions[name]))
+    return exprs + [_generic_entry(definitions[name]) for name in sorted(seen, key=str)]
+
+
+def _generic_entry(value) -> sp.Basic:
+    """A definition as unfolding writes it into an entry: a matrix's entry at integer
+    dummy indices (φ(a)'s entry is φ(aᵢⱼ), a function of one argument)."""
+    if isinstance(value, sp.MatrixExpr):
+        i, j = sp.Dummy("i", integer=True), sp.Dummy("j", integer=True)
+        return sp.sympify(value[i, j])
+    return sp.sympify(value)
 
 
 def _input_matrices(derivation, forms) -> set[sp.MatrixSymbol]:
