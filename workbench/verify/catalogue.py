@@ -28,7 +28,7 @@ from workbench.codegen.claim_text import claim_name, to_claim
 from workbench.core import algebra
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import ELEMENTWISE, phi
-from workbench.errors import ParseError
+from workbench.errors import ParseError, WorkbenchError
 from workbench.render.latex import expr_to_latex
 from workbench.render.unicode_math import to_unicode
 from workbench.verify.claim_format import claim_latex, shown_claim
@@ -358,14 +358,37 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
     shown = result.closed_form
     if isinstance(shown, MatrixElement) and isinstance(shown.parent, sp.MatrixExpr):
         shown = shown.parent  # as `workbench show` prints it: M[j, 0] is not claim language
-    matrices = _input_matrices(derivation, forms)
     settings = result_settings(derivation, result)
     kept = _defined_names_used(derivation, result)
-    if kept:
-        as_given = _with_names_as_given(derivation, result, node, kept, settings, seed)
-        if as_given is not None:
-            methods, detail = as_given
-            return _correct(derivation, node, said, shown, methods, detail)
+    as_given = (
+        _with_names_as_given(derivation, result, node, kept, settings, seed) if kept else None
+    )
+    if isinstance(as_given, tuple):
+        methods, detail = as_given
+        return _correct(derivation, node, said, shown, methods, detail)
+    try:
+        return _written_out(derivation, result, node, said, shown, forms, settings, seed)
+    except WorkbenchError as error:
+        if as_given is None:
+            raise
+        names = ", ".join(claim_name(k.name) for k in kept)
+        return VerifyReport(
+            "undecided",
+            None,
+            said,
+            to_claim(shown),
+            kind="catalogue",
+            detail=f"with {names} as inputs of their own, the claim differs from the closed "
+            f"form of {result.label} at {as_given}; it could still hold through what "
+            f"{names} are, and writing them out gave no verdict: {error}",
+        )
+
+
+def _written_out(derivation, result, node, said, shown, forms, settings, seed) -> VerifyReport:
+    """The claim against the closed form with every defined name written out over the
+    inputs, at each of ``settings``."""
+    sequences = _sequences(forms)
+    matrices = _input_matrices(derivation, forms)
     methods, details, outcome, where = set(), [], None, ""
     for case, given in settings:
         sizes = _completed(given, matrices)
@@ -410,7 +433,8 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
     written in (``kept``) taken as matrices (scalars) of their own, whatever their values:
     then it equals it for the values the definitions give them too. Else None: the claim
     may still be right through what the names are (rows of P sum to 1), which only the
-    names written out can tell.
+    names written out can tell: the sizes where it was not shown equal (a str), or None
+    where the claim cannot be read with the names alone.
 
     A transformer block's results are written in the names of the stages above them (U,
     dZ, dH₂, …); written out over the block's inputs, each is the whole block, far beyond
@@ -458,7 +482,7 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
         except (ValueError, TypeError):  # φ′ of no particular φ has no value at a point
             return None  # the route below decides, or says why it cannot
         if outcome.verdict != "correct":
-            return None
+            return where  # where they differ, or no verdict was reached
         methods.add(outcome.method)
         details.append(f"{where}: {outcome.method}")
     names = ", ".join(claim_name(k.name) for k in kept)
