@@ -247,12 +247,9 @@ def test_a_planted_mistake_in_a_shown_closed_form_is_rejected():
 # w[k], a free index), sequences over time steps (g(k)) and derivatives of an unspecified
 # f (f''') were added, and newton-step's H⁻¹ is written out as adjugate/det. The
 # transformer block's results are compared with the names of the stages above them (U,
-# dZ, …) as inputs of their own; written out over the block's inputs, each was the whole
-# block, undecided in a minute.
-NOT_YET_CLAIM_SYNTAX: dict[tuple[str, str], str] = {
-    ("transformer-block-backward", "∂L/∂Z"): "φ′ of no particular φ: the block's case applies "
-    "GELU inside its forward, so the claim language's phi_prime is not defined for it",
-}
+# dZ, …, and φ′ at each entry) as inputs of their own; written out over the block's
+# inputs, each was the whole block, undecided in a minute.
+NOT_YET_CLAIM_SYNTAX: dict[tuple[str, str], str] = {}
 # Verified in the slow run only: newton-step's writes a symbolic H⁻¹ out at n = 4 (15 s).
 SLOW_RESULTS = {("newton-step", "∂m/∂h = H(h − h*), h* = −H⁻¹g")}
 
@@ -316,7 +313,13 @@ def test_a_wrong_claim_about_a_result_no_case_instantiates_is_rejected(slug, res
 
 @pytest.mark.parametrize(
     ("result", "wrong"),
-    [("∂L/∂W₂", "U.T @ G + U.T @ G"), ("∂L/∂V", "P @ dO"), ("∂L/∂H₁", "dK @ W_k.T + dQ @ W_q.T")],
+    [
+        ("∂L/∂W₂", "U.T @ G + U.T @ G"),
+        ("∂L/∂V", "P @ dO"),
+        ("∂L/∂H₁", "dK @ W_k.T + dQ @ W_q.T"),
+        ("∂L/∂Z", "(G @ W2.T) * phi(Z)"),  # φ for φ′
+        ("∂L/∂Z", "(G @ W2.T) * (1 - phi(Z) * phi(Z))"),  # tanh′, true only for φ = tanh
+    ],
 )
 def test_a_wrong_claim_about_a_block_result_is_not_correct(result, wrong):
     """With the stages' names as inputs of their own, a claim that differs from the closed

@@ -439,7 +439,7 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
     A transformer block's results are written in the names of the stages above them (U,
     dZ, dH₂, …); written out over the block's inputs, each is the whole block, far beyond
     any time limit."""
-    methods, details = set(), []
+    methods, details, unknown = set(), [], False
     for case, given in settings:
         closed = sp.sympify(result.closed_form)
         leaves = _input_matrices(derivation, [closed])
@@ -467,6 +467,11 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
             claimed = _claimed(node, scope, expected, result, {})
         except (ParseError, KeyError):  # the claim uses a name the closed form does not
             return None
+        if case is None or not activation(case):
+            opaque = _opaque_activations(expected, claimed)
+            expected, claimed = expected.xreplace(opaque), claimed.xreplace(opaque)
+            inputs.update({v.name: v for v in opaque.values()})
+            unknown |= bool(opaque)
         where = ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "no sizes"
         problem = Problem(
             claim=claimed,
@@ -486,6 +491,8 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
         methods.add(outcome.method)
         details.append(f"{where}: {outcome.method}")
     names = ", ".join(claim_name(k.name) for k in kept)
+    if unknown:  # φ of no particular form
+        names += " and φ, φ′ at each entry"
     detail = (
         f"{result.label}: equal at every size ({'; '.join(details)}) with {names} as "
         f"inputs of their own: equal whatever their values, so also for the values "
@@ -495,9 +502,29 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
 
 
 def _named_functions() -> dict[str, Callable]:
-    """φ and φ′ as functions of no particular form, where no case says which activation."""
-    slope = sp.Function("phi_prime")
-    return {"phi": phi, "phi_prime": slope}
+    """φ and φ′ of no particular form, where no case says which activation: as the
+    closed form writes them (φ′(u) is SymPy's derivative of φ at u)."""
+    return {"phi": ELEMENTWISE["phi"], "phi_prime": ELEMENTWISE["phi_prime"]}
+
+
+def _opaque_activations(*values) -> dict:
+    """φ(u) and φ′(u) of no particular φ, each as a symbol of its own, an input like u:
+    two sides equal whatever those values are are equal for every φ. (A test point cannot
+    give SymPy's derivative of an unknown φ a value.)"""
+    found: dict = {}
+    for value in values:
+        for atom in sp.sympify(value).atoms(sp.Subs, sp.Derivative, AppliedUndef):
+            if isinstance(atom, sp.Subs) and atom.expr == sp.Derivative(
+                phi(atom.variables[0]), atom.variables[0]
+            ):
+                found[atom] = sp.Symbol(f"phi_prime({sp.sstr(atom.point[0])})")
+            elif isinstance(atom, sp.Derivative) and atom == sp.Derivative(
+                phi(atom.variables[0]), atom.variables[0]
+            ):
+                found[atom] = sp.Symbol(f"phi_prime({sp.sstr(atom.variables[0])})")
+            elif isinstance(atom, AppliedUndef) and atom.func == phi:
+                found.setdefault(atom, sp.Symbol(f"phi({sp.sstr(atom.args[0])})"))
+    return found
 
 
 def _closed_form_at(result, definitions, sizes, case: Case | None) -> Value:
