@@ -493,10 +493,11 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
     names = ", ".join(claim_name(k.name) for k in kept)
     if unknown:  # φ of no particular form
         names += " and φ, φ′ at each entry"
+    own = "inputs of their own" if len(kept) > 1 or unknown else "an input of its own"
     detail = (
         f"{result.label}: equal at every size ({'; '.join(details)}) with {names} as "
-        f"inputs of their own: equal whatever their values, so also for the values "
-        f"their definitions give them"
+        f"{own}: equal whatever their values, so also for the values their definitions "
+        f"give them"
     )
     return methods, detail
 
