@@ -359,3 +359,19 @@ def test_a_claim_right_only_through_a_definition_still_verifies():
     report = check_catalogue_claim("two-layer-backprop", claim, result="∂L/∂b₂", timeout=TIMEOUT)
     assert report.verdict == "correct", report.error or report.detail
     assert "of their own" not in report.detail and "of its own" not in report.detail
+
+
+def test_a_wrong_block_claim_says_where_it_differs_with_the_names_as_inputs():
+    """Undecided, not correct, and saying what was found: the claim differs with U as an
+    input of its own, and written out over the block's inputs φ has no value (no case
+    fixes it), so that route cannot decide. It had been a generic time-out, or an error
+    that the function is defined nowhere (planted: without the φ pre-check, the detail
+    names no difference within this timeout)."""
+    from workbench.verify.api import check_catalogue_claim
+
+    report = check_catalogue_claim(
+        "transformer-block-backward", "U.T @ G + U.T @ G", result="∂L/∂W₂", timeout=TIMEOUT
+    )
+    assert report.verdict == "undecided", report.error or report.detail
+    assert "U as an input of its own, the claim differs" in report.detail, report.detail
+    assert "φ, which no case fixes" in report.detail

@@ -366,22 +366,32 @@ def verify_result_claim(derivation: Derivation, claim: str, label: str, seed: in
     if isinstance(as_given, tuple):
         methods, detail = as_given
         return _correct(derivation, node, said, shown, methods, detail)
-    try:
-        return _written_out(derivation, result, node, said, shown, forms, settings, seed)
-    except WorkbenchError as error:
-        if as_given is None:
-            raise
-        names = ", ".join(claim_name(k.name) for k in kept)
+    names = ", ".join(claim_name(k.name) for k in kept)
+    own, are = ("inputs of their own", "are") if len(kept) > 1 else ("an input of its own", "is")
+
+    def no_verdict(why: str) -> VerifyReport:
         return VerifyReport(
             "undecided",
             None,
             said,
             to_claim(shown),
             kind="catalogue",
-            detail=f"with {names} as inputs of their own, the claim differs from the closed "
-            f"form of {result.label} at {as_given}; it could still hold through what "
-            f"{names} are, and writing them out gave no verdict: {error}",
+            detail=f"with {names} as {own}, the claim differs from the closed form of "
+            f"{result.label} at {as_given}; it could still hold through what {names} {are}, "
+            f"and {why}",
         )
+
+    unknown_phi = any(f.has(phi) for f in forms) and not any(
+        case is not None and activation(case) for case, _ in settings
+    )
+    if as_given is not None and unknown_phi:  # no test point can give φ a value
+        return no_verdict("written out over the inputs, φ, which no case fixes, has no value")
+    try:
+        return _written_out(derivation, result, node, said, shown, forms, settings, seed)
+    except WorkbenchError as error:
+        if as_given is None:
+            raise
+        return no_verdict(f"writing them out gave no verdict: {error}")
 
 
 def _written_out(derivation, result, node, said, shown, forms, settings, seed) -> VerifyReport:
