@@ -174,8 +174,13 @@ def _add_names(thunks, derivation, defined, sizes, case: Case | None) -> None:
                 name.name,
                 functools.partial(_explicit_scalar, name, derivation.definitions, sizes, case),
             )
+    _add_fixed(thunks, sizes, case)
+
+
+def _add_fixed(thunks, sizes, case: Case | None) -> None:
+    """The parameters the case fixes (ε = 10⁻⁵) and the sizes, by name."""
     for old, new in (case.substitutions if case is not None else {}).items():
-        if isinstance(old, sp.Symbol) and not isinstance(new, sp.MatrixExpr | sp.MatrixBase):
+        if isinstance(old, sp.Symbol) and _is_scalar(new):
             thunks.setdefault(old.name, functools.partial(sp.sympify, new))
     for size, number in sizes.items():
         thunks.setdefault(str(size), functools.partial(sp.Integer, number))
@@ -450,8 +455,8 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
     dZ, dH₂, …); written out over the block's inputs, each is the whole block, far beyond
     any time limit."""
     methods, details, unknown = set(), [], False
+    closed = sp.sympify(result.closed_form)
     for case, given in settings:
-        closed = sp.sympify(result.closed_form)
         leaves = _input_matrices(derivation, [closed])
         sizes = _completed(given, leaves)
         leaves |= {k for k in kept if isinstance(k, sp.MatrixSymbol)}
@@ -465,11 +470,7 @@ def _with_names_as_given(derivation, result, node, kept, settings, seed):
         thunks: dict[str, Callable[[], Value]] = {
             n: functools.partial(_given, v) for n, v in inputs.items()
         }
-        for old, new in (case.substitutions if case is not None else {}).items():
-            if isinstance(old, sp.Symbol) and _is_scalar(new):  # ε = 10⁻⁵ in the case
-                thunks.setdefault(old.name, functools.partial(sp.sympify, new))
-        for size, number in sizes.items():
-            thunks.setdefault(str(size), functools.partial(sp.Integer, number))
+        _add_fixed(thunks, sizes, case)
         functions = (activation(case) if case is not None else {}) or _named_functions()
         scope = Scope(_Lazy(thunks), open=False, functions=functions)
         try:
@@ -525,14 +526,13 @@ def _opaque_activations(*values) -> dict:
     found: dict = {}
     for value in values:
         for atom in sp.sympify(value).atoms(sp.Subs, sp.Derivative, AppliedUndef):
-            if isinstance(atom, sp.Subs) and atom.expr == sp.Derivative(
-                phi(atom.variables[0]), atom.variables[0]
+            # φ′ at u: Subs(dφ(t)/dt, t, u), or dφ(u)/du once SymPy has folded it
+            slope = atom.expr if isinstance(atom, sp.Subs) else atom
+            if isinstance(slope, sp.Derivative) and slope == sp.Derivative(
+                phi(slope.variables[0]), slope.variables[0]
             ):
-                found[atom] = sp.Symbol(f"phi_prime({sp.sstr(atom.point[0])})")
-            elif isinstance(atom, sp.Derivative) and atom == sp.Derivative(
-                phi(atom.variables[0]), atom.variables[0]
-            ):
-                found[atom] = sp.Symbol(f"phi_prime({sp.sstr(atom.variables[0])})")
+                at = atom.point[0] if isinstance(atom, sp.Subs) else slope.variables[0]
+                found[atom] = sp.Symbol(f"phi_prime({sp.sstr(at)})")
             elif isinstance(atom, AppliedUndef) and atom.func == phi:
                 found.setdefault(atom, sp.Symbol(f"phi({sp.sstr(atom.args[0])})"))
     return found
