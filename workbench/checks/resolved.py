@@ -5,6 +5,8 @@ The comparison the steps and closed-form checks make, and the facts check too.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from workbench.checks.equivalence import check_equal
 from workbench.core import algebra
 from workbench.core.derivation import Derivation
@@ -21,7 +23,7 @@ def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: i
     lazy = check_equal(
         lazy_a,
         lazy_b,
-        assumptions=_resolved_lazily(facts, lazy_a, defs),
+        assumptions=_resolved_lazily(facts, sp.Tuple(lazy_a, lazy_b), defs),
         domain=derivation.domain,
         budget=budget,
         seed=seed,
@@ -39,17 +41,24 @@ def compare_resolved(a, b, derivation: Derivation, facts, budget: float, seed: i
 
 
 def _resolved_lazily(facts, expr, definitions):
-    """Facts unfolded as far as ``expr`` is: names that ``expr`` no longer mentions go."""
+    """Facts unfolded as far as ``expr`` is: names that ``expr`` no longer mentions go,
+    from both sides (a fact written with a name the step has since unfolded still
+    applies)."""
     present = algebra.names_in(expr, definitions)
-    out = []
-    for lhs, rhs in facts:
-        for _ in range(16):
-            extra = algebra.names_in(lhs, definitions) - present
-            if not extra:
-                break
-            lhs = algebra.unfold(lhs, {k: definitions[k] for k in extra})
-        out.append((lhs, rhs))
-    return tuple(out)
+    return tuple(
+        (_unfolded_beyond(lhs, present, definitions), _unfolded_beyond(rhs, present, definitions))
+        for lhs, rhs in facts
+    )
+
+
+def _unfolded_beyond(expr, present, definitions):
+    expr = sp.sympify(expr)  # a fact's side may be a plain number (p = 1/2)
+    for _ in range(16):
+        extra = algebra.names_in(expr, definitions) - present
+        if not extra:
+            break
+        expr = algebra.unfold(expr, {k: definitions[k] for k in extra})
+    return expr
 
 
 def _resolved(facts, definitions):
