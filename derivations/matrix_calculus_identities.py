@@ -49,6 +49,8 @@ DEFINITIONS = {
     # Laplace expansion of det X along row p. The cofactor C[p, k] is ± the determinant of
     # X without row p and column k, so it does not contain any entry of row p.
     D: sp.Sum(S[p, k] * C[p, k], (k, 0, n - 1)),
+    # The name the adjugate formula writes the inverse with, and what it stands for.
+    Sinv: sp.Inverse(S),
 }
 
 
@@ -284,12 +286,15 @@ def build() -> Derivation:
             rules.Substitute(ADJUGATE),
             "The adjugate formula X⁻¹ = Cᵀ/det X: C_pq = D·(X⁻¹)_qp.",
         )
+        .apply(rules.Definition((Sinv,)), "(X⁻¹)_qp is the (p, q) entry of X⁻ᵀ.")
     )
     results = (
         linear.result("∂(aᵀx)/∂xⱼ", a, (j, 0), x),
         quadratic.result("∂(xᵀ A x)/∂xⱼ", (A + A.T) * x, (j, 0), x),
         trace.result("∂tr(AXB)/∂X_pq", At.T * B.T, (p, q), X),
-        log_det.result("∂log det X/∂X_pq", Sinv.T, (p, q), S, assumptions=(ADJUGATE,)),
+        log_det.result(
+            "∂log det X/∂X_pq", sp.Transpose(sp.Inverse(S)), (p, q), S, assumptions=(ADJUGATE,)
+        ),
     )
     sizes = ({n: 2}, {n: 3}, {n: 4})
     cases = (

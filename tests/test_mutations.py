@@ -47,7 +47,7 @@ def failed_items(report, check: str) -> list[dict]:
 # ---------------------------------------------------------------- facts
 TRANSPOSED_ADJUGATE = [
     ("    D * Sinv[q, p],\n", "    D * Sinv[p, q],\n"),
-    ("Sinv.T, (p, q), S, assumptions=(ADJUGATE,)", "Sinv, (p, q), S, assumptions=(ADJUGATE,)"),
+    ("sp.Transpose(sp.Inverse(S)), (p, q), S,", "sp.Inverse(S), (p, q), S,"),
 ]
 
 
