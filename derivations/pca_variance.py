@@ -205,7 +205,7 @@ def build() -> Derivation:
         constraint.result("∂L/∂λ", sp.Identity(1) - w.T * w, (0, 0)),
         multiplier.result(
             "λ at a stationary point",
-            QUADRATIC / NORM_SQUARED,
+            w.T * S * w * (w.T * w).I,  # the Rayleigh quotient wᵀSw/wᵀw
             (0, 0),
             assumptions=(CONTRACTED_CONDITION,),
         ),

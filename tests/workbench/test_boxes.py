@@ -45,7 +45,6 @@ def test_a_right_box_passes():
 # Today's defects (the derivations' closed forms; issue 15, item 1). Take an entry off when
 # its derivation is fixed.
 KNOWN = {
-    ("pca-variance", "λ at a stationary point"),
     ("convolution-theorem", "Re DFT(x ⊛ y) at frequency q"),
     ("convolution-theorem", "(T u)ᵢ"),
     ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"),

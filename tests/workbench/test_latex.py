@@ -80,6 +80,10 @@ EXPRESSIONS = [
     (sp.MatMul(-1, sp.HadamardProduct(S, M), S), r"- \left(S \odot M\right) S"),
     (sp.MatMul(-2, S, M), r"- 2 S M"),
     (sp.MatMul(sp.Rational(-1, 2), S, M), r"- \frac{1}{2} S M"),
+    # A 1 × 1 over a 1 × 1 is a ratio of numbers (PCA's λ); a column over one is not.
+    (z.T * S * z * (z.T * z).I, r"\frac{z^{\top} S z}{z^{\top} z}"),
+    (-2 * z.T * S * z * (z.T * z).I, r"- \frac{2 z^{\top} S z}{z^{\top} z}"),
+    (S * z * (z.T * z).I, r"S z \left(z^{\top} z\right)^{-1}"),
     (sp.OneMatrix(N, 1), r"\mathbf{1}_{N}"),
     (sp.OneMatrix(1, N), r"\mathbf{1}_{N}^{\top}"),
     (sp.Identity(n), r"I_{n}"),

@@ -200,6 +200,14 @@ class WorkbenchLatexPrinter(LatexPrinter):
         # a negated product is that of a sum: a Hadamard factor then lost its parentheses,
         # and -(A ⊙ B) C printed as -A ⊙ B C. Each factor is measured against a product.
         args = [a for a in expr.args if a != sp.Identity(1)] or [sp.Identity(1)]  # m·1 → m
+        below = [_inverted(a) for a in args if _inverted(a) is not None]
+        if expr.shape == (1, 1) and below and len(below) < len(args):
+            # A 1 × 1 times the inverse of a 1 × 1 is a ratio of numbers: wᵀSw/wᵀw.
+            if expr.could_extract_minus_sign():
+                return "- " + self._print(-expr)
+            top = [a for a in args if _inverted(a) is None]
+            over = sp.MatMul(*below) if len(below) > 1 else below[0]
+            return rf"\frac{{{self._print(sp.MatMul(*top))}}}{{{self._print(over)}}}"
         sign = ""
         if expr.could_extract_minus_sign():
             args = args[1:] if args[0] == -1 else [-args[0], *args[1:]]
@@ -249,6 +257,14 @@ class WorkbenchLatexPrinter(LatexPrinter):
             return rf"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}^{{\circ 2}}"
         head = ELEMENTWISE_LATEX.get(name, rf"\operatorname{{{name}}}")
         return rf"{head}{prime}\left({self._print(expr.arg)}\right)"
+
+
+def _inverted(factor):
+    """The 1 × 1 whose inverse ``factor`` is (``Inverse(a)`` or ``a**-1``), else None."""
+    inverse = isinstance(factor, sp.Inverse) or (
+        isinstance(factor, sp.MatPow) and factor.args[1] == -1
+    )
+    return factor.args[0] if inverse and factor.args[0].shape == (1, 1) else None
 
 
 def conventional_terms(expr) -> list:
