@@ -36,6 +36,18 @@ def test_a_planted_bad_box_is_rejected(closed_form, problem):
     assert any(p.startswith(problem) for p in problems), problems
 
 
+def test_a_scalar_summed_over_an_index_is_its_own_box():
+    """A result that is one number (Σₖ xₖ cos k = C, as in the convolution theorem) has no
+    matrix box to differ from its index form: the summation index indexes no entry of it.
+    A free index still does."""
+    k = sp.Symbol("k", integer=True)
+    c = sp.Symbol("C")
+    steps = (Step(sp.Sum(x[k, 0] * sp.cos(k), (k, 0, n - 1)), c, "fold", "", ""),)
+    assert box_problems(Result("C", steps, c)) == []
+    entry = (Step(x[i, 0] * sp.Sum(x[k, 0], (k, 0, n - 1)), x[i, 0] * c, "fold", "", ""),)
+    assert "the same as the index form" in box_problems(Result("xᵢC", entry, x[i, 0] * c))
+
+
 def test_a_right_box_passes():
     assert box_problems(Result("∂f/∂xᵢ", STEPS, 2 * x)) == []
     inverse = sp.MatrixSymbol("X", n, n).inverse().T
@@ -45,8 +57,9 @@ def test_a_right_box_passes():
 # Today's defects (the derivations' closed forms; issue 15, item 1). Take an entry off when
 # its derivation is fixed.
 KNOWN = {
-    ("convolution-theorem", "Re DFT(x ⊛ y) at frequency q"),
+    # The sliding dot product is an entry formula; its matrix form is T u itself.
     ("convolution-theorem", "(T u)ᵢ"),
+    # The VAE's KL term is taught as the sum over latent dimensions.
     ("gaussian-kl", "KL(N(μ, diag σ²) ‖ N(0, I))"),
 }
 

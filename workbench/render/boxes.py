@@ -59,11 +59,13 @@ def box_problems(result) -> list[str]:
 
 
 def _indices(goal) -> set[sp.Symbol]:
-    """The index symbols of the derived form: those that index an entry in the goal."""
+    """The index symbols of the derived form: those that index an entry in the goal. A
+    summation index bound inside the goal (Σₙ cₙ cos(2πqn/N)) indexes no entry of the
+    result."""
     out: set[sp.Symbol] = set()
     for element in goal.atoms(MatrixElement):
         out |= {s for s in element.args[1:] if isinstance(s, sp.Symbol)}
-    return out
+    return out & goal.free_symbols
 
 
 def _by_an_entry(goal) -> bool:
