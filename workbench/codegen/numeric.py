@@ -56,9 +56,9 @@ def logsumexp(x: np.ndarray, axis: int | None = None) -> np.ndarray:
 def masked_softmax(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Row softmax over entries where ``mask`` is 1 (masked entries get probability 0)."""
     keep = mask.real > 0
-    m = np.max(np.where(keep, x.real, -np.inf), axis=1, keepdims=True)
+    m = np.max(np.where(keep, x.real, -np.inf), axis=-1, keepdims=True)
     e = np.where(keep, np.exp(np.where(keep, x - m, 0)), 0)
-    return e / np.sum(e, axis=1, keepdims=True)
+    return e / np.sum(e, axis=-1, keepdims=True)  # the last axis: rows, also batched
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -92,13 +92,15 @@ _GELU_C = float(np.sqrt(2 / np.pi))  # a Python float: a NumPy scalar would prom
 
 def gelu(x: np.ndarray) -> np.ndarray:
     """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows."""
-    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * x**3)))
+    # x·x·x, not x**3: NumPy's power with an exponent other than 2 is ~100× slower.
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * (x * x * x))))
 
 
 def gelu_prime(x: np.ndarray) -> np.ndarray:
     """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests)."""
-    t = np.tanh(_GELU_C * (x + 0.044715 * x**3))
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t**2) * _GELU_C * (1.0 + 3 * 0.044715 * x**2)
+    square = x * x
+    t = np.tanh(_GELU_C * (x + 0.044715 * (square * x)))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * square)
 
 
 HELPERS: dict[str, Callable] = {
