@@ -34,6 +34,7 @@ from workbench.codegen.staged import compile_stages
 from workbench.core.functions import Elementwise, LogSoftmax, Softmax
 
 BLOCK_PARAMETERS = tuple(w.name for w in tb.PARAMETERS)
+HEAD_PARAMETERS = ("gamma_f", "beta_f", "W_u")
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,14 @@ BLOCK_ARGS = tuple(tb._samplers())  # X, G, the parameters, M
 def block_functions(context: int, width: int, mlp: int):
     """(forward, forward-and-backward) of one block, generated at these sizes.
 
-    The second returns Y, ∂L/∂X and every parameter's gradient, given G = ∂L/∂Y.
+    The second returns Y, ∂L/∂X and every parameter's gradient, given G = ∂L/∂Y. Both take
+    one sequence (T×n) or a batch (B×T×n); a parameter's gradient then comes per sequence.
     """
     sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
     definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
-    forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y], sizes)
-    backward = compile_stages(
-        BLOCK_ARGS, definitions, [tb.Y, *(_concrete(tb.CLOSED[w]) for w in tb.WRT)], sizes
-    )
+    forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y], sizes, batched=True)
+    gradients = [tb.Y, *(_concrete(tb.CLOSED[w]) for w in tb.WRT)]
+    backward = compile_stages(BLOCK_ARGS, definitions, gradients, sizes, batched=True)
     return forward, backward
 
 
@@ -90,7 +91,8 @@ d_hf = sp.MatrixSymbol("dH_f", tb.T, tb.n)
 
 @cache
 def head_function(context: int, width: int, vocab: int):
-    """Loss (summed over positions), ∂/∂X_f, ∂/∂γ_f, ∂/∂β_f, ∂/∂W_u for one sequence."""
+    """Loss (summed over positions), ∂/∂X_f, ∂/∂γ_f, ∂/∂β_f, ∂/∂W_u for one sequence, or
+    for each of a batch (B×T×n)."""
     definitions = {
         **tb._layer_norm_definitions(Xf, mu_f, var_f, xhat_f, H_f, gamma_f, beta_f),
         logits: H_f * Wu,
@@ -109,7 +111,8 @@ def head_function(context: int, width: int, vocab: int):
         H_f.T * d_logits,
     ]
     sizes = {tb.T: context, tb.n: width, V_SIZE: vocab}
-    return compile_stages((Xf, Yt, gamma_f, beta_f, Wu), definitions, outputs, sizes)
+    args = (Xf, Yt, gamma_f, beta_f, Wu)
+    return compile_stages(args, definitions, outputs, sizes, batched=True)
 
 
 @cache
@@ -171,36 +174,39 @@ class TinyGPT:
         forward, backward = block_functions(length, c.width, c.mlp)
         head = head_function(length, c.width, c.vocab)
         mask = self.mask[:length, :length]
-        grads = {k: np.zeros_like(v) for k, v in p.items()}
-        total = 0.0
         scale = 1.0 / (batch * length)
         eye = np.eye(c.vocab, dtype=p["W_u"].dtype)
-        for row in range(batch):
-            onehot = eye[inputs[row]]
-            x = onehot @ p["token_embedding"] + p["position_embedding"][:length]
-            stream = [x]
-            for b in range(c.blocks):
-                x = forward(x, np.zeros_like(x), *self._block(b), mask)[0]
-                stream.append(x)
-            loss, d_x, d_gf, d_bf, d_wu = head(x, eye[targets[row]], *self._head())
-            total += float(np.asarray(loss).reshape(())) * scale
-            for name, g in (("gamma_f", d_gf), ("beta_f", d_bf), ("W_u", d_wu)):
-                grads[name] += scale * g
-            upstream = scale * d_x
-            for b in reversed(range(c.blocks)):
-                _, upstream, *block_grads = backward(stream[b], upstream, *self._block(b), mask)
-                for name, g in zip(BLOCK_PARAMETERS, block_grads, strict=True):
-                    grads[f"{b}.{name}"] += g
-            # The embeddings: X₀ = onehot·E + P, so ∂L/∂E = onehotᵀ ∂L/∂X₀ and ∂L/∂P = ∂L/∂X₀.
-            grads["token_embedding"] += onehot.T @ upstream
-            grads["position_embedding"][:length] += upstream
+        # The whole batch at once: the generated code takes B×T×n arrays (the weights are
+        # shared), and returns each weight's gradient per sequence, summed here.
+        onehot = eye[inputs]
+        x = onehot @ p["token_embedding"] + p["position_embedding"][:length]
+        stream = [x]
+        for b in range(c.blocks):
+            x = forward(x, np.zeros_like(x), *self._block(b), mask)[0]
+            stream.append(x)
+        loss, d_x, d_gf, d_bf, d_wu = head(x, eye[targets], *self._head())
+        total = float(np.sum(loss)) * scale
+        grads = {
+            name: scale * g.sum(axis=0)
+            for name, g in zip(HEAD_PARAMETERS, (d_gf, d_bf, d_wu), strict=True)
+        }
+        upstream = scale * d_x
+        for b in reversed(range(c.blocks)):
+            _, upstream, *block_grads = backward(stream[b], upstream, *self._block(b), mask)
+            for name, g in zip(BLOCK_PARAMETERS, block_grads, strict=True):
+                grads[f"{b}.{name}"] = g.sum(axis=0)
+        # The embeddings: X₀ = onehot·E + P, so ∂L/∂E = onehotᵀ ∂L/∂X₀ and ∂L/∂P = ∂L/∂X₀.
+        grads["token_embedding"] = onehot.reshape(-1, c.vocab).T @ upstream.reshape(-1, c.width)
+        grads["position_embedding"] = np.zeros_like(p["position_embedding"])
+        grads["position_embedding"][:length] = upstream.sum(axis=0)
+        grads = {k: grads[k] for k in p}  # the parameters' order
         return total, grads
 
     def _block(self, b: int) -> list[np.ndarray]:
         return [self.params[f"{b}.{name}"] for name in BLOCK_PARAMETERS]
 
     def _head(self) -> list[np.ndarray]:
-        return [self.params["gamma_f"], self.params["beta_f"], self.params["W_u"]]
+        return [self.params[name] for name in HEAD_PARAMETERS]
 
     def logits(self, tokens: np.ndarray) -> np.ndarray:
         """Next-token logits after the last of ``tokens`` (at most ``context`` of them).

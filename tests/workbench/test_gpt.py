@@ -143,3 +143,50 @@ def test_generated_block_gradients_pass_finite_differences_and_the_complex_step(
     wrt = [0, *range(2, len(names))]
     report = check_gradient(loss, grads, *inputs, method=method, wrt=wrt, seed=0)
     assert report.passed, report.max_rel_error
+
+
+def _block_inputs(rng, batch):
+    shapes = {"X": (6, 8), "G": (6, 8), **gpt._block_shapes(CONFIG)}
+    values = {k: rng.standard_normal(s) / np.sqrt(s[0]) for k, s in shapes.items()}
+    values["X"], values["G"] = rng.standard_normal((2, batch, 6, 8))
+    return [values[k] for k in ("X", "G", *gpt.BLOCK_PARAMETERS)]
+
+
+def _disagreement(function, inputs, batch) -> float:
+    """The worst relative difference between ``function`` on the whole batch and on each
+    sequence alone (a weight's gradient per sequence)."""
+    mask = np.tril(np.ones((6, 6)))
+    together = function(*inputs, mask)
+    worst = 0.0
+    for row in range(batch):
+        alone = function(inputs[0][row], inputs[1][row], *inputs[2:], mask)
+        for a, b in zip(alone, together, strict=True):
+            worst = max(worst, float(np.max(np.abs(b[row] - a)) / np.max(np.abs(a))))
+    return worst
+
+
+def test_the_block_code_on_a_batch_equals_it_on_each_sequence():
+    """The training step runs the generated block on B×T×n arrays at once. It can fail:
+    the same source with a plain transpose (.T reverses all three axes) disagrees."""
+    from workbench.codegen.numeric import HELPERS
+    from workbench.codegen.staged import spread
+
+    _, backward = gpt.block_functions(6, 8, 16)
+    inputs = _block_inputs(np.random.default_rng(4), batch=3)
+    assert _disagreement(backward, inputs, 3) <= 1e-13
+    namespace = {"numpy": np, "spread": spread, **HELPERS}
+    exec(backward.source.replace(".mT", ".T"), namespace)
+    with pytest.raises(ValueError):  # shapes that do not line up
+        _disagreement(namespace["generated"], inputs, 3)
+
+
+def test_a_batched_training_step_equals_the_sum_of_its_sequences():
+    """The mean loss and the gradients of a batch are those of its sequences, averaged."""
+    model = gpt.TinyGPT(CONFIG, seed=5)
+    x, y = next(_data(5))
+    loss, grads = model.loss_and_gradients(x, y)
+    parts = [model.loss_and_gradients(x[r : r + 1], y[r : r + 1]) for r in range(len(x))]
+    assert loss == pytest.approx(np.mean([p[0] for p in parts]), rel=1e-13)
+    for name, g in grads.items():
+        mean = np.mean([p[1][name] for p in parts], axis=0)
+        np.testing.assert_allclose(g, mean, rtol=1e-12, atol=1e-15 * np.max(np.abs(mean)))

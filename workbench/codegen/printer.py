@@ -43,10 +43,10 @@ class StableNumPyPrinter(NumPyPrinter):
     }
 
     def _print_Softmax(self, expr):
-        return f"softmax({self._print(expr.arg)}, axis={expr.axis})"
+        return f"softmax({self._print(expr.arg)}, axis={self._axis(expr.axis)})"
 
     def _print_LogSoftmax(self, expr):
-        return f"log_softmax({self._print(expr.arg)}, axis={expr.axis})"
+        return f"log_softmax({self._print(expr.arg)}, axis={self._axis(expr.axis)})"
 
     def _print_MaskedSoftmax(self, expr):
         return f"masked_softmax({self._print(expr.args[0])}, {self._print(expr.args[1])})"
@@ -103,10 +103,21 @@ class StableNumPyPrinter(NumPyPrinter):
         arg, axis = expr.arg, expr.axis
         rows, cols = (int(d) for d in expr.shape)
         text = self._print(arg)
-        summed = text if arg.shape[axis] == 1 else f"numpy.sum({text}, axis={axis}, keepdims=True)"
+        summed = (
+            text
+            if arg.shape[axis] == 1
+            else f"numpy.sum({text}, axis={self._axis(axis)}, keepdims=True)"
+        )
         if (cols if axis == 1 else rows) == 1:
             return summed
-        return f"numpy.broadcast_to({summed}, ({rows}, {cols}))"
+        return self._broadcast(summed, rows, cols)
+
+    def _axis(self, axis) -> int:
+        """How an axis of a matrix is written (a batched printer counts from the end)."""
+        return int(axis)
+
+    def _broadcast(self, text: str, rows: int, cols: int) -> str:
+        return f"numpy.broadcast_to({text}, ({rows}, {cols}))"
 
     def _print_Slope(self, expr):
         value = self._print(expr.arg)

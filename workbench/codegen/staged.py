@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
 from workbench.codegen.numeric import HELPERS
 from workbench.codegen.printer import StableNumPyPrinter, prepare
@@ -28,6 +29,23 @@ from workbench.codegen.printer import StableNumPyPrinter, prepare
 
 class _StagePrinter(StableNumPyPrinter):
     dtype_of = ""  # an argument's name: matrices of ones take its dtype (float32 stays so)
+    # Batched: every array may carry leading batch axes (B×T×n for a T×n matrix), so a
+    # transpose swaps the last two axes, sums and softmaxes count axes from the end, and a
+    # broadcast keeps the batch axes.
+    batched = False
+
+    def _print_Transpose(self, expr):
+        if not self.batched:
+            return super()._print_Transpose(expr)
+        return f"{self.parenthesize(expr.arg, PRECEDENCE['Pow'])}.mT"
+
+    def _axis(self, axis) -> int:
+        return int(axis) - 2 if self.batched else int(axis)
+
+    def _broadcast(self, text: str, rows: int, cols: int) -> str:
+        if self.batched:
+            return f"spread({text}, {rows}, {cols})"
+        return super()._broadcast(text, rows, cols)
 
     def _print_HadamardPower(self, expr):
         return f"({self._print(expr.base)})**({self._print(expr.exp)})"
@@ -35,6 +53,11 @@ class _StagePrinter(StableNumPyPrinter):
     def _print_OneMatrix(self, expr):
         rows, cols = (int(d) for d in expr.shape)
         return f"numpy.ones(({rows}, {cols}), dtype={self.dtype_of}.dtype)"
+
+
+def spread(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """A broadcast view of ``array`` as ``rows``×``cols`` matrices, batch axes kept."""
+    return np.broadcast_to(array, (*array.shape[:-2], rows, cols))
 
 
 def _order(definitions: Mapping, wanted: Sequence) -> list:
@@ -70,13 +93,19 @@ def stages_source(
     outputs: Sequence,
     sizes: Mapping[sp.Symbol, int] | None = None,
     name: str = "generated",
+    batched: bool = False,
 ) -> str:
-    """The source of a function of ``args`` returning ``outputs``, one line per stage."""
+    """The source of a function of ``args`` returning ``outputs``, one line per stage.
+
+    ``batched``: the function also takes arrays with leading batch axes (B×T×n for a T×n
+    argument) and returns each output with them; an argument without them (a weight) is
+    shared by the batch, so a weight's gradient comes back per example, to be summed."""
     sizes = dict(sizes or {})
     printer = _StagePrinter(
         {"fully_qualified_modules": True, "inline": True, "helpers": frozenset(HELPERS)}
     )
     printer.dtype_of = str(args[0].name)
+    printer.batched = batched
     lines = [f"def {name}({', '.join(str(a.name) for a in args)}):"]
     for stage in _order(definitions, outputs):
         expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
@@ -91,10 +120,11 @@ def compile_stages(
     definitions: Mapping,
     outputs: Sequence,
     sizes: Mapping[sp.Symbol, int] | None = None,
+    batched: bool = False,
 ) -> Callable:
     """Compile :func:`stages_source`; the function keeps its source as ``.source``."""
-    source = stages_source(args, definitions, outputs, sizes)
-    namespace: dict = {"numpy": np, **HELPERS}
+    source = stages_source(args, definitions, outputs, sizes, batched=batched)
+    namespace: dict = {"numpy": np, "spread": spread, **HELPERS}
     exec(compile(source, "<generated>", "exec"), namespace)  # our own printed source
     function = namespace["generated"]
     function.source = source
