@@ -230,6 +230,8 @@ PROSE = [
     ("KL(p̂ ‖ s)", r"$\mathrm{KL} (\hat{p} \| s)$"),
     ("Σ_k f_k δ_kj → f_j", r"$\sum_{k} f_{k} \delta_{kj} \to f_{j}$"),
     ("Yᵀ1/N", r"$Y^{\top}1/N$"),
+    # One superscript: X^{-}^{\top} is a double superscript, which stops pdflatex.
+    ("the (p, q) entry of X⁻ᵀ.", r"the (p, q) entry of $X^{-\top}$."),
     ("100% of a & {c} — “quoted” café", r"100\% of a \& \{c\} --- ``quoted'' caf{\'e}"),
     ("kept $\\frac{1}{2}$ as is", "kept $\\frac{1}{2}$ as is"),
     ("a < b | c_d", r"a \textless{} b \textbar{} $c_{d}$"),
@@ -239,6 +241,10 @@ PROSE = [
     ("NLL = H(p̂, p)", r"$\mathrm{NLL} = H(\hat{p}, p)$"),  # one name
     ("The CPU is fast", "The CPU is fast"),
 ]
+
+
+# x^{a}^{b} or x_{a}_{b}: "Double superscript", a pdflatex error.
+DOUBLE_SCRIPT = re.compile(r"([\^_])(\{[^{}]*\}|\\?\w)\1")
 
 
 @pytest.mark.parametrize(("text", "expected"), PROSE, ids=[t for t, _ in PROSE])
@@ -264,6 +270,7 @@ def test_prose_of_every_derivation_is_pdflatex_safe():
         for text, out in zip(texts, outs, strict=True):
             assert out.isascii(), (slug, text, out)
             assert len(re.findall(r"(?<!\\)\$", out)) % 2 == 0, (slug, text, out)
+            assert not DOUBLE_SCRIPT.search(out), (slug, text, out)
 
 
 @pytest.mark.parametrize(

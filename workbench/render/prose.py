@@ -213,6 +213,10 @@ def _math(formula: str) -> str:
     while i < len(formula):
         c = formula[i]
         found = _script(c)
+        if c == "ᵀ" and script and script[0] == "^":  # X⁻ᵀ: one superscript, X^{-\top}
+            script[1].append(c)
+            i += 1
+            continue
         if found and c != "ᵀ":  # ᵀ is the transpose, not a letter T
             mark, base = found
             if script and script[0] == mark:
@@ -252,7 +256,8 @@ def _math(formula: str) -> str:
 def _close(out: list[str], script) -> None:
     if script:
         mark, bases = script
-        out.append(f"{mark}{{{''.join(_math_char(b) for b in bases)}}}")
+        inside = "".join(r"\top " if b == "ᵀ" else _math_char(b) for b in bases)
+        out.append(f"{mark}{{{inside.strip()}}}")
 
 
 def _math_char(c: str) -> str:
