@@ -75,3 +75,22 @@ def test_no_new_bad_box_in_the_registry():
     assert not new, f"boxes that are not matrix notation: {new}"
     fixed = {key for key in KNOWN - bad if key in found}
     assert not fixed, f"fixed (take them off KNOWN): {sorted(fixed)}"
+
+
+def test_no_printed_assumption_carries_a_program_name():
+    """The facts a result assumes print in the result's terms: the adjugate fact, stated
+    with the name Xinv, printed 'C_pq = D Xinv_qp' under a box that reads (X⁻¹)ᵀ."""
+    from workbench.render.boxes import PROGRAM_NAMES
+    from workbench.render.latex import assumptions_to_latex, expr_to_latex
+
+    checked = 0
+    for slug in available_slugs():
+        derivation = registry.get(slug)
+        for result in derivation.results:
+            for text in assumptions_to_latex(derivation, result):
+                assert not PROGRAM_NAMES.findall(text), (slug, result.label, text)
+                checked += 1
+    assert checked >= 20
+    # The test can fail: the adjugate fact as stated.
+    fact = registry.get("matrix-calculus-identities").result("∂log det X/∂X_pq").assumptions[0]
+    assert PROGRAM_NAMES.findall(expr_to_latex(fact[1]))

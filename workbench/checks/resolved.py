@@ -46,19 +46,12 @@ def _resolved_lazily(facts, expr, definitions):
     applies)."""
     present = algebra.names_in(expr, definitions)
     return tuple(
-        (_unfolded_beyond(lhs, present, definitions), _unfolded_beyond(rhs, present, definitions))
+        (
+            algebra.unfolded_beyond(lhs, present, definitions),
+            algebra.unfolded_beyond(rhs, present, definitions),
+        )
         for lhs, rhs in facts
     )
-
-
-def _unfolded_beyond(expr, present, definitions):
-    expr = sp.sympify(expr)  # a fact's side may be a plain number (p = 1/2)
-    for _ in range(16):
-        extra = algebra.names_in(expr, definitions) - present
-        if not extra:
-            break
-        expr = algebra.unfold(expr, {k: definitions[k] for k in extra})
-    return expr
 
 
 def _resolved(facts, definitions):

@@ -131,6 +131,19 @@ def names_in(expr: sp.Basic, definitions: Definitions) -> set[sp.Basic]:
     return found | {s for s in free_symbols(expr) if s in definitions}
 
 
+def unfolded_beyond(expr, present: set, definitions: Definitions) -> sp.Basic:
+    """``expr`` with every defined name not in ``present`` unfolded, as often as needed:
+    a fact written with a name (Xinv) that a step, or a result, has since written out
+    (X⁻¹) is the same fact in the step's terms."""
+    expr = sp.sympify(expr)  # a fact's side may be a plain number (p = 1/2)
+    for _ in range(16):
+        extra = names_in(expr, definitions) - present
+        if not extra:
+            break
+        expr = unfold(expr, {k: definitions[k] for k in extra})
+    return expr
+
+
 def _derivatives_at_points(expr: sp.Basic, names) -> sp.Basic:
     """Derivative(f(u), u) → Subs(Derivative(f(t), t), t, u) when u is about to be unfolded.
 

@@ -24,6 +24,7 @@ from workbench.render.figures import Figure
 from workbench.render.latex import (
     Mark,
     StepStyle,
+    assumptions_to_latex,
     expr_to_latex,
     notes_to_latex,
     number_to_latex,
@@ -183,9 +184,7 @@ def derivation(ctx: Context, sub: str) -> str:
         out.append(_heading(sub, text_to_latex(result.label)))
         out.append(layout.steps_block(result, marks, ctx.style))
         out.append(r"\begingroup\small" + "\n" + notes_to_latex(result) + "\n\\endgroup")
-        assumed = ", ".join(
-            f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions
-        )
+        assumed = ", ".join(assumptions_to_latex(ctx.derivation, result))
         mark = ctx.style.marks[closed_form_mark(ctx.report, result.label)]
         derived, closed = expr_to_latex(result.derived), expr_to_latex(boxed_form(result))
         if derived == closed:  # a scalar result: its closed form is the same expression

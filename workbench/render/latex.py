@@ -36,6 +36,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from workbench.core import algebra
 from workbench.core.derivation import note_parts
 from workbench.render.prose import text_to_latex
 from workbench.render.text import bound_name
@@ -45,6 +46,7 @@ __all__ = [
     "Mark",
     "StepStyle",
     "WorkbenchLatexPrinter",
+    "assumptions_to_latex",
     "derivation_to_latex",
     "expr_to_latex",
     "mark_of",
@@ -265,6 +267,20 @@ def _inverted(factor):
         isinstance(factor, sp.MatPow) and factor.args[1] == -1
     )
     return factor.args[0] if inverse and factor.args[0].shape == (1, 1) else None
+
+
+def assumptions_to_latex(derivation, result) -> list[str]:
+    """Each fact ``result`` assumes as ``$lhs = rhs$``. A name for an inverse that the
+    fact is written with but the result has written out (Xinv, now X⁻¹) is printed as the
+    inverse, so a face never prints a program's name the steps no longer use; the other
+    names (det X as D) stay as the fact states them."""
+    defs = {k: v for k, v in derivation.definitions.items() if isinstance(v, sp.Inverse)}
+    present = algebra.names_in(result.derived, defs)
+    out = []
+    for lhs, rhs in result.assumptions:
+        lhs, rhs = (algebra.unfolded_beyond(side, present, defs) for side in (lhs, rhs))
+        out.append(f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$")
+    return out
 
 
 def conventional_terms(expr) -> list:

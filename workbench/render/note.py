@@ -33,7 +33,7 @@ import sympy as sp
 from workbench.checks.report import DerivationReport
 from workbench.core import registry
 from workbench.core.derivation import Derivation, note_parts
-from workbench.render.latex import Mark, expr_to_latex, shown_to_latex
+from workbench.render.latex import Mark, assumptions_to_latex, expr_to_latex, shown_to_latex
 from workbench.render.marks import closed_form_mark, matrix_lhs, step_marks
 from workbench.render.texbuild import write_outputs
 
@@ -193,7 +193,7 @@ def _result(derivation, result, marks, report) -> list[str]:
         rf"&= {expr_to_latex(step.after)} && \text{{({number})}}"
         for number, step in enumerate(result.steps, 1)
     ]
-    facts = [f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$" for lhs, rhs in result.assumptions]
+    facts = assumptions_to_latex(derivation, result)
     # The facts of this result only, in its own section: the reader holds a fact stated
     # in a section with a derivation to the next heading.
     given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
