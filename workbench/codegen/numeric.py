@@ -90,17 +90,47 @@ def sigmoid_prime(x: np.ndarray) -> np.ndarray:
 _GELU_C = float(np.sqrt(2 / np.pi))  # a Python float: a NumPy scalar would promote float32
 
 
+def _tanh_argument(x: np.ndarray, square: np.ndarray) -> np.ndarray:
+    """√(2/π)(x + 0.044715x³) in one new array (x·x·x, not x**3: NumPy's power with an
+    exponent other than 2 is ~100× slower). A large temporary costs more to allocate
+    than to compute, so the arithmetic is done in place."""
+    out = square * x
+    out *= 0.044715
+    out += x
+    out *= _GELU_C
+    return out
+
+
 def gelu(x: np.ndarray) -> np.ndarray:
     """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows."""
-    # x·x·x, not x**3: NumPy's power with an exponent other than 2 is ~100× slower.
-    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * (x * x * x))))
+    if np.ndim(x) == 0:
+        return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * (x * x * x))))
+    out = np.tanh(_tanh_argument(x, x * x))
+    out += 1.0
+    out *= x
+    out *= 0.5
+    return out
 
 
 def gelu_prime(x: np.ndarray) -> np.ndarray:
-    """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests)."""
+    """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests):
+    (1 + t)/2 + x(1 − t²)·√(2/π)(1 + 3·0.044715x²)/2 with t = tanh(√(2/π)(x + 0.044715x³))."""
     square = x * x
-    t = np.tanh(_GELU_C * (x + 0.044715 * (square * x)))
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * square)
+    if np.ndim(x) == 0:
+        t = np.tanh(_GELU_C * (x + 0.044715 * (square * x)))
+        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * square)
+    t = np.tanh(_tanh_argument(x, square))
+    slope = t * t  # then 1 − t², times x/2·√(2/π)(1 + 3·0.044715x²), in place
+    np.subtract(1.0, slope, out=slope)
+    slope *= x
+    slope *= 0.5 * _GELU_C
+    square *= 3 * 0.044715
+    square += 1.0
+    slope *= square
+    t += 1.0
+    t *= 0.5
+    t += slope
+    return t
 
 
 HELPERS: dict[str, Callable] = {
