@@ -30,7 +30,7 @@ import sympy as sp
 
 from derivations import adam_bias_correction as adam
 from derivations import transformer_block_backward as tb
-from workbench.codegen.staged import compile_stages
+from workbench.codegen.staged import compile_stages, stage_order
 from workbench.core.functions import Elementwise, LogSoftmax, Softmax
 
 BLOCK_PARAMETERS = tuple(w.name for w in tb.PARAMETERS)
@@ -75,6 +75,26 @@ def block_functions(context: int, width: int, mlp: int):
     gradients = [tb.Y, *(_concrete(tb.CLOSED[w]) for w in tb.WRT)]
     backward = compile_stages(BLOCK_ARGS, definitions, gradients, sizes, batched=True)
     return forward, backward
+
+
+@cache
+def block_step_functions(context: int, width: int, mlp: int):
+    """(forward, backward) of one block for training, generated at these sizes: the
+    forward returns Y and every stage it computed (``SAVED``), and the backward takes them
+    after the block's arguments instead of computing the forward pass again."""
+    sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
+    definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    saved = forward_stages()
+    forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y, *saved], sizes, batched=True)
+    gradients = [_concrete(tb.CLOSED[w]) for w in tb.WRT]
+    backward = compile_stages((*BLOCK_ARGS, *saved), definitions, gradients, sizes, batched=True)
+    return forward, backward
+
+
+def forward_stages() -> tuple[sp.MatrixSymbol, ...]:
+    """The block's forward stages (H₁, Q, …, Z, U, F), in the order they are computed."""
+    forward = {k: v for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    return tuple(s for s in stage_order(forward, [tb.Y]) if s != tb.Y)
 
 
 # The head: final layer norm (the block's row-wise definitions), unembedding W_u, and the
@@ -171,7 +191,7 @@ class TinyGPT:
         """Mean cross-entropy over a batch (B×T token ids) and every parameter's gradient."""
         c, p = self.config, self.params
         batch, length = inputs.shape
-        forward, backward = block_functions(length, c.width, c.mlp)
+        forward, backward = block_step_functions(length, c.width, c.mlp)
         head = head_function(length, c.width, c.vocab)
         mask = self.mask[:length, :length]
         scale = 1.0 / (batch * length)
@@ -180,10 +200,11 @@ class TinyGPT:
         # shared), and returns each weight's gradient per sequence, summed here.
         onehot = eye[inputs]
         x = onehot @ p["token_embedding"] + p["position_embedding"][:length]
-        stream = [x]
+        stream, saved = [x], []
         for b in range(c.blocks):
-            x = forward(x, np.zeros_like(x), *self._block(b), mask)[0]
+            x, *stages = forward(x, np.zeros_like(x), *self._block(b), mask)
             stream.append(x)
+            saved.append(stages)
         loss, d_x, d_gf, d_bf, d_wu = head(x, eye[targets], *self._head())
         total = float(np.sum(loss)) * scale
         grads = {
@@ -192,7 +213,8 @@ class TinyGPT:
         }
         upstream = scale * d_x
         for b in reversed(range(c.blocks)):
-            _, upstream, *block_grads = backward(stream[b], upstream, *self._block(b), mask)
+            args = (stream[b], upstream, *self._block(b), mask, *saved[b])
+            upstream, *block_grads = backward(*args)
             for name, g in zip(BLOCK_PARAMETERS, block_grads, strict=True):
                 grads[f"{b}.{name}"] = g.sum(axis=0)
         # The embeddings: X₀ = onehot·E + P, so ∂L/∂E = onehotᵀ ∂L/∂X₀ and ∂L/∂P = ∂L/∂X₀.

@@ -190,3 +190,23 @@ def test_a_batched_training_step_equals_the_sum_of_its_sequences():
     for name, g in grads.items():
         mean = np.mean([p[1][name] for p in parts], axis=0)
         np.testing.assert_allclose(g, mean, rtol=1e-12, atol=1e-15 * np.max(np.abs(mean)))
+
+
+def test_the_training_backward_from_saved_stages_equals_the_fused_backward():
+    """Training passes the forward's stages to the backward instead of computing them
+    again. It can fail: with two saved stages swapped (Q for K) the gradients differ."""
+    forward, from_saved = gpt.block_step_functions(6, 8, 16)
+    _, fused = gpt.block_functions(6, 8, 16)
+    inputs = _block_inputs(np.random.default_rng(6), batch=3)
+    mask = np.tril(np.ones((6, 6)))
+    y, *stages = forward(*inputs, mask)
+    expected = fused(*inputs, mask)
+    np.testing.assert_array_equal(y, expected[0])
+    got = from_saved(*inputs, mask, *stages)
+    for a, b in zip(got, expected[1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    names = [s.name for s in gpt.forward_stages()]
+    q, k = names.index("Q"), names.index("K")
+    stages[q], stages[k] = stages[k], stages[q]
+    swapped = from_saved(*inputs, mask, *stages)
+    assert max(np.max(np.abs(a - b)) for a, b in zip(swapped, expected[1:], strict=True)) > 1e-3

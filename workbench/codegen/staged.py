@@ -60,7 +60,7 @@ def spread(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return np.broadcast_to(array, (*array.shape[:-2], rows, cols))
 
 
-def _order(definitions: Mapping, wanted: Sequence) -> list:
+def stage_order(definitions: Mapping, wanted: Sequence) -> list:
     """The defined names ``wanted`` needs, each after the names its definition mentions."""
     out, seen = [], set()
 
@@ -99,15 +99,19 @@ def stages_source(
 
     ``batched``: the function also takes arrays with leading batch axes (B×T×n for a T×n
     argument) and returns each output with them; an argument without them (a weight) is
-    shared by the batch, so a weight's gradient comes back per example, to be summed."""
+    shared by the batch, so a weight's gradient comes back per example, to be summed.
+
+    An argument that ``definitions`` defines (a forward pass's saved ``Z``) is taken as
+    given: its stage, and the stages only it needs, are not computed again."""
     sizes = dict(sizes or {})
+    definitions = {k: v for k, v in definitions.items() if k not in set(args)}
     printer = _StagePrinter(
         {"fully_qualified_modules": True, "inline": True, "helpers": frozenset(HELPERS)}
     )
     printer.dtype_of = str(args[0].name)
     printer.batched = batched
     lines = [f"def {name}({', '.join(str(a.name) for a in args)}):"]
-    for stage in _order(definitions, outputs):
+    for stage in stage_order(definitions, outputs):
         expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
         lines.append(f"    {stage.name} = {printer.doprint(expr)}")
     results = [printer.doprint(prepare([_numbers(sp.sympify(e).subs(sizes))])[0]) for e in outputs]
