@@ -80,14 +80,20 @@ def block_functions(context: int, width: int, mlp: int):
 @cache
 def block_step_functions(context: int, width: int, mlp: int):
     """(forward, backward) of one block for training, generated at these sizes: the
-    forward returns Y and every stage it computed (``SAVED``), and the backward takes them
-    after the block's arguments instead of computing the forward pass again."""
+    forward returns Y and every stage it computed (:func:`forward_stages`), and the
+    backward takes them after the block's arguments instead of computing the forward pass
+    again. The backward returns ∂L/∂X per sequence and each parameter's gradient summed
+    over the batch."""
     sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
     definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
     saved = forward_stages()
     forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y, *saved], sizes, batched=True)
     gradients = [_concrete(tb.CLOSED[w]) for w in tb.WRT]
-    backward = compile_stages((*BLOCK_ARGS, *saved), definitions, gradients, sizes, batched=True)
+    # ∂L/∂X per sequence, each weight's gradient summed over the batch.
+    totals = [w in tb.PARAMETERS for w in tb.WRT]
+    backward = compile_stages(
+        (*BLOCK_ARGS, *saved), definitions, gradients, sizes, batched=True, totals=totals
+    )
     return forward, backward
 
 
@@ -112,7 +118,7 @@ d_hf = sp.MatrixSymbol("dH_f", tb.T, tb.n)
 @cache
 def head_function(context: int, width: int, vocab: int):
     """Loss (summed over positions), ∂/∂X_f, ∂/∂γ_f, ∂/∂β_f, ∂/∂W_u for one sequence, or
-    for each of a batch (B×T×n)."""
+    for a batch (B×T×n): ∂/∂X_f per sequence, the loss and the rest summed over it."""
     definitions = {
         **tb._layer_norm_definitions(Xf, mu_f, var_f, xhat_f, H_f, gamma_f, beta_f),
         logits: H_f * Wu,
@@ -132,7 +138,8 @@ def head_function(context: int, width: int, vocab: int):
     ]
     sizes = {tb.T: context, tb.n: width, V_SIZE: vocab}
     args = (Xf, Yt, gamma_f, beta_f, Wu)
-    return compile_stages(args, definitions, outputs, sizes, batched=True)
+    totals = (True, False, True, True, True)  # the loss and the weights' gradients
+    return compile_stages(args, definitions, outputs, sizes, batched=True, totals=totals)
 
 
 @cache
@@ -208,15 +215,14 @@ class TinyGPT:
         loss, d_x, d_gf, d_bf, d_wu = head(x, eye[targets], *self._head())
         total = float(np.sum(loss)) * scale
         grads = {
-            name: scale * g.sum(axis=0)
-            for name, g in zip(HEAD_PARAMETERS, (d_gf, d_bf, d_wu), strict=True)
+            name: scale * g for name, g in zip(HEAD_PARAMETERS, (d_gf, d_bf, d_wu), strict=True)
         }
         upstream = scale * d_x
         for b in reversed(range(c.blocks)):
             args = (stream[b], upstream, *self._block(b), mask, *saved[b])
             upstream, *block_grads = backward(*args)
             for name, g in zip(BLOCK_PARAMETERS, block_grads, strict=True):
-                grads[f"{b}.{name}"] = g.sum(axis=0)
+                grads[f"{b}.{name}"] = g
         # The embeddings: X₀ = onehot·E + P, so ∂L/∂E = onehotᵀ ∂L/∂X₀ and ∂L/∂P = ∂L/∂X₀.
         grads["token_embedding"] = onehot.reshape(-1, c.vocab).T @ upstream.reshape(-1, c.width)
         grads["position_embedding"] = np.zeros_like(p["position_embedding"])

@@ -60,6 +60,20 @@ def spread(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return np.broadcast_to(array, (*array.shape[:-2], rows, cols))
 
 
+def batch_total(array: np.ndarray) -> np.ndarray:
+    """The sum of a batch of matrices (leading axes summed; a matrix is itself)."""
+    return array.reshape(-1, *array.shape[-2:]).sum(axis=0)
+
+
+def batch_product(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Σ over the batch of firstᵀ @ second, as one product of the batch stacked by rows:
+    a weight's gradient (H₂ᵀ dZ) without a product per sequence."""
+    return first.reshape(-1, first.shape[-1]).T @ second.reshape(-1, second.shape[-1])
+
+
+BATCH_HELPERS = {"spread": spread, "batch_total": batch_total, "batch_product": batch_product}
+
+
 def stage_order(definitions: Mapping, wanted: Sequence) -> list:
     """The defined names ``wanted`` needs, each after the names its definition mentions."""
     out, seen = [], set()
@@ -94,6 +108,7 @@ def stages_source(
     sizes: Mapping[sp.Symbol, int] | None = None,
     name: str = "generated",
     batched: bool = False,
+    totals: Sequence[bool] = (),
 ) -> str:
     """The source of a function of ``args`` returning ``outputs``, one line per stage.
 
@@ -102,7 +117,10 @@ def stages_source(
     shared by the batch, so a weight's gradient comes back per example, to be summed.
 
     An argument that ``definitions`` defines (a forward pass's saved ``Z``) is taken as
-    given: its stage, and the stages only it needs, are not computed again."""
+    given: its stage, and the stages only it needs, are not computed again.
+
+    ``totals`` (batched only): for each output, whether it comes back summed over the
+    batch (a weight's gradient) rather than per example."""
     sizes = dict(sizes or {})
     definitions = {k: v for k, v in definitions.items() if k not in set(args)}
     printer = _StagePrinter(
@@ -114,9 +132,23 @@ def stages_source(
     for stage in stage_order(definitions, outputs):
         expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
         lines.append(f"    {stage.name} = {printer.doprint(expr)}")
-    results = [printer.doprint(prepare([_numbers(sp.sympify(e).subs(sizes))])[0]) for e in outputs]
+    results = []
+    for n, e in enumerate(outputs):
+        expr = prepare([_numbers(sp.sympify(e).subs(sizes))])[0]
+        results.append(
+            _total(printer, expr) if n < len(totals) and totals[n] else printer.doprint(expr)
+        )
     lines.append(f"    return ({', '.join(results)},)")
     return "\n".join(lines) + "\n"
+
+
+def _total(printer, expr) -> str:
+    """``expr`` summed over the batch; Aᵀ B as one stacked product."""
+    if isinstance(expr, sp.MatMul) and len(expr.args) == 2:
+        first, second = expr.args
+        if isinstance(first, sp.Transpose):
+            return f"batch_product({printer.doprint(first.arg)}, {printer.doprint(second)})"
+    return f"batch_total({printer.doprint(expr)})"
 
 
 def compile_stages(
@@ -125,10 +157,11 @@ def compile_stages(
     outputs: Sequence,
     sizes: Mapping[sp.Symbol, int] | None = None,
     batched: bool = False,
+    totals: Sequence[bool] = (),
 ) -> Callable:
     """Compile :func:`stages_source`; the function keeps its source as ``.source``."""
-    source = stages_source(args, definitions, outputs, sizes, batched=batched)
-    namespace: dict = {"numpy": np, "spread": spread, **HELPERS}
+    source = stages_source(args, definitions, outputs, sizes, batched=batched, totals=totals)
+    namespace: dict = {"numpy": np, **BATCH_HELPERS, **HELPERS}
     exec(compile(source, "<generated>", "exec"), namespace)  # our own printed source
     function = namespace["generated"]
     function.source = source
