@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import seconds, table, write
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -180,6 +181,25 @@ def main() -> int:
         print(f"{name:22}" + "".join(t.rjust(16) for t in text))
     agree = rows[0]["hand vs generated (max rel)"]
     print(f"hand-written vs generated gradients: max relative difference {agree:.1e}")
+    eager, generated = rows[0]["PyTorch eager"], rows[0]["generated NumPy"]
+    ratio = generated / eager
+    met = "met" if ratio <= 1 else "NOT met"
+    body = table(
+        ["one training step", *(f"{r['threads']} thread(s)" for r in rows)],
+        [
+            [
+                name,
+                *(seconds(r[name]) if isinstance(r[name], float) else r[name][:30] for r in rows),
+            ]
+            for name in names
+        ],
+    )
+    body += (
+        f"\n\n- goal: generated NumPy no slower than PyTorch eager at one thread: {met} "
+        f"({ratio:.2f}× eager)\n- B={B}, T={T}, n={N}, m={M_WIDTH}, {BLOCKS} blocks, float64, "
+        f"best of 5; hand-written vs generated gradients: max relative difference {agree:.1e}"
+    )
+    write("bench_gpt_step", "One training step of the tiny GPT", body)
     return 0
 
 

@@ -26,6 +26,7 @@ SCRIPTS = (
     "tier1_check_time",
     "bench_test_suite",
     "bench_verify_claims",
+    "bench_gpt_step",
 )
 PLOTS = {
     "bench_equality": "Equality checker against simplify",
