@@ -226,3 +226,28 @@ def test_an_interrupt_swallowed_by_a_callback_prints_nothing_and_the_limit_holds
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert done.stdout.split() == ["limit", "held", "hook", "restored"], done.stdout
     assert done.stderr == ""
+
+
+def test_a_limit_whose_thread_has_ended_does_not_stop_the_others():
+    """Failed before this fix: a thread can end its block and exit between the watchdog's
+    look at ``done`` and its reading of that thread's CPU clock, which then raises
+    OSError. That ended the watchdog, and no limit of the process fired again (a test run
+    under CI hung here for 15 minutes). A limit with such a clock stands in for the race."""
+    import threading
+
+    from workbench.checks import timebox
+
+    def gone() -> float:
+        raise OSError(22, "Invalid argument")  # what a finished thread's clock gives
+
+    ghost = timebox._Limit(threading.get_ident() + 1, gone, 0.0)
+    timebox._WATCHDOG.add(ghost)
+    started = time.monotonic()
+    fired = False
+    try:
+        with time_limit(0.1):
+            while time.monotonic() < started + 5:  # bounded: the test never hangs
+                abs(1)
+    except TimeBudgetExceeded:
+        fired = True
+    assert fired and ghost.done

@@ -137,13 +137,25 @@ class _Watchdog:
                     return
                 now = time.monotonic()
                 for limit in self.limits:
-                    if now >= limit.next_shot and limit.clock() >= limit.deadline:
+                    if now >= limit.next_shot and self._spent(limit):
                         limit.expired = True
                         limit.shots += 1
                         limit.next_shot = now + RETRY_INTERVAL
                         if _SET_ASYNC is not None:
                             _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
             time.sleep(POLL_INTERVAL)
+
+    @staticmethod
+    def _spent(limit: _Limit) -> bool:
+        """Whether ``limit``'s thread has used its budget. A thread whose block has just
+        ended may have ended too: its CPU clock is gone (OSError), and so is the limit.
+        Before this, that error ended the watchdog, and no limit of the process fired
+        again."""
+        try:
+            return limit.clock() >= limit.deadline
+        except OSError:
+            limit.done = True
+            return False
 
     # An interrupt that lands in a callback Python cannot raise from (a weak reference's,
     # a finaliser) is swallowed there and printed as "Exception ignored in ..."; the
