@@ -69,8 +69,7 @@ def block_functions(context: int, width: int, mlp: int):
     The second returns Y, ∂L/∂X and every parameter's gradient, given G = ∂L/∂Y. Both take
     one sequence (T×n) or a batch (B×T×n); a parameter's gradient then comes per sequence.
     """
-    sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
-    definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    sizes, definitions = _block_setting(context, width, mlp)
     forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y], sizes, batched=True)
     gradients = [tb.Y, *(_concrete(tb.CLOSED[w]) for w in tb.WRT)]
     backward = compile_stages(BLOCK_ARGS, definitions, gradients, sizes, batched=True)
@@ -84,8 +83,7 @@ def block_step_functions(context: int, width: int, mlp: int):
     backward takes them after the block's arguments instead of computing the forward pass
     again. The backward returns ∂L/∂X per sequence and each parameter's gradient summed
     over the batch."""
-    sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
-    definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    sizes, definitions = _block_setting(context, width, mlp)
     saved = forward_stages()
     forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y, *saved], sizes, batched=True)
     gradients = [_concrete(tb.CLOSED[w]) for w in tb.WRT]
@@ -95,6 +93,13 @@ def block_step_functions(context: int, width: int, mlp: int):
         (*BLOCK_ARGS, *saved), definitions, gradients, sizes, batched=True, totals=totals
     )
     return forward, backward
+
+
+def _block_setting(context: int, width: int, mlp: int) -> tuple[dict, dict]:
+    """The block's sizes and its definitions made concrete (ε, φ = GELU), L left out."""
+    sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
+    definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    return sizes, definitions
 
 
 def forward_stages() -> tuple[sp.MatrixSymbol, ...]:
@@ -204,7 +209,7 @@ class TinyGPT:
         scale = 1.0 / (batch * length)
         eye = np.eye(c.vocab, dtype=p["W_u"].dtype)
         # The whole batch at once: the generated code takes B×T×n arrays (the weights are
-        # shared), and returns each weight's gradient per sequence, summed here.
+        # shared) and returns each weight's gradient already summed over the batch.
         onehot = eye[inputs]
         x = onehot @ p["token_embedding"] + p["position_embedding"][:length]
         stream, saved = [x], []

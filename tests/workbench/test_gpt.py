@@ -166,12 +166,12 @@ def test_the_block_code_on_a_batch_equals_it_on_each_sequence():
     """The training step runs the generated block on B×T×n arrays at once. It can fail:
     the same source with a plain transpose (.T reverses all three axes) disagrees."""
     from workbench.codegen.numeric import HELPERS
-    from workbench.codegen.staged import spread
+    from workbench.codegen.staged import BATCH_HELPERS
 
     _, backward = gpt.block_functions(6, 8, 16)
     inputs = _block_inputs(np.random.default_rng(4), batch=3)
     assert _disagreement(backward, inputs, 3) <= 1e-13
-    namespace = {"numpy": np, "spread": spread, **HELPERS}
+    namespace = {"numpy": np, **BATCH_HELPERS, **HELPERS}
     exec(backward.source.replace(".mT", ".T"), namespace)
     with pytest.raises(ValueError):  # shapes that do not line up
         _disagreement(namespace["generated"], inputs, 3)

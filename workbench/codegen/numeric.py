@@ -102,9 +102,8 @@ def _tanh_argument(x: np.ndarray, square: np.ndarray) -> np.ndarray:
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows."""
-    if np.ndim(x) == 0:
-        return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + 0.044715 * (x * x * x))))
+    """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows.
+    (Augmented assignments: in place for an array, a new number for a scalar.)"""
     out = np.tanh(_tanh_argument(x, x * x))
     out += 1.0
     out *= x
@@ -116,12 +115,10 @@ def gelu_prime(x: np.ndarray) -> np.ndarray:
     """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests):
     (1 + t)/2 + x(1 − t²)·√(2/π)(1 + 3·0.044715x²)/2 with t = tanh(√(2/π)(x + 0.044715x³))."""
     square = x * x
-    if np.ndim(x) == 0:
-        t = np.tanh(_GELU_C * (x + 0.044715 * (square * x)))
-        return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3 * 0.044715 * square)
     t = np.tanh(_tanh_argument(x, square))
-    slope = t * t  # then 1 − t², times x/2·√(2/π)(1 + 3·0.044715x²), in place
-    np.subtract(1.0, slope, out=slope)
+    slope = t * t  # then 1 − t², times x/2·√(2/π)(1 + 3·0.044715x²)
+    slope *= -1.0
+    slope += 1.0
     slope *= x
     slope *= 0.5 * _GELU_C
     square *= 3 * 0.044715
