@@ -640,6 +640,19 @@ def test_the_known_exceptions_are_derivations_with_reasons():
     assert all(len(reason) > 20 for reason in KNOWN.values())
 
 
+def test_the_report_of_a_note_in_a_deep_folder_fits_80_columns(tmp_path):
+    """Failed before the fix: the first line, the note's path and its count of chains,
+    was not wrapped, and from a clone in a temporary folder it was 82 columns wide."""
+    deep = tmp_path / "a-folder-with-a-long-name" / "and-another-one-below-it"
+    deep.mkdir(parents=True)
+    note = deep / "softmax_cross_entropy.md"
+    note.write_text((ROOT / "examples" / "softmax_cross_entropy.md").read_text())
+    text = check_note(note, timeout=0.01).render(80)
+    assert len(f"{note}: 1 chain of equalities") > 80  # the case the fix is for
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    assert str(note.name) in " ".join(text.split())
+
+
 def test_a_chain_out_of_time_names_the_timeout_option():
     """Failed before the fix: the terminal report dropped the first line of the steps
     report, so an undecided chain read "undecided (the input may be too large …)" without

@@ -118,7 +118,9 @@ class NoteReport:
         if self.error:
             return f"error: {self.error}"
         noun = "chain" if len(self.chains) == 1 else "chains"
-        lines = [f"{self.source}: {len(self.chains)} {noun} of equalities"]
+        # A long path wraps like the rest (a clone in a temporary folder made it 82 wide).
+        head = f"{self.source}: {len(self.chains)} {noun} of equalities"
+        lines = textwrap.wrap(head, width, subsequent_indent="  ", break_on_hyphens=False)
         for label, items in (("shapes", self.shapes), ("given", self.given)):
             if items:
                 # a short item stays on one line ("d = 3 by default", not "d" / "= 3")
