@@ -244,6 +244,27 @@ def test_independent_route_uses_the_steps_facts():
     assert check_step(step.before, step.after, derivation.definitions, ()).equal is False
 
 
+def test_independent_route_writes_an_inverse_out_at_every_size():
+    """X⁻¹ is inverted from numbers, and a fact's other inputs are numbers: the log-det
+    chain, the adjugate step under its fact too, is tested at all three size sets (the
+    symbolic 4×4 inverse ran out of time, leaving one size), and stays exact there."""
+    from derivations import matrix_calculus_identities as mc
+    from workbench.checks.step_check import check_chain, check_step
+
+    derivation = mc.build()
+    result = next(r for r in derivation.results if r.wrt == mc.S)
+    verdicts = check_chain(result.steps, derivation.definitions, domain=derivation.domain)
+    assert [v.method for v in verdicts] == ["tested"] * len(result.steps)
+    assert all(len(v.sizes) == 3 and max(s[mc.n] for s in v.sizes) == 4 for v in verdicts)
+    step = next(step for step in result.steps if step.assumptions)
+    right = check_step(step.before, step.after, derivation.definitions, step.assumptions)
+    assert right.equal is True and len(right.sizes) == 3
+    # C_pq/D = (X⁻¹)_pq would be the transposed adjugate: false for a general X.
+    wrong = step.after.xreplace({mc.Sinv[mc.q, mc.p]: mc.Sinv[mc.p, mc.q]})
+    assert wrong != step.after
+    assert check_step(step.before, wrong, derivation.definitions, step.assumptions).equal is False
+
+
 def test_independent_route_keeps_bound_and_differentiated_entries_symbolic():
     """Only the entry a derivative is taken by stays a symbol (the others are numbers at
     once), and a Subs's bound variable stays one until it is substituted."""

@@ -184,23 +184,42 @@ class _Writer:
         parent = e.parent
         if isinstance(parent, sp.MatrixSymbol):
             if parent in self.definitions and parent not in held:
-                return self.write(self._entry(parent, i, j), held)
+                return self.write(self._defined_entry(parent, i, j, held), held)
             s = self.symbol(MatrixElement(parent, i, j))
             if parent not in held or self.numbers is None or s in self.live:
                 return s if parent in held else self.leaf(s, parent)
             # Another entry of a held name: constant for this derivative, so its value.
             if parent in self.definitions:
-                return self.write(self._entry(parent, i, j), held)
+                return self.write(self._defined_entry(parent, i, j, held), held)
             return self.numbers(s)
         # A compound matrix: its own entry formula (a product's sum, say) where SymPy has
         # one, else SymPy writes the matrix out once its matrices are explicit.
-        entry = self._entry(parent, i, j)
-        if entry is not None and not (isinstance(entry, MatrixElement) and entry.parent == parent):
-            return self.write(entry, held)
-        explicit = parent.xreplace(
-            {m: self._explicit(m, held) for m in parent.atoms(sp.MatrixSymbol)}
-        )
-        return self.write(sp.Matrix(explicit.doit())[int(i), int(j)], held)
+        # An inverse or power has no entry formula of its own: SymPy's would invert the
+        # matrix of symbols (seconds at 4×4). Its matrices are made explicit first, so it
+        # inverts numbers; the explicit matrix serves every entry asked for.
+        if not isinstance(parent, sp.MatPow):
+            entry = self._entry(parent, i, j)
+            if entry is not None and not (
+                isinstance(entry, MatrixElement) and entry.parent == parent
+            ):
+                return self.write(entry, held)
+        return self.write(self._explicit_compound(parent, held)[int(i), int(j)], held)
+
+    def _defined_entry(self, name: sp.MatrixSymbol, i, j, held):
+        """Entry (i, j) of a defined matrix name's definition."""
+        definition = sp.sympify(self.definitions[name])
+        if isinstance(definition, sp.MatPow):
+            return self._explicit_compound(definition, held)[int(i), int(j)]
+        return self._entry(name, i, j)
+
+    def _explicit_compound(self, parent, held) -> sp.Matrix:
+        key = ("explicit", parent, held, self.live)
+        if key not in self.memo:
+            explicit = parent.xreplace(
+                {m: self._explicit(m, held) for m in parent.atoms(sp.MatrixSymbol)}
+            )
+            self.memo[key] = sp.Matrix(explicit.doit())
+        return self.memo[key]
 
     def _entry(self, matrix, i, j):
         """Entry (i, j) of a defined name's definition, or of a compound matrix by SymPy's
@@ -302,6 +321,13 @@ def _solve_fact(lhs, rhs, prefer: set) -> dict | None:
     numerator = sp.numer(equation)
     candidates = sorted(equation.free_symbols, key=lambda s: (s not in prefer, str(s)))
     linear = [s for s in candidates if _linear_in(numerator, s)]
+    if linear:
+        # a·s + b = 0 solved by hand: sp.solve rounds 80-digit numbers to 15 digits.
+        s = linear[0]
+        expanded = sp.expand(numerator)
+        slope, rest = expanded.coeff(s, 1), expanded.coeff(s, 0)
+        if slope != 0 and not slope.has(s) and not rest.has(s):
+            return {s: -rest / slope}
     for s in linear + [c for c in candidates if c not in linear]:
         try:
             roots = sp.solve(equation, s, dict=False)
@@ -459,18 +485,28 @@ def _one_point(before, after, definitions, facts, values, indices, domain, rng):
             drawn[s] = _draw(writer.name_of(s), bool(s.is_positive), domain, rng)
         return drawn[s]
 
-    # Facts are solved for one of their symbols, so with facts every input stays a symbol.
-    writer = _Writer(definitions, values, None if facts else numbers)
+    writer = _Writer(definitions, values, numbers)
     concrete = [writer.concrete(e) for e in (before, after)]
     bounds = _index_bounds([before, after, *[x for p in facts for x in p]], indices, writer)
     at = {i: sp.Integer(rng.randrange(bounds[i])) for i in indices}
     writer.values.update(at)
+    # A fact is solved for a symbol of its left side, so those inputs stay symbols; every
+    # other input is a random number (a fact holds for every value of the rest).
+    symbolic = _Writer(definitions, writer.values)
+    writer.live = frozenset(
+        s
+        for lhs, _ in facts
+        if not isinstance(lhs, sp.MatrixExpr)
+        for s in symbolic.write(symbolic.concrete(lhs).xreplace(at)).free_symbols
+    )
+    writer.elements.update(symbolic.elements)
+    writer.symbols.update(symbolic.symbols)
     a, b = (writer.write(writer.concrete(e).xreplace(at)) for e in concrete)
     for lhs, rhs in facts:
         if isinstance(lhs, sp.MatrixExpr) or isinstance(rhs, sp.MatrixExpr):
             continue  # a matrix fact (A⁻¹A = I) holds for the explicit matrices by itself
         left, right = (writer.write(writer.concrete(x).xreplace(at)) for x in (lhs, rhs))
-        solution = _solve_fact(left, right, (a.free_symbols | b.free_symbols))
+        solution = _solve_fact(left, right, (a.free_symbols | b.free_symbols) & writer.live)
         if solution is None:
             raise _Unsupported(f"the fact {lhs} = {rhs} could not be solved for a symbol")
         a, b = a.xreplace(solution), b.xreplace(solution)
