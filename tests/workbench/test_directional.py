@@ -90,3 +90,28 @@ def test_directional_check_compares_at_sixty_digits(size):
     prepared = DirectionalCheck(_softmax(), [right, off])
     assert [v.equal for v in prepared.compare([z], {n: size})] == [True, False]
     assert mpmath.mp.prec == 53
+
+
+def test_a_forward_with_a_matrix_of_numbers_is_read_at_large_sizes():
+    """A selector of numbers ([1 0]) in the forward is an input with fixed entries: the
+    batched logistic loss is prepared in well under its budget (SymPy's entry formula had
+    tried every sum in closed form, past the budget, so no extra size ran), and a wrong
+    claim is caught at B = d = 6."""
+    from derivations import logistic_regression_gradient as lr
+    from workbench.checks.sympy_diff import PREPARE_BUDGET, check_sympy_diff
+    from workbench.checks.timebox import time_limit
+
+    derivation = lr.build()
+    case = next(c for c in derivation.cases if c.name == "batch mean")
+    assert case.forward.atoms(sp.ImmutableMatrix)
+    p, q = sp.symbols("p q", integer=True)
+    claims = [Claim(w, g[p, q], (p, q)) for w, g in zip(case.wrt, case.gradients, strict=True)]
+    with time_limit(PREPARE_BUDGET / 4):
+        prepared = DirectionalCheck(case.forward, claims)
+    sizes = {s: 6 for s in case.sizes[0]}
+    assert [v.equal for v in prepared.compare(list(case.samplers), sizes)] == [True, True]
+    doubled = [claims[0], Claim(claims[1].wrt, 2 * claims[1].expr, (p, q))]
+    wrong = DirectionalCheck(case.forward, doubled).compare(list(case.samplers), sizes)
+    assert [v.equal for v in wrong] == [True, False]
+    labels = [entry["what"] for entry in check_sympy_diff(derivation, 20, 0).items]
+    assert "[batch mean] d/dw: closed form at B=6, d=6" in labels

@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -120,11 +121,19 @@ class DirectionalCheck:
         claims: Sequence[Claim],
         substitute: Callable[[sp.Basic], sp.Basic] = lambda e: e,
     ):
+        # A matrix of numbers in the forward (a one-hot selector, say) becomes an input
+        # with fixed entries: with one, SymPy's entry formula calls doit, which tries to
+        # sum every symbolic sum in closed form (six seconds for a batched logistic loss).
+        self.constants = {
+            m: sp.MatrixSymbol(f"_explicit{k}", *m.shape)
+            for k, m in enumerate(sorted(forward.atoms(sp.ImmutableMatrix), key=str))
+        }
+        forward = forward.xreplace(self.constants)
         self.forward = forward
-        self.claims = tuple(claims)
+        self.claims = tuple(_with_expr(c, _named_constants(c.expr, self.constants)) for c in claims)
         self.scalar = forward.shape[0] == 1
         self.output = sp.Dummy("r", integer=True)
-        entry = substitute(forward[0, 0] if self.scalar else forward[self.output, 0])
+        entry = substitute(_entry(forward, 0 if self.scalar else self.output))
         eps = sp.Dummy("ε")
         # Both sides are evaluated as factored sums (evaluation.factor_sums): the same
         # values, each factor computed once per index it reads. And the claim is
@@ -181,6 +190,7 @@ class DirectionalCheck:
             if tested >= points:
                 break
             given = {name: [list(row) for row in rows_] for name, rows_ in (fixed or {}).items()}
+            given.update({m.name: c.tolist() for c, m in self.constants.items()})
             point = {**_draw_point(shapes, domain or {}, rng), **given}
             _satisfy(assumptions, point, [c.wrt.name for c in self.claims])
             directions = {
@@ -275,6 +285,26 @@ def _first_difference(truth, value, sizes) -> dict | None:
                 "right": mpmath.nstr(right, 12),
             }
     return None
+
+
+def _entry(forward: sp.MatrixExpr, row) -> sp.Basic:
+    """Entry (row, 0) by SymPy's entry formula; a product's sums are left as sums, which
+    the evaluators sum (SymPy's doit would first try each in closed form)."""
+    if isinstance(forward, sp.MatMul):
+        return forward._entry(row, 0, expand=False)
+    return forward[row, 0]
+
+
+def _named_constants(expr: sp.Basic, constants: Mapping) -> sp.Basic:
+    """Entries of matrices of numbers as entries of their stand-in inputs."""
+    return sp.sympify(expr).replace(
+        lambda e: isinstance(e, MatrixElement) and e.parent in constants,
+        lambda e: constants[e.parent][e.i, e.j],
+    )
+
+
+def _with_expr(claim: Claim, expr: sp.Basic) -> Claim:
+    return claim if expr == claim.expr else dataclasses.replace(claim, expr=expr)
 
 
 def _contraction(expr: sp.Basic, claim: Claim, scalar: bool) -> sp.Basic:
