@@ -296,3 +296,21 @@ def test_one_comparison_is_not_plural():
     one = {"what": "x", "passed": True, "method": "proved"}
     assert summarise("steps", [one]).detail == "1 comparison"
     assert summarise("steps", [one, one]).detail == "2 comparisons"
+
+
+def test_a_result_no_small_case_covers_is_written_out_with_a_cases_substitutions():
+    """Where every case is large (a benchmark's T = 32), ∂L/∂P is written out at small
+    sizes still with a case's mask and every size its definitions use: without d, the
+    sum in S = QKᵀ/√d stayed symbolic and SymPy's doit ran for minutes."""
+    from derivations import attention_gradient as ag
+    from workbench.checks.sympy_diff import result_settings
+
+    derivation = ag.build()
+    large = {ag.T: 32, ag.d: 32, ag.e: 32}
+    cases = tuple(dataclasses.replace(case, sizes=(large,)) for case in derivation.cases)
+    derivation = dataclasses.replace(derivation, cases=cases)
+    settings = result_settings(derivation, derivation.result("∂L/∂P"))
+    assert len(settings) == 3
+    assert {case.name for case, _ in settings} == {case.name for case in cases}
+    assert all(set(sizes) == {ag.T, ag.d, ag.e} for _, sizes in settings)
+    assert all(max(sizes.values()) <= 6 for _, sizes in settings)

@@ -396,11 +396,17 @@ def result_settings(derivation: Derivation, result) -> list[tuple[Case | None, d
     ][:RESULT_SETTINGS]
     if settings:
         return settings
-    ordered = sorted(needed, key=str)
-    return [
-        (None, {symbol: base + offset for offset, symbol in enumerate(ordered)})
-        for base in RESULT_SIZES
-    ]
+    # No case has sizes this small: still with the covering cases' substitutions (a
+    # mask), in turn, and every size they set (the definitions may need more than the
+    # result names: d in S = QKᵀ/√d); without them a sum stays symbolic and doit tries
+    # it in closed form, for minutes.
+    settings = []
+    for number, base in enumerate(RESULT_SIZES):
+        case = covering[number % len(covering)] if covering else None
+        symbols = needed | (set().union(*map(set, case.sizes)) if case is not None else set())
+        ordered = sorted(symbols, key=str)
+        settings.append((case, {s: base + offset for offset, s in enumerate(ordered)}))
+    return settings
 
 
 def _input_names(result, definitions) -> set[str]:
