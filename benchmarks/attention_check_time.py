@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,18 +55,27 @@ def measure(code: Path, size: int, limit: float, family: str = "attention") -> d
     """One full check at T = d = e = ``size`` (``--family network``: the net of
     bench_verification's size ``size``, 16 = 8-16-4) on the tree ``code``; None if over
     ``limit``."""
+    # A session of its own, so that a run over the limit is stopped with its worker
+    # processes: killing only the parent left its workers computing for half an hour,
+    # and every later measurement ran on a loaded machine.
+    process = subprocess.Popen(
+        [sys.executable, "-c", PROGRAM.format(size=size, family=family)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(code)},
+        cwd=code,
+        start_new_session=True,
+    )
     try:
-        out = subprocess.run(
-            [sys.executable, "-c", PROGRAM.format(size=size, family=family)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(code)},
-            cwd=code,
-            timeout=limit,
-            check=True,
-        )
+        stdout, stderr = process.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
         return None
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, "check", stdout, stderr)
+    out = subprocess.CompletedProcess(process.args, 0, stdout, stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
