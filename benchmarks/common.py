@@ -93,7 +93,8 @@ def write(name: str, title: str, body: str) -> Path:
     """Write ``results/<name>.md`` with a title, the machine state and ``body``."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.md"
-    command = f"python benchmarks/{name}.py"
+    # The command as run, with its arguments (--before REV says what was compared).
+    command = " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])
     text = f"## {title}\n\n{body.rstrip()}\n\n_Measured by `{command}`; {machine()}._\n"
     path.write_text(text, encoding="utf-8")
     print(text)
