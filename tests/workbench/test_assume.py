@@ -160,3 +160,33 @@ def test_a_fact_true_at_every_point_needs_no_solving_and_each_point_is_checked()
     # A fact that only looked like an identity at the three points: a point that misses
     # it is not a test point.
     assert not points._meets([(x - sp.Rational(1, 2), 0)], {x: random.Random(0).random()})
+
+
+def test_an_identity_fact_at_note_sizes_is_told_without_expanding_it():
+    """The least-squares and Newton notes state (XᵀX)⁻¹(XᵀX) = I with X 4×3 and H⁻¹H = I
+    with H 4×4: expanding each entry, then solving it for one of its symbols, ran past the
+    note's 20 s. An identity is now told at random numbers first, and a large difference
+    is never expanded; both take about a second. Planted: 2·I instead of I is no
+    identity and is still solved for a symbol (not passed as holding everywhere)."""
+    import sympy as sp
+
+    from workbench.checks.timebox import time_limit
+    from workbench.verify import points
+    from workbench.verify.assume import equation_facts
+
+    X = sp.ImmutableMatrix(4, 3, lambda i, j: sp.Symbol(f"X[{i},{j}]", real=True))
+    A = sp.Matrix(4, 4, lambda i, j: sp.Symbol(f"A[{i},{j}]", real=True))
+    H = sp.ImmutableMatrix((A + A.T) / 2)
+    for matrix in (X.T * X, H):
+        size = matrix.shape[0]
+        product = sp.ImmutableMatrix(matrix.adjugate() / matrix.det() * matrix)
+        with time_limit(10.0):  # CPU seconds; it had run past the note's 20
+            facts = equation_facts(product, sp.eye(size))
+            assert facts and not points.unmet_facts(facts)
+            assert points.solve_facts(facts) == []
+    assert not points.says_nothing(product - sp.eye(4))
+    small = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"B[{i},{j}]", real=True))
+    wrong = equation_facts(
+        sp.ImmutableMatrix(small.adjugate() / small.det() * small), 2 * sp.eye(2)
+    )
+    assert wrong and points.solve_facts(wrong)

@@ -607,10 +607,6 @@ KNOWN = {
     "(k = 1..t) are not read",
     "layernorm-backward": "x̂ⱼ with a free j indexes nothing declared, ones(m, n) of "
     "symbolic sizes, and two Jacobian chains run out of time",
-    "least-squares": "the chain given (XᵀX)⁻¹(XᵀX) = I is undecided in its time: the "
-    "inverse of a 3×3 Gram matrix of 12 symbols, written out entry by entry",
-    "newton-step": "the chain given H⁻¹H = I is undecided in its time: the inverse of "
-    "H = (A + Aᵀ)/2 at 4×4, written out entry by entry",
     "transformer-block-backward": "derivatives by entries of defined matrices "
     "(∂L/∂F_{pq}, the second argument of diff) and names with no shapes (Y, a, b)",
 }

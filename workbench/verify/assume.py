@@ -34,7 +34,7 @@ from workbench.errors import ParseError
 from workbench.verify.interpret import Scope, Value, build, is_matrix
 from workbench.verify.latex_input import parse_any, split_equation
 from workbench.verify.parsing import Number, Unary, parse
-from workbench.verify.points import DENOMINATOR, Fact, entries
+from workbench.verify.points import DENOMINATOR, Fact, entries, says_nothing
 
 MAX_ASSUMPTIONS = 20
 SPAN = 4.0  # the width of a one-sided interval: x > 0 draws from (0, 4]
@@ -162,8 +162,7 @@ def _equations(lhs: Value, rhs: Value) -> list[Fact]:
         right = right * len(left)
     if len(left) != len(right):
         raise ParseError("the two sides of the equation have different shapes")
-    # expand, not simplify: bounded, and enough to drop an equation that says x = x
-    out = [(a, b) for a, b in zip(left, right, strict=True) if sp.expand(a - b) != 0]
+    out = [(a, b) for a, b in zip(left, right, strict=True) if not says_nothing(a - b)]
     if any(not (a - b).free_symbols for a, b in out):
         raise ParseError("the equation holds for no input (it is false)")
     return out
