@@ -32,10 +32,9 @@ A = sp.MatrixSymbol("A", n, n)
 At = sp.MatrixSymbol("A", d, n)
 X = sp.MatrixSymbol("X", n, m)
 B = sp.MatrixSymbol("B", m, d)
-# log det: a square S with cofactor matrix C and inverse Sinv.
+# log det: a square S with cofactor matrix C; its inverse is sp.Inverse(S) itself.
 S = sp.MatrixSymbol("X", n, n)
 C = sp.MatrixSymbol("C", n, n)
-Sinv = sp.MatrixSymbol("Xinv", n, n)
 # The derivative of the inverse, through tr(UᵀX⁻¹V) with U and V of size n×m.
 U = sp.MatrixSymbol("U", n, m)
 V = sp.MatrixSymbol("V", n, m)
@@ -49,14 +48,12 @@ DEFINITIONS = {
     # Laplace expansion of det X along row p. The cofactor C[p, k] is ± the determinant of
     # X without row p and column k, so it does not contain any entry of row p.
     D: sp.Sum(S[p, k] * C[p, k], (k, 0, n - 1)),
-    # The name the adjugate formula writes the inverse with, and what it stands for.
-    Sinv: sp.Inverse(S),
 }
 
 
 def cofactor_model(sizes, rng) -> dict:
-    """What C, D and X⁻¹ mean for a random exact X at ``sizes``: cofactors by their
-    definition (signed minors), the determinant, and SymPy's inverse."""
+    """What X, C and D mean at ``sizes``: a random exact X, its cofactors by their
+    definition (signed minors) and its determinant. X⁻¹ is SymPy's inverse of that X."""
     size = int(sizes[n])
     while True:
         explicit = sp.Matrix(
@@ -68,7 +65,6 @@ def cofactor_model(sizes, rng) -> dict:
         S: explicit,
         C: sp.Matrix(size, size, lambda i, c: explicit.cofactor(i, c)),
         D: explicit.det(),
-        Sinv: explicit.inv(),
     }
 
 
@@ -76,7 +72,7 @@ def cofactor_model(sizes, rng) -> dict:
 # the facts check at n = 2, …, 5 for every p, q, not assumed.
 ADJUGATE = Identity(
     C[p, q],
-    D * Sinv[q, p],
+    D * sp.Inverse(S)[q, p],
     "the adjugate formula X⁻¹ = Cᵀ/det X",
     model=cofactor_model,
     sizes=({n: 2}, {n: 3}, {n: 4}, {n: 5}),
@@ -284,9 +280,8 @@ def build() -> Derivation:
         )
         .apply(
             rules.Substitute(ADJUGATE),
-            "The adjugate formula X⁻¹ = Cᵀ/det X: C_pq = D·(X⁻¹)_qp.",
+            "The adjugate formula X⁻¹ = Cᵀ/det X: C_pq = D·(X⁻¹)_qp, the (p, q) entry of X⁻ᵀ.",
         )
-        .apply(rules.Definition((Sinv,)), "(X⁻¹)_qp is the (p, q) entry of X⁻ᵀ.")
     )
     results = (
         linear.result("∂(aᵀx)/∂xⱼ", a, (j, 0), x),
@@ -334,8 +329,8 @@ def build() -> Derivation:
             wrt=(S,),
             gradients=(sp.Inverse(S).T,),
             samplers={S: near_identity},
-            # What the derivation's names stand for: the cofactors and the inverse of X.
-            substitutions={C: Cofactors(S), Sinv: sp.Inverse(S)},
+            # What the derivation's name C stands for: the cofactors of X.
+            substitutions={C: Cofactors(S)},
             sizes=({n: 1}, {n: 2}, {n: 3}),
             numeric_size={n: 4},
         ),
@@ -368,7 +363,7 @@ def build() -> Derivation:
             ("X", "n×m in tr(AXB); n×n (invertible, det X > 0) for log det and the inverse"),
             ("B", "m×d"),
             ("C", "n×n cofactors of X: C_pk = (−1)ᵖ⁺ᵏ det(X without row p, column k)"),
-            ("D, X⁻¹", "det X and the inverse (Xinv), X⁻¹ = Cᵀ/det X"),
+            ("D, X⁻¹", "det X and the inverse, X⁻¹ = Cᵀ/det X"),
             ("U, V", "n×m, for the derivative of the inverse through tr(UᵀX⁻¹V)"),
         ),
         definitions=DEFINITIONS,

@@ -46,7 +46,7 @@ def failed_items(report, check: str) -> list[dict]:
 
 # ---------------------------------------------------------------- facts
 TRANSPOSED_ADJUGATE = [
-    ("    D * Sinv[q, p],\n", "    D * Sinv[p, q],\n"),
+    ("    D * sp.Inverse(S)[q, p],\n", "    D * sp.Inverse(S)[p, q],\n"),
     ("sp.Transpose(sp.Inverse(S)), (p, q), S,", "sp.Inverse(S), (p, q), S,"),
 ]
 

@@ -214,12 +214,27 @@ def _give_meaning(expr, meanings: Mapping) -> sp.Basic:
     by_name = {getattr(k, "name", None): v for k, v in meanings.items()}
 
     def entry(e: MatrixElement):
-        return sp.sympify(by_name[e.parent.name][int(e.i), int(e.j)])
+        if isinstance(e.parent, sp.MatrixSymbol):
+            return sp.sympify(by_name[e.parent.name][int(e.i), int(e.j)])
+        # A compound matrix (X⁻¹): its matrices by their meanings, then SymPy computes it.
+        explicit = e.parent.xreplace(
+            {
+                m: sp.ImmutableMatrix(by_name[m.name])
+                for m in e.parent.atoms(sp.MatrixSymbol)
+                if m.name in by_name
+            }
+        )
+        return sp.ImmutableMatrix(explicit.doit())[int(e.i), int(e.j)]
 
-    expr = expr.replace(
-        lambda e: isinstance(e, MatrixElement) and getattr(e.parent, "name", None) in by_name,
-        entry,
-    )
+    def meant(e) -> bool:
+        if not isinstance(e, MatrixElement):
+            return False
+        if isinstance(e.parent, sp.MatrixSymbol):
+            return e.parent.name in by_name
+        names = {m.name for m in e.parent.atoms(sp.MatrixSymbol)}
+        return bool(names) and names <= set(by_name)
+
+    expr = expr.replace(meant, entry)
     scalars = {k: sp.sympify(v) for k, v in meanings.items() if isinstance(k, sp.Symbol)}
     return expr.xreplace(scalars).doit()
 
