@@ -251,3 +251,45 @@ def test_a_limit_whose_thread_has_ended_does_not_stop_the_others():
     except TimeBudgetExceeded:
         fired = True
     assert fired and ghost.done
+
+
+def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
+    """Failed before this fix: any error in the watchdog's loop (here a clock raising
+    RuntimeError, standing in for an interrupt that landed in the watchdog itself) ended
+    it, and no limit of the process fired again; and a watchdog thread that had died was
+    never replaced. A CI worker spun 15 minutes under a limit with no watchdog left."""
+    import threading
+
+    from workbench.checks import timebox
+
+    def broken() -> float:
+        raise RuntimeError("a clock that fails")
+
+    bad = timebox._Limit(threading.get_ident() + 1, broken, 0.0)
+    timebox._WATCHDOG.add(bad)
+    started = time.monotonic()
+    fired = False
+    try:
+        with time_limit(0.1):
+            while time.monotonic() < started + 5:  # bounded: the test never hangs
+                abs(1)
+    except TimeBudgetExceeded:
+        fired = True
+    bad.done = True
+    assert fired
+    # A watchdog that died while still registered is replaced by the next limit.
+    timebox._WATCHDOG.settle()
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    with timebox._WATCHDOG.lock:
+        timebox._WATCHDOG.thread = dead
+    fired = False
+    started = time.monotonic()
+    try:
+        with time_limit(0.1):
+            while time.monotonic() < started + 5:
+                abs(1)
+    except TimeBudgetExceeded:
+        fired = True
+    assert fired

@@ -101,6 +101,8 @@ class _Watchdog:
     def add(self, limit: _Limit) -> None:
         with self.lock:
             self.limits.append(limit)
+            if self.thread is not None and not self.thread.is_alive():
+                self.thread = None  # it died (see _watch): start another
             if self.thread is None:
                 self._quiet_swallowed_interrupts()
                 self.thread = threading.Thread(
@@ -128,22 +130,36 @@ class _Watchdog:
             thread.join()
 
     def _watch(self) -> None:
+        # Nothing may end this loop while a limit is live: a limit whose watchdog has
+        # died never fires, and its block runs for ever (a CI worker spun 15 minutes in
+        # test_limits_hold_again_and_again_under_a_profiler with no watchdog thread left).
+        # An error in one round, or a stray interrupt landing here, costs one poll.
         while True:
-            with self.lock:
-                self.limits = [limit for limit in self.limits if not limit.done]
-                if not self.limits:
-                    self.thread = None
-                    self._restore_hook()
+            try:
+                if not self._round():
                     return
-                now = time.monotonic()
-                for limit in self.limits:
-                    if now >= limit.next_shot and self._spent(limit):
-                        limit.expired = True
-                        limit.shots += 1
-                        limit.next_shot = now + RETRY_INTERVAL
-                        if _SET_ASYNC is not None:
-                            _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
-            time.sleep(POLL_INTERVAL)
+            except Exception:  # see above: the next round retries
+                pass
+            with suppress(Exception):
+                time.sleep(POLL_INTERVAL)
+
+    def _round(self) -> bool:
+        """One look at every limit; False once none is live (the watchdog then ends)."""
+        with self.lock:
+            self.limits = [limit for limit in self.limits if not limit.done]
+            if not self.limits:
+                self.thread = None
+                self._restore_hook()
+                return False
+            now = time.monotonic()
+            for limit in self.limits:
+                if now >= limit.next_shot and self._spent(limit):
+                    limit.expired = True
+                    limit.shots += 1
+                    limit.next_shot = now + RETRY_INTERVAL
+                    if _SET_ASYNC is not None:
+                        _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
+        return True
 
     @staticmethod
     def _spent(limit: _Limit) -> bool:
@@ -153,7 +169,7 @@ class _Watchdog:
         again."""
         try:
             return limit.clock() >= limit.deadline
-        except OSError:
+        except Exception:  # OSError, or any other clock that fails: that limit only
             limit.done = True
             return False
 
