@@ -228,6 +228,18 @@ def test_an_interrupt_swallowed_by_a_callback_prints_nothing_and_the_limit_holds
     assert done.stderr == ""
 
 
+def _a_limit_fires() -> bool:
+    """Does a 0.1 s limit stop a busy loop? Bounded at 5 s, so a test never hangs."""
+    started = time.monotonic()
+    try:
+        with time_limit(0.1):
+            while time.monotonic() < started + 5:
+                abs(1)
+    except TimeBudgetExceeded:
+        return True
+    return False
+
+
 def test_a_limit_whose_thread_has_ended_does_not_stop_the_others():
     """Failed before this fix: a thread can end its block and exit between the watchdog's
     look at ``done`` and its reading of that thread's CPU clock, which then raises
@@ -242,15 +254,7 @@ def test_a_limit_whose_thread_has_ended_does_not_stop_the_others():
 
     ghost = timebox._Limit(threading.get_ident() + 1, gone, 0.0)
     timebox._WATCHDOG.add(ghost)
-    started = time.monotonic()
-    fired = False
-    try:
-        with time_limit(0.1):
-            while time.monotonic() < started + 5:  # bounded: the test never hangs
-                abs(1)
-    except TimeBudgetExceeded:
-        fired = True
-    assert fired and ghost.done
+    assert _a_limit_fires() and ghost.done
 
 
 def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
@@ -267,14 +271,7 @@ def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
 
     bad = timebox._Limit(threading.get_ident() + 1, broken, 0.0)
     timebox._WATCHDOG.add(bad)
-    started = time.monotonic()
-    fired = False
-    try:
-        with time_limit(0.1):
-            while time.monotonic() < started + 5:  # bounded: the test never hangs
-                abs(1)
-    except TimeBudgetExceeded:
-        fired = True
+    fired = _a_limit_fires()
     bad.done = True
     assert fired
     # A watchdog that died while still registered is replaced by the next limit.
@@ -284,12 +281,4 @@ def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
     dead.join()
     with timebox._WATCHDOG.lock:
         timebox._WATCHDOG.thread = dead
-    fired = False
-    started = time.monotonic()
-    try:
-        with time_limit(0.1):
-            while time.monotonic() < started + 5:
-                abs(1)
-    except TimeBudgetExceeded:
-        fired = True
-    assert fired
+    assert _a_limit_fires()

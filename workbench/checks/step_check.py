@@ -194,23 +194,17 @@ class _Writer:
             return self.numbers(s)
         # A compound matrix: its own entry formula (a product's sum, say) where SymPy has
         # one, else SymPy writes the matrix out once its matrices are explicit.
-        # An inverse or power has no entry formula of its own: SymPy's would invert the
-        # matrix of symbols (seconds at 4×4). Its matrices are made explicit first, so it
-        # inverts numbers; the explicit matrix serves every entry asked for.
-        if not isinstance(parent, sp.MatPow):
-            entry = self._entry(parent, i, j)
-            if entry is not None and not (
-                isinstance(entry, MatrixElement) and entry.parent == parent
-            ):
-                return self.write(entry, held)
+        entry = self._entry(parent, i, j)
+        if entry is not None and not (isinstance(entry, MatrixElement) and entry.parent == parent):
+            return self.write(entry, held)
         return self.write(self._explicit_compound(parent, held)[int(i), int(j)], held)
 
     def _defined_entry(self, name: sp.MatrixSymbol, i, j, held):
         """Entry (i, j) of a defined matrix name's definition."""
-        definition = sp.sympify(self.definitions[name])
-        if isinstance(definition, sp.MatPow):
-            return self._explicit_compound(definition, held)[int(i), int(j)]
-        return self._entry(name, i, j)
+        entry = self._entry(name, i, j)
+        if entry is not None:
+            return entry
+        return self._explicit_compound(sp.sympify(self.definitions[name]), held)[int(i), int(j)]
 
     def _explicit_compound(self, parent, held) -> sp.Matrix:
         key = ("explicit", parent, held, self.live)
@@ -223,11 +217,17 @@ class _Writer:
 
     def _entry(self, matrix, i, j):
         """Entry (i, j) of a defined name's definition, or of a compound matrix by SymPy's
-        own entry formula (None where it has none); the same entry is asked for often."""
+        own entry formula (None where it has none); the same entry is asked for often.
+
+        An inverse or power has none here: SymPy's would invert the matrix of symbols
+        (seconds at 4×4); written out explicit instead, it inverts numbers."""
         key = (matrix, i, j)
         if key not in self.entries:
-            if isinstance(matrix, sp.MatrixSymbol):
-                self.entries[key] = _entry_of(sp.sympify(self.definitions[matrix]), i, j)
+            formula = sp.sympify(self.definitions[matrix]) if matrix in self.definitions else matrix
+            if isinstance(formula, sp.MatPow):
+                self.entries[key] = None
+            elif isinstance(matrix, sp.MatrixSymbol):
+                self.entries[key] = _entry_of(formula, i, j)
             else:
                 self.entries[key] = (
                     _entry_of(matrix, i, j, checked=False) if hasattr(matrix, "_entry") else None
