@@ -8,6 +8,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -281,4 +282,25 @@ def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
     dead.join()
     with timebox._WATCHDOG.lock:
         timebox._WATCHDOG.thread = dead
+    assert _a_limit_fires()
+
+
+def test_a_live_threads_limit_fires_when_its_clock_cannot_be_read(monkeypatch):
+    """Failed before this fix: a clock error dropped the limit even while its thread
+    still ran, so that block was never stopped (what a CI worker showed: spinning in a
+    limit with no watchdog left). Now an unreadable clock of a live thread counts as spent."""
+    from workbench.checks import timebox
+
+    calls = []
+
+    def clock_that_fails_later() -> Callable[[], float]:
+        def clock() -> float:
+            calls.append(1)
+            if len(calls) > 1:  # read once for the deadline, then gone
+                raise OSError(22, "Invalid argument")
+            return time.process_time()
+
+        return clock
+
+    monkeypatch.setattr(timebox, "_thread_clock", clock_that_fails_later)
     assert _a_limit_fires()

@@ -163,13 +163,18 @@ class _Watchdog:
 
     @staticmethod
     def _spent(limit: _Limit) -> bool:
-        """Whether ``limit``'s thread has used its budget. A thread whose block has just
-        ended may have ended too: its CPU clock is gone (OSError), and so is the limit.
-        Before this, that error ended the watchdog, and no limit of the process fired
-        again."""
+        """Whether ``limit``'s thread has used its budget.
+
+        A clock that cannot be read belongs to a thread that has ended (its block is
+        over, so is the limit) or, if the thread still runs, counts as spent: firing
+        early bounds the block, and dropping the limit would let it run for ever. (Once
+        any clock error dropped the limit, live thread or not; a CI worker then spun
+        15 minutes in a block whose limit was gone.)"""
         try:
             return limit.clock() >= limit.deadline
-        except Exception:  # OSError, or any other clock that fails: that limit only
+        except Exception:
+            if limit.thread in {t.ident for t in threading.enumerate()}:
+                return True
             limit.done = True
             return False
 
