@@ -170,8 +170,13 @@ def test_call_with_limit_returns_the_value():
 
 def test_limits_hold_again_and_again_under_a_profiler():
     """Failed before this fix: under cProfile the second limit hung for ever (a withdrawn
-    interrupt left CPython checking for one on every call)."""
+    interrupt left CPython checking for one on every call).
+
+    It also hung CI for an hour when an *earlier* test had left that state: the spin is
+    in C, where neither pytest-timeout nor a signal handler runs, so faulthandler's own
+    thread ends this worker with every thread's traceback instead."""
     import cProfile
+    import faulthandler
 
     outcomes = []
 
@@ -184,9 +189,54 @@ def test_limits_hold_again_and_again_under_a_profiler():
             except TimeBudgetExceeded:
                 outcomes.append(True)
 
-    profiler = cProfile.Profile()
-    profiler.runcall(three_limits)
+    faulthandler.dump_traceback_later(120, exit=True)
+    try:
+        profiler = cProfile.Profile()
+        profiler.runcall(three_limits)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     assert outcomes == [True, True, True]
+
+
+ENDED_THEN_PROFILED = """
+import cProfile, sys, threading
+from workbench.checks import timebox
+
+# A limit ends while its counters say an interrupt may still be on its way (fired, not
+# yet seen by the block): time_limit's exit path for exactly that case.
+clock = timebox._thread_clock()
+limit = timebox._Limit(threading.get_ident(), clock, clock() + 100)
+timebox._WATCHDOG.add(limit)
+limit.shots = 1
+limit.done = True
+timebox._withdraw(limit)
+
+def work():
+    return sum(abs(k) for k in range(100))
+
+assert cProfile.Profile().runcall(work) == 4950
+sys.settrace(lambda *args: None)
+work()
+sys.settrace(None)
+print("ok")
+"""
+
+
+def test_ending_a_limit_leaves_profilers_and_tracers_working():
+    """Failed before this fix (the subprocess spun until killed): the limit's end took
+    back the interrupt by sending "none", which on CPython 3.11 leaves the interpreter's
+    "interrupt pending" flag set, and then any profiled or traced call (cProfile,
+    coverage, a debugger) spins for ever in C. This is what hung CI."""
+    import subprocess
+    import sys
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", ENDED_THEN_PROFILED], capture_output=True, text=True, timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a profiled call after the limit ended never returned")
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 def test_an_interrupt_swallowed_by_a_callback_prints_nothing_and_the_limit_holds():
@@ -244,8 +294,8 @@ def _a_limit_fires() -> bool:
 def test_a_limit_whose_thread_has_ended_does_not_stop_the_others():
     """Failed before this fix: a thread can end its block and exit between the watchdog's
     look at ``done`` and its reading of that thread's CPU clock, which then raises
-    OSError. That ended the watchdog, and no limit of the process fired again (a test run
-    under CI hung here for 15 minutes). A limit with such a clock stands in for the race."""
+    OSError. That ended the watchdog, and no limit of the process fired again. A limit
+    with such a clock stands in for the race."""
     import threading
 
     from workbench.checks import timebox
@@ -262,7 +312,7 @@ def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
     """Failed before this fix: any error in the watchdog's loop (here a clock raising
     RuntimeError, standing in for an interrupt that landed in the watchdog itself) ended
     it, and no limit of the process fired again; and a watchdog thread that had died was
-    never replaced. A CI worker spun 15 minutes under a limit with no watchdog left."""
+    never replaced."""
     import threading
 
     from workbench.checks import timebox
@@ -287,8 +337,8 @@ def test_the_watchdog_survives_an_error_and_a_dead_one_is_replaced():
 
 def test_a_live_threads_limit_fires_when_its_clock_cannot_be_read(monkeypatch):
     """Failed before this fix: a clock error dropped the limit even while its thread
-    still ran, so that block was never stopped (what a CI worker showed: spinning in a
-    limit with no watchdog left). Now an unreadable clock of a live thread counts as spent."""
+    still ran, so that block was never stopped. Now an unreadable clock of a live thread
+    counts as spent."""
     from workbench.checks import timebox
 
     calls = []

@@ -54,6 +54,11 @@ class _Expired(TimeBudgetExceeded):
     instantiates the class itself); :func:`time_limit` turns it into a message."""
 
 
+class _Flush(Exception):
+    """Sent by a thread to itself, and caught at once, to end a limit cleanly (see
+    :meth:`_Watchdog.withdraw`); it never leaves this module."""
+
+
 def check_seconds(seconds: float, what: str = "seconds") -> float:
     """``seconds`` as a float if it is a usable limit, else :class:`ValueError`/TypeError.
 
@@ -110,15 +115,24 @@ class _Watchdog:
                 )
                 self.thread.start()
 
-    def withdraw(self, limit: _Limit) -> None:
-        """After ``limit.done`` is set: take back an interrupt still on its way (under the
-        lock, so none is half-fired); the watchdog fires no more for it.
+    def withdraw(self, limit: _Limit) -> bool:
+        """After ``limit.done`` is set, in ``limit``'s own thread: replace an interrupt
+        that may still be on its way by a :class:`_Flush` (under the lock, so none is
+        half-fired; the watchdog fires no more for a done limit). True if one was sent:
+        the caller then catches it, see :func:`_withdraw`.
 
-        Only when one may be on its way: CPython keeps checking for a withdrawn interrupt
-        on every loop and call until another one arrives, which slows all threads."""
+        An interrupt is not withdrawn by sending "none" in its place: CPython 3.11 keeps
+        its "an interrupt is pending" flag set until some thread receives a real one, and
+        with that flag set every call is slowed down and, under a profiler or a tracer
+        (cProfile, coverage, a debugger), the next Python function call spins for ever
+        in C, deaf to signals. That hung CI for an hour in
+        test_limits_hold_again_and_again_under_a_profiler, after an earlier test had
+        withdrawn an interrupt. A flush that is received clears the flag."""
         with self.lock:
-            if limit.shots != limit.seen and _SET_ASYNC is not None:
-                _SET_ASYNC(ctypes.c_ulong(limit.thread), None)
+            if limit.shots == limit.seen or _SET_ASYNC is None:
+                return False
+            _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Flush))
+            return True
 
     def settle(self) -> None:
         """With no live limit, wait for the watchdog to end (at most one poll)."""
@@ -131,9 +145,8 @@ class _Watchdog:
 
     def _watch(self) -> None:
         # Nothing may end this loop while a limit is live: a limit whose watchdog has
-        # died never fires, and its block runs for ever (a CI worker spun 15 minutes in
-        # test_limits_hold_again_and_again_under_a_profiler with no watchdog thread left).
-        # An error in one round, or a stray interrupt landing here, costs one poll.
+        # died never fires, and its block runs for ever. An error in one round, or a
+        # stray interrupt landing here, costs one poll.
         while True:
             try:
                 if not self._round():
@@ -167,9 +180,7 @@ class _Watchdog:
 
         A clock that cannot be read belongs to a thread that has ended (its block is
         over, so is the limit) or, if the thread still runs, counts as spent: firing
-        early bounds the block, and dropping the limit would let it run for ever. (Once
-        any clock error dropped the limit, live thread or not; a CI worker then spun
-        15 minutes in a block whose limit was gone.)"""
+        early bounds the block, and dropping the limit would let it run for ever."""
         try:
             return limit.clock() >= limit.deadline
         except Exception:
@@ -187,7 +198,8 @@ class _Watchdog:
         previous = sys.unraisablehook
 
         def quiet(unraisable: Any) -> object:
-            if isinstance(unraisable.exc_value, _Expired) or unraisable.exc_type is _Expired:
+            kind = unraisable.exc_type
+            if isinstance(kind, type) and issubclass(kind, _Expired | _Flush):
                 return None
             return previous(unraisable)
 
@@ -243,19 +255,35 @@ def time_limit(seconds: float) -> Iterator[None]:
         _withdraw(limit)
 
 
+FLUSH_CALLS = 10_000  # a flush lands at this thread's next call; this many is far beyond
+
+
 def _withdraw(limit: _Limit) -> None:
     # An interrupt fired just before ``done`` may land in here: withdrawing is
-    # idempotent, so finish it, then end the block as the interrupt meant to.
+    # idempotent, so finish it, then end the block as the interrupt meant to. A flush
+    # lands at the first call after it is sent (often on the way out of ``withdraw``).
     late = False
     while True:
         try:
-            _WATCHDOG.withdraw(limit)
+            if _WATCHDOG.withdraw(limit):
+                for _ in range(FLUSH_CALLS):
+                    _nothing()
+                # Not received (never seen): take it back rather than leave it to land
+                # in the caller's code.
+                if _SET_ASYNC is not None:
+                    _SET_ASYNC(ctypes.c_ulong(limit.thread), None)
+            break
+        except _Flush:
             break
         except _Expired:
             limit.seen = limit.shots
             late = True
     if late:
         raise TimeBudgetExceeded("time budget exceeded")
+
+
+def _nothing() -> None:
+    """A Python call: where a pending interrupt is received."""
 
 
 def call_with_limit(fn: Callable[[], T], seconds: float) -> T:
