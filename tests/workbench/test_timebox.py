@@ -354,3 +354,53 @@ def test_a_live_threads_limit_fires_when_its_clock_cannot_be_read(monkeypatch):
 
     monkeypatch.setattr(timebox, "_thread_clock", clock_that_fails_later)
     assert _a_limit_fires()
+
+
+def test_an_ended_threads_limit_never_fires_at_the_thread_given_its_ident():
+    """Failed before this fix: when a limit's clock could not be read, any live thread
+    with the limit's ident counted as its thread, but an ended thread's ident is soon
+    given to a new one, which then got interrupts meant for a block long over."""
+    from workbench.checks import timebox
+
+    def gone() -> float:
+        raise OSError(22, "Invalid argument")
+
+    here = threading.get_ident()
+    ghost = timebox._Limit(here, gone, 0.0, native=threading.get_native_id() + 1)
+    timebox._WATCHDOG.add(ghost)
+    try:
+        waited = time.monotonic() + 5
+        while not ghost.done and time.monotonic() < waited:
+            time.sleep(0.01)
+    except TimeBudgetExceeded:
+        pytest.fail("an interrupt meant for an ended thread reached the thread now named so")
+    finally:
+        ghost.done = True
+    assert ghost.done
+
+
+def test_no_interrupt_is_fired_while_a_thread_is_starting():
+    """Failed before this fix: an interrupt fired at a thread that is starting another
+    one can land in the new thread (on CPython 3.11 its state carries its creator's
+    ident until it runs), which dies unstarted while its creator waits for ever. The
+    watchdog holds its fire while ``threading`` lists a thread as starting, but not for
+    longer than STARTING_GRACE."""
+    from workbench.checks import timebox
+
+    watchdog = timebox._Watchdog()  # its own, so the process's watchdog is not involved
+    nobody = max(t.ident or 0 for t in threading.enumerate()) + 12345  # no thread's ident
+    spent = timebox._Limit(nobody, lambda: 1.0, 0.0)
+    watchdog.limits.append(spent)
+    starting = object()
+    threading._limbo[starting] = starting  # type: ignore[attr-defined]
+    try:
+        watchdog._round()
+        assert spent.shots == 0
+        watchdog.starting_since = time.monotonic() - timebox.STARTING_GRACE - 1
+        watchdog._round()
+        assert spent.shots == 1  # a thread that never runs does not stop the limits
+    finally:
+        del threading._limbo[starting]  # type: ignore[attr-defined]
+    spent.next_shot = 0.0
+    watchdog._round()
+    assert spent.shots == 2

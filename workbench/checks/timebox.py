@@ -47,6 +47,7 @@ RETRY_INTERVAL = 0.05  # seconds between repeated interrupts once a limit has ex
 POLL_INTERVAL = 0.01  # how often the watchdog reads the clocks: the overshoot of a limit
 MAX_SECONDS = 1e6  # longer "limits" are a mistake (inf, 1e308), refused with ValueError
 START_SECONDS = 60.0  # a forkserver child may take this long to import before its clock runs
+STARTING_GRACE = 1.0  # longest wait for a starting thread before interrupts are fired anyway
 
 
 class _Expired(TimeBudgetExceeded):
@@ -92,6 +93,7 @@ class _Limit:
     next_shot: float = 0.0
     shots: int = 0  # interrupts fired ...
     seen: int = 0  # ... and the count when the block last caught one
+    native: int = 0  # the thread's id in the kernel (0: unknown); idents are reused
 
 
 class _Watchdog:
@@ -102,6 +104,7 @@ class _Watchdog:
         self.limits: list[_Limit] = []
         self.thread: threading.Thread | None = None
         self.hook: Callable[[Any], object] | None = None
+        self.starting_since: float | None = None
 
     def add(self, limit: _Limit) -> None:
         with self.lock:
@@ -165,8 +168,9 @@ class _Watchdog:
                 self._restore_hook()
                 return False
             now = time.monotonic()
+            starting = self._threads_starting(now)
             for limit in self.limits:
-                if now >= limit.next_shot and self._spent(limit):
+                if now >= limit.next_shot and not starting and self._spent(limit):
                     limit.expired = True
                     limit.shots += 1
                     limit.next_shot = now + RETRY_INTERVAL
@@ -174,17 +178,37 @@ class _Watchdog:
                         _SET_ASYNC(ctypes.c_ulong(limit.thread), ctypes.py_object(_Expired))
         return True
 
+    def _threads_starting(self, now: float) -> bool:
+        """Whether some thread is being started (for at most :data:`STARTING_GRACE`).
+
+        On CPython 3.11 a new thread's state carries its creator's ident until the new
+        thread first runs, and an interrupt fired at the creator then may land in the new
+        thread instead: it dies before it has started, and its creator waits in
+        ``Thread.start()`` for ever (reproduced by a program firing interrupts at a
+        thread that starts threads). ``threading`` lists such threads until they run."""
+        if not getattr(threading, "_limbo", None):
+            self.starting_since = None
+            return False
+        if self.starting_since is None:
+            self.starting_since = now
+        return now - self.starting_since < STARTING_GRACE
+
     @staticmethod
     def _spent(limit: _Limit) -> bool:
         """Whether ``limit``'s thread has used its budget.
 
         A clock that cannot be read belongs to a thread that has ended (its block is
         over, so is the limit) or, if the thread still runs, counts as spent: firing
-        early bounds the block, and dropping the limit would let it run for ever."""
+        early bounds the block, and dropping the limit would let it run for ever. A
+        thread counts as the limit's only if its kernel id matches too: an ended
+        thread's ident is soon given to a new thread, which must not get its interrupt."""
         try:
             return limit.clock() >= limit.deadline
         except Exception:
-            if limit.thread in {t.ident for t in threading.enumerate()}:
+            if any(
+                t.ident == limit.thread and limit.native in (0, t.native_id)
+                for t in threading.enumerate()
+            ):
                 return True
             limit.done = True
             return False
@@ -216,6 +240,11 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+def _native_id() -> int:
+    get = getattr(threading, "get_native_id", None)
+    return get() if get is not None else 0
+
+
 def _thread_clock() -> Callable[[], float]:
     """A function reading the calling thread's CPU seconds, from any thread."""
     try:
@@ -241,7 +270,7 @@ def time_limit(seconds: float) -> Iterator[None]:
     if seconds <= 0:
         raise TimeBudgetExceeded("no time left in the budget")
     clock = _thread_clock()
-    limit = _Limit(threading.get_ident(), clock, clock() + seconds)
+    limit = _Limit(threading.get_ident(), clock, clock() + seconds, native=_native_id())
     try:
         _WATCHDOG.add(limit)
         yield
