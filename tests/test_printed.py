@@ -120,6 +120,49 @@ def test_handout_formulas_read_back(slug):
         _assert_reads_back(f"{result.label} boxed closed form", closed, boxed_form(result))
 
 
+def _handout_intro(derivation) -> str:
+    from workbench.checks.report import DerivationReport
+    from workbench.render.handout import HANDOUT_STYLE
+    from workbench.render.handout_sections import Context, intro
+
+    report = DerivationReport(derivation.slug, derivation.title, ())
+    return intro(Context(derivation, report, {}, HANDOUT_STYLE, {}, ()))
+
+
+@pytest.mark.parametrize("slug", registry.slugs())
+def test_the_results_a_handout_states_up_front_are_the_ones_compared(slug):
+    """The handout's first lines state each result (or name them all, when there are many)
+    from the object its closed-form check compared, and every stated formula reads back.
+
+    Failed before the fix: the intro printed the module docstring's first line, a formula
+    typed by hand ("δ₂ = ŷ − y, …") that no check read, just above "Machine-checked.
+    Every equation in this handout was produced by SymPy".
+    """
+    from workbench.render.latex import text_to_latex
+    from workbench.render.marks import stated_results
+
+    derivation = registry.get(slug)
+    tex = _handout_intro(derivation)
+    assert text_to_latex(registry.statement(slug)) not in tex
+    stated = [r for r, _ in stated_results(derivation, _empty_report(derivation))]
+    if not stated:
+        assert all(text_to_latex(r.label) in tex for r in derivation.results)
+        return
+    (gather,) = re.findall(r"\\begin\{gather\*\}\n(.*?)\n\\end\{gather\*\}", tex, re.S)
+    lines = gather.split(" \\\\\n")
+    assert len(lines) == len(stated) == len(derivation.results)
+    for result, line in zip(stated, lines, strict=True):
+        formula = _unfit(line.rsplit("\\qquad \\text{", 1)[0])
+        _, closed = _split_relation(formula)
+        _assert_reads_back(f"{result.label} stated up front", closed, boxed_form(result))
+
+
+def _empty_report(derivation):
+    from workbench.checks.report import DerivationReport
+
+    return DerivationReport(derivation.slug, derivation.title, ())
+
+
 @pytest.mark.parametrize("slug", registry.slugs())
 def test_notebook_formulas_read_back(slug):
     """The notebook's ``align*`` display of every step (steps only: no closed forms there)."""

@@ -16,9 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench.checks.report import CheckResult, DerivationReport
-from workbench.core import registry
 from workbench.core.derivation import Derivation
-from workbench.errors import WorkbenchError
 from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
 from workbench.render.latex import (
@@ -30,7 +28,7 @@ from workbench.render.latex import (
     number_to_latex,
     text_to_latex,
 )
-from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs
+from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs, stated_results
 
 HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
 PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
@@ -123,10 +121,7 @@ def intro(ctx: Context) -> str:
     ]
     said += [f"{counts[m]} {m.value}" for m in (Mark.FAILED, Mark.UNDECIDED, Mark.UNCHECKED)]
     said = [s for s in said if not s.startswith("0 ")] or ["none checked"]
-    out = [text_to_latex(d.summary)]
-    statement = _statement(d.slug)
-    if statement:
-        out.append(rf"\textbf{{Result.}} {text_to_latex(statement)}.")
+    out = [text_to_latex(d.summary), _stated(ctx)]
     out.append(
         r"\textbf{Machine-checked.} Every equation in this handout was produced by SymPy "
         "from the definitions and checked by the derivation workbench: of its "
@@ -149,11 +144,38 @@ def intro(ctx: Context) -> str:
     return "\n\n".join(out)
 
 
-def _statement(slug: str) -> str:
-    try:
-        return registry.statement(slug)
-    except WorkbenchError:
-        return ""
+def _stated(ctx: Context) -> str:
+    """The results up front, printed from the objects the checks compared, each with the
+    mark of its comparison with the closed form (:func:`~workbench.render.marks.stated_results`);
+    what every stated result assumes is said once, before them."""
+    results = ctx.derivation.results
+    stated = stated_results(ctx.derivation, ctx.report)
+    if not stated:
+        labels = ", ".join(text_to_latex(r.label) for r in results)
+        return (
+            rf"\textbf{{Results.}} Its {len(results)} results, {labels}, are each boxed in "
+            r"\S 2 beside the closed form it was compared with."
+        )
+    assumed = [assumptions_to_latex(ctx.derivation, r) for r, _ in stated]
+    common = [a for a in assumed[0] if all(a in other for other in assumed)]
+    lines = []
+    for (result, mark), own in zip(stated, assumed, strict=True):
+        extra = ", ".join(a for a in own if a not in common)
+        lines.append(
+            layout.fit(rf"{matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}")
+            + rf"\qquad \text{{{ctx.style.marks[mark]}"
+            + (f" (using {extra})" if extra else "")
+            + "}"
+        )
+    head = r"\textbf{Result" + ("s" if len(stated) > 1 else "") + "}"
+    if common:
+        head += f" (using {', '.join(common)})"
+    return (
+        head + ", in the closed form each derived result of \\S 2 was compared with; the "
+        "mark is that comparison's:\n\\begin{gather*}\n"
+        + " \\\\\n".join(lines)
+        + "\n\\end{gather*}"
+    )
 
 
 def notation(ctx: Context) -> str:

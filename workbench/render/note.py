@@ -34,7 +34,13 @@ from workbench.checks.report import DerivationReport
 from workbench.core import registry
 from workbench.core.derivation import Derivation, note_parts
 from workbench.render.latex import Mark, assumptions_to_latex, expr_to_latex, shown_to_latex
-from workbench.render.marks import closed_form_mark, matrix_lhs, step_marks
+from workbench.render.marks import (
+    boxed_form,
+    closed_form_mark,
+    matrix_lhs,
+    stated_results,
+    step_marks,
+)
 from workbench.render.texbuild import write_outputs
 
 MARK_WORDS = {
@@ -103,16 +109,35 @@ def build_note(derivation: Derivation, report: DerivationReport) -> str:
         raise ValueError(f"report of {report.slug!r} given for {derivation.slug!r}")
     marks = step_marks(derivation, report)
     out = [f"# {derivation.title}", ""]
-    statement = registry.statement(derivation.slug)
-    if statement:
-        out += [f"**Result.** {statement}.", ""]
     out += [derivation.summary, ""]
+    out += _stated(derivation, report)
     out += _links(derivation.slug)
     out += _notation(derivation)
     for result in derivation.results:
         out += _result(derivation, result, marks, report)
     out += _checked(report)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _stated(derivation: Derivation, report: DerivationReport) -> list[str]:
+    """The results up front, printed from the objects the checks compared, each with the
+    mark of its comparison with the closed form (as the handout states them)."""
+    stated = stated_results(derivation, report)
+    if not stated:
+        labels = ", ".join(r.label for r in derivation.results)
+        return [
+            f"**Results.** {labels}: each below, beside the closed form it was compared with.",
+            "",
+        ]
+    out = ["**Results**, in the closed form each derived result below was compared with:", ""]
+    for result, mark in stated:
+        facts = assumptions_to_latex(derivation, result)
+        using = f", using {', '.join(facts)}" if facts else ""
+        out.append(
+            f"- ${matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}$ "
+            f"({MARK_WORDS[mark]}{using})"
+        )
+    return [*out, ""]
 
 
 def _links(slug: str) -> list[str]:
