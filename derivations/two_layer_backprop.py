@@ -1,6 +1,6 @@
-"""Two-layer backprop: δ₂ = ŷ − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
+"""Two-layer backprop: δ₂ = s − y, ∂L/∂W₂ = δ₂hᵀ, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a), ∂L/∂W₁ = δ₁xᵀ.
 
-A network h = φ(W₁x + b₁), ŷ = softmax(W₂h + b₂) trained with cross-entropy. Each
+A network h = φ(W₁x + b₁), s = softmax(W₂h + b₂) trained with cross-entropy. Each
 weight gradient is an outer product of an error signal δ with the layer's input, and
 the error travels back through W₂ᵀ and the activation's slope. Derived at general sizes
 with an unspecified activation φ, then checked with φ = tanh, sigmoid and ReLU, and in
@@ -54,11 +54,11 @@ EXERCISES = (
     Exercise(
         prompt="Backpropagate by hand through a tanh network with $x = (1, -1)$, $W_1 = I$, "
         "$b_1 = 0$, $W_2 = \\begin{pmatrix} 1 & -1 \\\\ 0 & 1 \\end{pmatrix}$, $b_2 = 0$ "
-        "and target $y = (1, 0)$: compute $h$, $\\hat y$, $\\delta_2$, $\\delta_1$ and "
+        "and target $y = (1, 0)$: compute $h$, $s$, $\\delta_2$, $\\delta_1$ and "
         "$\\partial L/\\partial W_1$.",
         solution="$a = W_1x = (1, -1)$, $h = \\tanh a = (0.7616, -0.7616)$, "
-        "$z = W_2h = (1.5232, -0.7616)$, $\\hat y = \\operatorname{softmax}(z) = "
-        "(0.9076, 0.0924)$. Then $\\delta_2 = \\hat y - y = (-0.0924, 0.0924)$, "
+        "$z = W_2h = (1.5232, -0.7616)$, $s = \\operatorname{softmax}(z) = "
+        "(0.9076, 0.0924)$. Then $\\delta_2 = s - y = (-0.0924, 0.0924)$, "
         "$W_2^{\\top}\\delta_2 = (-0.0924, 0.1848)$ and $\\tanh' = 1 - h^2 = 0.4200$ "
         "in both units, so $\\delta_1 = (-0.0388, 0.0776)$ and "
         "$\\partial L/\\partial W_1 = \\delta_1 x^{\\top} = "
@@ -77,10 +77,10 @@ EXERCISES = (
         source="Phase 1, Linear algebra: matrix rank (shared/seeds/002)",
     ),
     Exercise(
-        prompt="With ReLU, what is $\\phi'(a)$ at $a = 0$, and why would a finite-difference "
+        prompt="With ReLU, what is $\\varphi'(a)$ at $a = 0$, and why would a finite-difference "
         "check disagree with backprop there?",
         solution="ReLU has no derivative at 0: the slope is 0 on the left and 1 on the right. "
-        "Frameworks use 0 (so do we: $\\phi' = H(a)$ with $H(0) = 0$). A central difference "
+        "Frameworks use 0 (so do we: $\\varphi' = H(a)$ with $H(0) = 0$). A central difference "
         "straddles the kink and returns $1/2$, matching neither side, which is why the "
         "gradient checker warns when a test point lies within a few steps of a kink and "
         "why test points are drawn away from it.",
@@ -346,7 +346,7 @@ def build() -> Derivation:
             ("h", "m×1 hidden layer, h = φ(a)"),
             ("W₂, b₂", "n×m and n×1 output layer"),
             ("z", "n×1 logits, z = W₂h + b₂"),
-            ("s", "n×1 probabilities ŷ = softmax(z)"),
+            ("s", "n×1 probabilities, s = softmax(z)"),
             ("y", "n×1 targets, Σ y = 1"),
             ("δ₂", "n×1 output error, δ₂ = s − y = ∂L/∂z"),
             ("δ₁", "m×1 hidden error, δ₁ = (W₂ᵀδ₂) ⊙ φ′(a) = ∂L/∂a"),
