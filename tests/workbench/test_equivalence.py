@@ -212,3 +212,24 @@ def test_general_sizes_reach_past_three_and_the_report_says_which():
     assert (verdict.equal, verdict.method) == (True, "tested")
     assert f"at sizes {', '.join(map(str, sizes))}" in verdict.detail
     assert "random points across" in verdict.detail
+
+
+def test_a_fact_over_a_size_neither_side_holds_is_applied_at_concrete_sizes():
+    """Failed before the fix with "TypeError: First argument of MatrixElement should be a
+    matrix": Σₖ yₖ = 1 up to n, with n in neither side, was left general, and solving it
+    for its "unknowns" tried the matrix y as one. Two-layer backprop's closed form
+    2δ₁xᵀ (a planted mistake) crashed the closed-form check this way."""
+    import sympy as sp
+
+    from workbench.checks.equivalence import check_equal
+
+    n, m = sp.symbols("n m", integer=True, positive=True)
+    k, i = sp.symbols("k i", integer=True)
+    x, y = sp.MatrixSymbol("x", m, 1), sp.MatrixSymbol("y", n, 1)
+    fact = ((sp.Sum(y[k, 0], (k, 0, n - 1)), sp.Integer(1)),)
+    wrong = check_equal(x[i, 0], 2 * x[i, 0] + y[0, 0] * 0, assumptions=fact, budget=10)
+    assert wrong.equal is False, wrong
+    right = check_equal(
+        x[i, 0], x[i, 0] * sp.Sum(y[k, 0], (k, 0, n - 1)), assumptions=fact, budget=10
+    )
+    assert right.equal is True, right

@@ -725,6 +725,10 @@ def _concrete_instances(a, b, assumptions, sizes, seed):
     for e in [*a_entries, *b_entries]:
         size_syms |= algebra.size_symbols(e)
         index_syms |= algebra.index_symbols(e)
+    # An assumption's sizes are sizes too (Σₖ yₖ = 1 up to n where neither side holds n):
+    # left general, the fact could not be applied at a concrete instance.
+    for side in (side for fact in assumptions for side in fact):
+        size_syms |= algebra.size_symbols(sp.sympify(side))
     if not size_syms and not index_syms:
         pairs = [_as_symbols(x, assumptions) for x in zip(a_entries, b_entries, strict=True)]
         return [("", [p[0] for p in pairs], [p[1] for p in pairs])], False
@@ -759,7 +763,8 @@ def _as_symbols(pair, assumptions):
     x, y = sp.sympify(x).xreplace(names), sp.sympify(y).xreplace(names)
     for lhs, rhs in assumptions:
         eq = sp.sympify(lhs).xreplace(names) - sp.sympify(rhs).xreplace(names)
-        unknowns = sorted(eq.free_symbols, key=str)
+        # Only numbers can be solved for: a matrix left whole is no unknown.
+        unknowns = sorted((u for u in eq.free_symbols if not u.is_Matrix), key=str)
         solution = _solved_linearly(eq, unknowns)
         if solution is not None:
             x, y = x.xreplace(solution), y.xreplace(solution)
