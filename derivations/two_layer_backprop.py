@@ -269,8 +269,9 @@ def build() -> Derivation:
         b1[p, 0], "b₁", "The delta keeps {}. No input factor: a bias enters aₚ with weight 1."
     )
 
+    # The closed forms a teacher writes, with the hidden error named: δ₁xᵀ, not the
+    # product written out (the checks expand δ₁ by its definition).
     delta2 = s - y
-    delta1 = sp.HadamardProduct(W2.T * delta2, Elementwise("phi_prime", a))
     facts = loss_gradient.assumptions
     results = (
         w2.result("∂L/∂W₂", delta2 * h.T, (p, q), W2, facts),

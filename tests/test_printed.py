@@ -274,12 +274,12 @@ def test_the_expected_line_is_a_claim_that_verifies(slug, wrt, wrong):
 
 
 def test_a_planted_mistake_in_a_shown_closed_form_is_rejected():
-    """The test above can fail: the printed closed form with φ′ dropped is ✗."""
+    """The test above can fail: the printed closed form, δ₁ written out, with φ′ dropped is ✗."""
     from workbench.verify.api import check_catalogue_claim
 
     shown = _shown_closed_forms(registry.get("two-layer-backprop"))["∂L/∂b₁"]
-    planted = shown.replace("phi_prime(a)", "phi(a)")
-    assert planted != shown
+    assert shown == "delta1"  # δ₁ = (W₂ᵀ(s − y)) ⊙ φ′(a), by its definition
+    planted = "(W2.T @ (s - y)) * phi(a)"
     report = check_catalogue_claim("two-layer-backprop", planted, wrt="b1", timeout=TIMEOUT)
     assert report.verdict == "incorrect"
 
