@@ -103,7 +103,7 @@ def _exercises() -> tuple[Exercise, ...]:
 def build() -> Derivation:
     scalar = (
         Chain(KL, DEFINITIONS)
-        .apply(rules.Definition((KL,)), "KL(p ‖ q) = E_p[log p(X) − log q(X)] with X ~ p.")
+        .apply(rules.Definition((KL,)), "KL(p ‖ q) = E_p[log p(X) − log q(X)] with X ∼ p.")
         .apply(
             ExpandLogs(),
             "The log of a Gaussian density is a quadratic in X: "
@@ -145,7 +145,7 @@ def build() -> Derivation:
         "under the first argument. Vectors are columns; the VAE posterior is "
         "N(μ, diag σ²) with d independent dimensions.",
         variables=(
-            ("X", "a random variable, X ~ p = N(μ₁, σ₁²)"),
+            ("X", "a random variable, X ∼ p = N(μ₁, σ₁²)"),
             ("μ₁, σ₁", "mean and standard deviation of p"),
             ("μ₂, σ₂", "mean and standard deviation of q"),
             ("μ, σ", "d×1 means and standard deviations of the VAE posterior"),

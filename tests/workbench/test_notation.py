@@ -59,10 +59,13 @@ def spellings_mixed(typed: list[str], computed: list[str]) -> list[str]:
 @pytest.mark.parametrize("slug", available_slugs())
 def test_one_spelling_per_symbol_in_each_handout(slug):
     """Failed before the fix: two-layer backprop printed φ′ in its steps and ϕ′ in its
-    exercises; Gaussian KL printed 𝔼 in one solution and E in every step."""
+    exercises; Gaussian KL printed 𝔼 in one solution and E in every step, and "X ˜ p"
+    (a typed ~) for X ∼ p."""
     derivation = registry.get(slug)
     typed, computed = _typed(derivation), _computed(derivation)
     assert spellings_mixed(typed, computed) == [], slug
+    # An ASCII ~ typed in prose prints as a raised tilde ("X ˜ p"), not as ∼.
+    assert not [t for t in typed if r"\textasciitilde" in t], slug
 
 
 def test_the_notation_checks_find_what_they_are_for():
