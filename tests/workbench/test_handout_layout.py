@@ -269,13 +269,19 @@ def test_a_derivation_without_cases_says_in_one_line_why_it_has_no_code(convolut
 
 
 def test_backprop_gets_its_computational_graph_read_off_the_forward_expression():
-    from workbench.render.graph_figure import graph_nodes, wants_graph
+    from workbench.render.graph_figure import computational_graph, graph_nodes, wants_graph
 
     case = registry.get("two-layer-backprop").cases[0]
     labels = [node.label for node in graph_nodes(case.forward)]
     assert {"W1", "b1", "W2", "b2", "x", "y"} <= set(labels)
     assert "tanh (entrywise)" in labels and labels[-1] == "product"  # the loss comes last
     assert wants_graph(case)
+    # Inputs are written as the derivation writes them, W₂ and not the program's W2
+    # (failed before the fix: the boxes and the caption said W2, b1).
+    shown = {node.shown for node in graph_nodes(case.forward) if not node.children}
+    assert {"$W_{2}$", "$b_{1}$", "$x$"} <= shown and "W2" not in shown
+    caption = computational_graph(case).caption
+    assert "$W_{2}$" in caption and "$W2$" not in caption
     # A forward built with literal matrices and tuples would draw the code, not the maths.
     assert not wants_graph(registry.get("logistic-regression-gradient").cases[0])
 

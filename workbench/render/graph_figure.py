@@ -20,7 +20,7 @@ import sympy as sp
 
 from workbench.core.derivation import Case
 from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug
-from workbench.render.latex import text_to_latex
+from workbench.render.latex import expr_to_latex, text_to_latex
 
 MIN_OPERATIONS = 4  # fewer, and the graph says no more than the formula
 MAX_NODES = 30  # more, and a picture of the tree no longer reads
@@ -28,11 +28,18 @@ MAX_NODES = 30  # more, and a picture of the tree no longer reads
 
 @dataclass(frozen=True)
 class Node:
-    """One node: its label, its children's positions in the node list, its height."""
+    """One node: its label, its children's positions in the node list, its height, and
+    for an input its name as the derivation prints it (LaTeX: ``W_{2}`` for W2)."""
 
     label: str
     children: tuple[int, ...]
     height: int
+    math: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the figure writes in the node's box: an input in the maths' notation."""
+        return f"${self.math}$" if self.math else self.label
 
 
 def _label(expr) -> str:
@@ -67,7 +74,7 @@ def graph_nodes(expr) -> list[Node]:
 
     def visit(e) -> int:
         if isinstance(e, sp.MatrixSymbol | sp.Symbol):
-            nodes.append(Node(_label(e), (), 0))
+            nodes.append(Node(_label(e), (), 0, expr_to_latex(e)))
             return len(nodes) - 1
         children = tuple(visit(a) for a in _operands(e))
         height = 1 + max((nodes[c].height for c in children), default=0)
@@ -128,7 +135,7 @@ def computational_graph(case: Case) -> Figure:
     for number, node in enumerate(nodes):
         colour = "#fde0c5" if node.label in wrt else ("#dbe9f6" if node.children else "white")
         ax.text(
-            node.height, ys[number], node.label, ha="center", va="center", fontsize=7,
+            node.height, ys[number], node.shown, ha="center", va="center", fontsize=7,
             bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.4"},
         )  # fmt: skip
     root = len(nodes) - 1
@@ -139,7 +146,7 @@ def computational_graph(case: Case) -> Figure:
     ax.set_xlim(-0.6, top + 1.1)
     ax.set_ylim(-leaf_row + 0.4, 0.6)
     ax.axis("off")
-    params = ", ".join(f"${w}$" for w in case.wrt)
+    params = ", ".join(f"${expr_to_latex(w)}$" for w in case.wrt)
     caption = (
         f"The computational graph of case ``{text_to_latex(case.name)}'' ({_sizes(case)}), "
         "read off the expression the checks differentiate: inputs on the left (the "
