@@ -27,6 +27,7 @@ from workbench.core.functions import (
     scalar_function,
 )
 from workbench.core.pieces import kept, rewritten
+from workbench.core.rules_extra import Factor
 from workbench.core.rules_stats import CombineSums
 
 n, z, s, y, L = sj.n, sj.z, sj.s, ce.y, ce.L
@@ -220,9 +221,10 @@ def build() -> Derivation:
         .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(
             rules.CollapseDeltas(),
-            "The deltas keep {}: the output error sₚ − yₚ times the layer's input h_q.",
+            "The deltas keep {}.",
             kept,
         )
+        .apply(Factor(), "The output error sₚ − yₚ = [δ₂]ₚ times the layer's input h_q.")
     )
     b2_chain = (
         backprop_through_output(b2[p, 0])
