@@ -152,7 +152,7 @@ def test_the_results_a_handout_states_up_front_are_the_ones_compared(slug):
     lines = gather.split(" \\\\\n")
     assert len(lines) == len(stated) == len(derivation.results)
     for result, line in zip(stated, lines, strict=True):
-        formula = _unfit(line.rsplit("\\qquad \\text{", 1)[0])
+        formula = _unfit(line).rsplit("\\qquad \\text{", 1)[0]
         _, closed = _split_relation(formula)
         _assert_reads_back(f"{result.label} stated up front", closed, boxed_form(result))
 

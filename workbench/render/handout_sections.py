@@ -161,11 +161,15 @@ def _stated(ctx: Context) -> str:
     lines = []
     for (result, mark), own in zip(stated, assumed, strict=True):
         extra = ", ".join(a for a in own if a not in common)
+        # The mark and what the result uses are scaled with it: a long "using" ran 26 pt
+        # into the margin (Gaussian MLE).
         lines.append(
-            layout.fit(rf"{matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}")
-            + rf"\qquad \text{{{ctx.style.marks[mark]}"
-            + (f" (using {extra})" if extra else "")
-            + "}"
+            layout.fit(
+                rf"{matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}"
+                + rf"\qquad \text{{{ctx.style.marks[mark]}"
+                + (f" (using {extra})" if extra else "")
+                + "}"
+            )
         )
     head = r"\textbf{Result" + ("s" if len(stated) > 1 else "") + "}"
     if common:

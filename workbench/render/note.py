@@ -8,7 +8,7 @@ printed). Its mathematics is ``$…$`` and ``$$…$$`` in the LaTeX of
 so they render everywhere. Results it builds on, and results that build on it, are
 ``[[slug]]`` links: the note of each is ``<slug>.md`` in the same folder.
 
-Order: title; the result in one line; what it is for; links; notation (each name's
+Order: title; what it is for; links; notation (each name's
 space, each definition, the intervals test points are drawn from), in the form
 ``workbench verify`` reads back; each result with the facts it assumes, its chain as one
 ``aligned`` display with numbered steps, then each step's rule, mark and note; the closed
@@ -34,13 +34,7 @@ from workbench.checks.report import DerivationReport
 from workbench.core import registry
 from workbench.core.derivation import Derivation, note_parts
 from workbench.render.latex import Mark, assumptions_to_latex, expr_to_latex, shown_to_latex
-from workbench.render.marks import (
-    boxed_form,
-    closed_form_mark,
-    matrix_lhs,
-    stated_results,
-    step_marks,
-)
+from workbench.render.marks import closed_form_mark, matrix_lhs, step_marks
 from workbench.render.texbuild import write_outputs
 
 MARK_WORDS = {
@@ -109,35 +103,16 @@ def build_note(derivation: Derivation, report: DerivationReport) -> str:
         raise ValueError(f"report of {report.slug!r} given for {derivation.slug!r}")
     marks = step_marks(derivation, report)
     out = [f"# {derivation.title}", ""]
+    # No result line up front: the module's one-line statement is typed text no check
+    # reads, and a stated "$u = s$" would be read back as a definition of the note. Each
+    # result is stated in its own section, with its closed form and mark.
     out += [derivation.summary, ""]
-    out += _stated(derivation, report)
     out += _links(derivation.slug)
     out += _notation(derivation)
     for result in derivation.results:
         out += _result(derivation, result, marks, report)
     out += _checked(report)
     return "\n".join(out).rstrip() + "\n"
-
-
-def _stated(derivation: Derivation, report: DerivationReport) -> list[str]:
-    """The results up front, printed from the objects the checks compared, each with the
-    mark of its comparison with the closed form (as the handout states them)."""
-    stated = stated_results(derivation, report)
-    if not stated:
-        labels = ", ".join(r.label for r in derivation.results)
-        return [
-            f"**Results.** {labels}: each below, beside the closed form it was compared with.",
-            "",
-        ]
-    out = ["**Results**, in the closed form each derived result below was compared with:", ""]
-    for result, mark in stated:
-        facts = assumptions_to_latex(derivation, result)
-        using = f", using {', '.join(facts)}" if facts else ""
-        out.append(
-            f"- ${matrix_lhs(result)} = {expr_to_latex(boxed_form(result))}$ "
-            f"({MARK_WORDS[mark]}{using})"
-        )
-    return [*out, ""]
 
 
 def _links(slug: str) -> list[str]:
