@@ -138,8 +138,8 @@ def test_the_results_a_handout_states_up_front_are_the_ones_compared(slug):
     typed by hand ("δ₂ = ŷ − y, …") that no check read, just above "Machine-checked.
     Every equation in this handout was produced by SymPy".
     """
+    from workbench.render.handout_sections import stated_results
     from workbench.render.latex import text_to_latex
-    from workbench.render.marks import stated_results
 
     derivation = registry.get(slug)
     tex = _handout_intro(derivation)

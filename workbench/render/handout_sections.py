@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from workbench.checks.report import CheckResult, DerivationReport
-from workbench.core.derivation import Derivation
+from workbench.core.derivation import Derivation, Result
 from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
 from workbench.render.latex import (
@@ -28,7 +28,7 @@ from workbench.render.latex import (
     number_to_latex,
     text_to_latex,
 )
-from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs, stated_results
+from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs
 
 HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
 PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
@@ -144,9 +144,36 @@ def intro(ctx: Context) -> str:
     return "\n\n".join(out)
 
 
+# The handout states every result up front when there are at most this many; beyond it,
+# it names them, and each is stated where it is derived.
+STATED_AT_MOST = 6
+
+
+def stated_results(derivation: Derivation, report: DerivationReport) -> list[tuple[Result, Mark]]:
+    """The results the handout states at its top, each with the mark its comparison with the
+    closed form earned; none when there are more than :data:`STATED_AT_MOST`. They are
+    printed from the result objects the checks compared (:func:`matrix_lhs` =
+    :func:`boxed_form`), never from typed text: a statement written by hand would be a
+    formula nothing checked, printed under "machine-checked".
+
+    Example:
+        >>> from workbench.core import registry
+        >>> empty = lambda d: DerivationReport(d.slug, d.title, ())
+        >>> two_layer = registry.get("two-layer-backprop")
+        >>> [(r.label, m.value) for r, m in stated_results(two_layer, empty(two_layer))][:2]
+        [('∂L/∂W₂', 'unchecked'), ('∂L/∂b₂', 'unchecked')]
+        >>> stated_results(registry.get("transformer-block-backward"), empty(two_layer))
+        []
+    """
+    results = derivation.results
+    if len(results) > STATED_AT_MOST:
+        return []
+    return [(result, closed_form_mark(report, result.label)) for result in results]
+
+
 def _stated(ctx: Context) -> str:
     """The results up front, printed from the objects the checks compared, each with the
-    mark of its comparison with the closed form (:func:`~workbench.render.marks.stated_results`);
+    mark of its comparison with the closed form (:func:`stated_results`);
     what every stated result assumes is said once, before them."""
     results = ctx.derivation.results
     stated = stated_results(ctx.derivation, ctx.report)
@@ -154,7 +181,7 @@ def _stated(ctx: Context) -> str:
         labels = ", ".join(text_to_latex(r.label) for r in results)
         return (
             rf"\textbf{{Results.}} Its {len(results)} results, {labels}, are each boxed in "
-            r"\S 2 beside the closed form it was compared with."
+            r"\S 2 beside the closed form each was compared with."
         )
     assumed = [assumptions_to_latex(ctx.derivation, r) for r, _ in stated]
     common = [a for a in assumed[0] if all(a in other for other in assumed)]

@@ -12,7 +12,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.checks.report import DerivationReport
-from workbench.core.derivation import Derivation, Result
+from workbench.core.derivation import Derivation
 from workbench.render.latex import Mark, expr_to_latex, mark_of
 
 
@@ -69,33 +69,6 @@ def closed_form_mark(report: DerivationReport, label: str) -> Mark:
     """How the derived result was compared with its closed form, or UNCHECKED."""
     item = _items(report, "closed form").get(f"{label} against the closed form")
     return Mark.UNCHECKED if item is None else mark_from_item(item)
-
-
-# A face states every result up front when there are at most this many; beyond it, it
-# names them, and each is stated where it is derived.
-STATED_AT_MOST = 6
-
-
-def stated_results(derivation: Derivation, report: DerivationReport) -> list[tuple[Result, Mark]]:
-    """The results a face states at its top, each with the mark its comparison with the
-    closed form earned; none when there are more than :data:`STATED_AT_MOST`. They are
-    printed from the result objects the checks compared (:func:`matrix_lhs` =
-    :func:`boxed_form`), never from typed text: a statement written by hand would be a
-    formula nothing checked, printed under "machine-checked".
-
-    Example:
-        >>> from workbench.core import registry
-        >>> empty = lambda d: DerivationReport(d.slug, d.title, ())
-        >>> two_layer = registry.get("two-layer-backprop")
-        >>> [(r.label, m.value) for r, m in stated_results(two_layer, empty(two_layer))][:2]
-        [('∂L/∂W₂', 'unchecked'), ('∂L/∂b₂', 'unchecked')]
-        >>> stated_results(registry.get("transformer-block-backward"), empty(two_layer))
-        []
-    """
-    results = derivation.results
-    if len(results) > STATED_AT_MOST:
-        return []
-    return [(result, closed_form_mark(report, result.label)) for result in results]
 
 
 def _items(report: DerivationReport, check: str) -> dict[str, Mapping]:
