@@ -221,13 +221,14 @@ def use(known: Result) -> rules.UseResult:
     return rules.UseResult(known.goal, value, known.label)
 
 
-def _linear_layer(chain: _Chain, definition, note: str) -> _Chain:
-    """Definition, linearity, derivatives, deltas. The notes' entries are read off the
-    steps (``{}``: :func:`rewritten`), so their index letters are the steps' own."""
+def _linear_layer(chain: _Chain, definition, note: str, wrt: str) -> _Chain:
+    """Definition, linearity, derivatives, deltas, for the variable named ``wrt``. The
+    notes' entries are read off the steps (``{}``: :func:`rewritten`), so their index
+    letters are the steps' own."""
     written = (rewritten,) * note.count("{}")
     return (
         chain.apply(rules.Definition(definition), note, *written)
-        .apply(rules.Linearity(), "Only the terms holding the target depend on it.")
+        .apply(rules.Linearity(), f"Only the terms that hold {wrt} depend on it.")
         .apply(rules.Differentiate(), "{}.", rewritten)
         .apply(rules.CollapseDeltas(), "The deltas pick out one row or column.")
     )
@@ -295,16 +296,19 @@ def derive() -> tuple[Result, ...]:
         _through(W2[p, q], F, d_f, "W₂ reaches L only through F."),
         (F,),
         fc2,
+        "W₂",
     ).result("∂L/∂W₂", CLOSED[W2], (p, q), W2)
     b2_ = _linear_layer(
         _through(b2[p, 0], F, d_f, "b₂ reaches L only through F."),
         (F,),
         fc2,
+        "b₂",
     ).result("∂L/∂b₂", CLOSED[b2], (p, 0), b2)
     d_u = _linear_layer(
         _through(U[p, q], F, d_f, "U reaches L only through F."),
         (F,),
         fc2,
+        "U",
     ).result("∂L/∂U", CLOSED["U"], (p, q), U)
     d_z = (
         _through(Z[p, q], U, d_u, "Z reaches L only through the activations U.")
@@ -319,16 +323,19 @@ def derive() -> tuple[Result, ...]:
         _through(W1[p, q], Z, d_z, "W₁ reaches L only through Z."),
         (Z,),
         fc1,
+        "W₁",
     ).result("∂L/∂W₁", CLOSED[W1], (p, q), W1)
     b1_ = _linear_layer(
         _through(b1[p, 0], Z, d_z, "b₁ reaches L only through Z."),
         (Z,),
         fc1,
+        "b₁",
     ).result("∂L/∂b₁", CLOSED[b1], (p, 0), b1)
     d_h2 = _linear_layer(
         _through(H2[p, q], Z, d_z, "H₂ reaches L only through Z."),
         (Z,),
         fc1,
+        "H₂",
     ).result("∂L/∂H₂", CLOSED["H2"], (p, q), H2)
 
     # The second layer norm: its parameters, then the residual connection around the MLP.
@@ -337,11 +344,13 @@ def derive() -> tuple[Result, ...]:
         _through(gamma2[p, 0], H2, d_h2, "γ₂ reaches L only through H₂."),
         (H2,),
         ln2,
+        "γ₂",
     ).result("∂L/∂γ₂", CLOSED[gamma2], (p, 0), gamma2)
     be2 = _linear_layer(
         _through(beta2[p, 0], H2, d_h2, "β₂ reaches L only through H₂."),
         (H2,),
         ln2,
+        "β₂",
     ).result("∂L/∂β₂", CLOSED[beta2], (p, 0), beta2)
     dy = (
         Chain(sp.Derivative(L, Y[p, q]), DEFINITIONS)
@@ -375,11 +384,13 @@ def derive() -> tuple[Result, ...]:
         _through(Wo[p, q], X2, d_x2, "W_o reaches L only through X₂."),
         (X2,),
         proj,
+        "W_o",
     ).result("∂L/∂W_o", CLOSED[Wo], (p, q), Wo)
     d_o = _linear_layer(
         _through(O[p, q], X2, d_x2, "O reaches L only through X₂."),
         (X2,),
         proj,
+        "O",
     ).result("∂L/∂O", CLOSED["O"], (p, q), O)
     known = _attention_results()
     qkv = {}
@@ -399,6 +410,7 @@ def derive() -> tuple[Result, ...]:
                 _through(weight[p, q], symbol, qkv[name.upper()], f"W_{name} acts through it."),
                 (symbol,),
                 f"{name.upper()} = H₁W_{name}.",
+                f"W_{name}",
             ).result(f"∂L/∂W_{name}", CLOSED[weight], (p, q), weight)
         )
     d_h1 = (
@@ -418,11 +430,13 @@ def derive() -> tuple[Result, ...]:
         _through(gamma1[p, 0], H1, d_h1, "γ₁ reaches L only through H₁."),
         (H1,),
         ln1,
+        "γ₁",
     ).result("∂L/∂γ₁", CLOSED[gamma1], (p, 0), gamma1)
     be1 = _linear_layer(
         _through(beta1[p, 0], H1, d_h1, "β₁ reaches L only through H₁."),
         (H1,),
         ln1,
+        "β₁",
     ).result("∂L/∂β₁", CLOSED[beta1], (p, 0), beta1)
     d_x = (
         Chain(sp.Derivative(L, X[p, q]), DEFINITIONS)

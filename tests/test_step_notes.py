@@ -9,6 +9,7 @@ Over the whole registry: every index letter a note writes (``zₖ``, ``δ_kp``, 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 import sympy as sp
@@ -150,3 +151,35 @@ def test_a_shown_equation_from_elsewhere_is_found():
         f"{z[r, 0]} = {z[0, 0]} is not the step's"
     ]
     assert shown_problems(with_shown(before, after)) == []
+
+
+HOLDS = re.compile(r"hold (\S+) depend on it")
+
+
+def holds_problems(derivation) -> list[str]:
+    """Linearity notes that name another variable than the one their result differentiates
+    (before, the block's said "the target" for every one of them)."""
+    found = []
+    for result in derivation.results:
+        wrt = result.label.removeprefix("∂L/∂")
+        for number, step in enumerate(result.steps, 1):
+            named = HOLDS.search(step.note)
+            if (
+                step.rule == "linearity"
+                and "depend on it" in step.note
+                and (named is None or named.group(1) != wrt)
+            ):
+                found.append(f"{result.label} step {number}: {step.note!r}")
+    return found
+
+
+def test_a_linearity_note_names_the_variable_differentiated():
+    derivation = registry.get("transformer-block-backward")
+    assert holds_problems(derivation) == []
+    # Planted: the note the block printed before, which named no variable.
+    result = derivation.result("∂L/∂W₂")
+    number = next(i for i, s in enumerate(result.steps) if s.rule == "linearity")
+    vague = replace(result.steps[number], note="Only the terms holding the target depend on it.")
+    steps = (*result.steps[:number], vague, *result.steps[number + 1 :])
+    planted = replace(derivation, results=(replace(result, steps=steps),))
+    assert holds_problems(planted) == [f"∂L/∂W₂ step {number + 1}: {vague.note!r}"]
