@@ -112,3 +112,36 @@ def test_the_gelu_helpers_equal_sympys_gelu_and_its_derivative():
         return 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th**2) * c
 
     assert np.max(np.abs(planted(x) - slope(x)) / (np.abs(slope(x)) + 1e-12)) > 1e-2
+
+
+def _gelu_reference():
+    from workbench.core.functions import ELEMENTWISE
+
+    t = sp.Symbol("t")
+    value = sp.lambdify(t, ELEMENTWISE["gelu"](t), "numpy")
+    return value, sp.lambdify(t, sp.diff(ELEMENTWISE["gelu"](t), t), "numpy")
+
+
+def test_the_gelu_helpers_worked_piece_by_piece_equal_sympys_on_every_entry():
+    """Arrays larger than a piece, a last piece cut short, a transposed view, complex input
+    (the complex step), ``times=`` in place and its fall-back, and value and slope from one
+    tanh, each against SymPy's GELU and its diff. Planted: a loop that stopped before the
+    short last piece left 18 entries unwritten, and the comparison failed on them."""
+    value, slope = _gelu_reference()
+    rng = np.random.default_rng(0)
+    x = 3 * rng.standard_normal((3, numeric._CHUNK + 6))  # 3 pieces and 18 entries
+    # Complex: near x = −8, where GELU is 1e-12, the two tanh routes differ by 1e-15.
+    for arg, atol in ((x, 1e-15), (x.T, 1e-15), (x + 1e-3j * rng.standard_normal(x.shape), 1e-13)):
+        np.testing.assert_allclose(numeric.gelu(arg), value(arg), rtol=1e-13, atol=atol)
+        np.testing.assert_allclose(numeric.gelu_prime(arg), slope(arg), rtol=1e-12, atol=atol)
+    upstream = rng.standard_normal(x.shape)
+    fused = upstream.copy()
+    assert numeric.gelu_prime(x, times=fused) is fused  # written into the array given
+    np.testing.assert_allclose(fused, upstream * slope(x), rtol=1e-12, atol=1e-15)
+    row = upstream[0, : x.shape[1]]  # a shape that only broadcasts: a new array, row untouched
+    np.testing.assert_allclose(numeric.gelu(x, times=row), row * value(x), rtol=1e-13, atol=1e-15)
+    assert np.array_equal(row, upstream[0])
+    value_of, slope_of = numeric.gelu_with_slope(x)
+    assert np.array_equal(value_of, numeric.gelu(x))
+    assert np.array_equal(slope_of, numeric.gelu_prime(x))
+    assert numeric.gelu(0.5) == float(value(0.5)) and np.ndim(numeric.gelu_prime(0.5)) == 0

@@ -90,33 +90,76 @@ def sigmoid_prime(x: np.ndarray) -> np.ndarray:
 _GELU_C = float(np.sqrt(2 / np.pi))  # a Python float: a NumPy scalar would promote float32
 
 
-def _tanh_argument(x: np.ndarray, square: np.ndarray) -> np.ndarray:
-    """√(2/π)(x + 0.044715x³) in one new array (x·x·x, not x**3: NumPy's power with an
-    exponent other than 2 is ~100× slower). A large temporary costs more to allocate
-    than to compute, so the arithmetic is done in place."""
-    out = square * x
+_CHUNK = 8192  # entries per piece: a piece's arrays (64 KiB each) stay in the core's cache
+
+
+def _in_pieces(kernel: Callable, x, scratch: int = 0, times=None):
+    """``kernel(x, out, *scratch)`` over consecutive pieces of ``x``, into a new array; or,
+    given ``times`` (an array no one else holds), ``times`` ∘ that, written into ``times``.
+
+    A formula of a dozen operations on a large array reads and writes the whole array a
+    dozen times, from memory, and each temporary is a new array (which on this scale
+    costs more to allocate than to fill). Piece by piece the operations run in the cache
+    and the scratch arrays are allocated once. Scalars and complex arrays are worked the
+    same way (the complex step passes complex input)."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    scalar = x.ndim == 0
+    x = np.ascontiguousarray(x)  # at least one axis
+    fused = (
+        isinstance(times, np.ndarray)
+        and times.shape == x.shape
+        and times.dtype == np.result_type(times, x)
+        and times.flags.c_contiguous
+        and times.flags.writeable
+    )
+    if times is not None and not fused:
+        return times * _in_pieces(kernel, x, scratch)
+    size = min(x.size, _CHUNK)
+    spare = [np.empty(size, x.dtype) for _ in range(scratch + fused)]
+    out = times if fused else np.empty_like(x)
+    flat, into = x.reshape(-1), out.reshape(-1)
+    for start in range(0, flat.size, _CHUNK):
+        piece = flat[start : start + _CHUNK]
+        buffers = [s[: piece.size] for s in spare]
+        if fused:
+            kernel(piece, buffers[0], *buffers[1:])
+            into[start : start + _CHUNK] *= buffers[0]
+        else:
+            kernel(piece, into[start : start + _CHUNK], *buffers)
+    return out[0] if scalar else out
+
+
+def _tanh_argument(x, square, out):
+    """out = √(2/π)(x + 0.044715x³), given square = x·x (x·x·x, not x**3: NumPy's power
+    with an exponent other than 2 is ~100× slower)."""
+    np.multiply(square, x, out=out)
     out *= 0.044715
     out += x
     out *= _GELU_C
-    return out
 
 
-def gelu(x: np.ndarray) -> np.ndarray:
-    """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows.
-    (Augmented assignments: in place for an array, a new number for a scalar.)"""
-    out = np.tanh(_tanh_argument(x, x * x))
+def _gelu_kernel(x, out, square):
+    """out = x/2·(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    np.multiply(x, x, out=square)
+    _tanh_argument(x, square, out)
+    np.tanh(out, out=out)
     out += 1.0
     out *= x
     out *= 0.5
-    return out
 
 
-def gelu_prime(x: np.ndarray) -> np.ndarray:
-    """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests):
-    (1 + t)/2 + x(1 − t²)·√(2/π)(1 + 3·0.044715x²)/2 with t = tanh(√(2/π)(x + 0.044715x³))."""
-    square = x * x
-    t = np.tanh(_tanh_argument(x, square))
-    slope = t * t  # then 1 − t², times x/2·√(2/π)(1 + 3·0.044715x²)
+def _gelu_prime_kernel(x, out, square, slope, value=None):
+    """out = (1 + t)/2 + x(1 − t²)·√(2/π)(1 + 3·0.044715x²)/2, t = tanh(√(2/π)(x + 0.044715x³));
+    and, given ``value``, GELU itself x/2·(1 + t) into it, from the same t."""
+    t = out
+    np.multiply(x, x, out=square)
+    _tanh_argument(x, square, t)
+    np.tanh(t, out=t)
+    if value is not None:
+        np.add(t, 1.0, out=value)
+        value *= x
+        value *= 0.5
+    np.multiply(t, t, out=slope)  # then 1 − t², times x/2·√(2/π)(1 + 3·0.044715x²)
     slope *= -1.0
     slope += 1.0
     slope *= x
@@ -127,7 +170,32 @@ def gelu_prime(x: np.ndarray) -> np.ndarray:
     t += 1.0
     t *= 0.5
     t += slope
-    return t
+
+
+def gelu(x: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+    """x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), GELU's tanh form; tanh never overflows.
+    ``times``: a new array to multiply by, in place (see :func:`_in_pieces`)."""
+    return _in_pieces(_gelu_kernel, x, 1, times)
+
+
+def gelu_prime(x: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
+    """GELU's slope, the derivative of :func:`gelu` (checked against SymPy's in the tests):
+    (1 + t)/2 + x(1 − t²)·√(2/π)(1 + 3·0.044715x²)/2 with t = tanh(√(2/π)(x + 0.044715x³))."""
+    return _in_pieces(_gelu_prime_kernel, x, 2, times)
+
+
+def gelu_with_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`gelu`, :func:`gelu_prime`) of ``x`` from one tanh, the same numbers as
+    each alone: a forward pass keeps the slope for its backward pass."""
+    x = np.ascontiguousarray(x, dtype=np.result_type(x, 1.0))
+    value, slope = np.empty_like(x), np.empty_like(x)
+    flat, values, slopes = x.reshape(-1), value.reshape(-1), slope.reshape(-1)
+    square, t = np.empty(min(x.size, _CHUNK), x.dtype), np.empty(min(x.size, _CHUNK), x.dtype)
+    for start in range(0, flat.size, _CHUNK):
+        piece = flat[start : start + _CHUNK]
+        size, u, s = piece.size, values[start : start + _CHUNK], slopes[start : start + _CHUNK]
+        _gelu_prime_kernel(piece, s, square[:size], t[:size], value=u)
+    return value, slope
 
 
 HELPERS: dict[str, Callable] = {
@@ -144,6 +212,7 @@ HELPERS: dict[str, Callable] = {
     "square": np.square,
     "gelu": gelu,
     "gelu_prime": gelu_prime,
+    "gelu_with_slope": gelu_with_slope,
 }
 
 
