@@ -62,3 +62,35 @@ def test_the_helpers_carry_the_complex_step():
     jvp = s * direction - s * np.sum(s * direction, axis=1, keepdims=True)
     got = np.imag(numeric.softmax(x + 1j * h * direction, axis=1)) / h
     assert np.allclose(got, jvp, rtol=1e-12)
+
+
+def test_staged_code_multiplies_a_slope_into_a_new_array_only_and_shares_geLUs_tanh():
+    """Z = xW, U = gelu(Z), dZ = (GV) ∘ gelu′(Z), E = U ∘ gelu′(Z): U and the slope come
+    from one helper (one tanh); the slope is multiplied into GV (a new array) in place,
+    never into U, which is a stage the function returns. Planted: had the printer fused
+    into any operand, U would come back overwritten by E."""
+    from workbench.codegen.staged import compile_stages
+
+    x, w = sp.MatrixSymbol("x", 4, 3), sp.MatrixSymbol("W", 3, 5)
+    g, v = sp.MatrixSymbol("G", 4, 2), sp.MatrixSymbol("Vm", 2, 5)
+    z, u, s = sp.MatrixSymbol("Z", 4, 5), sp.MatrixSymbol("U", 4, 5), sp.MatrixSymbol("s", 4, 5)
+    dz, e = sp.MatrixSymbol("dZ", 4, 5), sp.MatrixSymbol("E", 4, 5)
+    definitions = {
+        z: x * w,
+        u: Elementwise("gelu", z),
+        s: Elementwise("gelu_prime", z),
+        dz: sp.HadamardProduct(g * v, Elementwise("gelu_prime", z)),
+        e: sp.HadamardProduct(u, Elementwise("gelu_prime", z)),
+    }
+    f = compile_stages([x, w, g, v], definitions, [u, s, dz, e])
+    assert "U, s = gelu_with_slope(Z)" in f.source
+    assert "dZ = gelu_prime(Z, times=(G @ Vm))" in f.source
+    assert "E = (U * gelu_prime(Z))" in f.source
+    args = [RNG.standard_normal(a.shape) for a in (x, w, g, v)]
+    zv = args[0] @ args[1]
+    got = f(*args)
+    want = (numeric.gelu(zv), numeric.gelu_prime(zv))
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_allclose(got[2], (args[2] @ args[3]) * want[1], rtol=1e-14)
+    np.testing.assert_allclose(got[3], want[0] * want[1], rtol=1e-14)

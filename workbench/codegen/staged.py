@@ -25,6 +25,7 @@ from sympy.printing.precedence import PRECEDENCE
 
 from workbench.codegen.numeric import HELPERS
 from workbench.codegen.printer import StableNumPyPrinter, prepare
+from workbench.core.functions import Elementwise
 
 
 class _StagePrinter(StableNumPyPrinter):
@@ -50,9 +51,36 @@ class _StagePrinter(StableNumPyPrinter):
     def _print_HadamardPower(self, expr):
         return f"({self._print(expr.base)})**({self._print(expr.exp)})"
 
+    def _print_HadamardProduct(self, expr):
+        # A ∘ φ′(Z) with A a new array (a product, a sum): the slope is multiplied into A
+        # piece by piece (``times=``), with no array of the slope's own.
+        if len(expr.args) == 2:
+            for slope, other in (expr.args, reversed(expr.args)):
+                if (
+                    isinstance(slope, Elementwise)
+                    and slope.name in FUSED_TIMES
+                    and _is_new_array(other)
+                ):
+                    arg = self._print(slope.arg)
+                    return f"{slope.name}({arg}, times={self._print(other)})"
+        # a * b rather than numpy.multiply(a, b): NumPy reuses a temporary operand of an
+        # operator in place (a large array with no other reference), never a call's.
+        return "(" + " * ".join(self._factor(a) for a in expr.args) + ")"
+
     def _print_OneMatrix(self, expr):
         rows, cols = (int(d) for d in expr.shape)
         return f"numpy.ones(({rows}, {cols}), dtype={self.dtype_of}.dtype)"
+
+
+FUSED_TIMES = frozenset({"gelu", "gelu_prime"})  # helpers that take ``times=``
+
+
+def _is_new_array(expr) -> bool:
+    """Whether the printed ``expr`` evaluates to an array that nothing else holds: a
+    product of two or more matrices, or a sum (never a name, a view or a broadcast)."""
+    if isinstance(expr, sp.MatMul):
+        return len(expr.as_coeff_matrices()[1]) >= 2
+    return isinstance(expr, sp.MatAdd)
 
 
 def spread(array: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -92,6 +120,25 @@ def stage_order(definitions: Mapping, wanted: Sequence) -> list:
     return out
 
 
+# A function and its slope at the same point, computed by one helper from shared work:
+# GELU's value and slope share x² and the tanh.
+PAIRED = {"gelu": ("gelu_prime", "gelu_with_slope")}
+
+
+def _paired_stages(definitions: Mapping, order: Sequence) -> dict:
+    """{stage f(A): stage f′(A)} for each pair of stages :data:`PAIRED` computes at once."""
+    by_value = {
+        (definitions[s].name, definitions[s].arg): s
+        for s in order
+        if isinstance(definitions[s], Elementwise)
+    }
+    return {
+        stage: by_value[(slope, arg)]
+        for (name, arg), stage in by_value.items()
+        if name in PAIRED and (slope := PAIRED[name][0], arg) in by_value
+    }
+
+
 def _numbers(expr):
     """√2 and friends as float literals: numpy.sqrt(2) is a float64 scalar, which would
     promote float32 arrays (NumPy 2 treats NumPy scalars as typed, Python floats not)."""
@@ -129,8 +176,17 @@ def stages_source(
     printer.dtype_of = str(args[0].name)
     printer.batched = batched
     lines = [f"def {name}({', '.join(str(a.name) for a in args)}):"]
-    for stage in stage_order(definitions, outputs):
+    order = stage_order(definitions, outputs)
+    partners = _paired_stages(definitions, order)
+    for stage in order:
+        if stage in partners.values():
+            continue  # computed with its partner
         expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
+        if stage in partners:
+            arg = printer.doprint(expr.arg)
+            helper = PAIRED[expr.name][1]
+            lines.append(f"    {stage.name}, {partners[stage].name} = {helper}({arg})")
+            continue
         lines.append(f"    {stage.name} = {printer.doprint(expr)}")
     results = []
     for n, e in enumerate(outputs):
