@@ -72,6 +72,7 @@ dZ, dH2, dX2 = (
 )
 dO, dQ, dK = sp.MatrixSymbol("dO", T, e), sp.MatrixSymbol("dQ", T, d), sp.MatrixSymbol("dK", T, d)
 dV, dH1 = sp.MatrixSymbol("dV", T, e), sp.MatrixSymbol("dH1", T, n)
+dP, dS = att.dP, att.dS  # ∂L/∂P and ∂L/∂S, as attention-gradient names them
 
 
 def _layer_norm_definitions(x, mean, variance, normalised, out, gamma, beta) -> dict:
@@ -138,29 +139,35 @@ def layer_norm_backward(upstream, normalised, variance, gamma):
     )
 
 
-def attention_backward(upstream, probs, queries, keys, values):
-    """The attention-gradient closed forms with upstream ∂L/∂O: (∂L/∂Q, ∂L/∂K, ∂L/∂V)."""
-    d_probs = _mul(upstream, values.T)
+def attention_backward(upstream, probs, queries, keys, values, named: bool = False) -> dict:
+    """The attention-gradient closed forms with upstream ∂L/∂O: ∂L/∂Q, ∂L/∂K, ∂L/∂V, written
+    with dP = ∂L/∂P and dS = ∂L/∂S; ``named``: with those two names (and their definitions
+    in the dict), so that code computes each once."""
     ones = _ones(probs.shape[0])
+    scale = 1 / sp.sqrt(queries.shape[1])
+    d_probs = _mul(upstream, values.T)
     d_scores = sp.HadamardProduct(
         probs, _minus(d_probs, _mul(sp.HadamardProduct(d_probs, probs), ones, ones.T))
     )
-    scale = 1 / sp.sqrt(queries.shape[1])
-    return (
-        _mul(scale, d_scores, keys),
-        _mul(scale, d_scores.T, queries),
-        _mul(probs.T, upstream),
-    )
+    names = {dP: d_probs, dS: d_scores.xreplace({d_probs: dP})} if named else {}
+    d_scores = dS if named else d_scores
+    return {
+        **names,
+        dQ: _mul(scale, d_scores, keys),
+        dK: _mul(scale, d_scores.T, queries),
+        dV: _mul(probs.T, upstream),
+    }
 
 
-def named_closed_forms() -> tuple[dict, dict]:
+def named_closed_forms(named_attention: bool = False) -> tuple[dict, dict]:
     """(closed forms, gradient-name definitions), each stage written with the names of the
-    forward intermediates and of the gradient of the stage above it."""
+    forward intermediates and of the gradient of the stage above it; ``named_attention``:
+    attention's dP and dS named as well (the code's forms, :data:`CODE_GRADIENTS`)."""
     d_u = _mul(G, W2.T)
     grads = {dZ: sp.HadamardProduct(d_u, Elementwise("phi_prime", Z)), dH2: _mul(dZ, W1.T)}
     grads[dX2] = _add(G, layer_norm_backward(dH2, Xh2, var2, gamma2))
     grads[dO] = _mul(dX2, Wo.T)
-    grads[dQ], grads[dK], grads[dV] = attention_backward(dO, P, Q, K, V)
+    grads.update(attention_backward(dO, P, Q, K, V, named_attention))
     grads[dH1] = _add(_mul(dQ, Wq.T), _mul(dK, Wk.T), _mul(dV, Wv.T))
     ones = ONES_T
     closed = {
@@ -193,6 +200,9 @@ def named_closed_forms() -> tuple[dict, dict]:
 
 CLOSED, GRADIENTS = named_closed_forms()
 DEFINITIONS.update(GRADIENTS)
+# The same closed forms with attention's dP and dS named, for generated code: the checked
+# forms are these with the two names written out (the same trees; a test compares them).
+CODE_CLOSED, CODE_GRADIENTS = named_closed_forms(named_attention=True)
 NAME_OF = {"Z": dZ, "H2": dH2, "X2": dX2, "O": dO, "Q": dQ, "K": dK, "V": dV, "H1": dH1}
 
 

@@ -60,6 +60,7 @@ def _concrete(expr):
 
 
 BLOCK_ARGS = tuple(tb._samplers())  # X, G, the parameters, M
+SLOPE = sp.MatrixSymbol("gelu_prime_Z", tb.T, tb.m)  # φ′(Z), kept by the forward pass
 
 
 @cache
@@ -71,7 +72,7 @@ def block_functions(context: int, width: int, mlp: int):
     """
     sizes, definitions = _block_setting(context, width, mlp)
     forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y], sizes, batched=True)
-    gradients = [tb.Y, *(_concrete(tb.CLOSED[w]) for w in tb.WRT)]
+    gradients = [tb.Y, *(_concrete(tb.CODE_CLOSED[w]) for w in tb.WRT)]
     backward = compile_stages(BLOCK_ARGS, definitions, gradients, sizes, batched=True)
     return forward, backward
 
@@ -84,9 +85,13 @@ def block_step_functions(context: int, width: int, mlp: int):
     again. The backward returns ∂L/∂X per sequence and each parameter's gradient summed
     over the batch."""
     sizes, definitions = _block_setting(context, width, mlp)
-    saved = forward_stages()
+    # GELU's slope φ′(Z) is computed in the forward pass, from the tanh that gives U.
+    slope = Elementwise("gelu_prime", tb.Z)
+    definitions = {k: v.xreplace({slope: SLOPE}) for k, v in definitions.items()}
+    definitions[SLOPE] = slope
+    saved = (*forward_stages(), SLOPE)
     forward = compile_stages(BLOCK_ARGS, definitions, [tb.Y, *saved], sizes, batched=True)
-    gradients = [_concrete(tb.CLOSED[w]) for w in tb.WRT]
+    gradients = [_concrete(tb.CODE_CLOSED[w]).xreplace({slope: SLOPE}) for w in tb.WRT]
     # ∂L/∂X per sequence, each weight's gradient summed over the batch.
     totals = [w in tb.PARAMETERS for w in tb.WRT]
     backward = compile_stages(
@@ -96,9 +101,11 @@ def block_step_functions(context: int, width: int, mlp: int):
 
 
 def _block_setting(context: int, width: int, mlp: int) -> tuple[dict, dict]:
-    """The block's sizes and its definitions made concrete (ε, φ = GELU), L left out."""
+    """The block's sizes and its definitions made concrete (ε, φ = GELU), L left out, with
+    the gradients' code forms (attention's dP and dS named, each computed once)."""
     sizes = {tb.T: context, tb.n: width, tb.d: width, tb.e: width, tb.m: mlp}
-    definitions = {k: _concrete(v) for k, v in tb.DEFINITIONS.items() if k != tb.L}
+    named = {**tb.DEFINITIONS, **tb.CODE_GRADIENTS}
+    definitions = {k: _concrete(v) for k, v in named.items() if k != tb.L}
     return sizes, definitions
 
 

@@ -124,3 +124,24 @@ def test_the_mlp_stage_steps_are_proved(derivation, label):
             step.after, step.before, derivation, step.assumptions, CHECK_BUDGET, 0
         )
         assert verdict.equal, f"{label} step {number} ({step.rule}): {verdict.detail}"
+
+
+def _written_out(forms: dict, named: dict = tb.CODE_GRADIENTS) -> dict:
+    """The code's forms with attention's dP and dS replaced by their definitions."""
+    d_probs = named[tb.dP]
+    d_scores = named[tb.dS].xreplace({tb.dP: d_probs})
+    names = {sp.Transpose(tb.dS): d_scores.T, tb.dS: d_scores, tb.dP: d_probs}
+    return {k: v.xreplace(names) for k, v in forms.items() if k not in (tb.dP, tb.dS)}
+
+
+def test_the_codes_gradient_forms_are_the_checked_ones_with_dp_and_ds_named():
+    """The generated code (workbench.gpt) computes ∂L/∂P and ∂L/∂S once, by name; the
+    checks see them written out. With the names written out, the code's forms are the
+    checked trees themselves. Planted: dK with dS where dSᵀ belongs fails."""
+    assert set(tb.CODE_GRADIENTS) == {*tb.GRADIENTS, tb.dP, tb.dS}
+    assert _written_out(tb.CODE_GRADIENTS) == tb.GRADIENTS
+    assert _written_out(tb.CODE_CLOSED) == tb.CLOSED
+    planted = dict(tb.CODE_GRADIENTS)
+    planted[tb.dK] = tb._mul(1 / sp.sqrt(tb.d), tb.dS, tb.Q)
+    written = _written_out(planted)
+    assert [k for k in written if written[k] != tb.GRADIENTS[k]] == [tb.dK]
