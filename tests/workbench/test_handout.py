@@ -90,6 +90,9 @@ def test_failed_undecided_and_missing_steps_get_no_check_mark(derivation, report
     assert "failed" in rows[1] and "undecided" in rows[2] and "not checked" in rows[3]
     assert "Not verified" in handout.tex  # and the handout says so up front
     assert not handout.passed
+    # The title page too: it said "verified handout" above a report that failed.
+    assert "verified handout" not in handout.tex and "handout, not verified" in handout.tex
+    assert "--- verified handout}" in build_handout(derivation, report).tex
 
 
 def test_a_report_without_the_steps_check_marks_nothing(derivation, report):

@@ -124,9 +124,12 @@ def build_handout(derivation: Derivation, report: DerivationReport, seed: int = 
     standalone = sections.render(context, level=0)
     body = sections.render(context, level=1)
     title = text_to_latex(derivation.title)
+    # "verified" only when the report says so: a handout with a failed or undecided check
+    # says that on its title page, as in its first section.
+    kind = "verified handout" if report.passed else "handout, not verified"
     tex = (
         PREAMBLE
-        + f"\\title{{{title}}}\n\\author{{derivation workbench --- verified handout}}\n"
+        + f"\\title{{{title}}}\n\\author{{derivation workbench --- {kind}}}\n"
         + "\\date{}\n\\begin{document}\n\\maketitle\n"
         + standalone
         + "\n\\end{document}\n"
