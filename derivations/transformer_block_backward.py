@@ -53,8 +53,8 @@ W2, b2 = sp.MatrixSymbol("W2", m, n), sp.MatrixSymbol("b2", n, 1)
 Q, K, V, S, P, O, M = att.Q, att.K, att.V, att.S, att.P, att.O, att.M
 
 # Intermediates: the row statistics and outputs of the two layer norms, the MLP.
-mu1, var1 = sp.MatrixSymbol("mu1", T, 1), sp.MatrixSymbol("sigma2_1", T, 1)
-mu2, var2 = sp.MatrixSymbol("mu2", T, 1), sp.MatrixSymbol("sigma2_2", T, 1)
+mu1, var1 = sp.MatrixSymbol("mu1", T, 1), sp.MatrixSymbol("sigma_sq_1", T, 1)
+mu2, var2 = sp.MatrixSymbol("mu2", T, 1), sp.MatrixSymbol("sigma_sq_2", T, 1)
 Xh1, H1 = sp.MatrixSymbol("xhat1", T, n), sp.MatrixSymbol("H1", T, n)
 X2 = sp.MatrixSymbol("X2", T, n)
 Xh2, H2 = sp.MatrixSymbol("xhat2", T, n), sp.MatrixSymbol("H2", T, n)

@@ -335,6 +335,21 @@ def test_a_variance_prints_as_a_square_and_epsilon_as_the_prose_writes_it():
     assert expr_to_latex(sp.Symbol("sigma2")) == r"\sigma_{2}"  # σ₂: a second σ
 
 
+def test_the_variances_of_two_layers_print_as_squares_with_the_layer_below():
+    """The transformer block's row variances, columns named ``sigma_sq_1`` and
+    ``sigma_sq_2``, are σ²₁ and σ²₂, as a name, an entry and inside a formula. They were
+    named ``sigma2_1`` and printed σ₂₁ (σ with the subscript 21); planted, that name
+    still does."""
+    from derivations import transformer_block_backward as tb
+
+    assert expr_to_latex(tb.var1) == r"\sigma^{2}_{1}"
+    assert expr_to_latex(tb.var2[tb.p, 0]) == r"[\sigma^{2}_{2}]_{p}"
+    assert r"\left(\sigma^{2}_{2} + \varepsilon \mathbf{1}_{T}\right)" in expr_to_latex(
+        tb.GRADIENTS[tb.dX2]
+    )
+    assert expr_to_latex(sp.MatrixSymbol("sigma2_1", 3, 1)) == r"\sigma_{2 1}"
+
+
 def test_the_entry_of_a_one_by_one_matrix_prints_as_its_name():
     """p[0, 0] of a 1 × 1 p is the number p: p(1 − p), not p₀(1 − p₀) (logistic regression).
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,13 @@ ELEMENTWISE_LATEX: Mapping[str, str] = {
 }
 
 
+_SQUARED = re.compile(r"(?P<base>.+)_sq(?:_(?P<sub>[A-Za-z0-9]+))?")
+
+
+def _squared(sub: str | None) -> str:
+    return "^{2}" + (f"_{{{sub}}}" if sub else "")
+
+
 class WorkbenchLatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, taught the workbench's index notation and matrix functions."""
 
@@ -83,12 +91,19 @@ class WorkbenchLatexPrinter(LatexPrinter):
             return bound
         if expr.name == "epsilon":
             return r"\varepsilon"  # the ε of the prose, not ϵ
-        if expr.name.endswith("_sq"):  # sigma_sq is σ², one name (not σ₂, nor σ·σ)
-            return self._print_Symbol(sp.Symbol(expr.name.removesuffix("_sq"))) + "^{2}"
+        square = _SQUARED.fullmatch(expr.name)
+        if square:  # sigma_sq is σ², one name (not σ₂, nor σ·σ); sigma_sq_1 is σ²₁
+            return self._print_Symbol(sp.Symbol(square["base"])) + _squared(square["sub"])
         out = super()._print_Symbol(expr, style=style)
         if out == expr.name and len(out) > 1 and out.isalpha():
             return rf"\mathrm{{{out}}}"  # NLL is one name, not N·L·L
         return out
+
+    def _print_MatrixSymbol(self, expr):
+        square = _SQUARED.fullmatch(expr.name)
+        if square:  # a column of variances, one per row: σ²₁ (not σ₂₁)
+            return self._print_Symbol(sp.Symbol(square["base"])) + _squared(square["sub"])
+        return super()._print_MatrixSymbol(expr)
 
     def _print_Dummy(self, expr):
         return self._print(sp.Symbol(expr.name))  # SymPy would print _k
