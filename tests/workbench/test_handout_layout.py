@@ -274,7 +274,8 @@ def test_backprop_gets_its_computational_graph_read_off_the_forward_expression()
     case = registry.get("two-layer-backprop").cases[0]
     labels = [node.label for node in graph_nodes(case.forward)]
     assert {"W1", "b1", "W2", "b2", "x", "y"} <= set(labels)
-    assert "tanh (entrywise)" in labels and labels[-1] == "product"  # the loss comes last
+    # The loss comes last, with its sign: −yᵀ log s was drawn as a bare product, L = yᵀ log s.
+    assert "tanh (entrywise)" in labels and labels[-1] == "$-1 \\times$ product"
     assert wants_graph(case)
     # Inputs are written as the derivation writes them, W₂ and not the program's W2
     # (failed before the fix: the boxes and the caption said W2, b1).

@@ -47,7 +47,10 @@ def _label(expr) -> str:
     if isinstance(expr, sp.MatrixSymbol | sp.Symbol):
         return str(expr)
     if isinstance(expr, sp.MatMul | sp.Mul):
-        return "product"
+        # A number factor is no node of its own, so the product says it: the loss
+        # −yᵀ log s is "−1 × product" (the minus sign was lost).
+        coeff = expr.as_coeff_mmul()[0] if isinstance(expr, sp.MatMul) else expr.as_coeff_Mul()[0]
+        return "product" if coeff == 1 else f"${expr_to_latex(coeff)} \\times$ product"
     if isinstance(expr, sp.MatAdd | sp.Add):
         return "sum"
     if isinstance(expr, sp.Transpose):
