@@ -86,7 +86,8 @@ EXERCISES = (
         "position?",
         solution="Masked entries ($q > p$) have $P_{pq} = 0$, and since "
         "$\\partial L/\\partial S = P \\odot (\\ldots)$ they are 0 in the gradient too. "
-        "The last key is seen only by the last query, so row $T$ of "
+        "The last key is seen only by the last query, so row $T - 1$ (positions count "
+        "from 0) of "
         "$\\partial L/\\partial K = (\\partial L/\\partial S)^{\\top} Q/\\sqrt{d}$ "
         "gets a contribution from the last query alone.",
         source="Final phase: implement transformers and attention (shared/seeds/002)",
