@@ -27,8 +27,8 @@ CASES = [
     )
     for slug in registry.slugs()
     for index, case in enumerate(registry.get(slug).cases)
-    # A composed network's code is generated stage by stage (codegen/staged.py): that is
-    # the code its checks run and its handout prints, not these listings.
+    # A composed network's listing is written stage by stage (listing.stage_listings):
+    # tested on its own below.
     if case.stages is None
 ]
 GENERATED_NAME = re.compile(r"\bx\d+\b|_lambdifygenerated|\bnumpy\.")
@@ -184,3 +184,38 @@ def test_scalar_code_reads_as_a_formula():
     assert gradient.source == "def gradient(h):\n    return h - 1 / (50 * h ** 2)\n"
     tree = ast.parse(gradient.source)
     assert not any(isinstance(n, ast.Subscript) for n in ast.walk(tree))
+
+
+def test_a_networks_code_is_one_readable_line_per_stage_with_no_size_typed_in():
+    """The transformer block's code, which its checks run and its handout prints, is
+    written stage by stage like any listing: sizes read from the inputs, 1/√(σ² + ε)
+    as such, a line per stage under the stage's name. It printed ``def generated``,
+    ``broadcast_to(mu1, (6, 8))``, ``(1/8)*`` for 1/n and ``(1/2)*Q @ K.T`` for 1/√d.
+    At sizes one larger than the checked ones it computes what the stage-by-stage code
+    generated at those sizes computes; planted, that code generated at the checked
+    sizes cannot run there."""
+    from workbench.codegen.staged import compile_stages
+
+    (case,) = registry.get("transformer-block-backward").cases
+    forward, gradients = listing.stage_listings(case)
+    for code in (forward, gradients):
+        assert not GENERATED_NAME.search(code.source), code.source
+        assert "exp(-" not in code.source and "(1/" not in code.source, code.source
+        assert inspect.getsource(code.function) == code.source
+    stages = case.stages
+    names = "mu1 sigma_sq_1 xhat1 H1 Q K V S P O X2 H2 Z U dZ dH2 dX2 dO dQ dK dV dH1"
+    assert set(names.split()) <= assigned(gradients)  # each stage under its own name
+    assert gradients.source.startswith("def gradients(")
+    fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    definitions = {k: substitute(v, fixed) for k, v in stages.definitions.items()}
+    outputs = [substitute(g, fixed) for g in stages.gradients]
+    args = list(case.samplers)
+    sizes = _bigger(case.numeric_size)
+    inputs = numeric.sample_inputs(case.samplers, sizes, seed=3)
+    values = [inputs[a] for a in args]
+    want = compile_stages(args, definitions, outputs, sizes)(*values)
+    for g, e in zip(gradients.function(*values), want, strict=True):
+        assert np.allclose(g, e, rtol=1e-10, atol=1e-12)
+    typed_in = compile_stages(args, definitions, outputs, case.numeric_size)
+    with pytest.raises(ValueError):
+        typed_in(*values)

@@ -16,12 +16,8 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-import sympy as sp
 
 from workbench.checks import network, step_check
-from workbench.checks.concrete import (
-    substitute,
-)
 from workbench.checks.equivalence import DEFAULT_BUDGET, check_equal
 from workbench.checks.fact_check import check_facts
 from workbench.checks.gradcheck import check_gradient
@@ -30,7 +26,6 @@ from workbench.checks.report import CheckResult, DerivationReport, item, summari
 from workbench.checks.resolved import compare_resolved
 from workbench.checks.sympy_diff import check_sympy_diff, result_routes
 from workbench.codegen import listing, numeric
-from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
 
 CHECKS = ("steps", "closed form", "sympy diff", "finite differences", "complex step")
@@ -187,14 +182,8 @@ def case_functions(case: Case):
     """(inputs in order, forward, gradient): the case's generated code, compiled from the
     very text a handout prints (:func:`workbench.codegen.listing.case_listings`)."""
     args = list(case.samplers)
-    if case.stages is not None:  # a composed network: generated stage by stage
-        sizes = case.numeric_size
-        # The case's substitutions hold for its numbers too, except for inputs: a sampled
-        # input (a mask, say) gets its values from its sampler.
-        fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
-        scalar = tuple(int(sp.sympify(d).subs(sizes)) for d in case.forward.shape) == (1, 1)
-        return args, *_staged_functions(case, args, fixed, scalar)
-    forward, gradients = listing.case_listings(case)
+    staged = case.stages is not None  # a composed network: one array per named stage
+    forward, gradients = listing.stage_listings(case) if staged else listing.case_listings(case)
     scalar = tuple(case.forward.shape) == (1, 1)
     single = len(gradients.returns) == 1
 
@@ -208,29 +197,6 @@ def case_functions(case: Case):
 
     f.source, grad.source = forward.source, gradients.source  # type: ignore[attr-defined]
     return args, f, grad
-
-
-def _staged_functions(case: Case, args, fixed, scalar: bool):
-    """(forward, gradient) generated stage by stage: each named intermediate once."""
-    stages = case.stages
-    assert stages is not None
-    definitions = {k: substitute(v, fixed) for k, v in stages.definitions.items()}
-    forward = compile_stages(
-        args, definitions, [substitute(stages.forward, fixed)], case.numeric_size
-    )
-    gradients = compile_stages(
-        args, definitions, [substitute(g, fixed) for g in stages.gradients], case.numeric_size
-    )
-
-    def f(*xs):
-        out = np.asarray(forward(*xs)[0])
-        return out.reshape(()) if scalar else out
-
-    def grad(*xs):
-        return tuple(np.asarray(g) for g in gradients(*xs))
-
-    f.source, grad.source = forward.source, gradients.source  # type: ignore[attr-defined]
-    return f, grad
 
 
 def _check_numeric(derivation: Derivation, method: str, seed: int) -> CheckResult:

@@ -53,6 +53,7 @@ from workbench.codegen.printer import (
     _key,
     prepare,
 )
+from workbench.codegen.staged import stage_order
 from workbench.core.algebra import substitute
 from workbench.core.derivation import Case
 from workbench.core.functions import Elementwise
@@ -776,6 +777,29 @@ def case_listings(case: Case) -> tuple[Listing, Listing]:
     kind = ("gradient" if scalar else "jacobian") + ("s" if len(outputs) > 1 else "")
     forward = listing("forward", args, [("value", ready(case.forward))], names, constants)
     return forward, listing(kind, args, outputs, names, constants)
+
+
+def stage_listings(case: Case) -> tuple[Listing, Listing]:
+    """:func:`case_listings` for a network written as named stages (``case.stages``):
+    every stage an intermediate array under its own name, computed once, in the order
+    the stages depend on each other; the gradients are the stages' closed forms."""
+    stages = case.stages
+    assert stages is not None
+    given = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    definitions = {k: substitute(v, given) for k, v in stages.definitions.items()}
+    forward = substitute(stages.forward, given)
+    gradients = [substitute(g, given) for g in stages.gradients]
+    names = [(s.name, definitions[s]) for s in stage_order(definitions, [forward, *gradients])]
+    args = list(case.samplers)
+    prefix = "d" if tuple(forward.shape) == (1, 1) else "J_"
+    outputs = [(prefix + python_name(w.name), g) for w, g in zip(case.wrt, gradients, strict=True)]
+    kind = "gradient" + ("s" if len(outputs) > 1 else "")
+    return (
+        listing("forward", args, [("value", forward)], names),
+        listing(
+            kind if prefix == "d" else kind.replace("gradient", "jacobian"), args, outputs, names
+        ),
+    )
 
 
 def _number(value) -> bool:

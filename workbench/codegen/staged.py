@@ -5,7 +5,10 @@ printing, which for a whole transformer block (a dozen stages, each gradient men
 the one above) builds trees too large to print in reasonable time. Here each named
 definition (``Q = H1 W_q``, ``dZ = (G W₂ᵀ) ∘ φ′(Z)``, …) is printed on its own with the
 stable printer, in dependency order, so the generated function computes every
-intermediate once and reads like the derivation's list of definitions.
+intermediate once and reads like the derivation's list of definitions. This is the fast
+code, sizes fixed, batched if asked, that :mod:`workbench.gpt` trains with; the code the
+checks run and a handout prints is the readable listing of the same stages
+(:func:`workbench.codegen.listing.stage_listings`).
 
 Example:
     >>> import numpy as np, sympy as sp
