@@ -556,6 +556,11 @@ def _case(name: str, activation: str) -> Case:
     named_forward = _mul(sp.OneMatrix(1, T), sp.HadamardProduct(G, Y), ONES_N)
     named_gradients = tuple(concrete(CLOSED[w], activation) for w in WRT)
     forward, *gradients = expand_names_shared([named_forward, *named_gradients], stages)
+    # The code's stages name attention's dP and dS as well (CODE_GRADIENTS): the same
+    # forms, each computed once; written out they are the trees above.
+    code = {**DEFINITIONS, **CODE_GRADIENTS}
+    code_stages = {k: concrete(v, activation) for k, v in code.items() if k != L}
+    code_gradients = tuple(concrete(CODE_CLOSED[w], activation) for w in WRT)
     return Case(
         name=name,
         forward=forward,
@@ -565,7 +570,7 @@ def _case(name: str, activation: str) -> Case:
         sizes=SIZES,
         numeric_size=NUMERIC_SIZE,
         substitutions={eps: EPSILON, M: att.CausalMask(T)},
-        stages=Stages(stages, named_forward, named_gradients),
+        stages=Stages(code_stages, named_forward, code_gradients),
     )
 
 

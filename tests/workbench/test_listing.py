@@ -203,7 +203,7 @@ def test_a_networks_code_is_one_readable_line_per_stage_with_no_size_typed_in():
         assert "exp(-" not in code.source and "(1/" not in code.source, code.source
         assert inspect.getsource(code.function) == code.source
     stages = case.stages
-    names = "mu1 sigma_sq_1 xhat1 H1 Q K V S P O X2 H2 Z U dZ dH2 dX2 dO dQ dK dV dH1"
+    names = "mu1 sigma_sq_1 xhat1 H1 Q K V S P O X2 H2 Z U dZ dH2 dX2 dO dP dS dQ dK dV dH1"
     assert set(names.split()) <= assigned(gradients)  # each stage under its own name
     assert gradients.source.startswith("def gradients(")
     fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
