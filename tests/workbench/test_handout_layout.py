@@ -358,3 +358,22 @@ def test_the_joint_table_figure_is_computed_from_the_closed_form():
     wrong = result.closed_form.xreplace({outer: 2 * outer})
     planted = joint_table(replace(result, closed_form=wrong), definitions=derivation.definitions)
     assert said not in planted.caption
+
+
+def test_the_step_size_caption_says_what_its_curve_does():
+    """On least squares (quadratic in w) central differences make no truncation error: the
+    curve only falls as h grows. The caption said "falls as h² until rounding takes over:
+    the best step is near h = 0.032" for it as for every case; it now says so only where
+    the error rises again at large h (two-layer backprop), and a case with no sizes gets
+    no empty parentheses."""
+    from workbench.render.figures import _truncation_shows, step_size_curve, step_size_errors
+
+    quadratic = registry.get("least-squares").cases[0]
+    curved = registry.get("two-layer-backprop").cases[0]
+    assert not _truncation_shows(step_size_errors(quadratic)[1])
+    assert _truncation_shows(step_size_errors(curved)[1])
+    caption = step_size_curve(quadratic).caption
+    assert "at most quadratic" in caption and "$h^2$" not in caption and "best step" not in caption
+    assert "falls as $h^2$" in step_size_curve(curved).caption
+    bare = step_size_curve(registry.get("finite-difference-error").cases[0]).caption
+    assert ", )" not in bare and "''" in bare

@@ -199,16 +199,41 @@ def step_size_curve(case: Case, seed: int = 0) -> Figure:
         ax.xaxis.set_major_locator(LogLocator(numticks=5))
         ax.grid(True, which="major", linewidth=0.3)
     best = int(np.argmin(fd))
+    sizes = _sizes(case)
+    where = f"case ``{text_to_latex(case.name)}''" + (f", {sizes}" if sizes else "")
+    used = "$h = 10^{-5}$ the check uses"
+    if _truncation_shows(fd):
+        left_text = (
+            f"the error falls as $h^2$ until rounding, which grows as $\\varepsilon/h$, takes "
+            f"over: the best step is near $h = {num(steps_fd[best], 0)}$ with error "
+            f"${num(fd[best])}$ (dotted: the {used})"
+        )
+    else:  # at most quadratic along the line: the central difference is exact but for rounding
+        left_text = (
+            "the function is at most quadratic along this direction, so central differences "
+            "make no truncation error and only rounding's $\\varepsilon/h$ is left: the "
+            f"error falls as $h$ grows, {_at_largest(fd[-1], steps_fd[-1])} (dotted: the {used})"
+        )
     caption = (
-        f"Checking the gradient with respect to ${expr_to_latex(case.wrt[0])}$ "
-        f"(case ``{text_to_latex(case.name)}'', "
-        f"{_sizes(case)}) along a random direction. Left: central differences; the error "
-        f"falls as $h^2$ until rounding, which grows as $\\varepsilon/h$, takes over: the best "
-        f"step is near $h = {num(steps_fd[best], 0)}$ with error ${num(fd[best])}$ (dotted: "
-        f"the $h = 10^{{-5}}$ the check uses). Right: the complex step has no subtraction, "
-        f"so its error stays near ${num(float(np.median(cs[:20])), 0)}$ for every small $h$."
+        f"Checking the gradient with respect to ${expr_to_latex(case.wrt[0])}$ ({where}) "
+        f"along a random direction. Left: central differences; {left_text}. Right: the "
+        f"complex step has no subtraction, so its error stays near "
+        f"${num(float(np.median(cs[:20])), 0)}$ for every small $h$."
     )
     return Figure("step-size", _pdf(fig), caption, r"0.95\linewidth")
+
+
+def _truncation_shows(errors: np.ndarray) -> bool:
+    """Whether the error of central differences rises again at large h (the h² of the
+    third derivative): at the largest step it is 100 times its smallest, or more. On a
+    function at most quadratic along the line it never does."""
+    return bool(errors[-1] > 100 * max(float(np.min(errors)), 1e-17))
+
+
+def _at_largest(error: float, h: float) -> str:
+    if error <= 1e-17:  # the floor of _relative: no error at all
+        return f"and at $h = {num(h, 0)}$ the difference is exact"
+    return f"to ${num(error)}$ at $h = {num(h, 0)}$"
 
 
 def _directional(f, grad, values, position, direction) -> np.ndarray:
