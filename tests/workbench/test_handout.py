@@ -538,3 +538,18 @@ def test_a_faithful_latexify_rendering_sits_beside_its_listing():
     tex = PREAMBLE + "\\begin{document}\n" + body + "\n\\end{document}\n"
     build = texbuild.compile_pdf(tex, name="panel")
     assert build.pdf.startswith(b"%PDF") and "undefined" not in build.log.lower()
+
+
+def test_a_course_pack_section_refers_to_itself_and_its_derivation_by_number():
+    """In the course pack a derivation is a section, numbered in its part: it said "this
+    handout" and "§2" (the standalone numbering) 52 and 26 times. Now it says "this
+    section" and refers to its derivation through a label, §2 alone and §7.2 in the
+    pack; the compiled log shows no undefined reference (the slow test above)."""
+    two_layer = registry.get("two-layer-backprop")  # results stated up front: says § too
+    handout = build_handout(two_layer, two_layer.check())
+    label = r"\label{derivation:two-layer-backprop}"
+    ref = r"\S\ref{derivation:two-layer-backprop}"
+    for tex in (handout.tex, handout.body):
+        assert tex.count(label) == 1 and ref in tex and r"\S 2" not in tex
+    assert "this handout" not in handout.body and "this section" in handout.body
+    assert "this handout" in handout.tex and "this section" not in handout.tex

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from workbench.checks.report import CheckResult, DerivationReport
 from workbench.core.derivation import Derivation, Result
@@ -66,15 +66,30 @@ class Context:
     figure_paths: Mapping[str, str]
     figures: tuple[Figure, ...]
     seed: int = 0  # of the checks' random points
+    level: int = 0  # 0: a standalone handout; 1: a section of the course pack
+
+    @property
+    def this(self) -> str:
+        """How the text names the document it is in."""
+        return "this handout" if self.level == 0 else "this section"
+
+    @property
+    def derivation_ref(self) -> str:
+        """A reference to the section holding the derivation, numbered as printed: §2 in
+        a handout, §7.2 in the course pack (it said §2 there too)."""
+        return rf"\S\ref{{derivation:{self.derivation.slug}}}"
 
 
 def render(ctx: Context, level: int) -> str:
     """Every section of the handout in order, headed at ``level`` (0 or 1)."""
+    ctx = replace(ctx, level=level)
     top, sub = HEADINGS[level]
     parts = [
         intro(ctx),
         _heading(top, "Notation and conventions") + notation(ctx),
-        _heading(top, "The derivation") + derivation(ctx, sub),
+        _heading(top, "The derivation")
+        + f"\\label{{derivation:{ctx.derivation.slug}}}\n"
+        + derivation(ctx, sub),
     ]
     pictures = [f for f in ctx.figures if f.name != "step-size"]
     if pictures:
@@ -123,7 +138,7 @@ def intro(ctx: Context) -> str:
     said = [s for s in said if not s.startswith("0 ")] or ["none checked"]
     out = [text_to_latex(d.summary), _stated(ctx)]
     out.append(
-        r"\textbf{Machine-checked.} Every equation in this handout was produced by SymPy "
+        rf"\textbf{{Machine-checked.}} Every equation in {ctx.this} was produced by SymPy "
         "from the definitions and checked by the derivation workbench: of its "
         f"{total} steps, {', '.join(said)}. The result was also compared with SymPy's own "
         "derivative at concrete sizes and with finite differences and the complex step "
@@ -181,7 +196,7 @@ def _stated(ctx: Context) -> str:
         labels = ", ".join(text_to_latex(r.label) for r in results)
         return (
             rf"\textbf{{Results.}} Its {len(results)} results, {labels}, are each boxed in "
-            r"\S 2 beside the closed form each was compared with."
+            rf"{ctx.derivation_ref} beside the closed form each was compared with."
         )
     assumed = [assumptions_to_latex(ctx.derivation, r) for r, _ in stated]
     common = [a for a in assumed[0] if all(a in other for other in assumed)]
@@ -202,7 +217,8 @@ def _stated(ctx: Context) -> str:
     if common:
         head += f" (using {', '.join(common)})"
     return (
-        head + ", in the closed form each derived result of \\S 2 was compared with; the "
+        head + f", in the closed form each derived result of {ctx.derivation_ref} was compared "
+        "with; the "
         "mark is that comparison's:\n\\begin{gather*}\n"
         + " \\\\\n".join(lines)
         + "\n\\end{gather*}"
@@ -391,7 +407,7 @@ def checked(ctx: Context) -> str:
     )
     out = [
         f"The report of \\texttt{{workbench check {ctx.derivation.slug} --seed {ctx.seed}}}, "
-        "from which every mark in this handout is taken.",
+        f"from which every mark in {ctx.this} is taken.",
         summary,
     ]
     if ctx.derivation.cases:
