@@ -90,8 +90,8 @@ def _exercises() -> tuple[Exercise, ...]:
         ),
         Exercise(
             prompt="Why is KL(p ‖ q) ≥ 0, and when is it 0? Check it on the formula with μ₁ = μ₂.",
-            solution="By Jensen, $-\\mathrm{KL} = \\operatorname{E}_p[\\log(q/p)] \\le "
-            "\\log \\operatorname{E}_p[q/p] = \\log 1 = 0$, with equality only when $q = p$. With "
+            solution="By Jensen, $-\\mathrm{KL} = \\mathbb{E}_p[\\log(q/p)] \\le "
+            "\\log \\mathbb{E}_p[q/p] = \\log 1 = 0$, with equality only when $q = p$. With "
             "$\\mu_1 = \\mu_2$ and $r = \\sigma_1^2/\\sigma_2^2$ the formula is "
             "$\\tfrac12(r - 1 - \\log r)$, which is $\\ge 0$ because $\\log r \\le r - 1$, "
             "with equality only at $r = 1$.",

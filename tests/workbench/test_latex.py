@@ -240,6 +240,13 @@ PROSE = [
     ("O = PV: rows", "$O = P V$: rows"),
     ("NLL = H(p̂, p)", r"$\mathrm{NLL} = H(\hat{p}, p)$"),  # one name
     ("The CPU is fast", "The CPU is fast"),
+    # The radical over the whole parenthesis (it covered the "(" alone), a subscript after
+    # a call (printed as a literal underscore), the expectation as the formulas print it
+    # (𝔼, not E), and DFT as one name in a formula (it broke a heading in two).
+    ("x̂ = (x − μ)/√(σ² + ε)", r"$\hat{x} = (x - \mu )/\sqrt{\sigma^{2} + \varepsilon}$"),
+    ("DFT(x)_q at q", r"$\mathrm{DFT} (x)_{q}$ at q"),
+    ("E[gₖ] = γ", r"$\mathbb{E}[g_{k}] = \gamma$"),
+    ("Re DFT(x ⊛ y) at q", r"Re $\mathrm{DFT} (x \circledast y)$ at q"),
 ]
 
 
@@ -333,6 +340,19 @@ def test_a_variance_prints_as_a_square_and_epsilon_as_the_prose_writes_it():
     assert expr_to_latex(v**2) == r"\left(\sigma^{2}\right)^{2}"
     assert expr_to_latex(sp.sqrt(v + e)) == r"\sqrt{\varepsilon + \sigma^{2}}"
     assert expr_to_latex(sp.Symbol("sigma2")) == r"\sigma_{2}"  # σ₂: a second σ
+
+
+def test_an_expectation_prints_as_blackboard_e_and_reads_back():
+    """SymPy's Expectation printed an upright E where Adam's recurrences print 𝔼, and the
+    reader refused \\mathbb{E} (it read the E of \\operatorname{E} only)."""
+    from sympy.stats import Expectation, Normal
+
+    from workbench.verify.latex_reader import read_latex
+
+    x = Normal("X", 0, 1)
+    tex = expr_to_latex(Expectation(x**2))
+    assert tex == r"\mathbb{E}\left[X^{2}\right]"
+    assert read_latex(tex, {"X": x}) == Expectation(x**2)
 
 
 def test_the_variances_of_two_layers_print_as_squares_with_the_layer_below():

@@ -596,7 +596,7 @@ KNOWN = {
     "of another result's size (A_rk out of range)",
     "convolution-theorem": "the definitions c_i and T_ik are entries indexed (i − m) mod N "
     r"and \delta_{k,i + j}: \bmod in a subscript is not read, nor an entry's definition",
-    "gaussian-kl": r"expectations (\operatorname{E}[\cdot]) are not read: the KL chain "
+    "gaussian-kl": r"expectations (\mathbb{E}[\cdot]) are not read: the KL chain "
     "cannot be read (the VAE chain reads back)",
     "max-entropy-softmax": "once the stationarity facts are solved, the normalisation "
     "e^{λ₀} Σₖ e^{λfₖ}/e = 1 is linear in none of its names: no test point meets it, "

@@ -105,6 +105,10 @@ class WorkbenchLatexPrinter(LatexPrinter):
             return self._print_Symbol(sp.Symbol(square["base"])) + _squared(square["sub"])
         return super()._print_MatrixSymbol(expr)
 
+    def _print_Expectation(self, expr):
+        # 𝔼, as Adam's recurrences and the prose print it (SymPy writes an upright E).
+        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+
     def _print_Dummy(self, expr):
         return self._print(sp.Symbol(expr.name))  # SymPy would print _k
 

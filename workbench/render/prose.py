@@ -104,12 +104,14 @@ FUNCTION_WORDS = {
     "diag": r"\operatorname{diag}",
     "KL": r"\mathrm{KL}",
 }
-ACRONYMS = {"NLL", "MLE", "MAP", "MSE", "SGD", "PCA", "SVD", "CE"}  # one name, not a product
+# One name, not a product of matrices:
+ACRONYMS = {"NLL", "MLE", "MAP", "MSE", "SGD", "PCA", "SVD", "CE", "DFT"}
 TRAILING = ".,;:!?"
 SINGLE_LETTER_WORDS = {"a", "A", "I"}  # English words, not indices, at a formula's edge
 # A word that can only be mathematics: operators, numbers, single letters, brackets.
 MATHLIKE = re.compile(r"^[=+\-*/()\[\],0-9]*([A-Za-z](?![A-Za-z])[=+\-*/()\[\],0-9]*)*$")
-SUBSCRIPTED = re.compile(r"(?<![A-Za-z])[A-Za-z]_[A-Za-z0-9]{1,3}(?![A-Za-z0-9])")
+# x_k, and the subscript after a call: DFT(x)_q.
+SUBSCRIPTED = re.compile(r"(?:(?<![A-Za-z])[A-Za-z]|\))_[A-Za-z0-9]{1,3}(?![A-Za-z0-9])")
 
 
 def text_to_latex(text: str) -> str:
@@ -184,7 +186,7 @@ def _mathlike(word: str) -> bool:
     call = re.match(r"^[(\[]?([A-Za-z]{2,})(\(.*)?$", core)  # log, diag(s), (softmax(z))
     return (
         call is not None
-        and call.group(1) in FUNCTION_WORDS
+        and (call.group(1) in FUNCTION_WORDS or call.group(1) in ACRONYMS)
         and bool(MATHLIKE.match(call.group(2) or ""))
     )
 
@@ -228,6 +230,16 @@ def _math(formula: str) -> str:
             continue
         _close(out, script)
         script = None
+        if c == "√" and formula[i + 1 : i + 2] == "(":  # √(σ² + ε): the radical over it all
+            end = _matching(formula, i + 1)
+            if end is not None:
+                out.append(rf"\sqrt{{{_math(formula[i + 2 : end])}}}")
+                i = end + 1
+                continue
+        if c == "E" and formula[i + 1 : i + 2] == "[" and not (i and formula[i - 1].isalpha()):
+            out.append(r"\mathbb{E}")  # the expectation, as the formulas print it
+            i += 1
+            continue
         word = re.match(r"[A-Za-z]{2,}", formula[i:])
         if word:
             name = word.group()
@@ -251,6 +263,16 @@ def _math(formula: str) -> str:
     _close(out, script)
     # Commands end in a space so a letter may follow; tidy the spaces that are not needed.
     return re.sub(r" +([_^])", r"\1", re.sub(r" {2,}", " ", "".join(out))).strip()
+
+
+def _matching(text: str, start: int) -> int | None:
+    """The position of the parenthesis that closes the one at ``start``."""
+    depth = 0
+    for position in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[position], 0)
+        if depth == 0:
+            return position
+    return None
 
 
 def _close(out: list[str], script) -> None:

@@ -600,7 +600,7 @@ class _Reader(Scanner):
         """A named function: scalar, elementwise on a matrix, or a matrix function."""
         start = self.pos
         head = self.peek_word()
-        if head == r"\operatorname":
+        if head in (r"\operatorname", r"\mathbb"):  # \operatorname{tr}, \mathbb{E}
             self.pos += len(head)
             head += self.braced_text()
         else:
