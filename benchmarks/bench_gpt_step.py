@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def main() -> int:
         f"{products:.2f}× PyTorch; the step less its products, {rest[0] * 1e3:.1f} ms "
         f"against {rest[1] * 1e3:.1f} ms"
     )
-    print(split)
+    print(textwrap.fill(split, 80))
     body = table(
         ["one training step", *(f"{r['threads']} thread(s)" for r in rows)],
         [
