@@ -43,17 +43,26 @@ DEFINITIONS = {
     dS: sp.HadamardProduct(P, dP - sp.HadamardProduct(dP, P) * ones * ones.T),
 }
 
-# Closed forms in matrix notation (dP and dS are ∂L/∂P and ∂L/∂S); written with GVᵀ
-# itself, so that each box reads without the name.
+# Closed forms in matrix notation. ∂L/∂P and ∂L/∂S are written with GVᵀ itself, so that
+# their boxes read without a name; ∂L/∂Q and ∂L/∂K keep the factor ∂L/∂S = dS, boxed
+# just above them, as a teacher writes them: (1/√d) dS K, not dS multiplied out.
 dP_closed = G * V.T
 dS_closed = sp.HadamardProduct(P, dP_closed - sp.HadamardProduct(dP_closed, P) * ones * ones.T)
 CLOSED = {
     "V": P.T * G,
     "P": dP_closed,
     "S": dS_closed,
-    "Q": dS_closed * K / sp.sqrt(d),
-    "K": dS_closed.T * Q / sp.sqrt(d),
+    "Q": dS * K / sp.sqrt(d),
+    "K": dS.T * Q / sp.sqrt(d),
 }
+# dS written out, the transposed one first (as dS_closed.T prints and is checked).
+WRITTEN_OUT = {sp.Transpose(dS): dS_closed.T, dS: dS_closed}
+
+
+def written_out(closed):
+    """A closed form with dS written out, built as the product it abbreviates (the trees
+    the numeric cases check: ``dS_closed * K / sqrt(d)``)."""
+    return closed.xreplace(WRITTEN_OUT).doit() if closed.has(dS) else closed
 
 
 EXERCISES = (
@@ -264,7 +273,7 @@ def build() -> Derivation:
 
     def case(name, weights, mask_sampler, substitutions):
         values = {S: scores_of_inputs, P: weights}
-        gradients = tuple(expand_names(CLOSED[w.name], values) for w in wrt)
+        gradients = tuple(expand_names(written_out(CLOSED[w.name]), values) for w in wrt)
         names = tuple(
             (name, expand_names(expr, values))
             for name, expr in (("S", S), ("P", P), ("dP", CLOSED["P"]), ("dS", CLOSED["S"]))

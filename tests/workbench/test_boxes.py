@@ -13,6 +13,7 @@ from workbench.core import registry
 from workbench.core.derivation import Result, Step
 from workbench.render.boxes import box_problems
 from workbench.render.handout import available_slugs
+from workbench.render.latex import expr_to_latex
 
 n = sp.Symbol("n", integer=True, positive=True)
 x = sp.MatrixSymbol("x", n, 1)
@@ -96,3 +97,21 @@ def test_no_printed_assumption_carries_a_program_name():
 
     named = mc.D * sp.MatrixSymbol("Xinv", mc.n, mc.n)[mc.q, mc.p]
     assert PROGRAM_NAMES.findall(expr_to_latex(named))
+
+
+def test_attentions_query_and_key_boxes_keep_the_factor_ds():
+    """∂L/∂Q and ∂L/∂K are boxed as a teacher writes them, (1/√d) dS K and (1/√d) dSᵀQ with
+    dS = ∂L/∂S boxed above (they multiplied ∂L/∂S out); written out, they are the forms
+    the numeric cases check. Planted: dS where dSᵀ belongs writes out differently."""
+    from derivations import attention_gradient as att
+    from workbench.render.marks import boxed_form
+
+    results = {r.label: r for r in registry.get("attention-gradient").results}
+    assert expr_to_latex(boxed_form(results["∂L/∂Q"])) == r"\frac{1}{\sqrt{d}} \mathrm{dS} K"
+    assert expr_to_latex(boxed_form(results["∂L/∂K"])) == (
+        r"\frac{1}{\sqrt{d}} \mathrm{dS}^{\top} Q"
+    )
+    root = sp.sqrt(att.d)  # as the checked forms were built: dS_closed * K / √d
+    assert att.written_out(att.CLOSED["K"]) == att.dS_closed.T * att.Q / root
+    assert att.written_out(att.CLOSED["Q"]) == att.dS_closed * att.K / root
+    assert att.written_out(att.dS * att.Q / root) != att.dS_closed.T * att.Q / root
