@@ -378,3 +378,16 @@ def test_the_entry_of_a_one_by_one_matrix_prints_as_its_name():
     p = sp.MatrixSymbol("p", 1, 1)
     assert expr_to_latex(p[0, 0] * (1 - p[0, 0])) == r"\left(1 - p\right) p"
     assert "p" in printed_names(p[0, 0] * (1 - p[0, 0]))
+
+
+def test_a_function_of_a_step_number_prints_as_a_sequence_and_reads_back():
+    """Adam's and momentum's gradients g(k) printed as g(k) in the boxes and g_k in the
+    notation; a one-letter function of an integer is now g_k, a function of a real stays
+    g(x), and the reader takes g_{k} back to g(k) (planted: a real argument stays g(x))."""
+    from workbench.verify.latex_reader import read_latex
+
+    k, x, g = sp.Symbol("k", integer=True), sp.Symbol("x"), sp.Function("g")
+    assert expr_to_latex(g(k)) == "g_{k}" and expr_to_latex(g(k + 1) ** 2) == "g_{k + 1}^{2}"
+    assert expr_to_latex(g(x)) == r"g{\left(x \right)}"
+    assert read_latex("g_{k + 1}", {"g": g, "k": k}) == g(k + 1)
+    assert read_latex("g_{k}^{2}", {"g": g, "k": k}) == g(k) ** 2

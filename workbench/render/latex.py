@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -157,6 +158,16 @@ class WorkbenchLatexPrinter(LatexPrinter):
         # (\varphi), not SymPy's \phi: one letter in steps, boxes and notes.
         if type(expr).__name__ == "phi" and len(expr.args) == 1 and exp is None:
             return rf"{ELEMENTWISE_LATEX['phi']}{{\left({self._print(expr.args[0])} \right)}}"
+        # A one-letter function of a step number is a sequence, written as the notation
+        # and the prose write it: g_k, not g(k) (Adam and momentum mixed the two).
+        if (
+            isinstance(expr, AppliedUndef)
+            and len(expr.args) == 1
+            and expr.args[0].is_integer
+            and len(type(expr).__name__) == 1
+        ):
+            out = f"{type(expr).__name__}_{{{self._print(expr.args[0])}}}"
+            return f"{out}^{{{exp}}}" if exp else out
         return super()._print_Function(expr, exp)
 
     def _print_Subs(self, subs):

@@ -370,6 +370,9 @@ class _Reader(Scanner):
 
     def after_name(self, value, key: str) -> Any:
         """A name just read: call it if it is a function, index it if it is a matrix."""
+        if isinstance(value, sp.FunctionClass) and self.at("_"):  # g_{k}: a sequence, g(k)
+            self.expect("_", "")
+            return value(self.braced("in the subscript") if self.at("{") else self.single())
         if isinstance(value, sp.FunctionClass):
             primes = self.primes()
             args = self.call_arguments(key)
