@@ -213,14 +213,15 @@ def build() -> Derivation:
     covariance = X.T * X / (N - 1)
     case = Case(
         name="Lagrangian, λ = 1/2",
-        forward=w.T * covariance * w - HALF * (w.T * w - sp.Identity(1)),
+        # λ stays a name: the code takes it as an argument, λ = 1/2 by default.
+        forward=w.T * covariance * w - lam * (w.T * w - sp.Identity(1)),
         wrt=(w,),
-        gradients=(2 * (covariance * w - HALF * w),),
+        gradients=(2 * (covariance * w - lam * w),),
         samplers={X: numeric.logits(), w: numeric.logits()},
         sizes=({N: 3, n: 2}, {N: 3, n: 3}, {N: 4, n: 2}),
         numeric_size={N: 8, n: 4},
         results={w: gradient_result.label},
-        substitutions={lam: HALF},  # for the general-λ derived result
+        substitutions={lam: HALF},  # the value the checks use, and the code's default
     )
     derivation = Derivation(
         slug="pca-variance",

@@ -219,3 +219,24 @@ def test_a_networks_code_is_one_readable_line_per_stage_with_no_size_typed_in():
     typed_in = compile_stages(args, definitions, outputs, case.numeric_size)
     with pytest.raises(ValueError):
         typed_in(*values)
+
+
+@pytest.mark.parametrize(("slug", "index"), [("pca-variance", 0), ("least-squares", 1)])
+def test_a_multiplier_is_an_argument_of_the_code_not_a_number_typed_in(slug, index):
+    """PCA's and ridge's λ = 1/2 was typed into their cases, so the code read ``+ 1 / 2 -
+    w.T @ w / 2`` and never named λ. Now λ is ``lam=0.5``: called with λ = 2 the gradient
+    is the formula's at λ = 2 (code with ½ typed in ignores it), and −λ(wᵀw − 1) is
+    subtracted last, as the formula is written."""
+    case = _case(slug, index)
+    forward, gradients = listing.case_listings(case)
+    for code in (forward, gradients):
+        assert "lam=0.5" in code.source and "1 / 2" not in code.source, code.source
+    inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed=3)
+    values = [inputs[a] for a in case.samplers]
+    fixed = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
+    lam = next(iter(fixed))
+    exact = substitute(case.gradients[0], {lam: 2})
+    want = numeric.compile_numpy(list(case.samplers), exact, case.numeric_size)
+    np.testing.assert_allclose(gradients.function(*values, lam=2.0), want(*values), rtol=1e-12)
+    if slug == "pca-variance":
+        assert forward.source.rstrip().endswith("- lam * (w.T @ w - 1)")

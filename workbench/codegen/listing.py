@@ -161,9 +161,12 @@ class ReadablePrinter(StableNumPyPrinter):
         plus, minus = [], []
         for term in expr.args:
             coeff, rest = term.as_coeff_mmul() if isinstance(term, sp.MatMul) else (sp.S.One, term)
+            scalar = term.args[0] if isinstance(term, sp.MatMul) else None
             if coeff.is_negative:
                 rest = rest.args[0] if isinstance(rest, sp.MatMul) and len(rest.args) == 1 else rest
                 minus.append(rest if coeff == -1 else sp.MatMul(-coeff, rest))
+            elif isinstance(scalar, sp.Mul) and scalar.could_extract_minus_sign():
+                minus.append(sp.MatMul(-scalar, *term.args[1:]))  # −λ(wᵀw − 1): "- lam * …"
             else:
                 plus.append(term)
         if not plus:
@@ -384,7 +387,9 @@ def _listing(name, args, outputs, names, constants) -> Listing:
     body = [NUMPY.sub("np.", line) for line in body]
     used = _names_in(body)
     sizes = _size_lines(args, used)
-    defaults = [f"{python_name(str(s))}={float(v)!r}" for s, v in constants if str(s) in used]
+    defaults = [  # λ is written lam: look for the name the code uses
+        f"{python_name(str(s))}={float(v)!r}" for s, v in constants if python_name(str(s)) in used
+    ]
     signature = ", ".join([python_name(a.name) for a in args] + defaults)
     text = f"def {name}({signature}):\n" + "".join(f"    {line}\n" for line in sizes + body)
     numbers = {str(d) for a in args for d in a.shape if isinstance(d, sp.Symbol)}
