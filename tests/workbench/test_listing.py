@@ -27,7 +27,7 @@ CASES = [
     )
     for slug in registry.slugs()
     for index, case in enumerate(registry.get(slug).cases)
-    # A composed network's listing is written stage by stage (listing.stage_listings):
+    # A composed network's listing is written stage by stage (listing.case_listings):
     # tested on its own below.
     if case.stages is None
 ]
@@ -197,7 +197,7 @@ def test_a_networks_code_is_one_readable_line_per_stage_with_no_size_typed_in():
     from workbench.codegen.staged import compile_stages
 
     (case,) = registry.get("transformer-block-backward").cases
-    forward, gradients = listing.stage_listings(case)
+    forward, gradients = listing.case_listings(case)
     for code in (forward, gradients):
         assert not GENERATED_NAME.search(code.source), code.source
         assert "exp(-" not in code.source and "(1/" not in code.source, code.source

@@ -182,8 +182,7 @@ def case_functions(case: Case):
     """(inputs in order, forward, gradient): the case's generated code, compiled from the
     very text a handout prints (:func:`workbench.codegen.listing.case_listings`)."""
     args = list(case.samplers)
-    staged = case.stages is not None  # a composed network: one array per named stage
-    forward, gradients = listing.stage_listings(case) if staged else listing.case_listings(case)
+    forward, gradients = listing.case_listings(case)
     scalar = tuple(case.forward.shape) == (1, 1)
     single = len(gradients.returns) == 1
 

@@ -761,7 +761,10 @@ def compile_source(source: str, name: str) -> Callable:
 # ---------------------------------------------------------------- a case's two functions
 def case_listings(case: Case) -> tuple[Listing, Listing]:
     """The forward function and all the case's gradients (one function, sharing the
-    forward pass): what finite differences and the complex step check."""
+    forward pass): what finite differences and the complex step check.
+
+    A network written as named stages (``case.stages``) gets every stage as an array
+    under its own name, computed once, in the order the stages depend on each other."""
     given = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
     constants = {k: v for k, v in given.items() if _number(v)}
     fixed = {k: v for k, v in given.items() if k not in constants}
@@ -769,42 +772,24 @@ def case_listings(case: Case) -> tuple[Listing, Listing]:
     def ready(expr):
         return substitute(expr, fixed)
 
+    if case.stages is None:
+        value, exprs = ready(case.forward), [ready(g) for g in case.gradients]
+        names = [(n, ready(e)) for n, e in case.names]
+    else:
+        stages = case.stages
+        definitions = {k: ready(v) for k, v in stages.definitions.items()}
+        value, exprs = ready(stages.forward), [ready(g) for g in stages.gradients]
+        order = stage_order(definitions, [value, *exprs])
+        names = [(s.name, definitions[s]) for s in order]
     args = list(case.samplers)
-    names = [(n, ready(e)) for n, e in case.names]
     scalar = tuple(case.forward.shape) == (1, 1)
     prefix = "d" if scalar else "J_"
-    outputs = [
-        (prefix + python_name(w.name), ready(g))
-        for w, g in zip(case.wrt, case.gradients, strict=True)
-    ]
+    outputs = [(prefix + python_name(w.name), g) for w, g in zip(case.wrt, exprs, strict=True)]
     if not scalar and len(outputs) == 1:
         outputs = [("J", outputs[0][1])]
     kind = ("gradient" if scalar else "jacobian") + ("s" if len(outputs) > 1 else "")
-    forward = listing("forward", args, [("value", ready(case.forward))], names, constants)
+    forward = listing("forward", args, [("value", value)], names, constants)
     return forward, listing(kind, args, outputs, names, constants)
-
-
-def stage_listings(case: Case) -> tuple[Listing, Listing]:
-    """:func:`case_listings` for a network written as named stages (``case.stages``):
-    every stage an intermediate array under its own name, computed once, in the order
-    the stages depend on each other; the gradients are the stages' closed forms."""
-    stages = case.stages
-    assert stages is not None
-    given = {k: v for k, v in case.substitutions.items() if k not in case.samplers}
-    definitions = {k: substitute(v, given) for k, v in stages.definitions.items()}
-    forward = substitute(stages.forward, given)
-    gradients = [substitute(g, given) for g in stages.gradients]
-    names = [(s.name, definitions[s]) for s in stage_order(definitions, [forward, *gradients])]
-    args = list(case.samplers)
-    prefix = "d" if tuple(forward.shape) == (1, 1) else "J_"
-    outputs = [(prefix + python_name(w.name), g) for w, g in zip(case.wrt, gradients, strict=True)]
-    kind = "gradient" + ("s" if len(outputs) > 1 else "")
-    return (
-        listing("forward", args, [("value", forward)], names),
-        listing(
-            kind if prefix == "d" else kind.replace("gradient", "jacobian"), args, outputs, names
-        ),
-    )
 
 
 def _number(value) -> bool:

@@ -8,7 +8,7 @@ stable printer, in dependency order, so the generated function computes every
 intermediate once and reads like the derivation's list of definitions. This is the fast
 code, sizes fixed, batched if asked, that :mod:`workbench.gpt` trains with; the code the
 checks run and a handout prints is the readable listing of the same stages
-(:func:`workbench.codegen.listing.stage_listings`).
+(:func:`workbench.codegen.listing.case_listings`).
 
 Example:
     >>> import numpy as np, sympy as sp
