@@ -102,9 +102,7 @@ def _in_pieces(kernel: Callable, x, scratch: int = 0, times=None):
     costs more to allocate than to fill). Piece by piece the operations run in the cache
     and the scratch arrays are allocated once. Scalars and complex arrays are worked the
     same way (the complex step passes complex input)."""
-    x = np.asarray(x, dtype=np.result_type(x, 1.0))
-    scalar = x.ndim == 0
-    x = np.ascontiguousarray(x)  # at least one axis
+    x, scalar = _as_input(x)
     fused = (
         isinstance(times, np.ndarray)
         and times.shape == x.shape
@@ -114,19 +112,30 @@ def _in_pieces(kernel: Callable, x, scratch: int = 0, times=None):
     )
     if times is not None and not fused:
         return times * _in_pieces(kernel, x, scratch)
-    size = min(x.size, _CHUNK)
-    spare = [np.empty(size, x.dtype) for _ in range(scratch + fused)]
+    spare = [np.empty(min(x.size, _CHUNK), x.dtype) for _ in range(scratch + fused)]
     out = times if fused else np.empty_like(x)
     flat, into = x.reshape(-1), out.reshape(-1)
-    for start in range(0, flat.size, _CHUNK):
-        piece = flat[start : start + _CHUNK]
-        buffers = [s[: piece.size] for s in spare]
+    for piece in _pieces(flat.size):
+        buffers = [s[: piece.stop - piece.start] for s in spare]
         if fused:
-            kernel(piece, buffers[0], *buffers[1:])
-            into[start : start + _CHUNK] *= buffers[0]
+            kernel(flat[piece], buffers[0], *buffers[1:])
+            into[piece] *= buffers[0]
         else:
-            kernel(piece, into[start : start + _CHUNK], *buffers)
+            kernel(flat[piece], into[piece], *buffers)
     return out[0] if scalar else out
+
+
+def _as_input(x) -> tuple[np.ndarray, bool]:
+    """``x`` as a contiguous array of at least one axis (floating or complex), and
+    whether it was a scalar."""
+    x = np.asarray(x, dtype=np.result_type(x, 1.0))
+    return np.ascontiguousarray(x), x.ndim == 0
+
+
+def _pieces(size: int):
+    """Consecutive slices of at most :data:`_CHUNK` entries covering ``range(size)``."""
+    for start in range(0, size, _CHUNK):
+        yield slice(start, min(start + _CHUNK, size))
 
 
 def _tanh_argument(x, square, out):
@@ -187,14 +196,13 @@ def gelu_prime(x: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
 def gelu_with_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(:func:`gelu`, :func:`gelu_prime`) of ``x`` from one tanh, the same numbers as
     each alone: a forward pass keeps the slope for its backward pass."""
-    x = np.ascontiguousarray(x, dtype=np.result_type(x, 1.0))
+    x, _ = _as_input(x)
     value, slope = np.empty_like(x), np.empty_like(x)
     flat, values, slopes = x.reshape(-1), value.reshape(-1), slope.reshape(-1)
-    square, t = np.empty(min(x.size, _CHUNK), x.dtype), np.empty(min(x.size, _CHUNK), x.dtype)
-    for start in range(0, flat.size, _CHUNK):
-        piece = flat[start : start + _CHUNK]
-        size, u, s = piece.size, values[start : start + _CHUNK], slopes[start : start + _CHUNK]
-        _gelu_prime_kernel(piece, s, square[:size], t[:size], value=u)
+    square, t = (np.empty(min(x.size, _CHUNK), x.dtype) for _ in range(2))
+    for piece in _pieces(flat.size):
+        size = piece.stop - piece.start
+        _gelu_prime_kernel(flat[piece], slopes[piece], square[:size], t[:size], values[piece])
     return value, slope
 
 
