@@ -94,3 +94,25 @@ def test_staged_code_multiplies_a_slope_into_a_new_array_only_and_shares_geLUs_t
     np.testing.assert_array_equal(got[1], want[1])
     np.testing.assert_allclose(got[2], (args[2] @ args[3]) * want[1], rtol=1e-14)
     np.testing.assert_allclose(got[3], want[0] * want[1], rtol=1e-14)
+
+
+def test_a_stage_that_needs_only_the_slope_may_come_first():
+    """E = s ∘ s needs GELU's slope s and not U; ordered before U, it read s before the
+    pair's line assigned it (UnboundLocalError). The pair is now computed where the first
+    of the two is needed."""
+    from workbench.codegen.staged import compile_stages
+
+    x = sp.MatrixSymbol("x", 3, 2)
+    z, u, s, e = (sp.MatrixSymbol(c, 3, 2) for c in ("Z", "U", "s", "E"))
+    definitions = {
+        z: 2 * x,
+        u: Elementwise("gelu", z),
+        s: Elementwise("gelu_prime", z),
+        e: sp.HadamardProduct(s, s),
+    }
+    f = compile_stages([x], definitions, [e, u])
+    assert f.source.index("U, s = gelu_with_slope(Z)") < f.source.index("E = ")
+    value = RNG.standard_normal((3, 2))
+    got_e, got_u = f(value)
+    np.testing.assert_array_equal(got_e, numeric.gelu_prime(2 * value) ** 2)
+    np.testing.assert_array_equal(got_u, numeric.gelu(2 * value))

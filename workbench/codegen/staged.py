@@ -181,15 +181,21 @@ def stages_source(
     lines = [f"def {name}({', '.join(str(a.name) for a in args)}):"]
     order = stage_order(definitions, outputs)
     partners = _paired_stages(definitions, order)
+    pair_of = {**partners, **{slope: value for value, slope in partners.items()}}
+    done: set = set()
     for stage in order:
-        if stage in partners.values():
-            continue  # computed with its partner
-        expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
-        if stage in partners:
-            arg = printer.doprint(expr.arg)
+        if stage in done:
+            continue  # computed with its partner, at the first of the two
+        if stage in pair_of:  # f(A) and f′(A) together, where the first is needed
+            value = stage if stage in partners else pair_of[stage]
+            expr = prepare([_numbers(sp.sympify(definitions[value]).subs(sizes))])[0]
             helper = PAIRED[expr.name][1]
-            lines.append(f"    {stage.name}, {partners[stage].name} = {helper}({arg})")
+            lines.append(
+                f"    {value.name}, {partners[value].name} = {helper}({printer.doprint(expr.arg)})"
+            )
+            done |= {value, partners[value]}
             continue
+        expr = prepare([_numbers(sp.sympify(definitions[stage]).subs(sizes))])[0]
         lines.append(f"    {stage.name} = {printer.doprint(expr)}")
     results = []
     for n, e in enumerate(outputs):
