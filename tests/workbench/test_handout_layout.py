@@ -377,3 +377,13 @@ def test_the_step_size_caption_says_what_its_curve_does():
     assert "falls as $h^2$" in step_size_curve(curved).caption
     bare = step_size_curve(registry.get("finite-difference-error").cases[0]).caption
     assert ", )" not in bare and "''" in bare
+
+
+def test_a_graph_shows_each_minus_sign_once():
+    """−λAB: the factor −λ is a node of its own (−1 × λ); the product of it with A and B
+    has no number left. It printed "−λ × product" beside a λ node: λ twice."""
+    from workbench.render.graph_figure import graph_nodes
+
+    a, b, lam = sp.MatrixSymbol("A", 2, 2), sp.MatrixSymbol("B", 2, 2), sp.Symbol("lambda")
+    labels = [node.label for node in graph_nodes(-lam * a * b)]
+    assert labels == ["lambda", "$-1 \\times$ product", "A", "B", "product"]

@@ -391,3 +391,15 @@ def test_a_function_of_a_step_number_prints_as_a_sequence_and_reads_back():
     assert expr_to_latex(g(x)) == r"g{\left(x \right)}"
     assert read_latex("g_{k + 1}", {"g": g, "k": k}) == g(k + 1)
     assert read_latex("g_{k}^{2}", {"g": g, "k": k}) == g(k) ** 2
+
+
+def test_what_a_name_or_a_call_does_not_mean_is_not_printed():
+    """Review findings, each a formula that would have printed other than it reads: a
+    conditional expectation lost its condition (SymPy's printer drops it), a square
+    matrix named M_sq printed as M², and f(0), a value of f, printed as a term f₀."""
+    from sympy.stats import Expectation, Normal
+
+    x = Normal("X", 0, 1)
+    assert expr_to_latex(Expectation(x, x > 0)) == r"\mathbb{E}\left[X \mid X > 0\right]"
+    assert expr_to_latex(sp.MatrixSymbol("M_sq", 3, 3)) == "M_{sq}"
+    assert expr_to_latex(sp.Function("f")(sp.Integer(0))) == r"f{\left(0 \right)}"

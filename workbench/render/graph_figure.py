@@ -49,7 +49,8 @@ def _label(expr) -> str:
     if isinstance(expr, sp.MatMul | sp.Mul):
         # A number factor is no node of its own, so the product says it: the loss
         # −yᵀ log s is "−1 × product" (the minus sign was lost).
-        coeff = expr.as_coeff_mmul()[0] if isinstance(expr, sp.MatMul) else expr.as_coeff_Mul()[0]
+        # The numbers among the factors only: −λ is a node of its own, minus and all.
+        coeff = sp.Mul(*[a for a in expr.args if a.is_number])
         return "product" if coeff == 1 else f"${expr_to_latex(coeff)} \\times$ product"
     if isinstance(expr, sp.MatAdd | sp.Add):
         return "sum"

@@ -102,13 +102,18 @@ class WorkbenchLatexPrinter(LatexPrinter):
 
     def _print_MatrixSymbol(self, expr):
         square = _SQUARED.fullmatch(expr.name)
-        if square:  # a column of variances, one per row: σ²₁ (not σ₂₁)
+        if square and expr.shape[1] == 1:  # a column of variances, one per row: σ²₁, not σ₂₁
             return self._print_Symbol(sp.Symbol(square["base"])) + _squared(square["sub"])
+        if square:  # a matrix named M_sq is not M·M: its name as SymPy writes it
+            return self._deal_with_super_sub(expr.name)
         return super()._print_MatrixSymbol(expr)
 
     def _print_Expectation(self, expr):
         # 𝔼, as Adam's recurrences and the prose print it (SymPy writes an upright E).
-        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+        inside = self._print(expr.args[0])
+        if len(expr.args) > 1:  # E[X | X > 0]: SymPy's own printer drops the condition
+            inside += rf" \mid {self._print(expr.args[1])}"
+        return rf"\mathbb{{E}}\left[{inside}\right]"
 
     def _print_Dummy(self, expr):
         return self._print(sp.Symbol(expr.name))  # SymPy would print _k
@@ -164,6 +169,7 @@ class WorkbenchLatexPrinter(LatexPrinter):
             isinstance(expr, AppliedUndef)
             and len(expr.args) == 1
             and expr.args[0].is_integer
+            and not expr.args[0].is_number  # f(0) is a value of f, not a term g₀
             and len(type(expr).__name__) == 1
         ):
             out = f"{type(expr).__name__}_{{{self._print(expr.args[0])}}}"
