@@ -145,3 +145,7 @@ def test_the_gelu_helpers_worked_piece_by_piece_equal_sympys_on_every_entry():
     assert np.array_equal(value_of, numeric.gelu(x))
     assert np.array_equal(slope_of, numeric.gelu_prime(x))
     assert numeric.gelu(0.5) == float(value(0.5)) and np.ndim(numeric.gelu_prime(0.5)) == 0
+    # A number: a number back, from both helpers; a one-entry array is never written into.
+    assert [np.ndim(v) for v in numeric.gelu_with_slope(0.5)] == [0, 0]
+    one = np.ones(1)
+    assert np.ndim(numeric.gelu(0.5, times=one)) == 1 and one[0] == 1.0

@@ -104,7 +104,8 @@ def _in_pieces(kernel: Callable, x, scratch: int = 0, times=None):
     same way (the complex step passes complex input)."""
     x, scalar = _as_input(x)
     fused = (
-        isinstance(times, np.ndarray)
+        not scalar  # a number's one-entry array is not the caller's array to write into
+        and isinstance(times, np.ndarray)
         and times.shape == x.shape
         and times.dtype == np.result_type(times, x)
         and times.flags.c_contiguous
@@ -196,14 +197,14 @@ def gelu_prime(x: np.ndarray, times: np.ndarray | None = None) -> np.ndarray:
 def gelu_with_slope(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(:func:`gelu`, :func:`gelu_prime`) of ``x`` from one tanh, the same numbers as
     each alone: a forward pass keeps the slope for its backward pass."""
-    x, _ = _as_input(x)
+    x, scalar = _as_input(x)
     value, slope = np.empty_like(x), np.empty_like(x)
     flat, values, slopes = x.reshape(-1), value.reshape(-1), slope.reshape(-1)
     square, t = (np.empty(min(x.size, _CHUNK), x.dtype) for _ in range(2))
     for piece in _pieces(flat.size):
         size = piece.stop - piece.start
         _gelu_prime_kernel(flat[piece], slopes[piece], square[:size], t[:size], values[piece])
-    return value, slope
+    return (value[0], slope[0]) if scalar else (value, slope)
 
 
 HELPERS: dict[str, Callable] = {
