@@ -8,9 +8,7 @@ block out. The MLP stage's steps are small enough to be proved as well (slow, be
 
 from __future__ import annotations
 
-import types
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -61,25 +59,13 @@ def test_a_planted_mistake_in_the_staged_code_fails_the_numeric_checks(derivatio
     assert not any(c.passed for c in report.checks)
 
 
-SOURCE = Path(tb.__file__)
-
-
-def _mutant(old: str, new: str):
-    """The derivation this module's source builds with ``old`` replaced by ``new``."""
-    source = SOURCE.read_text()
-    assert source.count(old) == 1, old
-    mutant = types.ModuleType("mutant_transformer_block_backward")
-    mutant.__file__ = str(SOURCE)
-    exec(compile(source.replace(old, new), str(SOURCE), "exec"), mutant.__dict__)  # our own
-    return mutant.build()
-
-
 @pytest.mark.slow
-def test_a_wrong_stage_parameter_in_a_composed_step_fails_the_steps_check():
+def test_a_wrong_stage_parameter_in_a_composed_step_fails_the_steps_check(mutant):
     """Planted: LN₂'s backward pass applied with γ₁ instead of γ₂ (the known result
     instantiated with the wrong layer's gain). The step that instantiates it fails, at
     the first size; the same check passes on the real derivation (tests/test_registry.py)."""
-    wrong = _mutant(
+    wrong = mutant(
+        tb,
         'Xh2, mu2, var2, gamma2, "LN₂")',
         'Xh2, mu2, var2, gamma1, "LN₂")',
     )
