@@ -38,4 +38,5 @@ CATALOGUE: tuple[str, ...] = (
     "newton-step",
     "layernorm-backward",
     "transformer-block-backward",
+    "multi-head-attention",
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import types
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 
 @pytest.fixture
-def mutant():
+def mutant(monkeypatch):
     """``mutant(module, old, new)``: the derivation that ``module``'s source builds with
     ``old`` (which must occur once) replaced by ``new``: a planted mistake in the source
     itself, so the checks see exactly what the author would have written."""
@@ -19,6 +20,7 @@ def mutant():
         assert source.count(old) == 1, old
         planted = types.ModuleType(f"mutant_{module.__name__.rpartition('.')[2]}")
         planted.__file__ = module.__file__
+        monkeypatch.setitem(sys.modules, planted.__name__, planted)  # for its dataclasses
         exec(compile(source.replace(old, new), module.__file__, "exec"), planted.__dict__)
         return planted.build()
 

@@ -42,6 +42,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "attention-gradient",
             "layernorm-backward",
             "transformer-block-backward",
+            "multi-head-attention",
         ),
     ),
     ("probability and statistics", ("gaussian-mle", "logistic-regression-gradient")),
