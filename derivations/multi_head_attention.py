@@ -129,7 +129,7 @@ def closed_forms(count: int, named: bool = False) -> tuple[dict, dict]:
 
 
 DEFINITIONS = definitions(HEADS)
-CLOSED, GRADIENTS = closed_forms(HEADS)
+CLOSED, GRADIENTS = closed_forms(HEADS, named=True)  # dSᵢKᵢ/√d, as a teacher writes it
 DEFINITIONS.update(GRADIENTS)
 
 

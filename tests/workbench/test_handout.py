@@ -239,6 +239,37 @@ def test_the_attention_derivation_gets_p_and_its_score_gradient():
     assert any("causal mask" in f.caption for f in pictures)
 
 
+def test_multi_head_attention_gets_each_heads_weights_and_its_share_of_the_gradient():
+    """The heads figure: one attention matrix per head, and the heads' terms of ∂L/∂H
+    adding up to the checked ∂L/∂H. Planted: a term of ∂L/∂H that belongs to no head
+    (2 ∂L/∂H in place of ∂L/∂H) leaves a gap the caption states."""
+    from dataclasses import replace
+
+    import sympy as sp
+
+    from workbench.core.derivation import Stages
+
+    made = figures.figures_for(registry.get("multi-head-attention"))
+    (heads,) = [f for f in made if f.name.startswith("heads-")]
+    assert "dQ_{1} W_{q1}^{\\top}" in heads.caption and "dV_{2} W_{v2}^{\\top}" in heads.caption
+    assert re.search(r"to \$(\d\.\d) \\times 10\^\{-1[5-7]\}\$", heads.caption), heads.caption
+    assert not any(f.name.startswith("heads-") for f in figures.figures_for(
+        registry.get("attention-gradient")))  # fmt: skip
+    case = registry.get("multi-head-attention").cases[0]
+    stages = case.stages
+    extra = sp.MatMul(sp.MatrixSymbol("G", *stages.gradients[0].shape), sp.Identity(8))
+    planted = replace(
+        case,
+        stages=Stages(
+            stages.definitions,
+            stages.forward,
+            (sp.MatAdd(stages.gradients[0], extra), *stages.gradients[1:]),
+        ),
+    )
+    gap = re.search(r"to \$([^$]*)\$\.$", figures.head_maps(planted).caption).group(1)
+    assert "10^{-1" not in gap, gap
+
+
 def test_step_size_curve_is_a_v_and_the_complex_step_is_flat(derivation):
     steps_fd, fd, steps_cs, cs = figures.step_size_errors(derivation.cases[0])
     best = int(np.argmin(fd))

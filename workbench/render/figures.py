@@ -9,6 +9,8 @@ figures that fit it with no code here:
   step beside it;
 * every case with inputs Q, K, V, G (attention, optionally with a 0/1 mask) → the
   attention matrix P and the gradient ∂L/∂S of the scores;
+* the first case whose stages hold two or more attention matrices (heads) → each head's
+  attention matrix, and each head's term of the gradient of the input they share;
 * the first case with a scalar loss → heatmaps of its gradients; the first loss of
   several parameters with a readable expression → its computational graph
   (:mod:`~workbench.render.graph_figure`).
@@ -29,10 +31,13 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
 
 from workbench.checks.runner import case_functions
 from workbench.codegen import numeric
+from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
+from workbench.core.functions import MaskedSoftmax
 from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug, heatmap
 from workbench.render.graph_figure import computational_graph, wants_graph
 from workbench.render.latex import expr_to_latex, text_to_latex
@@ -62,6 +67,9 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     if graph is not None:
         out.append(computational_graph(graph))
     loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
+    heads = next((c for c in derivation.cases if len(_heads(c)) >= 2), None)
+    if heads is not None:
+        out.append(head_maps(heads, seed))
     for number, case in enumerate(derivation.cases):
         if _is_vector_output(case):
             out.append(jacobian_heatmap(case, seed))
@@ -287,6 +295,69 @@ def attention_maps(case: Case, seed: int = 0) -> Figure:
         f"${num(float(np.max(np.abs(d_scores.sum(axis=1)))))}$ in absolute value."
     )
     return Figure(f"attention-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")
+
+
+def _heads(case: Case) -> list[sp.MatrixSymbol]:
+    """The attention matrices (masked softmaxes) among the stages of ``case``: its heads."""
+    if case.stages is None:
+        return []
+    return [k for k, v in case.stages.definitions.items() if isinstance(v, MaskedSoftmax)]
+
+
+def _depends_on(expr, name, definitions) -> bool:
+    """Whether ``expr`` reaches the stage ``name`` through the stages' definitions."""
+    seen, todo = set(), [expr]
+    while todo:
+        for symbol in todo.pop().atoms(sp.MatrixSymbol):
+            if symbol == name:
+                return True
+            if symbol not in seen and symbol in definitions:
+                seen.add(symbol)
+                todo.append(definitions[symbol])
+    return False
+
+
+def head_maps(case: Case, seed: int = 0) -> Figure:
+    """Each head's attention matrix and its term of the input's gradient, at the checks'
+    seeded inputs, computed by the case's checked staged code."""
+    heads, stages = _heads(case), case.stages
+    if stages is None or len(heads) < 2:
+        raise ValueError(f"case {case.name!r} has no heads to draw")
+    gradient = stages.gradients[0]
+    terms = sp.MatAdd.make_args(gradient)
+    shares = [
+        sp.MatAdd(*[t for t in terms if _depends_on(t, head, stages.definitions)]) for head in heads
+    ]
+    args = list(case.samplers)
+    code = compile_stages(args, stages.definitions, [*heads, *shares], case.numeric_size)
+    inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)
+    values = [np.real(np.asarray(v)) for v in code(*(np.asarray(inputs[a]) for a in args))]
+    probs, parts = values[: len(heads)], values[len(heads) :]
+    total = np.real(case_functions(case)[2](*(np.asarray(inputs[a]) for a in args))[0])
+    wrt = expr_to_latex(case.wrt[0])
+    fig = _figure(2.2 * len(heads) + 0.4, 4.6)
+    axes = np.atleast_2d(fig.subplots(2, len(heads)))
+    for number, (head, p, part) in enumerate(zip(heads, probs, parts, strict=True)):
+        top, bottom = axes[0, number], axes[1, number]
+        heatmap(top, p, f"${expr_to_latex(head)}$", diverging=False, annotate=False,
+                label=f"${expr_to_latex(head)}$")  # fmt: skip
+        top.set_xlabel("key")
+        top.set_ylabel("query")
+        heatmap(bottom, part, f"head {number + 1}", annotate=False,
+                label=f"its term of $\\partial L/\\partial {wrt}$")  # fmt: skip
+        bottom.set_xlabel("column")
+        bottom.set_ylabel("row")
+    gap = float(np.max(np.abs(sum(parts) - total)))
+    said = ", ".join(f"${expr_to_latex(t)}$" for t in shares)
+    caption = (
+        f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}), at the random inputs of the "
+        "checks. Top: each head's attention matrix (causal: zeros above the diagonal); the "
+        "heads share the input but attend differently. Bottom: each head's term of "
+        f"$\\partial L/\\partial {wrt}$ ({said}); the terms add up to "
+        f"$\\partial L/\\partial {wrt}$ as the checked code computes it, to "
+        f"${num(gap)}$."
+    )
+    return Figure(f"heads-{_slug(case.name)}", _pdf(fig), caption, r"0.8\linewidth")
 
 
 def _mask(named: dict[str, np.ndarray]) -> np.ndarray | None:
