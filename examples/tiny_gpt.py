@@ -70,22 +70,17 @@ def train(steps: int, seed: int = 0) -> int:
     split = int(0.9 * len(ids))
     config = gpt.GPTConfig(vocab=len(chars), context=64, width=64, mlp=256, blocks=2)
     model = gpt.TinyGPT(config, seed=seed)
-    optimiser = gpt.Adam(lr=2e-3)
-    state = optimiser.state(model.params)
-    data = gpt.batches(ids[:split], 16, config.context, seed)
-    losses = []
     start = time.monotonic()
     columns = (TextColumn("training"), BarColumn(), TextColumn("{task.fields[loss]}"))
     with Progress(*columns, TimeRemainingColumn()) as progress:
         task = progress.add_task("train", total=steps, loss="")
-        for step in range(steps):
-            x, y = next(data)
-            loss, grads = model.loss_and_gradients(x, y)
-            optimiser.step(model.params, grads, state, step + 1)
-            losses.append(loss)
+
+        def show(step: int, loss: float) -> None:
             progress.update(task, advance=1, loss=f"loss {loss:.3f}")
             if not progress.console.is_terminal and step % 50 == 0:
                 progress.console.print(f"step {step}: loss {loss:.3f}")  # a log, not a bar
+
+        losses = gpt.train(model, ids[:split], steps, 16, gpt.Adam(lr=2e-3), seed, show)
     held_out = gpt.batches(ids[split:], 16, config.context, seed + 1)
     validation = np.mean([model.loss_and_gradients(*next(held_out))[0] for _ in range(4)])
     entropy = gpt.unigram_entropy(ids)
@@ -103,19 +98,7 @@ def train(steps: int, seed: int = 0) -> int:
 
 
 def _plot(losses, entropy: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(losses, lw=0.8, label="training loss (batch)")
-    ax.axhline(entropy, color="k", ls="--", lw=1, label=f"unigram entropy {entropy:.2f}")
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats/char)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    gpt.loss_figure(losses, entropy).savefig(path, dpi=120)
     print(f"loss curve: {path.name}")
 
 

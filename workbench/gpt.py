@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -307,6 +307,58 @@ class Adam:
             )
             params[name] = np.asarray(new, dtype=value.dtype)
             state[name] = (m, v)
+
+
+# ---------------------------------------------------------------- training
+def train(
+    model: TinyGPT,
+    ids: np.ndarray,
+    steps: int,
+    batch: int = 16,
+    optimiser: Adam | None = None,
+    seed: int = 0,
+    on_step: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Adam on random windows of ``ids`` for ``steps`` steps, in place; the loss of each
+    step's batch. ``on_step(step, loss)`` is called after every step (a progress bar)."""
+    optimiser = optimiser or Adam()
+    state = optimiser.state(model.params)
+    data = batches(ids, batch, model.config.context, seed)
+    losses = []
+    for step in range(steps):
+        x, y = next(data)
+        loss, grads = model.loss_and_gradients(x, y)
+        optimiser.step(model.params, grads, state, step + 1)
+        losses.append(float(loss))
+        if on_step is not None:
+            on_step(step, float(loss))
+    return losses
+
+
+def print_every(steps: int) -> Callable[[int, float], None]:
+    """An ``on_step`` for :func:`train` that prints the step and its loss every ``steps``."""
+
+    def show(step: int, loss: float) -> None:
+        if step % steps == 0:
+            print(f"step {step:4d}  loss {loss:.3f}")
+
+    return show
+
+
+def loss_figure(losses: list[float], entropy: float):
+    """The training loss against the step, with the text's unigram entropy: the loss of
+    the best model that ignores context, which a model that learnt anything goes below."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.add_subplot()
+    ax.plot(losses, lw=0.8, label="training loss (batch)")
+    ax.axhline(entropy, color="k", ls="--", lw=1, label=f"unigram entropy {entropy:.2f}")
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats/char)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
 
 
 # ---------------------------------------------------------------- data

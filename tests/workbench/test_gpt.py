@@ -99,6 +99,21 @@ def test_block_code_is_finite_at_huge_scores_in_float32_and_float64():
         assert out[0].dtype == dtype
 
 
+def test_training_reports_every_step_and_lowers_the_loss(capsys):
+    """train() calls on_step once per step with the loss it returns; with Adam's step
+    size set to zero (planted) nothing is learnt and the loss does not fall."""
+    ids = np.tile(np.arange(CONFIG.vocab), 60)  # a text with a pattern to learn
+    seen = []
+    model = gpt.TinyGPT(CONFIG, seed=0)
+    losses = gpt.train(model, ids, 40, 4, gpt.Adam(lr=1e-2), on_step=lambda s, x: seen.append(x))
+    assert seen == losses and len(losses) == 40
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    frozen = gpt.train(gpt.TinyGPT(CONFIG, seed=0), ids, 40, 4, gpt.Adam(lr=0.0))
+    assert np.mean(frozen[-5:]) > 0.9 * np.mean(frozen[:5])
+    gpt.train(gpt.TinyGPT(CONFIG, seed=0), ids, 3, 4, on_step=gpt.print_every(2))
+    assert capsys.readouterr().out.splitlines()[0].split()[:2] == ["step", "0"]
+
+
 def test_unigram_entropy_of_a_uniform_text_is_log_of_its_alphabet():
     assert gpt.unigram_entropy(np.arange(8).repeat(3)) == pytest.approx(np.log(8))
 
