@@ -101,6 +101,12 @@ def links(stage_names: list[str]) -> str:
     lines += ["", "**The curriculum, stage by stage**", ""]
     for name in stage_names:
         lines.append(f"- [{name.capitalize()}]({stage_stem(name)}.ipynb)")
+    lines += [
+        "",
+        "**The top rung**",
+        "",
+        f"- [A tiny GPT from verified gradients]({CAPSTONE}.ipynb)",
+    ]
     return "\n".join(lines)
 
 
@@ -298,9 +304,114 @@ for d in results:
     ]
 
 
+CAPSTONE = "20-capstone-tiny-gpt"
+
+
+def capstone() -> Cells:
+    """The top rung: the block and several heads derived, and a GPT trained on them."""
+    return [
+        md(f"""
+# The top rung: a tiny GPT trained on nothing but verified gradients
+
+The curriculum ends with a GPT-style model built from the mathematics. Everything it
+needs has been derived on the way up: the attention gradient, layer norm's backward
+pass, backprop through an MLP, the softmax cross-entropy gradient and Adam's update.
+This notebook puts them together. A transformer block's backward pass is **derived**
+by composing those results, and so is attention with several heads; both are checked
+like every other result. Then a character-level GPT is trained with code generated
+from the checked closed forms, with no other gradient anywhere.
+
+{MARKS}
+"""),
+        code("""
+from IPython.display import display
+
+import workbench
+from workbench import gpt
+from workbench.notebook.display import step_through, tabulate
+from workbench.notebook.guide import your_turn
+from workbench.notebook.plots import plots_for
+
+block = workbench.get("transformer-block-backward")
+block_report = block.check()  # about half a minute: 24 results, 133 steps
+tabulate(block_report)
+"""),
+        md("""
+## The block, result by result
+
+One pre-norm block: LN₁, causal single-head attention, a residual connection, LN₂, a
+GELU MLP, a second residual. Each result starts from the gradient of the stage above,
+by name (dZ, dH₂, dX₂, …); the attention gradient and layer norm's backward pass enter
+as known results with that gradient in place of their G. Step through them: the
+stepper starts at ∂L/∂F and ends at ∂L/∂X.
+"""),
+        code("step_through(block, block_report)"),
+        md("""
+## Several heads
+
+A GPT layer has several heads. Each head's gradients are the attention gradient's,
+under that head's names, with the gradient that reaches its output through its block
+of the output projection; the input's gradient adds up the heads' terms. The figure
+shows each head's attention matrix and its term of ∂L/∂H.
+"""),
+        code("""
+heads = workbench.get("multi-head-attention")
+heads_report = heads.check()
+display(tabulate(heads_report), plots_for(heads))
+"""),
+        md("""
+## Training on the derived gradients
+
+`workbench.gpt` builds the model from the block's generated code: token and position
+embeddings, two blocks, a final layer norm, an unembedding and the mean cross-entropy;
+Adam is compiled from `adam-bias-correction`'s recurrences. The text is Aesop's fables
+(public domain, in `examples/`). A few hundred steps of a small model take about a
+minute here; `examples/tiny_gpt.py` trains the full-size one.
+"""),
+        code("""
+from pathlib import Path
+
+text = Path("../examples/aesop.txt").read_text(encoding="utf-8")
+chars, ids = gpt.encode(text)
+config = gpt.GPTConfig(vocab=len(chars), context=32, width=32, mlp=128, blocks=2)
+model = gpt.TinyGPT(config, seed=0)
+every_100 = gpt.print_every(100)  # prints "step 0  loss 4.2" every 100 steps
+losses = gpt.train(model, ids, 400, batch=16, optimiser=gpt.Adam(lr=3e-3), on_step=every_100)
+"""),
+        md("""
+The unigram entropy is the loss of the best model that ignores context (it only knows
+how often each character occurs). A loss below it means the model has learnt something
+from the context.
+"""),
+        code("""
+from workbench.notebook.canvas import Plot
+
+entropy, last = gpt.unigram_entropy(ids), sum(losses[-50:]) / 50
+said = f"unigram entropy {entropy:.3f} nats/char; the last 50 steps' mean loss {last:.3f}"
+Plot(gpt.loss_figure(losses, entropy), f"The training loss of each step's batch: {said}.")
+"""),
+        code("""
+import numpy as np
+
+prompt = [chars.index(ch) for ch in "THE "]
+print("".join(chars[i] for i in model.sample(prompt, 300, np.random.default_rng(0))))
+"""),
+        md("""
+## Your turn
+
+Claim a gradient of the block and let the workbench check it against the derived one:
+the exercises below ask why ∂L/∂X has two terms, why the rows of
+∂L/∂X − ∂L/∂X₂ sum to zero, and what the backward pass costs.
+"""),
+        code("your_turn(block)"),
+    ]
+
+
 def all_notebooks(stage_names: list[str]) -> list[tuple[str, Cells]]:
-    """(file stem, cells) for the tour, the five key results and the stages named."""
+    """(file stem, cells) for the tour, the five key results, the stages named and the
+    capstone."""
     out = [("00-tour", tour(stage_names))]
     out += [(key_stem(n, slug), cells()) for n, (slug, cells) in enumerate(KEY_NOTEBOOKS, 1)]
     out += [(stage_stem(s), stage(s)) for s in stage_names]
+    out.append((CAPSTONE, capstone()))
     return out

@@ -227,6 +227,20 @@ def test_attention_gets_its_attention_maps():
     assert "<figcaption" in attention.plots[0]._repr_html_()
 
 
+def test_several_heads_get_one_plot_of_their_attention_and_their_shares():
+    """The notebook's heads plot, like the handout's figure, labels its colour bars and
+    says how closely the heads' terms add up to the checked ∂L/∂H."""
+    pytest.importorskip("matplotlib")
+    from workbench.notebook.plots import plots_for
+
+    plots = plots_for(registry.get("multi-head-attention")).plots
+    (heads,) = [p for p in plots if "each head's attention matrix" in p.caption]
+    gap = float(heads.caption.rsplit(" to ", 1)[1].rstrip("."))
+    assert gap < 1e-12, heads.caption
+    bars = [ax.get_ylabel() for ax in heads.figure.axes if ax.get_label() == "<colorbar>"]
+    assert sorted(bars) == ["P1", "P2", "its term of ∂L/∂H", "its term of ∂L/∂H"], bars
+
+
 def test_a_tangent_plot_reports_the_slopes_it_compared():
     pytest.importorskip("matplotlib")
     from workbench.notebook.plots import plot_tangent

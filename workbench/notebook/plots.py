@@ -26,6 +26,8 @@ from workbench.render.figures import (
     ATTENTION_INPUTS,
     attention_matrices,
     case_inputs,
+    head_matrices,
+    heads_of,
     heatmap,
     step_size_errors,
 )
@@ -203,6 +205,31 @@ def plot_attention(derivation: Derivation, case: str | None = None, seed: int = 
     return Plot(fig, caption)
 
 
+def plot_heads(derivation: Derivation, case: str | None = None, seed: int = 0) -> Plot:
+    """Each head's attention matrix and its term of the input's gradient (several heads)."""
+    c = _case(derivation, case)
+    heads, _, probs, parts, gap = head_matrices(c, seed)
+    wrt = c.wrt[0].name
+    fig = _figure(2.6 * len(heads) + 0.4, 5.2)
+    axes = np.atleast_2d(fig.subplots(2, len(heads)))
+    for number, (head, p, part) in enumerate(zip(heads, probs, parts, strict=True)):
+        top, bottom = axes[0, number], axes[1, number]
+        heatmap(top, p, f"head {number + 1}: {head.name}", diverging=False, annotate=False,
+                label=head.name)  # fmt: skip
+        top.set_xlabel("key")
+        top.set_ylabel("query")
+        heatmap(bottom, part, f"head {number + 1}", annotate=False,
+                label=f"its term of ∂L/∂{wrt}")  # fmt: skip
+        bottom.set_xlabel("column")
+        bottom.set_ylabel("row")
+    caption = (
+        f"Case '{c.name}': each head's attention matrix (top; causal, zeros above the "
+        f"diagonal) and its term of ∂L/∂{wrt} (bottom). The heads read the same input and "
+        f"attend differently; their terms add up to the checked ∂L/∂{wrt} to {gap:.1e}."
+    )
+    return Plot(fig, caption)
+
+
 def plot_step_size(derivation: Derivation, case: str | None = None, seed: int = 0) -> Plot:
     """The error of central differences and of the complex step against the step size h."""
     c = _case(derivation, case)
@@ -229,7 +256,8 @@ def plot_step_size(derivation: Derivation, case: str | None = None, seed: int = 
 
 def plots_for(derivation: Derivation, seed: int = 0) -> Plots:
     """Every plot that fits: Jacobian and sweep (vector outputs), attention maps,
-    tangent (scalar outputs), and curves of one-variable results (:mod:`display_curves`)."""
+    tangent (scalar outputs), the heads of attention with several, and curves of
+    one-variable results (:mod:`display_curves`)."""
     out = []
     for c in derivation.cases:
         if is_vector_output(c):
@@ -238,6 +266,9 @@ def plots_for(derivation: Derivation, seed: int = 0) -> Plots:
             out.append(plot_attention(derivation, c.name, seed))
         else:
             out.append(plot_tangent(derivation, c.name, seed))
+    several = next((c for c in derivation.cases if len(heads_of(c)) >= 2), None)
+    if several is not None:
+        out.append(plot_heads(derivation, several.name, seed))
     curves = plot_result_curves(derivation)
     if curves is not None:
         out.append(curves)

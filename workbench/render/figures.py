@@ -67,7 +67,7 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     if graph is not None:
         out.append(computational_graph(graph))
     loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
-    heads = next((c for c in derivation.cases if len(_heads(c)) >= 2), None)
+    heads = next((c for c in derivation.cases if len(heads_of(c)) >= 2), None)
     if heads is not None:
         out.append(head_maps(heads, seed))
     for number, case in enumerate(derivation.cases):
@@ -297,7 +297,7 @@ def attention_maps(case: Case, seed: int = 0) -> Figure:
     return Figure(f"attention-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")
 
 
-def _heads(case: Case) -> list[sp.MatrixSymbol]:
+def heads_of(case: Case) -> list[sp.MatrixSymbol]:
     """The attention matrices (masked softmaxes) among the stages of ``case``: its heads."""
     if case.stages is None:
         return []
@@ -317,14 +317,14 @@ def _depends_on(expr, name, definitions) -> bool:
     return False
 
 
-def head_maps(case: Case, seed: int = 0) -> Figure:
-    """Each head's attention matrix and its term of the input's gradient, at the checks'
-    seeded inputs, computed by the case's checked staged code."""
-    heads, stages = _heads(case), case.stages
+def head_matrices(case: Case, seed: int = 0):
+    """(heads, their terms of the input's gradient, each head's attention matrix, each
+    term's value, the largest gap between the terms' sum and the checked gradient), at
+    the checks' seeded inputs, computed by the case's checked staged code."""
+    heads, stages = heads_of(case), case.stages
     if stages is None or len(heads) < 2:
         raise ValueError(f"case {case.name!r} has no heads to draw")
-    gradient = stages.gradients[0]
-    terms = sp.MatAdd.make_args(gradient)
+    terms = sp.MatAdd.make_args(stages.gradients[0])
     shares = [
         sp.MatAdd(*[t for t in terms if _depends_on(t, head, stages.definitions)]) for head in heads
     ]
@@ -334,6 +334,12 @@ def head_maps(case: Case, seed: int = 0) -> Figure:
     values = [np.real(np.asarray(v)) for v in code(*(np.asarray(inputs[a]) for a in args))]
     probs, parts = values[: len(heads)], values[len(heads) :]
     total = np.real(case_functions(case)[2](*(np.asarray(inputs[a]) for a in args))[0])
+    return heads, shares, probs, parts, float(np.max(np.abs(sum(parts) - total)))
+
+
+def head_maps(case: Case, seed: int = 0) -> Figure:
+    """Each head's attention matrix and its term of the input's gradient."""
+    heads, shares, probs, parts, gap = head_matrices(case, seed)
     wrt = expr_to_latex(case.wrt[0])
     fig = _figure(2.2 * len(heads) + 0.4, 4.6)
     axes = np.atleast_2d(fig.subplots(2, len(heads)))
@@ -347,7 +353,6 @@ def head_maps(case: Case, seed: int = 0) -> Figure:
                 label=f"its term of $\\partial L/\\partial {wrt}$")  # fmt: skip
         bottom.set_xlabel("column")
         bottom.set_ylabel("row")
-    gap = float(np.max(np.abs(sum(parts) - total)))
     said = ", ".join(f"${expr_to_latex(t)}$" for t in shares)
     caption = (
         f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}), at the random inputs of the "
