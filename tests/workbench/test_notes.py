@@ -607,6 +607,8 @@ KNOWN = {
     "(k = 1..t) are not read",
     "layernorm-backward": "x̂ⱼ with a free j indexes nothing declared, ones(m, n) of "
     "symbolic sizes, and two Jacobian chains run out of time",
+    "multi-head-attention": "derivatives by entries of defined matrices (∂L/∂[O_1]_{kl}, "
+    "the second argument of diff) and names with no shapes (A, a, b)",
     "transformer-block-backward": "derivatives by entries of defined matrices "
     "(∂L/∂F_{pq}, the second argument of diff) and names with no shapes (Y, a, b)",
 }
