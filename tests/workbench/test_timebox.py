@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import mpmath
 import pytest
 
 from workbench.checks.timebox import call_with_limit, fork_is_safe, run_in_child, time_limit
@@ -37,6 +38,28 @@ def test_a_swallowed_interrupt_is_repeated():
             swallowed.append(True)  # as a callback that ignores exceptions would
         _spin()
     assert swallowed
+
+
+class _PrecisionThenSpin:
+    """A context manager whose ``__enter__`` raises mpmath's precision and then runs on:
+    an interrupt landing there leaves no ``__exit__`` to restore it (mpmath.workdps's
+    own ``__enter__`` is the same two steps, over in a moment)."""
+
+    def __enter__(self):
+        mpmath.mp.prec = 200
+        _spin()
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_an_interrupt_inside_a_precision_context_leaves_the_precision_as_it_was():
+    """Failed before the fix: the checks' interrupted workdps left mpmath at 200 bits for
+    the rest of the process (seen once as a flaky precision test under xdist)."""
+    before = mpmath.mp.prec
+    with pytest.raises(TimeBudgetExceeded), time_limit(0.1), _PrecisionThenSpin():
+        pass
+    assert mpmath.mp.prec == before
 
 
 def test_child_process_is_killed_at_its_limit():

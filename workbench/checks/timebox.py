@@ -8,7 +8,10 @@ user's ``SIGPROF`` handler and a notebook's threads are untouched, and it holds 
 thread. A small watchdog thread, running only while some limit is active, reads the
 thread's CPU clock and, once the budget is spent, raises :class:`TimeBudgetExceeded` in
 that thread (CPython's asynchronous exception), again every :data:`RETRY_INTERVAL` until
-the block ends, in case some callback swallowed it.
+the block ends, in case some callback swallowed it. Such an exception can land inside a
+context manager's ``__enter__`` after it changed global state, where no ``__exit__``
+will undo it: a block that was interrupted gets mpmath's working precision (the one
+global state the checks change, with ``mpmath.workdps``) back as it found it.
 
 Such an exception reaches Python code only: work that sits in C (a huge integer power)
 is bounded by :func:`run_in_child`, which runs it in a child process and kills it on the
@@ -38,6 +41,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+import mpmath
 
 from workbench.errors import TimeBudgetExceeded
 
@@ -271,11 +276,13 @@ def time_limit(seconds: float) -> Iterator[None]:
         raise TimeBudgetExceeded("no time left in the budget")
     clock = _thread_clock()
     limit = _Limit(threading.get_ident(), clock, clock() + seconds, native=_native_id())
+    precision = mpmath.mp.prec
     try:
         _WATCHDOG.add(limit)
         yield
     except _Expired:
         limit.seen = limit.shots
+        mpmath.mp.prec = precision  # the interrupt may have cut a workdps short
         if limit.expired:  # ours, not an enclosing limit's: say which budget ran out
             raise TimeBudgetExceeded(f"time budget of {seconds:.3g} s exceeded") from None
         raise
