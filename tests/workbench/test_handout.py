@@ -115,6 +115,19 @@ def test_a_report_of_another_derivation_is_refused(derivation, report):
 
 
 # ---------------------------------------------------------------- contents
+def test_exercises_cite_the_curriculums_guides_by_title_not_by_file(derivation, report):
+    """Failed before the fix: every exercise ended "(shared/seeds/002)", a path of this
+    repository, in a handout meant for a class."""
+    from workbench.core.derivation import GUIDES
+
+    tex = build_handout(derivation, report).tex
+    assert "shared/seeds" not in tex and "(From: " in tex
+    for slug in registry.slugs():
+        for exercise in registry.get(slug).exercises:
+            assert "shared/" not in exercise.cited, (slug, exercise.source)
+            assert any(title in exercise.cited for title in GUIDES.values()), exercise.cited
+
+
 def test_handout_contents_in_order(derivation, report):
     tex = build_handout(derivation, report).tex
     headings = re.findall(r"\\section\{([^}]*)\}", tex)

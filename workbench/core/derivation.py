@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -204,6 +205,32 @@ class Exercise:
     prompt: str
     solution: str
     source: str = ""  # where in the curriculum (shared/seeds) it comes from
+
+    @property
+    def cited(self) -> str:
+        """The source as a handout cites it: the guide by its title, not by its file.
+
+        Example:
+            >>> Exercise("?", "!", "Step 5, attention (shared/seeds/004)").cited
+            'Step 5, attention, in AI Math → ML Implementation Guide'
+        """
+        match = _SEED.search(self.source)
+        if match is None:
+            return self.source
+        guide = GUIDES.get(match.group(1))
+        where = self.source[: match.start()].rstrip()
+        return f"{where}, in {guide}" if guide else where
+
+
+# The curriculum's guides (shared/seeds), by number, under their own titles.
+GUIDES = {
+    "000": "Phase 0, Math Warm Up",
+    "001": "Stage 01, Math Foundations",
+    "002": "AI Math Roadmap: From Zero to Building GPT From Scratch",
+    "003": "Mathematics for Generative AI Mastery",
+    "004": "AI Math → ML Implementation Guide",
+}
+_SEED = re.compile(r"\(shared/seeds/(\d{3})\)\s*$")
 
 
 @dataclass(frozen=True)

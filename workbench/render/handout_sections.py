@@ -518,7 +518,7 @@ def _cases_table(ctx: Context) -> str:
 def exercises(ctx: Context) -> str:
     items = "\n".join(
         rf"\item {text_to_latex(e.prompt)}"
-        + (rf" {{\small\color{{wbgray}}(From: {text_to_latex(e.source)}.)}}" if e.source else "")
+        + (rf" {{\small\color{{wbgray}}(From: {text_to_latex(e.cited)}.)}}" if e.source else "")
         for e in ctx.derivation.exercises
     )
     return _list(items)
