@@ -338,7 +338,7 @@ def test_a_variance_prints_as_a_square_and_epsilon_as_the_prose_writes_it():
     v, e = sp.Symbol("sigma_sq"), sp.Symbol("epsilon")
     assert expr_to_latex(v) == r"\sigma^{2}"
     assert expr_to_latex(v**2) == r"\left(\sigma^{2}\right)^{2}"
-    assert expr_to_latex(sp.sqrt(v + e)) == r"\sqrt{\varepsilon + \sigma^{2}}"
+    assert expr_to_latex(sp.sqrt(v + e)) == r"\sqrt{\sigma^{2} + \varepsilon}"
     assert expr_to_latex(sp.Symbol("sigma2")) == r"\sigma_{2}"  # σ₂: a second σ
 
 
@@ -403,3 +403,18 @@ def test_what_a_name_or_a_call_does_not_mean_is_not_printed():
     assert expr_to_latex(Expectation(x, x > 0)) == r"\mathbb{E}\left[X \mid X > 0\right]"
     assert expr_to_latex(sp.MatrixSymbol("M_sq", 3, 3)) == "M_{sq}"
     assert expr_to_latex(sp.Function("f")(sp.Integer(0))) == r"f{\left(0 \right)}"
+
+
+def test_a_regulariser_comes_after_what_it_guards():
+    """Failed before the fix: layer norm's steps printed √(ε + σ²) and its prose
+    √(σ² + ε); SymPy orders ε first. Every step of layernorm-backward now prints σ² + ε,
+    and the sum reads back as the same expression."""
+    from workbench.core import registry
+    from workbench.render.latex import steps_to_latex
+
+    eps, var = sp.symbols("epsilon sigma_sq")
+    assert expr_to_latex(sp.sqrt(var + eps)) == r"\sqrt{\sigma^{2} + \varepsilon}"
+    assert expr_to_latex(eps - var) == r"\varepsilon - \sigma^{2}"  # a difference keeps its order
+    derivation = registry.get("layernorm-backward")
+    tex = "".join(steps_to_latex(r) for r in derivation.results)
+    assert r"\sigma^{2} + \varepsilon" in tex and r"\varepsilon + \sigma" not in tex

@@ -322,7 +322,8 @@ def assumptions_to_latex(derivation, result) -> list[str]:
 def conventional_terms(expr) -> list:
     """The terms of a sum in the order a teacher writes them: SymPy's order, but the
     terms it would print with a minus sign after the others (``s - p``, not ``-p + s``;
-    ``x_j - \\mu``, not ``-\\mu + x_j``). A sum of negative terms only keeps its order.
+    ``x_j - \\mu``, not ``-\\mu + x_j``), and a regulariser ε after what it guards
+    (``\\sigma^{2} + \\varepsilon``). A sum of negative terms only keeps its order.
 
     Example:
         >>> import sympy as sp
@@ -333,7 +334,27 @@ def conventional_terms(expr) -> list:
     terms = list(expr.args) if isinstance(expr, sp.MatAdd) else list(expr.as_ordered_terms())
     positive = [t for t in terms if not _negative(t)]
     negative = [t for t in terms if _negative(t)]
+    # A regulariser ε comes after what it guards: σ² + ε, not ε + σ².
+    positive = [t for t in positive if not _is_epsilon(t)] + [t for t in positive if _is_epsilon(t)]
     return positive + negative
+
+
+EPSILONS = ("epsilon", "eps", "varepsilon")
+
+
+def _is_epsilon(term) -> bool:
+    """ε alone, or ε times a matrix of ones (ε added to every entry)."""
+    if isinstance(term, sp.Symbol):
+        return term.name in EPSILONS
+    if isinstance(term, sp.MatMul):
+        scalars = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
+        ones = [a for a in term.args if isinstance(a, sp.MatrixExpr)]
+        return (
+            len(scalars) == 1
+            and _is_epsilon(scalars[0])
+            and all(isinstance(a, sp.OneMatrix) for a in ones)
+        )
+    return False
 
 
 def _negative(term) -> bool:
