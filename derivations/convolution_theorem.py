@@ -204,7 +204,9 @@ def numeric_toeplitz(seed: int):
 def _dft_part(start: sp.Basic, last_note: str) -> Chain:
     return (
         Chain(start, DEFINITIONS)
-        .apply(rules.Definition((conv,)), "Write out cₙ = Σₘ xₘ y₍ₙ₋ₘ₎ mod N.")
+        .apply(
+            rules.Definition((conv,)), "Write out cₖ = Σₗ xₗ y₍ₖ₋ₗ₎, the index k − l taken mod N."
+        )
         .apply(FlattenSums(), "The trigonometric factor moves inside the inner sum.")
         .apply(
             rules.SwapSums(), "Swap the order: the output index inside, the input index outside."
@@ -257,8 +259,8 @@ def build() -> Derivation:
             "multiplication, which makes long convolutions fast; and a convolution layer is "
             "multiplication by a banded Toeplitz matrix."
         ),
-        conventions="Indices run from 0; (x ⊛ y)ₙ = Σₘ xₘ y₍ₙ₋ₘ₎ mod N. DFT(x)_q = Σₙ xₙ "
-        "exp(−2πi·q·n/N) = Cₓ − i·Sₓ with Cₓ = Σₙ xₙ cos(2π·q·n/N), "
+        conventions="Indices run from 0; (x ⊛ y)ₙ = Σₘ xₘ y₍ₙ₋ₘ₎, the index n − m taken "
+        "mod N. DFT(x)_q = Σₙ xₙ exp(−2πi·q·n/N) = Cₓ − i·Sₓ with Cₓ = Σₙ xₙ cos(2π·q·n/N), "
         "Sₓ = Σₙ xₙ sin(2π·q·n/N) (NumPy's sign). A convolution layer computes "
         "oᵢ = Σⱼ wⱼ uᵢ₊ⱼ (no flip).",
         variables=(

@@ -183,3 +183,15 @@ def test_a_linearity_note_names_the_variable_differentiated():
     steps = (*result.steps[:number], vague, *result.steps[number + 1 :])
     planted = replace(derivation, results=(replace(result, steps=steps),))
     assert holds_problems(planted) == [f"∂L/∂W₂ step {number + 1}: {vague.note!r}"]
+
+
+@pytest.mark.parametrize("slug", registry.slugs())
+def test_no_note_leaves_an_index_operation_outside_its_subscript(slug):
+    """Failed before the fix: convolution's first note printed y_{(n−m)} mod N, the mod
+    after the whole product as if it applied to it."""
+    from workbench.render.latex import note_to_latex
+
+    for result in registry.get(slug).results:
+        for number, step in enumerate(result.steps, 1):
+            tex = note_to_latex(step)
+            assert not re.search(r"_\{[^{}]*\}\$? *mod\b", tex), (result.label, number, tex)
