@@ -304,7 +304,7 @@ def build() -> Derivation:
             results={x: results[0].label},
         ),
         Case(
-            name="xᵀAx",
+            name="xᵀ A x",
             forward=x.T * A * x,
             wrt=(x, A),
             gradients=((A + A.T) * x, x * x.T),
@@ -324,7 +324,7 @@ def build() -> Derivation:
             results={X: results[2].label},
         ),
         Case(
-            name="log det X",
+            name="log det(X)",
             forward=LogDet(S),
             wrt=(S,),
             gradients=(sp.Inverse(S).T,),

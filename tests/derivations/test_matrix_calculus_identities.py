@@ -46,7 +46,7 @@ def test_sympy_matrix_calculus_gets_log_det_wrong_at_symbolic_size():
 
 
 def test_a_zero_log_det_gradient_is_caught(derivation):
-    case = _case(derivation, "log det X")
+    case = _case(derivation, "log det(X)")
     wrong = dataclasses.replace(case, gradients=(sp.ZeroMatrix(mci.n, mci.n),))
     broken = dataclasses.replace(derivation, cases=(wrong,))
     report = check_derivation(broken, only=("sympy diff", "finite differences"))

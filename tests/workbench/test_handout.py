@@ -128,6 +128,23 @@ def test_exercises_cite_the_curriculums_guides_by_title_not_by_file(derivation, 
             assert any(title in exercise.cited for title in GUIDES.values()), exercise.cited
 
 
+def test_a_case_named_by_its_formula_keeps_its_symbols_in_the_heading():
+    """Failed before the fix: the headings capitalised every case name, printing aᵀx as
+    Aᵀx and xᵀAx as XᵀAx (other symbols), and tr(AXB), log det X as plain words."""
+    from workbench.render.handout_sections import case_title
+    from workbench.render.latex import text_to_latex
+
+    names = [c.name for c in registry.get("matrix-calculus-identities").cases]
+    headings = [text_to_latex(case_title(name)) for name in names]
+    assert headings[:4] == [
+        r"$a^{\top}x$",
+        r"$x^{\top} A x$",
+        r"$\operatorname{tr} (A X B )$",
+        r"$\log \det (X)$",
+    ], headings
+    assert case_title("causal mask") == "Causal mask" and case_title("relu") == "relu"
+
+
 def test_handout_contents_in_order(derivation, report):
     tex = build_handout(derivation, report).tex
     headings = re.findall(r"\\section\{([^}]*)\}", tex)

@@ -326,7 +326,7 @@ def code(ctx: Context, sub: str) -> str:
         )
     ]
     for case in d.cases:
-        out.append(_heading(sub, text_to_latex(case.name[:1].upper() + case.name[1:])))
+        out.append(_heading(sub, text_to_latex(case_title(case.name))))
         checked = all(p.checked for p in panels[case.name])
         at = f" at {_sizes(case.numeric_size)}" if case.numeric_size else ""
         out.append(
@@ -337,6 +337,26 @@ def code(ctx: Context, sub: str) -> str:
         for panel in panels[case.name]:
             out.append(_panel(panel))
     return "\n\n".join(out)
+
+
+# Words that begin a case's name as mathematics, not as a sentence: never capitalised.
+MATH_WORDS = {"log", "det", "tr", "exp", "tanh", "relu", "sigmoid", "softmax", "sin", "cos"}
+
+
+def case_title(name: str) -> str:
+    """A case's name as a heading: capitalised when it begins with an English word
+    ("Causal mask"), as it is when it begins with mathematics ("aᵀx", "tr(AXB)",
+    "log det(X)"), where a capital would change a symbol.
+
+    Example:
+        >>> case_title("causal mask"), case_title("aᵀx"), case_title("tr(AXB)")
+        ('Causal mask', 'aᵀx', 'tr(AXB)')
+    """
+    first = re.match(r"[A-Za-z]+", name)
+    word = first.group(0) if first else ""
+    if len(word) < 3 or word in MATH_WORDS or name[len(word) :][:1] not in ("", " ", ",", "-"):
+        return name
+    return name[:1].upper() + name[1:]
 
 
 _UNCHECKED_CODE = (

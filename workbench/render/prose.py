@@ -103,6 +103,8 @@ FUNCTION_WORDS = {
     "softmax": r"\operatorname{softmax}",
     "diag": r"\operatorname{diag}",
     "KL": r"\mathrm{KL}",
+    "tr": r"\operatorname{tr}",
+    "det": r"\det",
 }
 # One name, not a product of matrices:
 ACRONYMS = {"NLL", "MLE", "MAP", "MSE", "SGD", "PCA", "SVD", "CE", "DFT"}
@@ -111,6 +113,8 @@ SINGLE_LETTER_WORDS = {"a", "A", "I"}  # English words, not indices, at a formul
 # A word that can only be mathematics: operators, numbers, single letters, brackets.
 MATHLIKE = re.compile(r"^[=+\-*/()\[\],0-9]*([A-Za-z](?![A-Za-z])[=+\-*/()\[\],0-9]*)*$")
 # x_k, and the subscript after a call: DFT(x)_q.
+# A function of names, which prose never writes: tr(AXB), det(X), E(h), H(p).
+CALL_OF_NAMES = re.compile(r"(?:tr|det|[A-Z])\([A-Za-z]{1,4}\)")
 SUBSCRIPTED = re.compile(r"(?:(?<![A-Za-z])[A-Za-z]|\))_[A-Za-z0-9]{1,3}(?![A-Za-z0-9])")
 
 
@@ -174,7 +178,11 @@ def _closes(word: str) -> bool:
 
 def _is_math(word: str) -> bool:
     core = word.rstrip(TRAILING)
-    return any(_is_math_char(c) for c in core) or bool(SUBSCRIPTED.search(core))
+    return (
+        any(_is_math_char(c) for c in core)
+        or bool(SUBSCRIPTED.search(core))
+        or bool(CALL_OF_NAMES.fullmatch(core))
+    )
 
 
 def _mathlike(word: str) -> bool:
