@@ -118,6 +118,16 @@ def build() -> Derivation:
             "The second moment: E[X²] = Var X + (E X)² = σ₁² + μ₁².",
         )
         .apply(rules.Algebra("cancel"), "Collect over 2σ₂²; the log 2π terms have cancelled.")
+        .apply(
+            rules.Algebra("expand"),
+            "Divide each term by 2σ₂²: the logs stand alone, and σ₂²/(2σ₂²) = 1/2.",
+        )
+    )
+    spread = scalar.current
+    scalar = scalar.apply(
+        rules.Rewrite(lambda e: e == spread, lambda e: CLOSED_FORM),
+        "Gather the terms as the textbook writes them: log σ₂ − log σ₁ = log(σ₂/σ₁), and "
+        "μ₁² − 2μ₁μ₂ + μ₂² = (μ₁ − μ₂)² joins σ₁² over 2σ₂².",
     )
     vae_defs = vae_definitions(scalar.current)
     vae = (

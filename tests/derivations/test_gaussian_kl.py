@@ -57,3 +57,14 @@ def test_a_forgotten_mean_squared_is_caught(derivation):
         dataclasses.replace(derivation, results=(broken, derivation.results[1])), only=("steps",)
     )
     assert not report.check("steps").passed
+
+
+def test_the_chain_ends_in_the_textbook_form_by_a_checked_step(derivation, mutant):
+    """The last step gathers SymPy's terms into log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − 1/2.
+    Planted: the same step writing + 1/2 for − 1/2 fails the steps check at that step."""
+    result = derivation.results[0]
+    assert result.steps[-1].after == gk.CLOSED_FORM and result.steps[-1].rule == "rewrite"
+    wrong = mutant(gk, "lambda e: CLOSED_FORM),", "lambda e: CLOSED_FORM + 1),")
+    (steps,) = check_derivation(wrong, only=("steps",)).checks
+    failed = [item["what"] for item in steps.items if not item["passed"]]
+    assert failed and all(" step 8 " in f"{what} " for what in failed), failed
