@@ -9,6 +9,7 @@ under ``slow`` in ``test_handout.py``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -259,13 +260,38 @@ def test_a_scalar_loss_gets_heatmaps_of_its_gradients():
     assert r"$\partial L/\partial x$" in figure.caption
 
 
-def test_a_derivation_without_cases_says_in_one_line_why_it_has_no_code(convolution):
-    """Failed before: "From maths to code" held one paragraph and no listing; then the
-    section was left out without a word."""
+def test_a_derivation_without_cases_shows_the_code_of_its_independent_computations(convolution):
+    """Failed before: "From maths to code" held one paragraph and no listing (ten handouts
+    had nothing else in it). Now it shows each independent computation the checks ran,
+    and each listing, run, computes what the check computed (printed = run). Planted:
+    the listing of one route under another's title computes something else."""
+    import functools
+    import importlib
+
+    import numpy as np
+
+    derivation, _ = convolution
     tex = build_handout(*convolution).tex
     section = tex.split("From maths to code}", 1)[1].split("\\section", 1)[0]
     assert "there is no generated code to show" in section
-    assert "lstlisting" not in section and "Listing only" not in tex
+    assert section.count("\\begin{lstlisting}") == len(derivation.numeric_checks) == 3
+    module = importlib.import_module("derivations.convolution_theorem")
+    listings = re.findall(r"\\begin\{lstlisting\}\n(.*?)\\end\{lstlisting\}", section, re.S)
+
+    def run(source, route):
+        namespace = dict(vars(module))
+        exec(source, namespace)  # the listing as printed, in its module's names
+        (name,) = re.findall(r"^def (\w+)", source, re.M)
+        function = namespace[name]
+        if isinstance(route, functools.partial):
+            function = functools.partial(function, *route.args, **route.keywords)
+        return function(0)
+
+    for source, (_, route) in zip(listings, derivation.numeric_checks, strict=True):
+        printed, ran = run(source, route), route(0)
+        assert all(np.array_equal(a, b) for a, b in zip(printed[:2], ran[:2], strict=True))
+    swapped = run(listings[2], derivation.numeric_checks[0][1])
+    assert not np.array_equal(swapped[0], derivation.numeric_checks[0][1](0)[0])
 
 
 def test_backprop_gets_its_computational_graph_read_off_the_forward_expression():

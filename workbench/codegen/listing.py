@@ -795,3 +795,30 @@ def case_listings(case: Case) -> tuple[Listing, Listing]:
 def _number(value) -> bool:
     """A substituted value that is a number (ε = 10⁻⁵, λ = 1/2): a keyword argument."""
     return isinstance(value, sp.Expr) and not isinstance(value, sp.MatrixExpr) and value.is_number
+
+
+def route_source(route: Callable) -> str:
+    """The source of an independent computation a check ran (``Derivation.numeric_checks``),
+    as a listing: the function itself as written (a ``functools.partial`` shows its
+    function), its docstring left out.
+
+    Example:
+        >>> def route(seed):
+        ...     '''Doubles.'''
+        ...     return 2 * seed  # twice
+        >>> print(route_source(route), end="")
+        def route(seed):
+            return 2 * seed  # twice
+    """
+    import functools
+    import inspect
+    import textwrap
+
+    function = route.func if isinstance(route, functools.partial) else route
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+    tree = ast.parse("\n".join(lines)).body[0]
+    if isinstance(tree, ast.FunctionDef) and ast.get_docstring(tree) is not None:
+        first = tree.body[0]
+        assert first.end_lineno is not None
+        del lines[first.lineno - 1 : first.end_lineno]
+    return "\n".join(lines) + "\n"

@@ -55,7 +55,7 @@ PREAMBLE = (
 \definecolor{wbcode}{rgb}{0.96,0.96,0.96}
 \lstset{language=Python, basicstyle=\ttfamily\footnotesize, breaklines=true, columns=fullflexible,
   keepspaces=true, frame=single, backgroundcolor=\color{wbcode}, rulecolor=\color{wbgray},
-  showstringspaces=false}
+  showstringspaces=false, escapeinside={(*@}{@*)}}
 \emergencystretch=1.5em
 """
     + FIT

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from workbench.checks.report import CheckResult, DerivationReport
+from workbench.codegen.listing import route_source
 from workbench.core.derivation import Derivation, Result
 from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
@@ -306,11 +307,45 @@ NO_CODE = (
 )
 
 
+def listing_text(source: str) -> str:
+    """Python source for a listing that pdflatex can set: a comment that is not ASCII
+    (``# z + 1000 − 1000``) is typeset as prose, escaped out of the listing; any other
+    character that is not ASCII becomes ``?``.
+
+    Example:
+        >>> print(listing_text("x = 1  # about 1e−13"), end="")
+        x = 1  # (*@about $1e-13$@*)
+    """
+    out = []
+    for line in source.splitlines():
+        code, hashed, comment = line.partition("# ")
+        if hashed and not comment.isascii() and (not code.strip() or code.endswith("  ")):
+            line = f"{code}# (*@{text_to_latex(comment)}@*)"
+        if "(*@" not in line and not line.isascii():
+            line = "".join(c if c.isascii() else "?" for c in line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+ROUTES = (
+    " The independent computations that the checks compared with it are NumPy (or "
+    "mpmath) of their own, below as they ran (docstrings left out; the "
+    "helpers they call are in the derivation's module). Each is a way to compute the "
+    "result without the derivation: a learner can run it."
+)
+
+
 def code(ctx: Context, sub: str) -> str:
     d = ctx.derivation
     if not d.cases:  # said in one line, rather than an empty section
         computations = " and with independent computations" if d.numeric_checks else ""
-        return NO_CODE.format(computations=computations)
+        if not d.numeric_checks:
+            return NO_CODE.format(computations=computations)
+        return "\n\n".join([NO_CODE.format(computations=computations) + ROUTES] + [
+            f"\\textbf{{{text_to_latex(what[:1].upper() + what[1:])}.}}\n"
+            f"\\begin{{lstlisting}}\n{listing_text(route_source(route))}\\end{{lstlisting}}"
+            for what, route in d.numeric_checks
+        ])  # fmt: skip
     panels = {case.name: codepanel.case_panels(case, _checked_code(ctx, case)) for case in d.cases}
     every = [p for ps in panels.values() for p in ps]
     out = [
