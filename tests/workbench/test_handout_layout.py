@@ -313,6 +313,29 @@ def test_backprop_gets_its_computational_graph_read_off_the_forward_expression()
     assert not wants_graph(registry.get("logistic-regression-gradient").cases[0])
 
 
+def test_a_staged_network_gets_the_graph_of_its_stages_read_off_its_definitions():
+    """The block's handout draws its forward pass as the network of its named stages,
+    residual connections included. Planted: the block without its second residual
+    (Y = F) loses the edge X₂ → Y in the figure's graph."""
+    from workbench.core.derivation import Stages
+    from workbench.render.figures import figures_for
+    from workbench.render.graph_figure import stage_layers
+
+    block = registry.get("transformer-block-backward")
+    (case,) = block.cases
+    assert "stages-gelu" in [f.name for f in figures_for(block)]
+    layer, uses = stage_layers(case)
+    by_name = {str(k): [str(u) for u in v] for k, v in uses.items()}
+    assert set(by_name["X2"]) == {"X", "O", "W_o"} and set(by_name["Y"]) == {"X2", "F"}
+    assert len(uses) == 19 and all(layer[u] < layer[k] for k, v in uses.items() for u in v)
+    definitions = dict(case.stages.definitions)
+    (y,) = [k for k in definitions if str(k) == "Y"]
+    (f,) = [k for k in definitions if str(k) == "F"]
+    definitions[y] = f
+    planted = replace(case, stages=Stages(definitions, case.stages.forward, case.stages.gradients))
+    assert "X2" not in [str(u) for u in stage_layers(planted)[1][y]]
+
+
 def test_the_error_model_is_the_integral_of_the_boxed_slope_and_marks_its_minimum():
     from workbench.render.result_figures import error_model
 

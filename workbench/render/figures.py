@@ -39,7 +39,12 @@ from workbench.codegen.staged import compile_stages
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import MaskedSoftmax
 from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug, heatmap
-from workbench.render.graph_figure import computational_graph, wants_graph
+from workbench.render.graph_figure import (
+    computational_graph,
+    stage_graph,
+    wants_graph,
+    wants_stage_graph,
+)
 from workbench.render.latex import expr_to_latex, text_to_latex
 from workbench.render.latex import number_to_latex as num
 from workbench.render.result_figures import result_figures
@@ -66,6 +71,9 @@ def figures_for(derivation: Derivation, seed: int = 0) -> list[Figure]:
     graph = next((c for c in derivation.cases if wants_graph(c)), None)
     if graph is not None:
         out.append(computational_graph(graph))
+    staged = next((c for c in derivation.cases if wants_stage_graph(c)), None)
+    if graph is None and staged is not None:
+        out.append(stage_graph(staged))
     loss = next((c for c in derivation.cases if _is_scalar_loss(c)), None)
     heads = next((c for c in derivation.cases if len(heads_of(c)) >= 2), None)
     if heads is not None:

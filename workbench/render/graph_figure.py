@@ -159,3 +159,102 @@ def computational_graph(case: Case) -> Figure:
         "arriving from its output by its own local derivative and passes it to its inputs."
     )
     return Figure(f"graph-{_slug(case.name)}", _pdf(fig), caption, r"0.95\linewidth")
+
+
+# ---------------------------------------------------------------- a network of named stages
+def stage_layers(case: Case) -> tuple[dict, dict]:
+    """(node → its layer, node → the nodes it is computed from) for the forward stages of
+    a staged case: each stage one layer below the deepest stage it uses; an input just
+    above the first stage that uses it."""
+    assert case.stages is not None
+    definitions = case.stages.definitions
+    needed: dict = {}
+    todo = [case.stages.forward]
+    while todo:
+        for symbol in sorted(todo.pop().atoms(sp.MatrixSymbol), key=str):
+            if symbol in definitions and symbol not in needed:
+                needed[symbol] = sorted(definitions[symbol].atoms(sp.MatrixSymbol), key=str)
+                todo.append(definitions[symbol])
+    uses = {k: [u for u in v if u != k] for k, v in needed.items()}
+    layer: dict = {}
+
+    def depth(node) -> int:
+        if node not in uses:
+            return 0
+        if node not in layer:
+            layer[node] = 1 + max((depth(u) for u in uses[node]), default=0)
+        return layer[node]
+
+    for node in uses:
+        depth(node)
+    for node, inputs in uses.items():
+        for u in inputs:
+            if u not in uses:
+                layer[u] = min(layer.get(u, layer[node] - 1), layer[node] - 1)
+    return layer, uses
+
+
+def _grouped(node) -> tuple[str, str]:
+    """A sort key that keeps a head's stages together: Q1, K1, V1 before Q2 (by the
+    number a name ends in, then by name)."""
+    name = str(node)
+    stem = name.rstrip("0123456789")
+    return name[len(stem) :].zfill(3), stem
+
+
+def wants_stage_graph(case: Case) -> bool:
+    """A case computed in named stages, enough of them for a picture of the network."""
+    return case.stages is not None and len(stage_layers(case)[1]) >= MIN_OPERATIONS
+
+
+def stage_graph(case: Case) -> Figure:
+    """The named stages of a case's forward pass as a network, top to bottom: each stage
+    a box under the stages it is computed from, the inputs beside where they enter."""
+    layer, uses = stage_layers(case)
+    rows: dict[int, list] = {}
+    for node in sorted(layer, key=lambda n: (layer[n], *_grouped(n))):
+        rows.setdefault(layer[node], []).append(node)
+    xs = {}  # the stages of a row centred, its inputs to their right
+    for nodes in rows.values():
+        stages = [n for n in nodes if n in uses]
+        inputs = [n for n in nodes if n not in uses]
+        for position, node in enumerate(stages):
+            xs[node] = position - (len(stages) - 1) / 2
+        start = (len(stages) - 1) / 2 + 1 if stages else 0.0
+        for position, node in enumerate(inputs):
+            xs[node] = start + position
+    left, right = min(xs.values()), max(xs.values())
+    inches = min(6.4, 0.7 * (right - left + 1) + 0.4)
+    fig = _figure(inches, 0.4 * (max(rows) + 1) + 0.3)
+    ax = fig.add_subplot()
+    for node, inputs in uses.items():
+        for u in inputs:
+            skip = layer[node] - layer[u]
+            # An edge that skips rows in one column would hide behind the boxes between:
+            # it bends out to the left (the residual X → X₂ shows as an arc).
+            bend = min(0.5, 0.12 * skip) if xs[node] == xs[u] and skip > 1 else 0.0
+            ax.annotate(
+                "", xy=(xs[node], -layer[node]), xytext=(xs[u], -layer[u]),
+                arrowprops={"arrowstyle": "->", "color": "0.55", "lw": 0.6, "shrinkA": 7,
+                            "shrinkB": 7, "connectionstyle": f"arc3,rad={bend}"},
+            )  # fmt: skip
+    wrt = set(case.wrt)
+    for node in layer:
+        colour = "#fde0c5" if node in wrt else ("#dbe9f6" if node in uses else "white")
+        ax.text(
+            xs[node], -layer[node], f"${expr_to_latex(node)}$", ha="center", va="center",
+            fontsize=8, bbox={"boxstyle": "round", "facecolor": colour, "edgecolor": "0.4"},
+        )  # fmt: skip
+    ax.set_xlim(left - 0.5, right + 0.5)
+    ax.set_ylim(-max(rows) - 0.6, 0.6)
+    ax.axis("off")
+    caption = (
+        f"The forward pass of case ``{text_to_latex(case.name)}'' ({_sizes(case)}) as the "
+        f"network of its {len(uses)} named stages, read off the definitions the checks and "
+        "the generated code use: each stage (blue) under the stages it is computed from, "
+        "the inputs where they enter (the differentiated ones shaded). Backpropagation "
+        "climbs it from the bottom: each stage's gradient (dZ for Z) is computed from the "
+        "gradients of the stages below that use it."
+    )
+    share = min(0.95, 0.95 * inches / 6.4)  # as wide as drawn: labels at their size
+    return Figure(f"stages-{_slug(case.name)}", _pdf(fig), caption, f"{share:.2f}\\linewidth")
