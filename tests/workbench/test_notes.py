@@ -592,8 +592,8 @@ KNOWN = {
     "through it), and the entries' names have no shapes",
     "finite-difference-error": r"the complex step's \operatorname{im} and its imaginary "
     "unit i are not read (i is an index elsewhere)",
-    "matrix-calculus-identities": "an index bound in one result is read against a matrix "
-    "of another result's size (A_rk out of range)",
+    "matrix-calculus-identities": "log det's cofactor sum D = Σₖ C_pk X_pk has the free "
+    "index p of the result: read as a column, its fact C_pq = D (X⁻¹)_qp cannot be",
     "convolution-theorem": "the definitions c_i and T_ik are entries indexed (i − m) mod N "
     r"and \delta_{k,i + j}: \bmod in a subscript is not read, nor an entry's definition",
     "gaussian-kl": r"expectations (\mathbb{E}[\cdot]) are not read: the KL chain "
@@ -678,3 +678,21 @@ def test_a_note_states_its_results_from_what_was_compared_not_typed_text(slug):
     assert "**Result" not in note.split("\n## ")[0]
     for result in derivation.results:
         assert expr_to_latex(result.closed_form) in note, result.label
+
+
+def test_a_section_that_redeclares_a_name_reads_its_chain_with_the_new_shape(tmp_path):
+    """Failed before the fix: a name took the shape of its first declaration in the whole
+    note, so a later section where A is 2×3 read its chain with A 3×3 (the
+    matrix-calculus note: A is n×n in xᵀAx and d×n in tr(AXB)). The first chain still
+    has the first shape; a chain before any redeclaration keeps it."""
+    note = tmp_path / "two-shapes.md"
+    note.write_text(
+        "Let $A \\in \\mathbb{R}^{3 \\times 3}$ and $x \\in \\mathbb{R}^{3}$.\n\n"
+        "$$\n\\begin{aligned}\n\\frac{\\partial}{\\partial x} \\left(x^\\top A x\\right)\n"
+        "&= \\left(A + A^\\top\\right) x\n\\end{aligned}\n$$\n\n"
+        "Shapes here: $A \\in \\mathbb{R}^{2 \\times 3}$, $y \\in \\mathbb{R}^{2}$.\n\n"
+        "$$\n\\begin{aligned}\n\\frac{\\partial}{\\partial x} \\left(y^\\top A x\\right)\n"
+        "&= A^\\top y\n\\end{aligned}\n$$\n"
+    )
+    report = check_note(note)
+    assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()

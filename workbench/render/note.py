@@ -133,18 +133,8 @@ def _notation(derivation: Derivation) -> list[str]:
     out += [f"- {name}: {meaning}" for name, meaning in derivation.variables]
     if derivation.conventions:
         out += ["", f"Conventions: {derivation.conventions}"]
-    matrices: dict[str, sp.MatrixSymbol] = {}
-    exprs = [*derivation.definitions, *derivation.definitions.values()]
-    for result in derivation.results:
-        exprs += [result.goal, *(s.after for s in result.steps)]
-    for expr in exprs:
-        for symbol in sp.sympify(expr).atoms(sp.MatrixSymbol):
-            matrices.setdefault(expr_to_latex(symbol), symbol)
-    spaces = []
-    for name, symbol in matrices.items():
-        rows, cols = (expr_to_latex(d) for d in symbol.shape)
-        space = rows if cols == "1" else rf"{rows} \times {cols}"
-        spaces.append(rf"${name} \in \mathbb{{R}}^{{{space}}}$")
+    exprs = _expressions(derivation)
+    spaces = [_space(name, symbol) for name, symbol in _matrices(exprs).items()]
     if spaces:
         out += ["", "Shapes: " + ", ".join(spaces) + "."]
     definitions = [
@@ -156,6 +146,39 @@ def _notation(derivation: Derivation) -> list[str]:
     if bounds:
         out += ["", "Test points are drawn from " + ", ".join(bounds) + "."]
     return [*out, ""]
+
+
+def _expressions(derivation: Derivation) -> list:
+    """Every expression the note prints: definitions, and each result's goal and steps."""
+    exprs = [*derivation.definitions, *derivation.definitions.values()]
+    for result in derivation.results:
+        exprs += [result.goal, *(s.after for s in result.steps)]
+    return exprs
+
+
+def _matrices(exprs) -> dict[str, sp.MatrixSymbol]:
+    """Each matrix by its printed name, as first met."""
+    matrices: dict[str, sp.MatrixSymbol] = {}
+    for expr in exprs:
+        for symbol in sp.sympify(expr).atoms(sp.MatrixSymbol):
+            matrices.setdefault(expr_to_latex(symbol), symbol)
+    return matrices
+
+
+def _space(name: str, symbol: sp.MatrixSymbol) -> str:
+    """``$A \\in \\mathbb{R}^{n \\times n}$``: the declaration the reader takes back."""
+    rows, cols = (expr_to_latex(d) for d in symbol.shape)
+    space = rows if cols == "1" else rf"{rows} \times {cols}"
+    return rf"${name} \in \mathbb{{R}}^{{{space}}}$"
+
+
+def _shapes_here(derivation: Derivation, result) -> list[str]:
+    """The declarations a result needs where a name it uses has another shape than the
+    note's first (matrix-calculus identities: A is n×n in xᵀAx, d×n in tr(AXB)): the
+    reader takes a section's declaration for the derivations after it."""
+    first = _matrices(_expressions(derivation))
+    own = _matrices([result.goal, *(s.after for s in result.steps)])
+    return [_space(name, symbol) for name, symbol in own.items() if first[name] != symbol]
 
 
 def _definition(name: sp.Basic, value: sp.Basic) -> str:
@@ -197,6 +220,8 @@ def _result(derivation, result, marks, report) -> list[str]:
     # The facts of this result only, in its own section: the reader holds a fact stated
     # in a section with a derivation to the next heading.
     given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
+    redeclared = _shapes_here(derivation, result)
+    given = (["Shapes here: " + ", ".join(redeclared) + ".", ""] if redeclared else []) + given
     lines = [
         f"## {result.label}",
         "",

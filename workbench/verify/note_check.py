@@ -237,18 +237,20 @@ def check_note(
         for d in found.definitions
         if d.entry
     ]
-    for name, *_ in definitions:
-        if name not in given_shapes:
-            used.pop(name, None)
+    defined_names = {name for name, *_ in definitions if name not in given_shapes}
+    for name in defined_names:
+        used.pop(name, None)
     reports = []
     for chain in found.chains:
         lines = [(p.line, p.text, 0) for p in chain.parts]
+        here = _shapes(found, shapes or {}, chain.parts[0].line)[1]
+        here = {k: v for k, v in here.items() if k not in defined_names}
         before = [d for d in definitions if d[1] <= chain.parts[0].line or d[0] in sizes]
         work = functools.partial(
             verify_lines,
             lines,
             source,
-            used,
+            here,
             None,
             seed,
             read=read_formula,
@@ -321,8 +323,11 @@ def _name(written: str) -> str:
     return scan.claim_name(written)
 
 
-def _shapes(found: scan.Note, given: Mapping[str, int | str]):
-    """(size name → (number, line)) and name → "N" or "MxN" for every shape used."""
+def _shapes(found: scan.Note, given: Mapping[str, int | str], at: int | None = None):
+    """(size name → (number, line)) and name → "N" or "MxN" for every shape used. At line
+    ``at``, a name declared more than once has the shape of its last declaration before
+    that line (a section that redeclares A, for a result where A has another size), or,
+    declared only after it, its first."""
     dims = {d for shape in found.shapes for d in shape.dims}
     sizes = {name: size for name, size in found.sizes.items() if name in dims}
     defaults: dict[str, int] = {}
@@ -333,7 +338,10 @@ def _shapes(found: scan.Note, given: Mapping[str, int | str]):
                     raise ParseError(f"line {shape.line}: too many sizes without a value")
                 defaults[dim] = DEFAULT_SIZES[len(defaults)]
     used: dict[str, str] = {}
+    latest = {_name(shape.name): shape for shape in found.shapes if at and shape.line <= at}
     for shape in found.shapes:
+        if _name(shape.name) in latest and latest[_name(shape.name)] is not shape:
+            continue
         numbers = []
         for dim in shape.dims:
             value = int(dim) if dim.isdigit() else (sizes.get(dim, (defaults.get(dim), 0))[0])
