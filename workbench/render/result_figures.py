@@ -19,6 +19,10 @@ closed form, never by a slug:
 * a function of a joint table ``P`` and the product of its marginals ``p_x p_yᵀ``
   (mutual information) → its value for two binary variables against how often they
   agree, and for seeded random tables against their distance from independence;
+* a softmax minus a vector of its shape, ``s − y`` with ``s = softmax(z)``, by that
+  very ``z`` (the gradient of a cross-entropy in its logits) → bars of ``s``, the target
+  and ``s − y`` per entry, at seeded logits and a seeded one-hot target (or, for a target
+  defined from one-hot rows, ``p̂ = Yᵀ𝟏/N``, that definition at seeded rows);
 * a closed form of one variable (``exp(H)``) → its curve.
 
 Every number comes from the result's closed form, at seeded values, through the
@@ -50,6 +54,7 @@ WINDOW = (8, 3)  # output length M and window K of the drawn Toeplitz matrix
 ENTRIES = 4  # entries of the seeded vector a softmax family is drawn at
 SAMPLES = 20  # seeded data points a score is drawn at
 UNRANGED = (0.0, 3.0)  # where a variable with no sampling range is drawn
+CLASSES = 6  # entries of the seeded logits a prediction minus a target is drawn at
 
 
 def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
@@ -57,12 +62,12 @@ def result_figures(derivation: Derivation, seed: int = 0) -> list[Figure]:
     out: dict[str, Figure] = {}
     for result in derivation.results:
         for kind, draw in DRAWERS:
-            if kind not in out and _matches(kind, result):
+            if kind not in out and _matches(kind, result, derivation.definitions):
                 if kind == "score" and not _has_estimate(result, derivation.results):
                     continue  # a derivative with no estimate from a sample beside it
                 wants = draw in (bias_factor, step_curve, score_zero)
                 extra: dict = {"results": derivation.results} if wants else {}
-                if draw is joint_table:  # the marginals are named: p_x = P𝟏, p_y = Pᵀ𝟏
+                if draw in (joint_table, prediction_target):  # p_x = P𝟏, s = softmax(z)
                     extra = {"definitions": derivation.definitions}
                 out[kind] = draw(result, seed, **extra)
     if not out:
@@ -141,7 +146,7 @@ def _names(expr) -> set[str]:
     return {str(s) for s in getattr(expr, "free_symbols", set())}
 
 
-def _matches(kind: str, result: Result) -> bool:
+def _matches(kind: str, result: Result, definitions=None) -> bool:
     form = result.closed_form
     if kind == "quadratic form":
         return (
@@ -164,6 +169,8 @@ def _matches(kind: str, result: Result) -> bool:
         return _score(result) is not None
     if kind == "joint table":
         return _joint_table(form) is not None
+    if kind == "prediction minus target":
+        return _prediction_target(result, definitions) is not None
     if kind == "toeplitz":
         return isinstance(form, sp.Sum) and any(
             isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
@@ -665,6 +672,145 @@ def joint_table(result: Result, seed: int = 0, definitions=None) -> Figure:
     return Figure("joint-table", _pdf(fig), caption, r"0.9\linewidth")
 
 
+# ---------------------------------------------------------------- a prediction minus a target
+def _softmax_and_target(form, definitions) -> tuple[sp.MatrixSymbol, sp.MatrixSymbol] | None:
+    """(s, t) when the only names in ``form`` are s, defined as the softmax of one vector,
+    and a vector t of its shape (a target)."""
+    symbols: set = getattr(form, "free_symbols", set())
+    if len(symbols) != 2 or not all(isinstance(x, sp.MatrixSymbol) for x in symbols):
+        return None
+    softmaxes = [
+        x
+        for x in symbols
+        if isinstance(softmax := (definitions or {}).get(x), Softmax)
+        and isinstance(softmax.args[0], sp.MatrixSymbol)
+        and softmax.args[0].shape == x.shape
+    ]
+    if len(softmaxes) != 1:
+        return None
+    (s,) = softmaxes
+    (target,) = symbols - {s}
+    return (s, target) if target.shape == s.shape and s.shape[1] == 1 else None
+
+
+def _prediction_target(result: Result, definitions) -> tuple[sp.MatrixSymbol, ...] | None:
+    """(s, t) when the closed form is s − t, s the softmax of the vector the result
+    differentiates by and t a target of its shape: the gradient of a cross-entropy in
+    its logits (not in a bias that only feeds them, as in a network's ∂L/∂b₂ = s − y)."""
+    form = result.closed_form
+    found = _softmax_and_target(form, definitions)
+    if found is None or form != found[0] - found[1]:
+        return None
+    return found if definitions[found[0]].args[0] == result.wrt else None
+
+
+def prediction_target_values(result: Result, definitions, seed: int = 0):
+    """(z, s, the target, the closed form) as arrays, at a seeded z of CLASSES entries and
+    a seeded target, each computed by the generated NumPy code: s from its definition,
+    the closed form with s written out. A target with no definition is one-hot at a seeded
+    entry; one defined from one-hot rows (p̂ = Yᵀ𝟏/N) is its definition at SAMPLES
+    seeded rows. Any closed form in s and the target is evaluated (s + y too)."""
+    found = _softmax_and_target(result.closed_form, definitions)
+    if found is None:
+        raise ValueError(f"{result.label}: not a closed form in a softmax and a target")
+    s, target = found
+    softmax = definitions[s]
+    (z,) = softmax.args[:1]
+    length = s.shape[0]
+    sizes: dict = {length: CLASSES} if isinstance(length, sp.Symbol) else {}
+    rng = np.random.default_rng(seed)
+    logits = np.round(1.5 * rng.standard_normal((CLASSES, 1)), 2)
+    made = definitions.get(target)
+    if made is None:
+        wanted = np.zeros((CLASSES, 1))
+        wanted[int(rng.integers(CLASSES)), 0] = 1.0
+    else:
+        (rows,) = [x for x in made.free_symbols if isinstance(x, sp.MatrixSymbol)]
+        sizes |= {d: SAMPLES for d in rows.shape if d not in sizes}
+        labels = np.eye(CLASSES)[rng.integers(CLASSES, size=SAMPLES)]
+        wanted = np.asarray(numeric.compile_numpy([rows], made, sizes)(labels)).reshape(-1, 1)
+    probs = np.asarray(numeric.compile_numpy([z], softmax, sizes)(logits)).reshape(-1, 1)
+    written = expand_names(result.closed_form, {s: softmax})
+    gradient = numeric.compile_numpy([z, target], written, sizes)(logits, wanted)
+    return logits, probs, wanted, np.asarray(gradient, dtype=float).reshape(-1, 1)
+
+
+def _entries(indices: list[int]) -> str:
+    return ", ".join(map(str, indices)) or r"\text{none}"
+
+
+def prediction_target(result: Result, seed: int = 0, definitions=None) -> Figure:
+    """Bars of s, of the target and of the closed form s − t per entry, at seeded values."""
+    definitions = definitions or {}
+    found = _softmax_and_target(result.closed_form, definitions)
+    if found is None:
+        raise ValueError(f"{result.label}: not a closed form in a softmax and a target")
+    s, target = found
+    z = definitions[s].args[0]
+    _, probs, wanted, gradient = prediction_target_values(result, definitions, seed)
+    s_tex, t_tex, z_tex = (expr_to_latex(x) for x in (s, target, z))
+    goal = expr_to_latex(result.goal)
+    entries = np.arange(CLASSES)
+    fig = _figure(5.6, 2.8)
+    ax = fig.add_subplot()
+    bars = (
+        (probs, f"${s_tex}_j$", "tab:blue"),
+        (wanted, f"${t_tex}_j$", "0.6"),
+        (gradient, text_to_latex(result.label), "tab:red"),  # ∂L/∂zⱼ as the steps write it
+    )
+    for offset, (values, label, colour) in zip((-0.27, 0.0, 0.27), bars, strict=True):
+        ax.bar(entries + offset, values.ravel(), width=0.27, color=colour, label=label)
+    ax.axhline(0, color="0.3", linewidth=0.6)
+    ax.set_xticks(entries)
+    ax.set_xlabel(f"entry $j$ of ${z_tex}$")
+    tallest = max(float(np.max(np.abs(b[0]))) for b in bars)
+    ax.set_ylim(-1.1 * tallest, 1.1 * tallest)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.grid(True, axis="y", linewidth=0.3)
+    total = float(gradient.sum())
+    push = int(np.argmax(np.abs(gradient)))
+    if np.count_nonzero(wanted) == 1:
+        top = int(np.argmax(wanted))
+        where = (
+            f"the target is one-hot at $j = {top}$, and the largest push, "
+            f"${num(float(gradient[push, 0]))}$, is at $j = {push}$"
+            + (", the target's entry" if push == top else "")
+            + (
+                f"; every other entry is ${s_tex}_j$ itself: a step against the gradient "
+                "lowers each wrong logit by the probability it holds"
+                if np.allclose(np.delete(gradient, top), np.delete(probs, top), atol=1e-15)
+                else ""
+            )
+        )
+    else:
+        below = [int(i) for i in np.flatnonzero(gradient.ravel() < 0)]
+        above = [int(i) for i in np.flatnonzero(wanted.ravel() > probs.ravel())]
+        where = (
+            f"${t_tex}$ is the distribution of {SAMPLES} seeded one-hot labels, and the "
+            f"gradient is negative at $j = {_entries(below)}$, "
+            + (
+                f"exactly where ${t_tex}_j > {s_tex}_j$"
+                if below == above
+                else f"but ${t_tex}_j > {s_tex}_j$ at $j = {_entries(above)}$"
+            )
+            + "; the largest in size, "
+            f"${num(float(gradient[push, 0]))}$, is at $j = {push}$"
+        )
+    summed = (
+        f"zero up to rounding, because ${s_tex}$ and ${t_tex}$ both sum to $1$: a step "
+        "against it leaves the sum of the logits where it was"
+        if abs(total) < 1e-12
+        else "not zero"
+    )
+    caption = (
+        f"${goal} = {expr_to_latex(result.closed_form)}$ for seeded "
+        f"logits ${z_tex}$ with {CLASSES} entries, ${s_tex} = "
+        rf"\operatorname{{softmax}}({z_tex})$, computed by the generated NumPy code of the "
+        f"closed form: {where}. Its entries sum to ${num(total)}$, {summed}."
+    )
+    return Figure("prediction-target", _pdf(fig), caption, r"0.8\linewidth")
+
+
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
@@ -675,4 +821,5 @@ DRAWERS = (
     ("softmax family", softmax_family),
     ("score", score_zero),
     ("joint table", joint_table),
+    ("prediction minus target", prediction_target),
 )

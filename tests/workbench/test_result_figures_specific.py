@@ -1,0 +1,113 @@
+"""Figures of a result that say what it is: a prediction minus a target.
+
+Each figure is chosen by the shape of a closed form, its caption's numbers are recomputed
+here with plain NumPy from the seeded inputs the figure drew, and a planted mistake in the
+closed form either stops the figure being chosen or changes what its caption says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from workbench.core import registry
+from workbench.render.latex import number_to_latex as num
+from workbench.render.result_figures import (
+    _matches,
+    prediction_target,
+    prediction_target_values,
+    result_figures,
+)
+
+
+def _named(expr) -> dict[str, sp.MatrixSymbol]:
+    return {str(s): s for s in expr.free_symbols if isinstance(s, sp.MatrixSymbol)}
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max())
+    return e / e.sum()
+
+
+@pytest.mark.parametrize(
+    "slug, name",
+    [
+        ("cross-entropy-gradient", "prediction-target"),
+        ("nll-equals-cross-entropy", "prediction-target"),
+    ],
+)
+def test_each_result_gets_the_figure_of_its_shape(slug, name):
+    figures = result_figures(registry.get(slug))
+    assert [f.name for f in figures] == [name]
+    assert "-0.00" not in figures[0].caption
+
+
+def test_a_network_bias_gradient_s_minus_y_is_not_drawn_as_logits():
+    """∂L/∂b₂ = s − y in two-layer backprop has the shape, but b₂ is not the softmax's
+    argument (z = W₂h + b₂ is): drawing it at seeded logits would not be that result."""
+    assert result_figures(registry.get("two-layer-backprop")) == []
+
+
+# ---------------------------------------------------------------- s − y
+def test_the_cross_entropy_bars_are_softmax_minus_target():
+    derivation = registry.get("cross-entropy-gradient")
+    (result,) = derivation.results
+    logits, probs, target, gradient = prediction_target_values(result, derivation.definitions)
+    s = _softmax(logits)
+    assert np.allclose(probs, s, rtol=1e-14, atol=0)
+    assert np.count_nonzero(target) == 1 and target.sum() == 1
+    assert np.max(np.abs(gradient - (s - target))) < 1e-15
+    hot = int(np.argmax(target))
+    caption = prediction_target(result, definitions=derivation.definitions).caption
+    total = float(gradient.sum())
+    assert abs(total) < 1e-15 and abs(float((s - target).sum())) < 1e-15
+    assert f"sum to ${num(total)}$, zero up to rounding" in caption
+    push = float((s - target)[hot, 0])
+    assert f"the largest push, ${num(push)}$, is at $j = {hot}$, the target's entry" in caption
+    assert "every other entry is $s_j$ itself" in caption
+
+
+def test_a_plus_sign_instead_of_minus_is_not_drawn_and_does_not_sum_to_zero():
+    """The planted mistake s + y: no longer the shape (not chosen), and drawn anyway, its
+    caption's sum is 2, said to be not zero."""
+    derivation = registry.get("cross-entropy-gradient")
+    (result,) = derivation.results
+    names = _named(result.closed_form)
+    wrong = replace(result, closed_form=names["s"] + names["y"])
+    assert _matches("prediction minus target", result, derivation.definitions)
+    assert not _matches("prediction minus target", wrong, derivation.definitions)
+    broken = replace(derivation, results=(wrong,))
+    assert "prediction-target" not in [f.name for f in result_figures(broken)]
+    caption = prediction_target(wrong, definitions=derivation.definitions).caption
+    logits, _, target, gradient = prediction_target_values(wrong, derivation.definitions)
+    assert abs(float((_softmax(logits) + target).sum()) - 2) < 1e-15
+    assert f"sum to ${num(float(gradient.sum()))}$, not zero" in caption
+    assert "zero up to rounding" not in caption
+
+
+def test_the_nll_target_is_the_label_frequencies_and_the_bars_are_s_minus_them():
+    derivation = registry.get("nll-equals-cross-entropy")
+    result = next(r for r in derivation.results if r.label.startswith("∂NLL"))
+    logits, probs, target, gradient = prediction_target_values(result, derivation.definitions)
+    s = _softmax(logits)
+    assert np.allclose(probs, s, rtol=1e-14, atol=0)
+    assert abs(float(target.sum()) - 1) < 1e-15
+    assert np.allclose(target * 20, np.round(target * 20), atol=1e-12)  # counts of 20 labels
+    assert np.max(np.abs(gradient - (s - target))) < 1e-15
+    caption = prediction_target(result, definitions=derivation.definitions).caption
+    below = ", ".join(str(j) for j in np.flatnonzero((s - target).ravel() < 0))
+    assert rf"negative at $j = {below}$, exactly where $\hat{{p}}_j > s_j$" in caption
+    assert f"sum to ${num(float(gradient.sum()))}$, zero up to rounding" in caption
+
+
+def test_the_nll_figure_with_the_target_added_says_so():
+    derivation = registry.get("nll-equals-cross-entropy")
+    result = next(r for r in derivation.results if r.label.startswith("∂NLL"))
+    names = _named(result.closed_form)
+    wrong = replace(result, closed_form=names["s"] + names["phat"])
+    assert not _matches("prediction minus target", wrong, derivation.definitions)
+    caption = prediction_target(wrong, definitions=derivation.definitions).caption
+    assert "not zero" in caption and "exactly where" not in caption
