@@ -1,4 +1,5 @@
-"""Figures of a result that say what it is: a prediction minus a target.
+"""Figures of a result that say what it is: a prediction minus a target, a Newton step on
+a quadratic model.
 
 Each figure is chosen by the shape of a closed form, its caption's numbers are recomputed
 here with plain NumPy from the seeded inputs the figure drew, and a planted mistake in the
@@ -17,6 +18,8 @@ from workbench.core import registry
 from workbench.render.latex import number_to_latex as num
 from workbench.render.result_figures import (
     _matches,
+    newton_step,
+    newton_values,
     prediction_target,
     prediction_target_values,
     result_figures,
@@ -37,6 +40,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     [
         ("cross-entropy-gradient", "prediction-target"),
         ("nll-equals-cross-entropy", "prediction-target"),
+        ("newton-step", "newton-step"),
     ],
 )
 def test_each_result_gets_the_figure_of_its_shape(slug, name):
@@ -111,3 +115,52 @@ def test_the_nll_figure_with_the_target_added_says_so():
     assert not _matches("prediction minus target", wrong, derivation.definitions)
     caption = prediction_target(wrong, definitions=derivation.definitions).caption
     assert "not zero" in caption and "exactly where" not in caption
+
+
+# ---------------------------------------------------------------- Newton step
+def test_the_newton_figure_reads_its_numbers_off_the_model_gradient():
+    derivation = registry.get("newton-step")
+    first, second = derivation.results
+    v = newton_values(first)
+    H, g = v["H"], v["g"]
+    assert np.allclose(H, H.T) and np.min(np.linalg.eigvalsh(H)) > 0
+    best = -np.linalg.inv(H) @ g
+    residual = float(np.linalg.norm(H @ best + g))
+    assert residual < 1e-15 and abs(v["residual"] - residual) < 1e-15
+    newton = -np.linalg.inv(H) @ g  # the step from h = 0, where the gradient is g
+    cosine = float(-g.ravel() @ newton.ravel()) / (np.linalg.norm(g) * np.linalg.norm(newton))
+    angle = float(np.degrees(np.arccos(cosine)))
+    assert abs(v["angle"] - angle) < 1e-9
+    caption = newton_step(first).caption
+    assert f"has norm ${num(v['residual'])}$, zero up to rounding" in caption
+    assert f"points ${num(angle, 2)}^\\circ$ away" in caption
+    assert "lands on it exactly" in caption or f"within ${num(v['landing'])}$" in caption
+    assert v["landing"] < 1e-15
+    # The factored form H(h − h*) is the same model gradient: the same numbers.
+    assert _matches("quadratic model", second)
+    assert abs(newton_values(second)["angle"] - angle) < 1e-9
+
+
+def test_a_newton_figure_with_the_gradient_sign_flipped_misses_the_minimum():
+    """The planted mistake H h − g: still affine with Jacobian H (drawn), but its norm at
+    −H⁻¹g is 2‖g‖, and the Newton step from 0 lands 2‖h*‖ away."""
+    derivation = registry.get("newton-step")
+    result = derivation.results[0]
+    names = _named(result.closed_form)
+    wrong = replace(result, closed_form=names["H"] * names["h"] - names["g"])
+    assert _matches("quadratic model", wrong)
+    v = newton_values(wrong)
+    g, best = v["g"], -np.linalg.solve(v["H"], v["g"])
+    assert abs(v["residual"] - 2 * float(np.linalg.norm(g))) < 1e-12
+    assert abs(v["landing"] - 2 * float(np.linalg.norm(best))) < 1e-12
+    caption = newton_step(wrong).caption
+    assert f"has norm ${num(v['residual'])}$, not zero" in caption
+    assert "zero up to rounding" not in caption and "exactly" not in caption
+
+
+def test_a_gradient_that_is_not_affine_in_h_is_not_a_quadratic_model():
+    result = registry.get("newton-step").results[0]
+    names = _named(result.closed_form)
+    h = names["h"]
+    cubic = replace(result, closed_form=names["H"] * h + names["g"] * (h.T * h))
+    assert not _matches("quadratic model", cubic)

@@ -23,6 +23,10 @@ closed form, never by a slug:
   very ``z`` (the gradient of a cross-entropy in its logits) → bars of ``s``, the target
   and ``s − y`` per entry, at seeded logits and a seeded one-hot target (or, for a target
   defined from one-hot rows, ``p̂ = Yᵀ𝟏/N``, that definition at seeded rows);
+* a column affine in the variable ``h`` with Jacobian a square ``H`` and one other vector
+  ``g`` (``H h + g``, the gradient of a quadratic model) → the model's contours at a
+  seeded positive-definite 2 × 2 ``H``, its minimiser ``−H⁻¹g``, one Newton step and one
+  gradient step from ``h = 0``;
 * a closed form of one variable (``exp(H)``) → its curve.
 
 Every number comes from the result's closed form, at seeded values, through the
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen import numeric
 from workbench.core.algebra import expand_names
@@ -171,6 +176,8 @@ def _matches(kind: str, result: Result, definitions=None) -> bool:
         return _joint_table(form) is not None
     if kind == "prediction minus target":
         return _prediction_target(result, definitions) is not None
+    if kind == "quadratic model":
+        return _newton(result) is not None
     if kind == "toeplitz":
         return isinstance(form, sp.Sum) and any(
             isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
@@ -811,6 +818,142 @@ def prediction_target(result: Result, seed: int = 0, definitions=None) -> Figure
     return Figure("prediction-target", _pdf(fig), caption, r"0.8\linewidth")
 
 
+# ---------------------------------------------------------------- affine gradients
+def _column(form):
+    """The matrix a closed form is an entry of (``(H h + g)ⱼ`` → ``H h + g``), or itself."""
+    return form.parent if isinstance(form, MatrixElement) else form
+
+
+def _jacobian(form, variable: sp.MatrixSymbol, sizes: dict) -> sp.Matrix | None:
+    """The Jacobian of the column ``form`` in the column ``variable``, written out at
+    concrete ``sizes``, when ``form`` is affine in it (the Jacobian is free of it)."""
+    column = sp.Matrix(form.subs(sizes).as_explicit())
+    entries = list(sp.Matrix(variable.subs(sizes).as_explicit()))
+    jacobian = column.jacobian(entries)
+    return None if jacobian.has(*entries) else jacobian
+
+
+def _newton(result: Result) -> tuple[sp.MatrixSymbol, sp.MatrixSymbol, sp.MatrixSymbol] | None:
+    """(H, g, h) when the closed form is a column affine in the result's variable h with
+    Jacobian the square H and one other vector g: the gradient of a quadratic model
+    gᵀh + ½hᵀHh."""
+    form, h = _column(result.closed_form), result.wrt
+    symbols: set = getattr(form, "free_symbols", set())
+    if h is None or h not in symbols or len(symbols) != 3 or form.shape != h.shape:
+        return None
+    if not all(isinstance(x, sp.MatrixSymbol) for x in symbols) or h.shape[1] != 1:
+        return None
+    squares = [x for x in symbols if x.shape == (h.shape[0], h.shape[0])]
+    vectors = [x for x in symbols if x.shape == h.shape and x != h]
+    if len(squares) != 1 or len(vectors) != 1:
+        return None
+    size = {h.shape[0]: 2} if isinstance(h.shape[0], sp.Symbol) else {}
+    jacobian = _jacobian(form, h, size)
+    square = sp.Matrix(squares[0].subs(size).as_explicit())
+    if jacobian is None or (jacobian - square).applyfunc(sp.expand) != sp.zeros(*square.shape):
+        return None
+    return squares[0], vectors[0], h
+
+
+NEWTON_GRID = 61  # points a side of the grid the quadratic model is drawn on
+
+
+def newton_values(result: Result, seed: int = 0) -> dict:
+    """The Newton figure's numbers, at a seeded positive-definite 2 × 2 H and a seeded g,
+    from the closed form ∇m(h) by the generated NumPy code: ∇m at h* = −H⁻¹g, one Newton
+    step −H⁻¹∇m(0) from h = 0, and one gradient step −η∇m(0) with η = 1/λ_max(H)."""
+    found = _newton(result)
+    if found is None:
+        raise ValueError(f"{result.label}: not the gradient of a quadratic model")
+    H, g, h = found
+    sizes = {h.shape[0]: 2} if isinstance(h.shape[0], sp.Symbol) else {}
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0, np.pi)
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    hessian = turn @ np.diag([3.0, 0.5]) @ turn.T
+    g_value = np.round(rng.standard_normal((2, 1)), 2)
+    gradient = numeric.compile_numpy([H, g, h], _column(result.closed_form), sizes)
+
+    def grad(at: np.ndarray) -> np.ndarray:
+        return np.asarray(gradient(hessian, g_value, at), dtype=float).reshape(2, 1)
+
+    best = -np.linalg.solve(hessian, g_value)
+    at_zero = grad(np.zeros((2, 1)))
+    newton = -np.linalg.solve(hessian, at_zero)
+    rate = 1.0 / float(np.linalg.eigvalsh(hessian)[-1])
+    cosine = float((-g_value).ravel() @ newton.ravel()) / (
+        float(np.linalg.norm(g_value)) * float(np.linalg.norm(newton))
+    )
+    return {
+        "H": hessian,
+        "g": g_value,
+        "best": best,
+        "newton": newton,
+        "descent": -rate * at_zero,
+        "rate": rate,
+        "grad": grad,
+        "residual": float(np.linalg.norm(grad(best))),
+        "landing": float(np.linalg.norm(newton - best)),
+        "angle": float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))),
+    }
+
+
+def newton_step(result: Result, seed: int = 0) -> Figure:
+    """Contours of the quadratic model with its minimiser, a Newton step and a gradient step."""
+    found = _newton(result)
+    if found is None:
+        raise ValueError(f"{result.label}: not the gradient of a quadratic model")
+    H, g, h = found
+    v = newton_values(result, seed)
+    best, newton, descent = v["best"].ravel(), v["newton"].ravel(), v["descent"].ravel()
+    reach = 1.4 * max(float(np.max(np.abs(best))), float(np.max(np.abs(descent))), 0.5)
+    axis = np.linspace(-reach, reach, NEWTON_GRID)
+    # m(h) − f = ∇m(h/2)ᵀh: the midpoint rule is exact for a gradient affine in h.
+    model = np.array(
+        [[float(v["grad"](np.array([[a], [b]]) / 2).ravel() @ [a, b]) for a in axis] for b in axis]
+    )
+    h_tex, H_tex, g_tex = (expr_to_latex(x) for x in (h, H, g))
+    fig = _figure(4.4, 3.4)
+    ax = fig.add_subplot()
+    low, high = float(model.min()), float(model.max())
+    levels = low + (high - low) * np.linspace(0, 1, 16)[1:] ** 2  # close near the minimum
+    lines = ax.contour(axis, axis, model, levels=levels, cmap="viridis", linewidths=0.7)
+    bar = fig.colorbar(lines, ax=ax, shrink=0.8, label=f"$m({h_tex}) - f$")
+    bar.set_ticks(np.linspace(low, high, 5)[1:-1].round(2))  # not at every uneven level
+    ax.plot(*best, "*", color="tab:red", markersize=10, zorder=5,
+            label=f"${h_tex}^* = -{H_tex}^{{-1}}{g_tex}$")  # fmt: skip
+    arrow = {"length_includes_head": True, "head_width": 0.04 * reach, "zorder": 4}
+    ax.arrow(0, 0, *newton, color="tab:red", **arrow)
+    ax.arrow(0, 0, *descent, color="tab:blue", **arrow)
+    ax.plot([], [], color="tab:red", label=f"Newton step $-{H_tex}^{{-1}}{g_tex}$")
+    ax.plot([], [], color="tab:blue", label=rf"gradient step $-\eta {g_tex}$")
+    ax.plot(0, 0, "o", color="black", markersize=3)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"${h_tex}_0$")
+    ax.set_ylabel(f"${h_tex}_1$")
+    fig.legend(fontsize=7, loc="outside lower center", ncol=3)
+    eigen = np.linalg.eigvalsh(v["H"])
+    zero = "zero up to rounding" if v["residual"] < 1e-10 else "not zero"
+    landed = (
+        "lands on it exactly" if v["landing"] == 0 else f"lands within ${num(v['landing'])}$ of it"
+    )
+    caption = (
+        f"The quadratic model $m({h_tex}) = f + {g_tex}^{{\\top}}{h_tex} + \\tfrac12 "
+        f"{h_tex}^{{\\top}}{H_tex}{h_tex}$ at a seeded positive-definite ${H_tex}$ "
+        f"(eigenvalues ${num(float(eigen[1]))}$ and ${num(float(eigen[0]))}$) and a seeded "
+        f"${g_tex}$, drawn from the boxed ${expr_to_latex(result.goal)} = "
+        f"{expr_to_latex(result.closed_form)}$ by the generated NumPy code "
+        f"($m({h_tex}) - f = \\nabla m({h_tex}/2)^{{\\top}}{h_tex}$, exact for a gradient "
+        f"affine in ${h_tex}$). At the minimiser ${h_tex}^* = -{H_tex}^{{-1}}{g_tex}$ (star) "
+        f"the closed form has norm ${num(v['residual'])}$, {zero}. One Newton step from "
+        f"${h_tex} = 0$ (red) {landed}; the gradient step "
+        f"$-\\eta {g_tex}$ (blue, $\\eta = 1/\\lambda_{{\\max}} = {num(v['rate'], 2)}$) "
+        f"points ${num(v['angle'], 2)}^\\circ$ away from the Newton direction: straight "
+        "downhill across the contours, not towards the minimum."
+    )
+    return Figure("newton-step", _pdf(fig), caption, r"0.7\linewidth")
+
+
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
@@ -822,4 +965,5 @@ DRAWERS = (
     ("score", score_zero),
     ("joint table", joint_table),
     ("prediction minus target", prediction_target),
+    ("quadratic model", newton_step),
 )
