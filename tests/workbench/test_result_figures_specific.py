@@ -1,5 +1,5 @@
 """Figures of a result that say what it is: a prediction minus a target, a Newton step on
-a quadratic model.
+a quadratic model, least squares and its residuals.
 
 Each figure is chosen by the shape of a closed form, its caption's numbers are recomputed
 here with plain NumPy from the seeded inputs the figure drew, and a planted mistake in the
@@ -18,6 +18,8 @@ from workbench.core import registry
 from workbench.render.latex import number_to_latex as num
 from workbench.render.result_figures import (
     _matches,
+    least_squares,
+    least_squares_values,
     newton_step,
     newton_values,
     prediction_target,
@@ -41,6 +43,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
         ("cross-entropy-gradient", "prediction-target"),
         ("nll-equals-cross-entropy", "prediction-target"),
         ("newton-step", "newton-step"),
+        ("least-squares", "least-squares"),
     ],
 )
 def test_each_result_gets_the_figure_of_its_shape(slug, name):
@@ -164,3 +167,46 @@ def test_a_gradient_that_is_not_affine_in_h_is_not_a_quadratic_model():
     h = names["h"]
     cubic = replace(result, closed_form=names["H"] * h + names["g"] * (h.T * h))
     assert not _matches("quadratic model", cubic)
+
+
+# ---------------------------------------------------------------- least squares
+def test_the_least_squares_figure_is_zero_gradient_at_the_normal_equations():
+    derivation = registry.get("least-squares")
+    result = derivation.results[0]
+    v = least_squares_values(result)
+    X, y = v["X"], v["y"]
+    assert X.shape == (20, 2) and np.all(X[:, 0] == 1)
+    fit = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert np.allclose(v["best"], fit, rtol=1e-12)
+    norm = float(np.linalg.norm(2 * X.T @ (X @ v["best"] - y)))
+    assert norm < 1e-12 and abs(v["norm"] - norm) < 1e-12
+    total = float(np.sum(X @ v["best"] - y))
+    assert abs(total) < 1e-12 and abs(v["sum"] - total) < 1e-13
+    caption = least_squares(result).caption
+    assert f"has norm ${num(v['norm'])}$ at $w^*$, zero up to rounding" in caption
+    assert f"residuals sum to ${num(v['sum'])}$" in caption
+    assert f"$w^* = ({num(float(fit[0]))}, {num(float(fit[1]))})$" in caption
+
+
+def test_a_least_squares_gradient_with_the_target_added_is_not_zero_at_w_star():
+    """The planted mistake 2Xᵀ(Xw + y): still affine with Jacobian 2XᵀX (drawn), but at
+    the solution of the normal equations its norm is ‖4Xᵀy‖."""
+    derivation = registry.get("least-squares")
+    result = derivation.results[0]
+    names = _named(result.closed_form)
+    X, w, y = names["X"], names["w"], names["y"]
+    wrong = replace(result, closed_form=2 * X.T * (X * w + y))
+    assert _matches("least squares", wrong)
+    v = least_squares_values(wrong)
+    assert abs(v["norm"] - float(np.linalg.norm(4 * v["X"].T @ v["y"]))) < 1e-9
+    caption = least_squares(wrong).caption
+    assert f"has norm ${num(v['norm'])}$ at $w^*$, not zero" in caption
+
+
+def test_ridge_and_a_gradient_not_of_x_transpose_x_are_not_least_squares():
+    derivation = registry.get("least-squares")
+    assert not _matches("least squares", derivation.results[1])  # λ: ridge
+    names = _named(derivation.results[0].closed_form)
+    X, w, y = names["X"], names["w"], names["y"]
+    wrong = replace(derivation.results[0], closed_form=-2 * X.T * (X * w - y))
+    assert not _matches("least squares", wrong)  # a negative multiple: a maximum

@@ -27,6 +27,9 @@ closed form, never by a slug:
   ``g`` (``H h + g``, the gradient of a quadratic model) → the model's contours at a
   seeded positive-definite 2 × 2 ``H``, its minimiser ``−H⁻¹g``, one Newton step and one
   gradient step from ``h = 0``;
+* a column affine in ``w`` with Jacobian a positive number times ``XᵀX``, in ``X``, ``w``
+  and ``y`` alone (``2Xᵀ(Xw − y)``) → seeded points with a column of ones in ``X``, the
+  line at the solution of the normal equations, and its residuals;
 * a closed form of one variable (``exp(H)``) → its curve.
 
 Every number comes from the result's closed form, at seeded values, through the
@@ -178,6 +181,8 @@ def _matches(kind: str, result: Result, definitions=None) -> bool:
         return _prediction_target(result, definitions) is not None
     if kind == "quadratic model":
         return _newton(result) is not None
+    if kind == "least squares":
+        return _least_squares(result) is not None
     if kind == "toeplitz":
         return isinstance(form, sp.Sum) and any(
             isinstance(s, sp.MatrixSymbol) for s in form.free_symbols
@@ -954,6 +959,109 @@ def newton_step(result: Result, seed: int = 0) -> Figure:
     return Figure("newton-step", _pdf(fig), caption, r"0.7\linewidth")
 
 
+def _least_squares(
+    result: Result,
+) -> tuple[sp.MatrixSymbol, sp.MatrixSymbol, sp.MatrixSymbol] | None:
+    """(X, w, y) when the closed form is a column affine in the result's variable w with
+    Jacobian a positive number times XᵀX, for an N × d matrix X and an N-vector y and no
+    other symbol: the gradient of a squared error ‖Xw − y‖²."""
+    form, w = _column(result.closed_form), result.wrt
+    symbols: set = getattr(form, "free_symbols", set())
+    if w is None or w not in symbols or len(symbols) != 3 or form.shape != w.shape:
+        return None
+    if not all(isinstance(x, sp.MatrixSymbol) for x in symbols) or w.shape[1] != 1:
+        return None
+    designs = [x for x in symbols if x.shape[1] == w.shape[0] and x.shape[0] != x.shape[1]]
+    if len(designs) != 1:
+        return None
+    (X,) = designs
+    targets = [x for x in symbols if x.shape == (X.shape[0], 1)]
+    if len(targets) != 1:
+        return None
+    sizes = {d: v for d, v in zip(X.shape, (3, 2), strict=True) if isinstance(d, sp.Symbol)}
+    jacobian = _jacobian(form, w, sizes)
+    gram = sp.Matrix((X.T * X).subs(sizes).as_explicit())
+    if jacobian is None:
+        return None
+    scale = sp.simplify(jacobian[0, 0] / gram[0, 0])
+    if not (scale.is_number and scale.is_positive):
+        return None
+    if (jacobian - scale * gram).applyfunc(sp.expand) != sp.zeros(*gram.shape):
+        return None
+    return X, w, targets[0]
+
+
+def least_squares_values(result: Result, seed: int = 0) -> dict:
+    """The least-squares figure's numbers at SAMPLES seeded points with X = [𝟏, x]: w*
+    solving the normal equations XᵀXw = Xᵀy, the closed form there by the generated NumPy
+    code, and the residuals Xw* − y."""
+    found = _least_squares(result)
+    if found is None:
+        raise ValueError(f"{result.label}: not the gradient of a squared error")
+    X, w, y = found
+    sizes = {d: v for d, v in zip(X.shape, (SAMPLES, 2), strict=True) if isinstance(d, sp.Symbol)}
+    rng = np.random.default_rng(seed)
+    feature = np.sort(np.round(rng.uniform(0, 4, SAMPLES), 2))
+    targets = np.round(1.0 + 0.8 * feature + 0.6 * rng.standard_normal(SAMPLES), 2)
+    design = np.column_stack([np.ones(SAMPLES), feature])
+    column = targets.reshape(-1, 1)
+    best = np.linalg.solve(design.T @ design, design.T @ column)
+    gradient = numeric.compile_numpy([X, w, y], _column(result.closed_form), sizes)
+    at_best = np.asarray(gradient(design, best, column), dtype=float)
+    residuals = (design @ best - column).ravel()
+    return {
+        "X": design,
+        "y": targets,
+        "best": best.ravel(),
+        "norm": float(np.linalg.norm(at_best)),
+        "residuals": residuals,
+        "sum": float(residuals.sum()),
+    }
+
+
+def least_squares(result: Result, seed: int = 0) -> Figure:
+    """The seeded data, the line at w*, the residuals, and the closed form at w*."""
+    found = _least_squares(result)
+    if found is None:
+        raise ValueError(f"{result.label}: not the gradient of a squared error")
+    X, w, y = found
+    v = least_squares_values(result, seed)
+    X_tex, w_tex, y_tex = (expr_to_latex(x) for x in (X, w, y))
+    feature, targets, (intercept, slope) = v["X"][:, 1], v["y"], v["best"]
+    fig = _figure(4.8, 2.8)
+    ax = fig.add_subplot()
+    fitted = intercept + slope * feature
+    ax.vlines(feature, targets, fitted, color="tab:red", linewidth=0.8,
+              label=f"residuals $({X_tex}{w_tex}^* - {y_tex})_a$")  # fmt: skip
+    ax.plot(feature, fitted, color="tab:blue",
+            label=f"$({X_tex}{w_tex}^*)_a = {w_tex}^*_0 + {w_tex}^*_1 {X_tex}_{{a1}}$")  # fmt: skip
+    ax.plot(
+        feature,
+        targets,
+        "o",
+        color="black",
+        markersize=3,
+        label=f"data $({X_tex}_{{a1}}, {y_tex}_a)$",
+    )
+    ax.set_xlabel(f"${X_tex}_{{a1}}$ (and ${X_tex}_{{a0}} = 1$)")
+    ax.set_ylabel(f"${y_tex}_a$")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.grid(True, linewidth=0.3)
+    zero = "zero up to rounding" if v["norm"] < 1e-10 else "not zero"
+    caption = (
+        f"Least squares on {SAMPLES} seeded points, the first column of ${X_tex}$ ones: the "
+        f"line at ${w_tex}^* = ({num(float(intercept))}, {num(float(slope))})$, "
+        f"which solves the normal equations ${X_tex}^{{\\top}}{X_tex}{w_tex} = "
+        f"{X_tex}^{{\\top}}{y_tex}$, and the residuals (red). The boxed "
+        f"${expr_to_latex(result.goal)} = {expr_to_latex(result.closed_form)}$, by the "
+        f"generated NumPy code, has norm ${num(v['norm'])}$ at ${w_tex}^*$, {zero}. The "
+        f"residuals sum to ${num(v['sum'])}$: the first entry of "
+        f"${X_tex}^{{\\top}}({X_tex}{w_tex}^* - {y_tex}) = 0$ is their sum, because that "
+        "column is ones."
+    )
+    return Figure("least-squares", _pdf(fig), caption, r"0.7\linewidth")
+
+
 DRAWERS = (
     ("quadratic form", variance_angle),
     ("bias factor", bias_factor),
@@ -966,4 +1074,5 @@ DRAWERS = (
     ("joint table", joint_table),
     ("prediction minus target", prediction_target),
     ("quadratic model", newton_step),
+    ("least squares", least_squares),
 )
