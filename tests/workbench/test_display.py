@@ -320,3 +320,20 @@ def test_curves_do_not_unfold_results_by_a_matrix_entry(monkeypatch):
     assert all(curves.one_variable(block, r) is None for r in block.results)
     assert curves.plot_result_curves(block) is None
     assert not unfolded  # (one_variable catches what resolve raises: count the calls)
+
+
+def test_the_terminal_orders_a_sum_as_the_handouts_do():
+    """Failed before the fix: `workbench show` printed SymPy's order, -phat + s and
+    (1 - 2*eta)*(-c + x), where the handouts print s − p̂ and x − c. The text still reads
+    back as the same expression."""
+    import sympy as sp
+
+    from workbench.render.text import closed_form_text, to_text
+    from workbench.verify import check_catalogue_claim
+
+    nll = registry.get("nll-equals-cross-entropy").result("∂NLL/∂zⱼ")
+    assert closed_form_text(nll.closed_form) == "s - phat"
+    x, c, eps, var = sp.symbols("x c epsilon sigma_sq")
+    assert to_text(x - c) == "x - c" and to_text(sp.sqrt(var + eps)) == "sqrt(sigma_sq + epsilon)"
+    report = check_catalogue_claim("nll-equals-cross-entropy", "s - phat", result="∂NLL/∂zⱼ")
+    assert report.verdict == "correct", report.detail

@@ -41,7 +41,7 @@ from sympy.printing.precedence import PRECEDENCE
 from workbench.core import algebra
 from workbench.core.derivation import note_parts
 from workbench.render.prose import text_to_latex
-from workbench.render.text import bound_name
+from workbench.render.text import bound_name, conventional_terms
 
 __all__ = [
     "DEFAULT_STYLE",
@@ -317,52 +317,6 @@ def assumptions_to_latex(derivation, result) -> list[str]:
         lhs, rhs = (algebra.unfolded_beyond(side, present, defs) for side in (lhs, rhs))
         out.append(f"${expr_to_latex(lhs)} = {expr_to_latex(rhs)}$")
     return out
-
-
-def conventional_terms(expr) -> list:
-    """The terms of a sum in the order a teacher writes them: SymPy's order, but the
-    terms it would print with a minus sign after the others (``s - p``, not ``-p + s``;
-    ``x_j - \\mu``, not ``-\\mu + x_j``), and a regulariser ε after what it guards
-    (``\\sigma^{2} + \\varepsilon``). A sum of negative terms only keeps its order.
-
-    Example:
-        >>> import sympy as sp
-        >>> p, s = sp.symbols("p s")
-        >>> conventional_terms(s - p)
-        [s, -p]
-    """
-    terms = list(expr.args) if isinstance(expr, sp.MatAdd) else list(expr.as_ordered_terms())
-    positive = [t for t in terms if not _negative(t)]
-    negative = [t for t in terms if _negative(t)]
-    # A regulariser ε comes after what it guards: σ² + ε, not ε + σ².
-    positive = [t for t in positive if not _is_epsilon(t)] + [t for t in positive if _is_epsilon(t)]
-    return positive + negative
-
-
-EPSILONS = ("epsilon", "eps", "varepsilon")
-
-
-def _is_epsilon(term) -> bool:
-    """ε alone, or ε times a matrix of ones (ε added to every entry)."""
-    if isinstance(term, sp.Symbol):
-        return term.name in EPSILONS
-    if isinstance(term, sp.MatMul):
-        scalars = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
-        ones = [a for a in term.args if isinstance(a, sp.MatrixExpr)]
-        return (
-            len(scalars) == 1
-            and _is_epsilon(scalars[0])
-            and all(isinstance(a, sp.OneMatrix) for a in ones)
-        )
-    return False
-
-
-def _negative(term) -> bool:
-    """Whether ``term`` prints with a leading minus (a matrix product by its scalars)."""
-    if isinstance(term, sp.MatMul):
-        scalars = [a for a in term.args if not isinstance(a, sp.MatrixExpr)]
-        return sp.Mul(*scalars).could_extract_minus_sign()
-    return term.could_extract_minus_sign()
 
 
 def _axis(expr) -> str:
