@@ -255,6 +255,7 @@ def test_figures_fit_the_cases(derivation):
     names = [f.name for f in figures.figures_for(derivation)]
     assert names == ["jacobian-vector", "step-size"]
     assert [f.name for f in figures.figures_for(registry.get("cross-entropy-gradient"))] == [
+        "prediction-target",  # its closed form s − y, drawn
         "gradients-vector",  # a scalar loss: its gradient, not a Jacobian
         "step-size",
     ]
