@@ -60,11 +60,25 @@ def test_a_forgotten_mean_squared_is_caught(derivation):
 
 
 def test_the_chain_ends_in_the_textbook_form_by_a_checked_step(derivation, mutant):
-    """The last step gathers SymPy's terms into log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − 1/2.
-    Planted: the same step writing + 1/2 for − 1/2 fails the steps check at that step."""
+    """The last step gathers SymPy's terms into log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − 1/2,
+    computed from the step before it (textbook_form), and the result is then compared
+    with the closed form written apart. Planted: the gathering with its constant's sign
+    flipped fails the steps check at that step; a closed form with + 1/4 fails the
+    closed-form check against the derived result."""
     result = derivation.results[0]
-    assert result.steps[-1].after == gk.CLOSED_FORM and result.steps[-1].rule == "rewrite"
-    wrong = mutant(gk, "lambda e: CLOSED_FORM),", "lambda e: CLOSED_FORM + 1),")
+    assert result.steps[-1].rule == "rewrite" and result.derived == gk.CLOSED_FORM
+    wrong = mutant(
+        gk,
+        "(remainder + square) / denominator + constant",
+        "(remainder + square) / denominator - constant",
+    )
     (steps,) = check_derivation(wrong, only=("steps",)).checks
     failed = [item["what"] for item in steps.items if not item["passed"]]
     assert failed and all(" step 8 " in f"{what} " for what in failed), failed
+    typed = mutant(
+        gk,
+        "CLOSED_FORM = kl_formula(mu1, sigma1, mu2, sigma2)",
+        "CLOSED_FORM = kl_formula(mu1, sigma1, mu2, sigma2) + sp.Rational(1, 4)",
+    )
+    (closed,) = check_derivation(typed, only=("closed form",)).checks
+    assert not closed.passed
