@@ -696,3 +696,22 @@ def test_a_section_that_redeclares_a_name_reads_its_chain_with_the_new_shape(tmp
     )
     report = check_note(note)
     assert [c.report.verdict for c in report.chains] == ["correct", "correct"], report.render()
+
+
+def test_the_writer_redeclares_a_shape_whenever_it_changes_from_the_last_declared():
+    """Planted in review: comparing each result with the note's first declaration left a
+    section that goes back to the first shape (after one that changed it) without a
+    declaration, and the reader would check it with the changed one."""
+    from types import SimpleNamespace
+
+    import sympy as sp
+
+    from workbench.render.note import _matrices, _shapes_here
+
+    n, d = sp.symbols("n d", integer=True, positive=True)
+    square, wide = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("A", d, n)
+    x = sp.MatrixSymbol("x", n, 1)
+    results = [SimpleNamespace(goal=(x.T * a * x)[0, 0], steps=()) for a in (square, wide, square)]
+    declared = _matrices([results[0].goal])
+    said = [_shapes_here(r, declared) for r in results]
+    assert said[0] == [] and "d \\times n" in said[1][0] and "n \\times n" in said[2][0], said

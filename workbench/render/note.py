@@ -109,8 +109,9 @@ def build_note(derivation: Derivation, report: DerivationReport) -> str:
     out += [derivation.summary, ""]
     out += _links(derivation.slug)
     out += _notation(derivation)
+    declared = _matrices(_expressions(derivation))  # as the Notation declares them
     for result in derivation.results:
-        out += _result(derivation, result, marks, report)
+        out += _result(derivation, result, marks, report, declared)
     out += _checked(report)
     return "\n".join(out).rstrip() + "\n"
 
@@ -172,13 +173,15 @@ def _space(name: str, symbol: sp.MatrixSymbol) -> str:
     return rf"${name} \in \mathbb{{R}}^{{{space}}}$"
 
 
-def _shapes_here(derivation: Derivation, result) -> list[str]:
+def _shapes_here(result, declared: dict[str, sp.MatrixSymbol]) -> list[str]:
     """The declarations a result needs where a name it uses has another shape than the
-    note's first (matrix-calculus identities: A is n×n in xᵀAx, d×n in tr(AXB)): the
-    reader takes a section's declaration for the derivations after it."""
-    first = _matrices(_expressions(derivation))
+    one declared last (matrix-calculus identities: A is n×n in xᵀAx, d×n in tr(AXB)):
+    the reader takes a name's last declaration before a derivation. ``declared`` is
+    updated to what the note declares after this result."""
     own = _matrices([result.goal, *(s.after for s in result.steps)])
-    return [_space(name, symbol) for name, symbol in own.items() if first[name] != symbol]
+    changed = {name: symbol for name, symbol in own.items() if declared.get(name) != symbol}
+    declared.update(changed)
+    return [_space(name, symbol) for name, symbol in changed.items()]
 
 
 def _definition(name: sp.Basic, value: sp.Basic) -> str:
@@ -211,7 +214,7 @@ def _domain(derivation: Derivation, exprs) -> list[str]:
     return out
 
 
-def _result(derivation, result, marks, report) -> list[str]:
+def _result(derivation, result, marks, report, declared) -> list[str]:
     rows = [
         rf"&= {expr_to_latex(step.after)} && \text{{({number})}}"
         for number, step in enumerate(result.steps, 1)
@@ -220,7 +223,7 @@ def _result(derivation, result, marks, report) -> list[str]:
     # The facts of this result only, in its own section: the reader holds a fact stated
     # in a section with a derivation to the next heading.
     given = ["Assumed here: " + ", ".join(facts) + ".", ""] if facts else []
-    redeclared = _shapes_here(derivation, result)
+    redeclared = _shapes_here(result, declared)
     given = (["Shapes here: " + ", ".join(redeclared) + ".", ""] if redeclared else []) + given
     lines = [
         f"## {result.label}",

@@ -264,7 +264,11 @@ def check_note(
         report = run_bounded(work, timeout, isolate, kind="steps")
         reports.append(ChainReport(chain.line, chain.steps, report, chain.defines))
     return NoteReport(
-        source, tuple(reports), _said(found, used, sizes), tuple(given), found.skipped
+        source,
+        tuple(reports),
+        _said(found, used, sizes) + _redeclared(found, shapes or {}, used),
+        tuple(given),
+        found.skipped,
     )
 
 
@@ -354,6 +358,21 @@ def _shapes(found: scan.Note, given: Mapping[str, int | str], at: int | None = N
     used.update({name: str(size) for name, size in given.items()})
     sizes.update({name: (value, 0) for name, value in defaults.items()})
     return sizes, used
+
+
+def _redeclared(found: scan.Note, given: Mapping[str, int | str], used) -> tuple[str, ...]:
+    """Each later declaration that changes a name's shape, as the chains after it read it:
+    ``A 5×4 from line 77``."""
+    current, out = dict(used), []
+    for shape in sorted(found.shapes, key=lambda s: s.line):
+        name = _name(shape.name)
+        spec = _shapes(found, given, shape.line)[1].get(name)
+        if name in given or spec is None or spec == current.get(name):
+            continue
+        current[name] = spec
+        out.append(f"{name} {spec.replace('x', '×')}" + ("" if "x" in spec else "×1")
+                   + f" from line {shape.line}")  # fmt: skip
+    return tuple(out)
 
 
 def _said(found: scan.Note, used: Mapping[str, str], sizes) -> tuple[str, ...]:
