@@ -24,6 +24,7 @@ from workbench.notebook.canvas import Plot, Plots, _figure
 from workbench.notebook.curves import plot_result_curves
 from workbench.render.figures import (
     ATTENTION_INPUTS,
+    SHARES_TOLERANCE,
     attention_matrices,
     case_inputs,
     head_matrices,
@@ -225,7 +226,12 @@ def plot_heads(derivation: Derivation, case: str | None = None, seed: int = 0) -
     caption = (
         f"Case '{c.name}': each head's attention matrix (top; causal, zeros above the "
         f"diagonal) and its term of ∂L/∂{wrt} (bottom). The heads read the same input and "
-        f"attend differently; their terms add up to the checked ∂L/∂{wrt} to {gap:.1e}."
+        f"attend differently; "
+        + (
+            f"their terms add up to the checked ∂L/∂{wrt} to {gap:.1e}."
+            if gap <= SHARES_TOLERANCE
+            else f"their terms do NOT add up to the checked ∂L/∂{wrt}: they differ by {gap:.1e}."
+        )
     )
     return Plot(fig, caption)
 

@@ -325,6 +325,10 @@ def _depends_on(expr, name, definitions) -> bool:
     return False
 
 
+# Each head's terms are computed apart and summed: float64 rounding, far below this.
+SHARES_TOLERANCE = 1e-10
+
+
 def head_matrices(case: Case, seed: int = 0):
     """(heads, their terms of the input's gradient, each head's attention matrix, each
     term's value, the largest gap between the terms' sum and the checked gradient), at
@@ -366,9 +370,14 @@ def head_maps(case: Case, seed: int = 0) -> Figure:
         f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}), at the random inputs of the "
         "checks. Top: each head's attention matrix (causal: zeros above the diagonal); the "
         "heads share the input but attend differently. Bottom: each head's term of "
-        f"$\\partial L/\\partial {wrt}$ ({said}); the terms add up to "
-        f"$\\partial L/\\partial {wrt}$ as the checked code computes it, to "
-        f"${num(gap)}$."
+        f"$\\partial L/\\partial {wrt}$ ({said}); "
+        + (
+            f"the terms add up to $\\partial L/\\partial {wrt}$ as the checked code "
+            f"computes it, to ${num(gap)}$."
+            if gap <= SHARES_TOLERANCE
+            else f"the terms do \\textbf{{not}} add up to $\\partial L/\\partial {wrt}$ as "
+            f"the checked code computes it: they differ by ${num(gap)}$."
+        )
     )
     return Figure(f"heads-{_slug(case.name)}", _pdf(fig), caption, r"0.8\linewidth")
 
