@@ -333,7 +333,7 @@ from workbench.notebook.guide import your_turn
 from workbench.notebook.plots import plots_for
 
 block = workbench.get("transformer-block-backward")
-block_report = block.check()  # about half a minute: 24 results, 133 steps
+block_report = block.check()  # about half a minute
 tabulate(block_report)
 """),
         md("""
@@ -349,10 +349,11 @@ stepper starts at ∂L/∂F and ends at ∂L/∂X.
         md("""
 ## Several heads
 
-A GPT layer has several heads. Each head's gradients are the attention gradient's,
-under that head's names, with the gradient that reaches its output through its block
-of the output projection; the input's gradient adds up the heads' terms. The figure
-shows each head's attention matrix and its term of ∂L/∂H.
+The block above, and the GPT trained below, have one head of attention per block; a
+GPT's layers usually have several. With several heads, each head's gradients are the
+attention gradient's under that head's names, with the gradient that reaches its
+output through its block of the output projection; the input's gradient adds up the
+heads' terms. The figure shows each head's attention matrix and its term of ∂L/∂H.
 """),
         code("""
 heads = workbench.get("multi-head-attention")
