@@ -436,3 +436,16 @@ def test_a_graph_shows_each_minus_sign_once():
     a, b, lam = sp.MatrixSymbol("A", 2, 2), sp.MatrixSymbol("B", 2, 2), sp.Symbol("lambda")
     labels = [node.label for node in graph_nodes(-lam * a * b)]
     assert labels == ["lambda", "$-1 \\times$ product", "A", "B", "product"]
+
+
+def test_a_route_given_the_closed_form_says_what_it_was_given():
+    """A route built with functools.partial (the KL's quadrature, given the closed form
+    it compares with) shows that argument under its listing: its source alone does not."""
+    derivation = registry.get("gaussian-kl")
+    tex = build_handout(derivation, derivation.check()).tex
+    section = tex.split("From maths to code}", 1)[1].split("\\section", 1)[0]
+    from workbench.render.latex import expr_to_latex
+
+    (_, quadrature), *_ = derivation.numeric_checks
+    given = quadrature.args[0]
+    assert f"Run with \\texttt{{kl}} ${{}} = {expr_to_latex(given)}$." in section

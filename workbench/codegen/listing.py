@@ -822,3 +822,15 @@ def route_source(route: Callable) -> str:
         assert first.end_lineno is not None
         del lines[first.lineno - 1 : first.end_lineno]
     return "\n".join(lines) + "\n"
+
+
+def bound_arguments(route: Callable) -> list[tuple[str, Any]]:
+    """(parameter name, value) of what a ``functools.partial`` route was given, in order:
+    the closed form a route compares with (``kl``), which its source alone does not show."""
+    import functools
+    import inspect
+
+    if not isinstance(route, functools.partial):
+        return []
+    names = list(inspect.signature(route.func).parameters)
+    return [*zip(names, route.args, strict=False), *route.keywords.items()]

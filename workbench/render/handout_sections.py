@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from workbench.checks.report import CheckResult, DerivationReport
-from workbench.codegen.listing import route_source
+from workbench.codegen.listing import bound_arguments, route_source
 from workbench.core.derivation import Derivation, Result
 from workbench.render import codepanel, layout, sampling
 from workbench.render.figures import Figure
@@ -310,7 +310,7 @@ NO_CODE = (
 def listing_text(source: str) -> str:
     """Python source for a listing that pdflatex can set: a comment that is not ASCII
     (``# z + 1000 − 1000``) is typeset as prose, escaped out of the listing; any other
-    character that is not ASCII becomes ``?``.
+    character that is not ASCII is typeset on its own, escaped the same way.
 
     Example:
         >>> print(listing_text("x = 1  # about 1e−13"), end="")
@@ -320,11 +320,27 @@ def listing_text(source: str) -> str:
     for line in source.splitlines():
         code, hashed, comment = line.partition("# ")
         if hashed and not comment.isascii() and (not code.strip() or code.endswith("  ")):
-            line = f"{code}# (*@{text_to_latex(comment)}@*)"
-        if "(*@" not in line and not line.isascii():
-            line = "".join(c if c.isascii() else "?" for c in line)
-        out.append(line)
+            code, comment = code + "# ", f"(*@{text_to_latex(comment)}@*)"
+        else:
+            code, comment = line, ""
+        code = "".join(c if c.isascii() else f"(*@{text_to_latex(c)}@*)" for c in code)
+        out.append(code + comment)
     return "\n".join(out) + "\n"
+
+
+def _route(what: str, route) -> str:
+    """An independent computation: its description, its source, and what a
+    ``functools.partial`` gave it (the closed form it compares with)."""
+    listing = f"\\begin{{lstlisting}}\n{listing_text(route_source(route))}\\end{{lstlisting}}"
+    out = f"\\textbf{{{text_to_latex(what[:1].upper() + what[1:])}.}}\n{listing}"
+    given = bound_arguments(route)
+    if given:
+        said = ", ".join(
+            f"\\texttt{{{name.replace('_', chr(92) + '_')}}} ${{}} = {expr_to_latex(value)}$"
+            for name, value in given
+        )
+        out += f"\nRun with {said}."
+    return out
 
 
 ROUTES = (
@@ -341,11 +357,8 @@ def code(ctx: Context, sub: str) -> str:
         computations = " and with independent computations" if d.numeric_checks else ""
         if not d.numeric_checks:
             return NO_CODE.format(computations=computations)
-        return "\n\n".join([NO_CODE.format(computations=computations) + ROUTES] + [
-            f"\\textbf{{{text_to_latex(what[:1].upper() + what[1:])}.}}\n"
-            f"\\begin{{lstlisting}}\n{listing_text(route_source(route))}\\end{{lstlisting}}"
-            for what, route in d.numeric_checks
-        ])  # fmt: skip
+        intro = NO_CODE.format(computations=computations) + ROUTES
+        return "\n\n".join([intro, *(_route(what, route) for what, route in d.numeric_checks)])
     panels = {case.name: codepanel.case_panels(case, _checked_code(ctx, case)) for case in d.cases}
     every = [p for ps in panels.values() for p in ps]
     out = [
