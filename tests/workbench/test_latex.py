@@ -418,3 +418,11 @@ def test_a_regulariser_comes_after_what_it_guards():
     derivation = registry.get("layernorm-backward")
     tex = "".join(steps_to_latex(r) for r in derivation.results)
     assert r"\sigma^{2} + \varepsilon" in tex and r"\varepsilon + \sigma" not in tex
+
+
+def test_a_call_of_names_is_mathematics_but_prose_numbering_is_not():
+    """tr(AXB), det(X), E(h) read as mathematics in a case's name or a note; review found
+    that the first rule also took part A(i) and option B(ii) for formulas."""
+    assert text_to_latex("tr(AXB)").startswith(r"$\operatorname{tr}")
+    assert text_to_latex("E(h) at random h").startswith("$E(h)$")
+    assert text_to_latex("part A(i) and option B(ii)") == "part A(i) and option B(ii)"

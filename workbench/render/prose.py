@@ -112,9 +112,12 @@ TRAILING = ".,;:!?"
 SINGLE_LETTER_WORDS = {"a", "A", "I"}  # English words, not indices, at a formula's edge
 # A word that can only be mathematics: operators, numbers, single letters, brackets.
 MATHLIKE = re.compile(r"^[=+\-*/()\[\],0-9]*([A-Za-z](?![A-Za-z])[=+\-*/()\[\],0-9]*)*$")
+# A function of names, which prose does not write: tr(AXB), det(X), E(h), H(p). A capital
+# called on a lowercase roman numeral is prose's numbering (part A(i), option B(ii)).
+CALL_OF_NAMES = re.compile(
+    r"(?:tr|det)\([A-Za-z]{1,4}\)|[A-Z]\((?!(?:i{1,3}|iv|vi{0,3}|ix|x)\))[a-z]{1,2}\)"
+)
 # x_k, and the subscript after a call: DFT(x)_q.
-# A function of names, which prose never writes: tr(AXB), det(X), E(h), H(p).
-CALL_OF_NAMES = re.compile(r"(?:tr|det|[A-Z])\([A-Za-z]{1,4}\)")
 SUBSCRIPTED = re.compile(r"(?:(?<![A-Za-z])[A-Za-z]|\))_[A-Za-z0-9]{1,3}(?![A-Za-z0-9])")
 
 
