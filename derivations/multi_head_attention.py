@@ -14,7 +14,7 @@ check h = 2 and h = 3.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -70,8 +70,7 @@ class Head:
     def gradients(self) -> dict[str, sp.MatrixSymbol]:
         """dOᵢ, dQᵢ, dKᵢ, dVᵢ, and dPᵢ, dSᵢ (attention's own names), for ∂L/∂Oᵢ, …."""
         inner = self.inner
-        names = {x: self._symbol(f"d{x}", *inner[x].shape) for x in "OQKVPS"}
-        return names
+        return {x: self._symbol(f"d{x}", *inner[x].shape) for x in "OQKVPS"}
 
     def renaming(self) -> dict:
         """attention-gradient's names → this head's (Q → Qᵢ, dS → dSᵢ, …)."""
@@ -152,15 +151,7 @@ def _attention_use(known: Result, head: Head, wrt) -> rules.Rule:
     """attention-gradient's result for one head: its names renamed to the head's, and
     its upstream G the gradient arriving at the head's output."""
     use = tb._attention_use(known, wrt)
-    derived = use.derived.xreplace(head.renaming())
-    return type(use)(
-        derived=derived,
-        index=use.index,
-        upstream=use.upstream,
-        output=head.inner["O"],
-        wrt=wrt,
-        label=use.label,
-    )
+    return replace(use, derived=use.derived.xreplace(head.renaming()), output=head.inner["O"])
 
 
 def _head_results(head: Head, known: dict[str, Result]) -> tuple[Result, ...]:

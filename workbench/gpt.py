@@ -337,6 +337,8 @@ def train(
 
 def print_every(steps: int) -> Callable[[int, float], None]:
     """An ``on_step`` for :func:`train` that prints the step and its loss every ``steps``."""
+    if steps < 1:
+        raise ValueError(f"print every {steps} steps: give a whole number of steps, 1 or more")
 
     def show(step: int, loss: float) -> None:
         if step % steps == 0:

@@ -51,8 +51,8 @@ def test_a_known_result_under_the_wrong_heads_names_fails_the_steps_check(mutant
     the three steps that instantiate it fail; head 1's pass."""
     wrong = mutant(
         mh,
-        "derived = use.derived.xreplace(head.renaming())",
-        "derived = use.derived.xreplace(Head(1).renaming())",
+        "derived=use.derived.xreplace(head.renaming())",
+        "derived=use.derived.xreplace(Head(1).renaming())",
     )
     (steps,) = check_derivation(wrong, only=("steps",)).checks
     failed = [item["what"] for item in steps.items if not item["passed"]]

@@ -30,6 +30,7 @@ from workbench.render.latex import (
     text_to_latex,
 )
 from workbench.render.marks import boxed_form, closed_form_mark, matrix_lhs
+from workbench.render.prose import FUNCTION_WORDS
 
 HEADINGS = (("section", "subsection"), ("subsection", "subsubsection"))
 PASSED = r"\textcolor{wbgreen}{\ensuremath{\checkmark}}"
@@ -388,7 +389,7 @@ def code(ctx: Context, sub: str) -> str:
 
 
 # Words that begin a case's name as mathematics, not as a sentence: never capitalised.
-MATH_WORDS = {"log", "det", "tr", "exp", "tanh", "relu", "sigmoid", "softmax", "sin", "cos"}
+MATH_WORDS = {*FUNCTION_WORDS, "relu", "sigmoid", "sin", "cos"}
 
 
 def case_title(name: str) -> str:
