@@ -27,6 +27,7 @@ from workbench.render.figures import (
     SHARES_TOLERANCE,
     attention_matrices,
     case_inputs,
+    draw_heads,
     head_matrices,
     heads_of,
     heatmap,
@@ -212,17 +213,7 @@ def plot_heads(derivation: Derivation, case: str | None = None, seed: int = 0) -
     heads, _, probs, parts, gap = head_matrices(c, seed)
     wrt = c.wrt[0].name
     fig = _figure(2.6 * len(heads) + 0.4, 5.2)
-    axes = np.atleast_2d(fig.subplots(2, len(heads)))
-    for number, (head, p, part) in enumerate(zip(heads, probs, parts, strict=True)):
-        top, bottom = axes[0, number], axes[1, number]
-        heatmap(top, p, f"head {number + 1}: {head.name}", diverging=False, annotate=False,
-                label=head.name)  # fmt: skip
-        top.set_xlabel("key")
-        top.set_ylabel("query")
-        heatmap(bottom, part, f"head {number + 1}", annotate=False,
-                label=f"its term of ∂L/∂{wrt}")  # fmt: skip
-        bottom.set_xlabel("column")
-        bottom.set_ylabel("row")
+    draw_heads(fig, [head.name for head in heads], probs, parts, f"its term of ∂L/∂{wrt}")
     caption = (
         f"Case '{c.name}': each head's attention matrix (top; causal, zeros above the "
         f"diagonal) and its term of ∂L/∂{wrt} (bottom). The heads read the same input and "

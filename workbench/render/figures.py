@@ -349,22 +349,29 @@ def head_matrices(case: Case, seed: int = 0):
     return heads, shares, probs, parts, float(np.max(np.abs(sum(parts) - total)))
 
 
+def draw_heads(fig, names: list[str], probs, parts, term: str) -> None:
+    """Two rows of heatmaps on ``fig``: each head's attention matrix (titled and its
+    colour bar labelled by its name), and below it its term of the input's gradient
+    (colour bar ``term``). Shared by the handouts' figure and the notebooks' plot."""
+    axes = np.atleast_2d(fig.subplots(2, len(names)))
+    for number, (name, p, part) in enumerate(zip(names, probs, parts, strict=True)):
+        top, bottom = axes[0, number], axes[1, number]
+        heatmap(top, p, f"head {number + 1}: {name}", diverging=False, annotate=False,
+                label=name)  # fmt: skip
+        top.set_xlabel("key")
+        top.set_ylabel("query")
+        heatmap(bottom, part, f"head {number + 1}", annotate=False, label=term)
+        bottom.set_xlabel("column")
+        bottom.set_ylabel("row")
+
+
 def head_maps(case: Case, seed: int = 0) -> Figure:
     """Each head's attention matrix and its term of the input's gradient."""
     heads, shares, probs, parts, gap = head_matrices(case, seed)
     wrt = expr_to_latex(case.wrt[0])
     fig = _figure(2.2 * len(heads) + 0.4, 4.6)
-    axes = np.atleast_2d(fig.subplots(2, len(heads)))
-    for number, (head, p, part) in enumerate(zip(heads, probs, parts, strict=True)):
-        top, bottom = axes[0, number], axes[1, number]
-        heatmap(top, p, f"${expr_to_latex(head)}$", diverging=False, annotate=False,
-                label=f"${expr_to_latex(head)}$")  # fmt: skip
-        top.set_xlabel("key")
-        top.set_ylabel("query")
-        heatmap(bottom, part, f"head {number + 1}", annotate=False,
-                label=f"its term of $\\partial L/\\partial {wrt}$")  # fmt: skip
-        bottom.set_xlabel("column")
-        bottom.set_ylabel("row")
+    names = [f"${expr_to_latex(head)}$" for head in heads]
+    draw_heads(fig, names, probs, parts, f"its term of $\\partial L/\\partial {wrt}$")
     said = ", ".join(f"${expr_to_latex(t)}$" for t in shares)
     caption = (
         f"Case ``{text_to_latex(case.name)}'' ({_sizes(case)}), at the random inputs of the "
