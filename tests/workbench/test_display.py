@@ -337,3 +337,18 @@ def test_the_terminal_orders_a_sum_as_the_handouts_do():
     assert to_text(x - c) == "x - c" and to_text(sp.sqrt(var + eps)) == "sqrt(sigma_sq + epsilon)"
     report = check_catalogue_claim("nll-equals-cross-entropy", "s - phat", result="∂NLL/∂zⱼ")
     assert report.verdict == "correct", report.detail
+
+
+def test_the_sweep_labels_its_curves_in_the_derivations_symbols():
+    """Failed before the fix: the legend said "output 0 … output 5", the y axis had no
+    label, the x axis said z[0] and the caption began "Case 'vector'"."""
+    pytest.importorskip("matplotlib")
+    from workbench.notebook.plots import plot_sweep
+
+    plot = plot_sweep(registry.get("softmax-jacobian"))
+    ax = plot.figure.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [f"s{c}" for c in "₀₁₂₃₄₅"]
+    assert ax.get_ylabel() == "sᵢ" and ax.get_xlabel().startswith("z₀ ")
+    assert plot.caption.startswith("The outputs s₀ … s₅ as z₀ moves (case 'vector')")
+    scalar = plot_sweep(registry.get("cross-entropy-gradient"))
+    assert scalar.figure.axes[0].get_ylabel() == "L" and scalar.caption.startswith("The function L")

@@ -17,6 +17,8 @@ Example:
 from __future__ import annotations
 
 import numpy as np
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from workbench.codegen import numeric
 from workbench.core.derivation import Case, Derivation
@@ -111,24 +113,53 @@ def plot_sweep(
     ax = fig.add_subplot()
     wrt = c.wrt[0].name
     at = outputs_at(centre)
+    name = _output_name(derivation)
+    moved = f"{wrt}{_sub(entry)}"
     for i in range(curves.shape[1]):
-        label = f"output {i}" if curves.shape[1] > 1 else "the function"
+        label = f"{name}{_sub(i)}" if curves.shape[1] > 1 else name
         (line,) = ax.plot(t, curves[:, i], label=label)
         near = np.linspace(centre - 0.8, centre + 0.8, 2)
         ax.plot(near, at[i] + jacobian[i, entry] * (near - centre), "--", color=line.get_color())
         ax.plot([centre], [at[i]], "o", color=line.get_color(), markersize=3)
     ax.axvline(centre, color="gray", linestyle=":", linewidth=1)
-    ax.set_xlabel(f"{wrt}[{entry}] (the other inputs held at the checked point)")
+    ax.set_xlabel(f"{moved} (the other inputs held at the checked point)")
+    ax.set_ylabel(f"{name}ᵢ" if curves.shape[1] > 1 else name)
     ax.legend(fontsize=7, ncol=2)
     gap = float(np.max(np.abs(slopes - jacobian[:, entry])))
     what = "column" if curves.shape[1] > 1 else "entry"
     source = "Jacobian" if curves.shape[1] > 1 else "gradient"
     caption = (
-        f"Case '{c.name}': the output as {wrt}[{entry}] moves. Dashed: tangents whose slopes "
-        f"are {what} {entry} of the closed-form {source} at the dotted point; they differ "
-        f"from central differences of the curves by at most {gap:.1e}."
+        f"{_outputs(name, curves.shape[1])} as {moved} moves (case '{c.name}'). Dashed: "
+        f"tangents whose slopes are {what} {entry} of the closed-form {source} at the "
+        f"dotted point; they differ from central differences of the curves by at most "
+        f"{gap:.1e}."
     )
     return Plot(fig, caption)
+
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(number: int) -> str:
+    return str(number).translate(SUBSCRIPTS)
+
+
+def _output_name(derivation: Derivation) -> str:
+    """The name the derivation gives its output: s of ∂sᵢ/∂zⱼ, L of ∂L/∂z (else "f")."""
+    goal = derivation.results[0].goal if derivation.results else None
+    expr = getattr(goal, "expr", None)
+    if isinstance(expr, MatrixElement):
+        expr = expr.parent
+    return (
+        sp.pretty(expr, use_unicode=True) if isinstance(expr, sp.Symbol | sp.MatrixSymbol) else "f"
+    )
+
+
+def _outputs(name: str, count: int) -> str:
+    """ "The outputs s₀ … s₅" or "L", for a caption's start."""
+    if count == 1:
+        return f"The function {name}"
+    return f"The outputs {name}{_sub(0)} … {name}{_sub(count - 1)}"
 
 
 def plot_tangent(derivation: Derivation, case: str | None = None, seed: int = 0) -> Plot:
