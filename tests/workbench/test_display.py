@@ -234,7 +234,7 @@ def test_several_heads_get_one_plot_of_their_attention_and_their_shares():
     from workbench.notebook.plots import plots_for
 
     plots = plots_for(registry.get("multi-head-attention")).plots
-    (heads,) = [p for p in plots if "each head's attention matrix" in p.caption]
+    (heads,) = [p for p in plots if "Each head's attention matrix" in p.caption]
     gap = float(heads.caption.rsplit(" to ", 1)[1].rstrip("."))
     assert gap < 1e-12, heads.caption
     bars = [ax.get_ylabel() for ax in heads.figure.axes if ax.get_label() == "<colorbar>"]

@@ -194,8 +194,8 @@ def plot_tangent(derivation: Derivation, case: str | None = None, seed: int = 0)
     ax.legend(fontsize=8)
     names = ", ".join(w.name for w in c.wrt)
     caption = (
-        f"Case '{c.name}': the function along a random direction in ({names}) through the "
-        f"checked point. The closed-form gradient predicts the slope {slope:.6f}; a central "
+        f"The function along a random direction in ({names}) through the checked point "
+        f"(case '{c.name}'). The closed-form gradient predicts the slope {slope:.6f}; a central "
         f"difference of the curve gives {central:.6f} (difference {abs(slope - central):.1e})."
     )
     return Plot(fig, caption)
@@ -212,7 +212,7 @@ def plot_gradients(derivation: Derivation, case: str | None = None, seed: int = 
     pairs = zip(c.wrt, grads, strict=True)
     shapes = ", ".join(f"{w.name}: {g.shape[0]}×{g.shape[1]}" for w, g in pairs)
     caption = (
-        f"Case '{c.name}': the closed-form gradients at the checked inputs ({shapes}); "
+        f"The closed-form gradients at the checked inputs ({shapes}; case '{c.name}'); "
         "each has the shape of its input."
     )
     return Plot(fig, caption)
@@ -231,8 +231,8 @@ def plot_attention(derivation: Derivation, case: str | None = None, seed: int = 
         ax.set_xlabel("key")
         ax.set_ylabel("query")
     caption = (
-        f"Case '{c.name}': which key each query attends to (left), and the gradient of the "
-        f"scores (right). Row sums: P {np.max(np.abs(p.sum(axis=1) - 1)):.1e} from 1, "
+        f"Which key each query attends to (left), and the gradient of the scores (right), "
+        f"in case '{c.name}'. Row sums: P {np.max(np.abs(p.sum(axis=1) - 1)):.1e} from 1, "
         f"∂L/∂S {np.max(np.abs(d_scores.sum(axis=1))):.1e} from 0."
     )
     return Plot(fig, caption)
@@ -246,8 +246,8 @@ def plot_heads(derivation: Derivation, case: str | None = None, seed: int = 0) -
     fig = _figure(2.6 * len(heads) + 0.4, 5.2)
     draw_heads(fig, [head.name for head in heads], probs, parts, f"its term of ∂L/∂{wrt}")
     caption = (
-        f"Case '{c.name}': each head's attention matrix (top; causal, zeros above the "
-        f"diagonal) and its term of ∂L/∂{wrt} (bottom). The heads read the same input and "
+        f"Each head's attention matrix (top; causal, zeros above the diagonal) in case "
+        f"'{c.name}', and its term of ∂L/∂{wrt} (bottom). The heads read the same input and "
         f"attend differently; "
         + (
             f"their terms add up to the checked ∂L/∂{wrt} to {gap:.1e}."
@@ -274,7 +274,7 @@ def plot_step_size(derivation: Derivation, case: str | None = None, seed: int = 
         ax.set_xlabel("step size h")
     best = int(np.argmin(fd))
     caption = (
-        f"Case '{c.name}': central differences are best near h = {steps_fd[best]:.0e} "
+        f"Checking case '{c.name}': central differences are best near h = {steps_fd[best]:.0e} "
         f"(error {fd[best]:.1e}; dotted, the h = 1e-5 the check uses): truncation falls as "
         f"h², rounding grows as ε/h. The complex step has no subtraction: its median error "
         f"for h ≤ 1e-10 is {np.median(cs[steps_cs <= 1e-10]):.1e}."
