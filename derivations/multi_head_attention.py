@@ -114,8 +114,7 @@ def closed_forms(count: int, named: bool = False) -> tuple[dict, dict]:
         backward = tb.attention_backward(
             names["O"], inner["P"], inner["Q"], inner["K"], inner["V"], named
         )
-        rename = {tb.dQ: names["Q"], tb.dK: names["K"], tb.dV: names["V"]}
-        rename.update({att.dP: names["P"], att.dS: names["S"]})
+        rename = {**head.renaming(), tb.dQ: names["Q"], tb.dK: names["K"], tb.dV: names["V"]}
         grads.update({rename[k]: v.xreplace(rename) for k, v in backward.items()})
         closed[inner["O"]] = grads[names["O"]]
         closed[wo] = tb._mul(inner["O"].T, G)

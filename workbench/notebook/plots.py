@@ -35,6 +35,7 @@ from workbench.render.figures import (
     heatmap,
     step_size_errors,
 )
+from workbench.render.unicode_math import SUBSCRIPT
 
 
 def _case(derivation: Derivation, case: str | None) -> Case:
@@ -137,11 +138,8 @@ def plot_sweep(
     return Plot(fig, caption)
 
 
-SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
 def _sub(number: int) -> str:
-    return str(number).translate(SUBSCRIPTS)
+    return str(number).translate(SUBSCRIPT)
 
 
 def _output_name(derivation: Derivation) -> str:

@@ -35,7 +35,7 @@ import sympy as sp
 
 from workbench.checks.runner import case_functions
 from workbench.codegen import numeric
-from workbench.codegen.staged import compile_stages
+from workbench.codegen.staged import compile_stages, stage_order
 from workbench.core.derivation import Case, Derivation
 from workbench.core.functions import MaskedSoftmax
 from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug, heatmap
@@ -312,19 +312,6 @@ def heads_of(case: Case) -> list[sp.MatrixSymbol]:
     return [k for k, v in case.stages.definitions.items() if isinstance(v, MaskedSoftmax)]
 
 
-def _depends_on(expr, name, definitions) -> bool:
-    """Whether ``expr`` reaches the stage ``name`` through the stages' definitions."""
-    seen, todo = set(), [expr]
-    while todo:
-        for symbol in todo.pop().atoms(sp.MatrixSymbol):
-            if symbol == name:
-                return True
-            if symbol not in seen and symbol in definitions:
-                seen.add(symbol)
-                todo.append(definitions[symbol])
-    return False
-
-
 # Each head's terms are computed apart and summed: float64 rounding, far below this.
 SHARES_TOLERANCE = 1e-10
 
@@ -337,9 +324,9 @@ def head_matrices(case: Case, seed: int = 0):
     if stages is None or len(heads) < 2:
         raise ValueError(f"case {case.name!r} has no heads to draw")
     terms = sp.MatAdd.make_args(stages.gradients[0])
-    shares = [
-        sp.MatAdd(*[t for t in terms if _depends_on(t, head, stages.definitions)]) for head in heads
-    ]
+    uses = [stage_order(stages.definitions, [t]) for t in terms]
+    pairs = list(zip(terms, uses, strict=True))
+    shares = [sp.MatAdd(*[t for t, used in pairs if head in used]) for head in heads]
     args = list(case.samplers)
     code = compile_stages(args, stages.definitions, [*heads, *shares], case.numeric_size)
     inputs = numeric.sample_inputs(case.samplers, case.numeric_size, seed)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from workbench.codegen.staged import stage_order
 from workbench.core.derivation import Case
 from workbench.render.drawing import Figure, _figure, _pdf, _sizes, _slug
 from workbench.render.latex import expr_to_latex, text_to_latex
@@ -168,14 +169,10 @@ def stage_layers(case: Case) -> tuple[dict, dict]:
     above the first stage that uses it."""
     assert case.stages is not None
     definitions = case.stages.definitions
-    needed: dict = {}
-    todo = [case.stages.forward]
-    while todo:
-        for symbol in sorted(todo.pop().atoms(sp.MatrixSymbol), key=str):
-            if symbol in definitions and symbol not in needed:
-                needed[symbol] = sorted(definitions[symbol].atoms(sp.MatrixSymbol), key=str)
-                todo.append(definitions[symbol])
-    uses = {k: [u for u in v if u != k] for k, v in needed.items()}
+    uses = {
+        stage: sorted(definitions[stage].atoms(sp.MatrixSymbol) - {stage}, key=str)
+        for stage in stage_order(definitions, [case.stages.forward])
+    }
     layer: dict = {}
 
     def depth(node) -> int:

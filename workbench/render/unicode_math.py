@@ -30,7 +30,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _ENTRY_NAME = re.compile(r"(?P<name>[A-Za-z_]\w*)\[(?P<indices>\d+(?:, ?\d+)?)\]")
 
 # The engine's elementwise functions under the names a page uses.
@@ -53,7 +53,7 @@ class UnicodeMathPrinter(StrPrinter):
         # The verifier's entries are symbols named as the claim language writes them.
         entry = _ENTRY_NAME.fullmatch(expr.name)
         if entry:
-            return entry["name"] + entry["indices"].replace(" ", "").translate(_SUBSCRIPT)
+            return entry["name"] + entry["indices"].replace(" ", "").translate(SUBSCRIPT)
         return expr.name
 
     def _print_MatrixSymbol(self, expr):
@@ -65,7 +65,7 @@ class UnicodeMathPrinter(StrPrinter):
             name = f"({name})"
         indices = [expr.i] if expr.parent.shape[1] == 1 and expr.j == 0 else [expr.i, expr.j]
         text = ",".join(self._print(i) for i in indices)
-        subscript = text.translate(_SUBSCRIPT)
+        subscript = text.translate(SUBSCRIPT)
         if all(c in "₀₁₂₃₄₅₆₇₈₉," for c in subscript):
             return name + subscript
         return f"{name}[{text}]"  # a symbolic index: no Unicode subscript letters for most
